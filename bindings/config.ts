@@ -1,0 +1,129 @@
+/**
+ * Configuration objects: the layers and the scope (global or current thread) of a `Tracing`.
+ * They serialize to the JSON document described in `tracing_bridge.h`.
+ * @module
+ */
+
+import { TracingError } from "./errors.ts";
+
+/** Where a layer writes: standard output, standard error, or a file (appended to). */
+export type Writer = "stdout" | "stderr" | { file: string };
+
+/** `tracing_subscriber::fmt` line formats. */
+export type FmtFormat = "full" | "compact" | "pretty" | "json";
+
+/** Span lifecycle moments the fmt layer can print as lines of their own. */
+export type SpanEvent = "new" | "enter" | "exit" | "close";
+
+/** Options of {@link FmtLayerConfig}. Every option has a default. */
+export interface FmtLayerOptions {
+  /** Where lines go. Default `"stdout"`. */
+  writer?: Writer;
+  /** Line format. Default `"full"`. */
+  format?: FmtFormat;
+  /** ANSI colours. Default: on only when the writer is a terminal and `NO_COLOR` is unset. */
+  ansi?: boolean;
+  /** Show the target. Default `true`. */
+  target?: boolean;
+  /** Show the level. Default `true`. */
+  level?: boolean;
+  /** Show thread ids. Default `false`. */
+  threadIds?: boolean;
+  /** Show thread names. Default `false`. */
+  threadNames?: boolean;
+  /** Show the source file. Default `false`. */
+  file?: boolean;
+  /** Show the source line. Default `false`. */
+  line?: boolean;
+  /** Print these span lifecycle moments. Default none. */
+  spanEvents?: SpanEvent[];
+  /** This layer's own filter, in `RUST_LOG` syntax (e.g. `"info,my_lib=debug"`). */
+  filter?: string;
+}
+
+/** A layer of a tracing config. */
+export interface LayerConfig {
+  /** The JSON form sent to the native library. */
+  toJSON(): Record<string, unknown>;
+}
+
+/** Human-readable output by `tracing_subscriber::fmt` to stdout, stderr or a file. */
+export class FmtLayerConfig implements LayerConfig {
+  /** The options given, frozen. */
+  readonly options: Readonly<FmtLayerOptions>;
+
+  constructor(options: FmtLayerOptions = {}) {
+    this.options = Object.freeze({ ...options });
+  }
+
+  /** The JSON form sent to the native library. */
+  toJSON(): Record<string, unknown> {
+    return { kind: "fmt", ...this.options };
+  }
+}
+
+/** Options shared by both config scopes. */
+export interface TracingConfigOptions {
+  /** The layers, each with its own optional filter. At most 8. */
+  layers: LayerConfig[];
+  /**
+   * A filter applied before every layer's own, in `RUST_LOG` syntax. When no filter is given
+   * anywhere, the `RUST_LOG` environment variable is used, else `"info"`.
+   */
+  filter?: string;
+}
+
+/** Where a config is installed. */
+export type TracingScope = "global" | "currentThread";
+
+/** Common part of {@link GlobalTracingConfig} and {@link CurrentThreadTracingConfig}. */
+export abstract class TracingConfig {
+  /** Where the config is installed. */
+  abstract readonly scope: TracingScope;
+  /** The layers. */
+  readonly layers: readonly LayerConfig[];
+  /** The global filter, if any. */
+  readonly filter: string | undefined;
+
+  constructor(options: TracingConfigOptions) {
+    if (!options || !Array.isArray(options.layers)) {
+      throw new TracingError(
+        "INVALID_CONFIG",
+        "a tracing config needs `layers`: an array of layer configs such as new FmtLayerConfig()",
+      );
+    }
+    options.layers.forEach((layer, index) => {
+      if (typeof layer?.toJSON !== "function") {
+        throw new TracingError(
+          "INVALID_CONFIG",
+          `layers[${index}] is not a layer config; use a layer config object such as new FmtLayerConfig()`,
+        );
+      }
+    });
+    this.layers = Object.freeze([...options.layers]);
+    this.filter = options.filter;
+  }
+
+  /** The JSON document sent to the native library. */
+  toJSON(): Record<string, unknown> {
+    return { filter: this.filter, layers: this.layers.map((layer) => layer.toJSON()) };
+  }
+}
+
+/**
+ * Installed as the library's global subscriber: spans and events of every thread reach it.
+ * One global config can be active per library at a time; after it is disposed, another can start.
+ */
+export class GlobalTracingConfig extends TracingConfig {
+  /** Always `"global"`. */
+  readonly scope = "global" as const;
+}
+
+/**
+ * Installed for the JavaScript thread only: it sees what the library records while JavaScript
+ * calls into it, and nothing recorded on the library's own threads.
+ */
+export class CurrentThreadTracingConfig extends TracingConfig {
+  /** Always `"currentThread"`. */
+  readonly scope = "currentThread" as const;
+}

@@ -1,0 +1,10 @@
+/**
+ * The runtime-neutral core of tracing-bridge. Applications import `deno/mod.ts` or `bun/mod.ts`.
+ * @module
+ */
+
+export * from "./config.ts";
+export * from "./errors.ts";
+export * from "./library.ts";
+export * from "./tracing.ts";
+export type { NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";

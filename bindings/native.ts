@@ -1,0 +1,48 @@
+/**
+ * The FFI port: the few native calls the runtime-neutral core needs. Each runtime adapter
+ * (`deno/`, `bun/`) implements it over its own FFI; everything else is shared.
+ * @module
+ */
+
+/** An opaque `tracing_bridge_subscriber *`, in whatever form the runtime represents pointers. */
+export type SubscriberHandle = { readonly __brand: "tracing_bridge_subscriber" };
+
+/** The C ABI of one opened library, with JavaScript types. Results are `tracing_bridge_result`. */
+export interface NativeLibrary {
+  /** `tracing_bridge_abi_version()`. */
+  abiVersion(): number;
+  /** `tracing_bridge_version()`, read as a string. */
+  version(): string;
+  /** `tracing_bridge_last_error_message(buffer, buffer.length, outWritten)`. */
+  lastErrorMessage(buffer: Uint8Array, outWritten: BigUint64Array): number;
+  /** `tracing_bridge_subscriber_new()`; `handle` is set when `result` is OK. */
+  subscriberNew(config: Uint8Array): { result: number; handle: SubscriberHandle | null };
+  /** `tracing_bridge_subscriber_install_global()`. */
+  subscriberInstallGlobal(handle: SubscriberHandle): number;
+  /** `tracing_bridge_subscriber_install_current_thread()`. */
+  subscriberInstallCurrentThread(handle: SubscriberHandle): number;
+  /** `tracing_bridge_subscriber_flush()`. */
+  subscriberFlush(handle: SubscriberHandle): number;
+  /** `tracing_bridge_subscriber_uninstall()`. */
+  subscriberUninstall(handle: SubscriberHandle): number;
+  /** `tracing_bridge_subscriber_free()`. */
+  subscriberFree(handle: SubscriberHandle): void;
+  /** Unloads the library; nothing may use it afterwards. */
+  close(): void;
+}
+
+/** What a runtime adapter provides to the core. */
+export interface Runtime {
+  /** `"deno"` or `"bun"`. */
+  readonly name: string;
+  /** The file name of a shared library called `stem` on this platform (`libstem.so`, …). */
+  libraryFileName(stem: string): string;
+  /** Turns a `file:` URL into a path. */
+  pathFromUrl(url: URL): string;
+  /** Reads an environment variable, or `undefined` when unset or not permitted. */
+  readEnv(name: string): string | undefined;
+  /** Opens the library with just the ABI version symbol, to check it before anything else. */
+  openAbiProbe(path: string): { abiVersion(): number; close(): void };
+  /** Opens the library with every symbol of the C ABI. */
+  open(path: string): NativeLibrary;
+}

@@ -1,0 +1,167 @@
+/**
+ * `Tracing`: installs a config into the native library and uninstalls it on dispose.
+ * @module
+ */
+
+import type { TracingConfig } from "./config.ts";
+import { errorCodeOf, RESULT_OK, TracingError } from "./errors.ts";
+import { openTracingLibrary, TracingLibrary } from "./library.ts";
+import type { NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";
+
+/** Options of a {@link TracingBase}. */
+export interface TracingOptions {
+  /**
+   * The native library that embeds tracing-bridge: an opened library or its path. Default:
+   * `$TRACING_BRIDGE_LIB`, else the local release build of the shim.
+   */
+  library?: string | TracingLibrary;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Tracing for one native library. `enter()` installs the config (globally or for the
+ * JavaScript thread); disposing flushes and uninstalls it. Use with `using`:
+ *
+ * ```ts
+ * using tracing = new Tracing(config, { library: "./libmine.so" }).enter();
+ * ```
+ *
+ * Each runtime's module exports a `Tracing` subclass bound to its FFI.
+ */
+export class TracingBase implements Disposable, AsyncDisposable {
+  /** The config this tracing installs. */
+  readonly config: TracingConfig;
+  /** The library it installs into. */
+  readonly library: TracingLibrary;
+  #handle: SubscriberHandle | null = null;
+  #state: "new" | "entered" | "disposed" = "new";
+
+  protected constructor(runtime: Runtime, config: TracingConfig, options: TracingOptions = {}) {
+    if (typeof config?.toJSON !== "function" || !("scope" in config)) {
+      throw new TracingError(
+        "INVALID_CONFIG",
+        "Tracing needs a GlobalTracingConfig or a CurrentThreadTracingConfig",
+      );
+    }
+    this.config = config;
+    this.library = options.library instanceof TracingLibrary
+      ? options.library
+      : openTracingLibrary(runtime, options.library);
+  }
+
+  /** Whether the config is installed now. */
+  get active(): boolean {
+    return this.#state === "entered";
+  }
+
+  /** Whether this tracing was disposed. */
+  get disposed(): boolean {
+    return this.#state === "disposed";
+  }
+
+  /**
+   * Builds the config's layers (opening files, parsing filters) and installs them.
+   * Returns `this`, for `using tracing = new Tracing(config).enter()`.
+   */
+  enter(): this {
+    if (this.#state === "disposed") {
+      throw new TracingError(
+        "DISPOSED",
+        "this Tracing was disposed; create a new Tracing to trace again",
+      );
+    }
+    if (this.#state === "entered") {
+      throw new TracingError(
+        "ALREADY_ENTERED",
+        "this Tracing is already entered; dispose it before entering again",
+      );
+    }
+    const native = this.library.native;
+    const json = encoder.encode(JSON.stringify(this.config));
+    const created = native.subscriberNew(json);
+    check(native, created.result);
+    const handle = created.handle as SubscriberHandle;
+    const installed = this.config.scope === "global"
+      ? native.subscriberInstallGlobal(handle)
+      : native.subscriberInstallCurrentThread(handle);
+    if (installed !== RESULT_OK) {
+      const error = failure(native, installed);
+      native.subscriberFree(handle);
+      throw error;
+    }
+    this.#handle = handle;
+    this.#state = "entered";
+    return this;
+  }
+
+  /** Writes out everything the layers buffer. */
+  flush(): void {
+    const handle = this.#requireEntered("flush");
+    check(this.library.native, this.library.native.subscriberFlush(handle));
+  }
+
+  /**
+   * Flushes and uninstalls the config. Idempotent. A current-thread config must be disposed
+   * on the thread that entered it (the JavaScript thread).
+   */
+  dispose(): void {
+    if (this.#state === "disposed") return;
+    const handle = this.#handle;
+    this.#handle = null;
+    this.#state = "disposed";
+    if (handle === null) return;
+    const native = this.library.native;
+    const result = native.subscriberUninstall(handle);
+    const error = result === RESULT_OK ? null : failure(native, result);
+    native.subscriberFree(handle);
+    if (error) throw error;
+  }
+
+  /** Same as {@link TracingBase.dispose}. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** Same as {@link TracingBase.dispose}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.dispose();
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #requireEntered(action: string): SubscriberHandle {
+    if (this.#state === "disposed") {
+      throw new TracingError("DISPOSED", `cannot ${action}: this Tracing was disposed`);
+    }
+    if (this.#handle === null) {
+      throw new TracingError("NOT_INSTALLED", `cannot ${action}: call enter() first`);
+    }
+    return this.#handle;
+  }
+}
+
+function check(native: NativeLibrary, result: number): void {
+  if (result !== RESULT_OK) throw failure(native, result);
+}
+
+function failure(native: NativeLibrary, result: number): TracingError {
+  const message = lastErrorMessage(native) || `tracing-bridge call failed with result ${result}`;
+  return new TracingError(errorCodeOf(result), message);
+}
+
+const decoder = new TextDecoder();
+const messageLength = new BigUint64Array(1);
+
+/** Reads the message of the last failed call on this thread. */
+function lastErrorMessage(native: NativeLibrary): string {
+  let buffer = new Uint8Array(1024);
+  if (native.lastErrorMessage(buffer, messageLength) !== RESULT_OK) {
+    buffer = new Uint8Array(Number(messageLength[0]));
+    if (native.lastErrorMessage(buffer, messageLength) !== RESULT_OK) return "";
+  }
+  return decoder.decode(buffer.subarray(0, Number(messageLength[0])));
+}

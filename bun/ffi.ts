@@ -1,0 +1,94 @@
+/**
+ * The Bun side of the FFI port: `bun:ffi` and the symbol table of the C ABI.
+ * @module
+ */
+
+import { CString, dlopen, FFIType, type Pointer, suffix } from "bun:ffi";
+import { fileURLToPath } from "node:url";
+import type { NativeLibrary, Runtime, SubscriberHandle } from "../bindings/native.ts";
+
+const abiProbeSymbols = {
+  /** uint32_t tracing_bridge_abi_version(void) */
+  tracing_bridge_abi_version: { args: [], returns: FFIType.u32 },
+} as const;
+
+const symbols = {
+  ...abiProbeSymbols,
+  /** const char *tracing_bridge_version(void) */
+  tracing_bridge_version: { args: [], returns: FFIType.ptr },
+  /** result tracing_bridge_last_error_message(uint8_t *buf, size_t len, size_t *out_written) */
+  tracing_bridge_last_error_message: {
+    args: [FFIType.ptr, FFIType.u64, FFIType.ptr],
+    returns: FFIType.u32,
+  },
+  /** result tracing_bridge_subscriber_new(const uint8_t *config, size_t len, subscriber **out) */
+  tracing_bridge_subscriber_new: {
+    args: [FFIType.ptr, FFIType.u64, FFIType.ptr],
+    returns: FFIType.u32,
+  },
+  /** result tracing_bridge_subscriber_install_global(subscriber *) */
+  tracing_bridge_subscriber_install_global: { args: [FFIType.ptr], returns: FFIType.u32 },
+  /** result tracing_bridge_subscriber_install_current_thread(subscriber *) */
+  tracing_bridge_subscriber_install_current_thread: { args: [FFIType.ptr], returns: FFIType.u32 },
+  /** result tracing_bridge_subscriber_flush(subscriber *) */
+  tracing_bridge_subscriber_flush: { args: [FFIType.ptr], returns: FFIType.u32 },
+  /** result tracing_bridge_subscriber_uninstall(subscriber *) */
+  tracing_bridge_subscriber_uninstall: { args: [FFIType.ptr], returns: FFIType.u32 },
+  /** void tracing_bridge_subscriber_free(subscriber *) */
+  tracing_bridge_subscriber_free: { args: [FFIType.ptr], returns: FFIType.void },
+} as const;
+
+function toPointer(handle: SubscriberHandle): Pointer {
+  return handle as unknown as Pointer;
+}
+
+function openNative(path: string): NativeLibrary {
+  const library = dlopen(path, symbols);
+  const native = library.symbols;
+  const outPointer = new BigUint64Array(1);
+  return {
+    abiVersion: () => native.tracing_bridge_abi_version(),
+    version() {
+      const pointer = native.tracing_bridge_version();
+      return pointer === null ? "unknown" : new CString(pointer).toString();
+    },
+    lastErrorMessage: (buffer, outWritten) =>
+      native.tracing_bridge_last_error_message(buffer, buffer.length, outWritten),
+    subscriberNew(config) {
+      outPointer[0] = 0n;
+      const result = native.tracing_bridge_subscriber_new(config, config.length, outPointer);
+      const address = Number(outPointer[0]);
+      return { result, handle: address === 0 ? null : address as unknown as SubscriberHandle };
+    },
+    subscriberInstallGlobal: (handle) =>
+      native.tracing_bridge_subscriber_install_global(toPointer(handle)),
+    subscriberInstallCurrentThread: (handle) =>
+      native.tracing_bridge_subscriber_install_current_thread(toPointer(handle)),
+    subscriberFlush: (handle) => native.tracing_bridge_subscriber_flush(toPointer(handle)),
+    subscriberUninstall: (handle) => native.tracing_bridge_subscriber_uninstall(toPointer(handle)),
+    subscriberFree: (handle) => native.tracing_bridge_subscriber_free(toPointer(handle)),
+    close: () => library.close(),
+  };
+}
+
+/** The Bun implementation of the runtime port. */
+export const bunRuntime: Runtime = {
+  name: "bun",
+  libraryFileName(stem) {
+    return process.platform === "win32" ? `${stem}.${suffix}` : `lib${stem}.${suffix}`;
+  },
+  pathFromUrl(url) {
+    return fileURLToPath(url);
+  },
+  readEnv(name) {
+    return process.env[name];
+  },
+  openAbiProbe(path) {
+    const library = dlopen(path, abiProbeSymbols);
+    return {
+      abiVersion: () => library.symbols.tracing_bridge_abi_version(),
+      close: () => library.close(),
+    };
+  },
+  open: openNative,
+};

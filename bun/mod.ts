@@ -1,0 +1,52 @@
+/**
+ * tracing-bridge for Bun: see what a Rust library loaded with `bun:ffi` does, through
+ * Rust's `tracing` ecosystem.
+ *
+ * ```ts
+ * import { FmtLayerConfig, GlobalTracingConfig, Tracing } from "./bun/mod.ts";
+ *
+ * using tracing = new Tracing(
+ *   new GlobalTracingConfig({ layers: [new FmtLayerConfig({ format: "compact" })] }),
+ *   { library: "./target/release/libmy_library.so" },
+ * ).enter();
+ * ```
+ * @module
+ */
+
+import type { TracingConfig } from "../bindings/config.ts";
+import { openTracingLibrary, type TracingLibrary } from "../bindings/library.ts";
+import { TracingBase, type TracingOptions } from "../bindings/tracing.ts";
+import { bunRuntime } from "./ffi.ts";
+
+export {
+  CurrentThreadTracingConfig,
+  type FmtFormat,
+  FmtLayerConfig,
+  type FmtLayerOptions,
+  GlobalTracingConfig,
+  type LayerConfig,
+  type SpanEvent,
+  TracingConfig,
+  type TracingConfigOptions,
+  type TracingScope,
+  type Writer,
+} from "../bindings/config.ts";
+export { TracingError, type TracingErrorCode } from "../bindings/errors.ts";
+export { ABI_VERSION, LIBRARY_ENV_VAR, TracingLibrary } from "../bindings/library.ts";
+export type { TracingOptions } from "../bindings/tracing.ts";
+
+/** Tracing for a native library, in Bun. See {@link TracingBase}. */
+export class Tracing extends TracingBase {
+  /** Prepares tracing with `config`; call {@link TracingBase.enter} to install it. */
+  constructor(config: TracingConfig, options: TracingOptions = {}) {
+    super(bunRuntime, config, options);
+  }
+}
+
+/**
+ * Opens the native library that embeds tracing-bridge: `path`, else `$TRACING_BRIDGE_LIB`,
+ * else the local release build. Checks its ABI version.
+ */
+export function openLibrary(path?: string): TracingLibrary {
+  return openTracingLibrary(bunRuntime, path);
+}

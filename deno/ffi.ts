@@ -1,0 +1,97 @@
+/**
+ * The Deno side of the FFI port: `Deno.dlopen` and the symbol table of the C ABI.
+ * @module
+ */
+
+import type { NativeLibrary, Runtime, SubscriberHandle } from "../bindings/native.ts";
+
+const abiProbeSymbols = {
+  /** uint32_t tracing_bridge_abi_version(void) */
+  tracing_bridge_abi_version: { parameters: [], result: "u32" },
+} as const;
+
+const symbols = {
+  ...abiProbeSymbols,
+  /** const char *tracing_bridge_version(void) */
+  tracing_bridge_version: { parameters: [], result: "pointer" },
+  /** result tracing_bridge_last_error_message(uint8_t *buf, size_t len, size_t *out_written) */
+  tracing_bridge_last_error_message: { parameters: ["buffer", "usize", "buffer"], result: "u32" },
+  /** result tracing_bridge_subscriber_new(const uint8_t *config, size_t len, subscriber **out) */
+  tracing_bridge_subscriber_new: { parameters: ["buffer", "usize", "buffer"], result: "u32" },
+  /** result tracing_bridge_subscriber_install_global(subscriber *) */
+  tracing_bridge_subscriber_install_global: { parameters: ["pointer"], result: "u32" },
+  /** result tracing_bridge_subscriber_install_current_thread(subscriber *) */
+  tracing_bridge_subscriber_install_current_thread: { parameters: ["pointer"], result: "u32" },
+  /** result tracing_bridge_subscriber_flush(subscriber *) */
+  tracing_bridge_subscriber_flush: { parameters: ["pointer"], result: "u32" },
+  /** result tracing_bridge_subscriber_uninstall(subscriber *) */
+  tracing_bridge_subscriber_uninstall: { parameters: ["pointer"], result: "u32" },
+  /** void tracing_bridge_subscriber_free(subscriber *) */
+  tracing_bridge_subscriber_free: { parameters: ["pointer"], result: "void" },
+} as const;
+
+type Pointer = Deno.PointerObject;
+
+function toPointer(handle: SubscriberHandle): Pointer {
+  return handle as unknown as Pointer;
+}
+
+function openNative(path: string): NativeLibrary {
+  const library = Deno.dlopen(path, symbols);
+  const native = library.symbols;
+  const outPointer = new BigUint64Array(1);
+  return {
+    abiVersion: () => native.tracing_bridge_abi_version(),
+    version() {
+      const pointer = native.tracing_bridge_version();
+      return pointer === null ? "unknown" : Deno.UnsafePointerView.getCString(pointer);
+    },
+    lastErrorMessage: (buffer, outWritten) =>
+      native.tracing_bridge_last_error_message(buffer, BigInt(buffer.length), outWritten),
+    subscriberNew(config) {
+      outPointer[0] = 0n;
+      const result = native.tracing_bridge_subscriber_new(config, BigInt(config.length), outPointer);
+      const pointer = Deno.UnsafePointer.create(outPointer[0]);
+      return { result, handle: pointer as unknown as SubscriberHandle | null };
+    },
+    subscriberInstallGlobal: (handle) =>
+      native.tracing_bridge_subscriber_install_global(toPointer(handle)),
+    subscriberInstallCurrentThread: (handle) =>
+      native.tracing_bridge_subscriber_install_current_thread(toPointer(handle)),
+    subscriberFlush: (handle) => native.tracing_bridge_subscriber_flush(toPointer(handle)),
+    subscriberUninstall: (handle) => native.tracing_bridge_subscriber_uninstall(toPointer(handle)),
+    subscriberFree: (handle) => native.tracing_bridge_subscriber_free(toPointer(handle)),
+    close: () => library.close(),
+  };
+}
+
+/** The Deno implementation of the runtime port. */
+export const denoRuntime: Runtime = {
+  name: "deno",
+  libraryFileName(stem) {
+    switch (Deno.build.os) {
+      case "darwin":
+        return `lib${stem}.dylib`;
+      case "windows":
+        return `${stem}.dll`;
+      default:
+        return `lib${stem}.so`;
+    }
+  },
+  pathFromUrl(url) {
+    return decodeURIComponent(url.pathname);
+  },
+  readEnv(name) {
+    // Ask first, so that a program run with --allow-ffi alone neither prompts nor throws.
+    const status = Deno.permissions.querySync({ name: "env", variable: name });
+    return status.state === "granted" ? Deno.env.get(name) : undefined;
+  },
+  openAbiProbe(path) {
+    const library = Deno.dlopen(path, abiProbeSymbols);
+    return {
+      abiVersion: () => library.symbols.tracing_bridge_abi_version(),
+      close: () => library.close(),
+    };
+  },
+  open: openNative,
+};

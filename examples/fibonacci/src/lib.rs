@@ -1,0 +1,100 @@
+//! An example native library instrumented with `tracing`, loaded from Deno and Bun.
+//!
+//! It links `tracing-bridge`, so the library's spans and the bridge's subscriber share one
+//! `tracing` dispatcher, and the bridge's C ABI is exported from this library too.
+
+use std::{fmt, thread};
+
+// Links the bridge and keeps its C ABI exported from this cdylib.
+pub use tracing_bridge;
+
+/// Computes the `index`-th Fibonacci number (saturating at `u64::MAX`), iteratively with an
+/// event per step when `use_memoized`, else by naive recursion with a span per call.
+#[no_mangle]
+pub extern "C" fn fibonacci(index: u32, use_memoized: bool) -> u64 {
+    fib(index, use_memoized)
+}
+
+#[tracing::instrument(level = "info")]
+fn fib(index: u32, use_memoized: bool) -> u64 {
+    tracing::trace!("computing");
+    let value = if use_memoized {
+        let (mut current, mut next) = (0u64, 1u64);
+        for step in 0..index {
+            tracing::debug!(step, value = current, "step");
+            (current, next) = (next, current.saturating_add(next));
+        }
+        current
+    } else if index < 2 {
+        u64::from(index)
+    } else {
+        fib(index - 1, false).saturating_add(fib(index - 2, false))
+    };
+    tracing::info!(value, "computed");
+    value
+}
+
+/// Runs `events_per_thread` events on each of `threads` named Rust threads (`worker-0`, …),
+/// each inside a `worker` span whose parent is this call's `run_workers` span, and joins them
+/// before returning. Returns the number of events emitted.
+#[no_mangle]
+pub extern "C" fn run_workers(threads: u32, events_per_thread: u32) -> u64 {
+    let span = tracing::info_span!("run_workers", threads, events_per_thread);
+    let _entered = span.enter();
+    let handles: Vec<_> = (0..threads)
+        .filter_map(|index| {
+            let parent = span.clone();
+            thread::Builder::new()
+                .name(format!("worker-{index}"))
+                .spawn(move || work(&parent, index, events_per_thread))
+                .ok()
+        })
+        .collect();
+    let emitted = handles
+        .into_iter()
+        .map(|handle| handle.join().unwrap_or(0))
+        .sum();
+    tracing::info!(emitted, "workers joined");
+    emitted
+}
+
+fn work(parent: &tracing::Span, index: u32, events: u32) -> u64 {
+    let span = tracing::info_span!(parent: parent, "worker", index);
+    let _entered = span.enter();
+    let failure = WorkError { item: index };
+    for sequence in 0..events {
+        tracing::info!(
+            text = "hello",
+            signed = -i64::from(sequence),
+            unsigned = u64::from(sequence),
+            float = f64::from(sequence) * 0.5,
+            flag = sequence % 2 == 0,
+            point = ?Point { x: index, y: sequence },
+            error = &failure as &(dyn std::error::Error + 'static),
+            worker = index,
+            sequence,
+            "worker event"
+        );
+    }
+    u64::from(events)
+}
+
+#[derive(Debug)]
+#[allow(dead_code)] // read through Debug only
+struct Point {
+    x: u32,
+    y: u32,
+}
+
+#[derive(Debug)]
+struct WorkError {
+    item: u32,
+}
+
+impl fmt::Display for WorkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "item {} failed", self.item)
+    }
+}
+
+impl std::error::Error for WorkError {}

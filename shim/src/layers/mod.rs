@@ -1,0 +1,46 @@
+//! The layers a configuration can ask for, each in a module named for what it does.
+
+use std::sync::Arc;
+
+use tracing_subscriber::Layer;
+
+use crate::{config::LayerConfig, error::Error};
+
+
+pub mod fmt;
+
+pub use crate::switch::BaseSubscriber;
+
+/// A type-erased layer over the subscriber every configuration's layers are built on.
+pub type BoxedLayer = Box<dyn Layer<BaseSubscriber> + Send + Sync + 'static>;
+
+/// What a subscriber does with a layer's resources when asked to flush or shut down.
+pub trait LayerLifecycle: Send + Sync {
+    /// Writes out everything buffered so far.
+    fn flush(&self) -> Result<(), Error>;
+    /// Flushes and releases resources; called once, after the layer no longer receives data.
+    fn shutdown(&self) -> Result<(), Error> {
+        self.flush()
+    }
+}
+
+/// A built layer and the handle that flushes it.
+pub struct BuiltLayer {
+    /// The layer itself.
+    pub layer: BoxedLayer,
+    /// Flush and shutdown for the layer's resources.
+    pub lifecycle: Arc<dyn LayerLifecycle>,
+}
+
+impl std::fmt::Debug for BuiltLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuiltLayer").finish_non_exhaustive()
+    }
+}
+
+/// Builds the layer described by `config`; `field` names it in error messages.
+pub(crate) fn build(config: &LayerConfig, field: &str) -> Result<BuiltLayer, Error> {
+    match config {
+        LayerConfig::Fmt(fmt_config) => fmt::build(fmt_config, field),
+    }
+}

@@ -1,0 +1,32 @@
+//! # tracing-bridge
+//!
+//! A `tracing` subscriber for native libraries loaded into Deno or Bun. A library links this
+//! crate; its C ABI (see [`ffi`]) lets JavaScript configure layers (`fmt` to stdout, stderr or
+//! a file, each with its own filter) and install them globally or for the calling thread.
+//!
+//! Rust code can use the same machinery directly:
+//!
+//! ```
+//! let mut session = tracing_bridge::Session::from_json(
+//!     r#"{"layers":[{"kind":"fmt","writer":"stderr","filter":"debug"}]}"#,
+//! )?;
+//! session.install_current_thread()?;
+//! tracing::info!("recorded by the fmt layer");
+//! session.uninstall()?;
+//! # Ok::<(), tracing_bridge::Error>(())
+//! ```
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+pub mod config;
+mod error;
+pub mod ffi;
+mod filter;
+mod guarded_registry;
+pub mod layers;
+mod session;
+mod switch;
+
+pub use config::Config;
+pub use error::{tracing_bridge_result, Error, ErrorKind};
+pub use session::Session;
+pub use switch::{BaseLayer, BaseSubscriber, MAX_LAYERS};

@@ -1,0 +1,282 @@
+//! A configured subscriber and its installation, globally or on the current thread.
+
+use std::{
+    cell::RefCell,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, MutexGuard,
+    },
+    thread::{self, ThreadId},
+};
+
+use tracing::dispatcher::DefaultGuard;
+use tracing_subscriber::filter::EnvFilter;
+
+use crate::{
+    config::Config,
+    error::{Error, ErrorKind},
+    filter::{fallback_filter, parse_filter},
+    layers::{self, LayerLifecycle},
+    switch::{SlotLayerConfig, Switch, MAX_LAYERS},
+};
+
+/// A subscriber built from a [`Config`]: not installed until [`Session::install_global`] or
+/// [`Session::install_current_thread`], uninstalled by [`Session::uninstall`] or on drop.
+pub struct Session {
+    pending: Option<PendingLayers>,
+    lifecycles: Vec<Arc<dyn LayerLifecycle>>,
+    installed: Installed,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("installed", &self.installed)
+            .finish_non_exhaustive()
+    }
+}
+
+struct PendingLayers {
+    global_filter: Option<EnvFilter>,
+    layers: Vec<SlotLayerConfig>,
+}
+
+#[derive(Debug)]
+enum Installed {
+    NotYet,
+    Global {
+        generation: u64,
+    },
+    CurrentThread {
+        thread: ThreadId,
+        key: u64,
+        switch: Arc<Switch>,
+    },
+    Finished,
+}
+
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+impl Session {
+    /// Builds every layer and filter of `config`: files are opened and filters parsed now, so
+    /// that errors surface before anything is installed.
+    pub fn new(config: &Config) -> Result<Self, Error> {
+        if config.layers.len() > MAX_LAYERS {
+            return Err(Error::invalid_config(format!(
+                "layers: {} layers given, at most {MAX_LAYERS} are supported per config; \
+                 combine them or use fewer",
+                config.layers.len()
+            )));
+        }
+        let global_filter = match &config.filter {
+            Some(directives) => Some(parse_filter(directives, "filter")?),
+            None if !config.has_any_filter() => Some(fallback_filter()?),
+            None => None,
+        };
+        let mut layers = Vec::with_capacity(config.layers.len());
+        let mut lifecycles = Vec::with_capacity(config.layers.len());
+        for (index, layer_config) in config.layers.iter().enumerate() {
+            let field = format!("layers[{index}]");
+            let filter = layer_config
+                .filter()
+                .map(|directives| parse_filter(directives, &format!("{field}.filter")))
+                .transpose()?;
+            let built = layers::build(layer_config, &field)?;
+            lifecycles.push(built.lifecycle);
+            layers.push(SlotLayerConfig {
+                layer: built.layer,
+                filter,
+            });
+        }
+        Ok(Self {
+            pending: Some(PendingLayers {
+                global_filter,
+                layers,
+            }),
+            lifecycles,
+            installed: Installed::NotYet,
+        })
+    }
+
+    /// Parses `json` as a [`Config`] and builds it.
+    pub fn from_json(json: &str) -> Result<Self, Error> {
+        Self::new(&Config::from_json(json)?)
+    }
+
+    /// Makes this subscriber receive what every thread of this library records.
+    ///
+    /// At most one session is installed globally at a time; after it is uninstalled, another
+    /// may be installed.
+    pub fn install_global(&mut self) -> Result<(), Error> {
+        let pending = self.take_pending()?;
+        let mut global = lock_global();
+        if global.active.is_some() {
+            return Err(Error::new(
+                ErrorKind::GlobalAlreadyActive,
+                "a global tracing config is already active in this library; dispose it before \
+                 starting another, or use a current-thread config",
+            ));
+        }
+        let switch = match &global.switch {
+            Some(switch) => Arc::clone(switch),
+            None => {
+                let (switch, dispatch) = Switch::new();
+                tracing::dispatcher::set_global_default(dispatch).map_err(|_| {
+                    Error::new(
+                        ErrorKind::GlobalDefaultTaken,
+                        "tracing's global default dispatcher in this library was already set by \
+                         other code (for example `tracing_subscriber::fmt().init()`); remove that \
+                         call or use a current-thread config",
+                    )
+                })?;
+                global.switch = Some(Arc::clone(&switch));
+                switch
+            }
+        };
+        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+        switch.load(generation, pending.global_filter, pending.layers);
+        global.active = Some(generation);
+        self.installed = Installed::Global { generation };
+        Ok(())
+    }
+
+    /// Makes this subscriber receive what the calling thread records, and only that.
+    ///
+    /// Spans and events of other threads, including threads this thread starts, do not reach it.
+    pub fn install_current_thread(&mut self) -> Result<(), Error> {
+        let pending = self.take_pending()?;
+        let (switch, dispatch) = Switch::new();
+        let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+        switch.load(generation, pending.global_filter, pending.layers);
+        let key = generation;
+        THREAD_GUARDS.with(|guards| {
+            guards
+                .borrow_mut()
+                .push((key, tracing::dispatcher::set_default(&dispatch)))
+        });
+        self.installed = Installed::CurrentThread {
+            thread: thread::current().id(),
+            key,
+            switch,
+        };
+        Ok(())
+    }
+
+    /// Whether the session is installed now.
+    pub fn is_installed(&self) -> bool {
+        matches!(
+            self.installed,
+            Installed::Global { .. } | Installed::CurrentThread { .. }
+        )
+    }
+
+    /// Writes out everything the layers buffer. Returns the first error, after trying all.
+    pub fn flush(&self) -> Result<(), Error> {
+        first_error(self.lifecycles.iter().map(|lifecycle| lifecycle.flush()))
+    }
+
+    /// Stops this subscriber receiving data, then flushes and shuts down its layers.
+    ///
+    /// A current-thread session must be uninstalled on the thread that installed it.
+    pub fn uninstall(&mut self) -> Result<(), Error> {
+        match &self.installed {
+            Installed::NotYet | Installed::Finished => {
+                return Err(Error::new(
+                    ErrorKind::NotInstalled,
+                    "this tracing subscriber is not installed",
+                ))
+            }
+            Installed::Global { generation } => {
+                let mut global = lock_global();
+                if global.active == Some(*generation) {
+                    if let Some(switch) = &global.switch {
+                        switch.clear();
+                    }
+                    global.active = None;
+                }
+            }
+            Installed::CurrentThread {
+                thread,
+                key,
+                switch,
+            } => {
+                if *thread != thread::current().id() {
+                    return Err(Error::new(
+                        ErrorKind::WrongThread,
+                        "a current-thread tracing config must be disposed on the thread that \
+                         started it",
+                    ));
+                }
+                switch.clear();
+                let key = *key;
+                THREAD_GUARDS.with(|guards| {
+                    let removed = {
+                        let mut guards = guards.borrow_mut();
+                        guards
+                            .iter()
+                            .position(|(candidate, _)| *candidate == key)
+                            .map(|index| guards.remove(index))
+                    };
+                    drop(removed);
+                });
+            }
+        }
+        self.installed = Installed::Finished;
+        first_error(self.lifecycles.iter().map(|lifecycle| lifecycle.shutdown()))
+    }
+
+    fn take_pending(&mut self) -> Result<PendingLayers, Error> {
+        self.pending.take().ok_or_else(|| {
+            Error::new(
+                ErrorKind::AlreadyInstalled,
+                "this tracing subscriber was already installed; build a new one from the config",
+            )
+        })
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Installed::CurrentThread { switch, thread, .. } = &self.installed {
+            if *thread != thread::current().id() {
+                // The guard lives in the other thread; make its dispatcher inert instead.
+                switch.clear();
+                return;
+            }
+        }
+        if self.is_installed() {
+            if let Err(error) = self.uninstall() {
+                eprintln!("tracing-bridge: while dropping a subscriber: {error}");
+            }
+        }
+    }
+}
+
+struct GlobalState {
+    switch: Option<Arc<Switch>>,
+    active: Option<u64>,
+}
+
+static GLOBAL: Mutex<GlobalState> = Mutex::new(GlobalState {
+    switch: None,
+    active: None,
+});
+
+fn lock_global() -> MutexGuard<'static, GlobalState> {
+    // A panic while holding the lock leaves the state consistent: every write is one assignment.
+    GLOBAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+thread_local! {
+    static THREAD_GUARDS: RefCell<Vec<(u64, DefaultGuard)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn first_error(results: impl Iterator<Item = Result<(), Error>>) -> Result<(), Error> {
+    let mut first = Ok(());
+    for result in results {
+        if first.is_ok() {
+            first = result;
+        }
+    }
+    first
+}

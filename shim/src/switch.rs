@@ -1,0 +1,341 @@
+//! A subscriber whose layers can be replaced while it is installed.
+//!
+//! `tracing` lets a process set its global default dispatcher only once, yet a program must be
+//! able to dispose one global configuration and start another. So the dispatcher installed is
+//! built once around a fixed number of *slots*; each slot is a per-layer-filtered layer whose
+//! inner layer and filter can be swapped. Starting a configuration fills the slots and bumps a
+//! generation number; disposing it empties them. Spans remember the generation they were
+//! created in, so a span that outlives its configuration never reaches the next one's layers.
+
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
+};
+
+use arc_swap::ArcSwapOption;
+use tracing::{
+    span::{Attributes, Id, Record},
+    subscriber::Interest,
+    Dispatch, Event, Metadata,
+};
+use tracing_subscriber::{
+    filter::{EnvFilter, Filtered, LevelFilter},
+    layer::{Context, Filter, Layer, Layered, SubscriberExt},
+    registry::Registry,
+};
+
+use crate::{guarded_registry::GuardedRegistry, layers::BoxedLayer};
+
+/// How many layers one configuration may have.
+pub const MAX_LAYERS: usize = 8;
+
+/// One layer of a configuration, ready to go into a slot.
+pub(crate) struct SlotLayerConfig {
+    pub(crate) layer: BoxedLayer,
+    pub(crate) filter: Option<EnvFilter>,
+}
+
+/// The swappable part of an installed dispatcher.
+pub(crate) struct Switch {
+    generation: AtomicU64,
+    global_filter: ArcSwapOption<EnvFilter>,
+    slots: Vec<Arc<Slot>>,
+}
+
+impl Switch {
+    /// Builds an empty switch and the dispatcher that reads from it.
+    pub(crate) fn new() -> (Arc<Switch>, Dispatch) {
+        let switch = Arc::new(Switch {
+            generation: AtomicU64::new(0),
+            global_filter: ArcSwapOption::empty(),
+            slots: (0..MAX_LAYERS).map(|_| Arc::new(Slot::default())).collect(),
+        });
+        let slot_layers: Vec<_> = switch
+            .slots
+            .iter()
+            .map(|slot| {
+                Filtered::new(
+                    SlotLayer(Arc::clone(slot)),
+                    SlotFilter(Arc::clone(slot)),
+                )
+            })
+            .collect();
+        let subscriber = Registry::default()
+            .with(BaseLayer(Arc::clone(&switch)))
+            .with(slot_layers);
+        (switch, Dispatch::new(GuardedRegistry(subscriber)))
+    }
+
+    /// Puts a configuration's layers into the slots under a new `generation`.
+    pub(crate) fn load(
+        &self,
+        generation: u64,
+        global_filter: Option<EnvFilter>,
+        layers: Vec<SlotLayerConfig>,
+    ) {
+        assert!(layers.len() <= MAX_LAYERS, "checked when the config was built");
+        self.generation.store(generation, Ordering::Release);
+        self.global_filter.store(global_filter.map(Arc::new));
+        let mut layers = layers.into_iter();
+        for slot in &self.slots {
+            let content = layers.next().map(|config| {
+                Arc::new(SlotContent {
+                    generation,
+                    layer: config.layer,
+                    filter: config.filter,
+                })
+            });
+            slot.content.store(content);
+        }
+        // Callsites cache whether anyone is interested in them; the answer just changed.
+        tracing_core::callsite::rebuild_interest_cache();
+    }
+
+    /// Empties every slot: nothing reaches the old layers any more.
+    pub(crate) fn clear(&self) {
+        self.generation.store(0, Ordering::Release);
+        self.global_filter.store(None);
+        for slot in &self.slots {
+            slot.content.store(None);
+        }
+        tracing_core::callsite::rebuild_interest_cache();
+    }
+}
+
+impl std::fmt::Debug for Switch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Switch")
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct Slot {
+    content: ArcSwapOption<SlotContent>,
+}
+
+struct SlotContent {
+    generation: u64,
+    layer: BoxedLayer,
+    filter: Option<EnvFilter>,
+}
+
+/// Stored in each span's extensions: the generation of the configuration that saw it created.
+struct SpanGeneration(u64);
+
+/// The innermost layer: applies the configuration's global filter before every slot's own
+/// filter, and stamps each new span with the current generation before any slot sees it.
+#[derive(Debug)]
+pub struct BaseLayer(Arc<Switch>);
+
+/// The subscriber that slot layers are layered on.
+pub type BaseSubscriber = Layered<BaseLayer, Registry>;
+
+impl Layer<Registry> for BaseLayer {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        match &*self.0.global_filter.load() {
+            Some(filter) => Layer::<Registry>::register_callsite(&**filter, metadata),
+            None => Interest::always(),
+        }
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, Registry>) -> bool {
+        match &*self.0.global_filter.load() {
+            Some(filter) => Layer::<Registry>::enabled(&**filter, metadata, ctx),
+            None => true,
+        }
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        match &*self.0.global_filter.load() {
+            Some(filter) => Layer::<Registry>::max_level_hint(&**filter),
+            None => None,
+        }
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, Registry>) {
+        if let Some(span) = ctx.span(id) {
+            let generation = self.0.generation.load(Ordering::Acquire);
+            span.extensions_mut().insert(SpanGeneration(generation));
+        }
+        if let Some(filter) = &*self.0.global_filter.load() {
+            Layer::<Registry>::on_new_span(&**filter, attrs, id, ctx);
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, Registry>) {
+        if let Some(filter) = &*self.0.global_filter.load() {
+            Layer::<Registry>::on_record(&**filter, id, values, ctx);
+        }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, Registry>) {
+        if let Some(filter) = &*self.0.global_filter.load() {
+            Layer::<Registry>::on_enter(&**filter, id, ctx);
+        }
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, Registry>) {
+        if let Some(filter) = &*self.0.global_filter.load() {
+            Layer::<Registry>::on_exit(&**filter, id, ctx);
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, Registry>) {
+        if let Some(filter) = &*self.0.global_filter.load() {
+            Layer::<Registry>::on_close(&**filter, id, ctx);
+        }
+    }
+}
+
+/// The layer half of a slot: forwards to the slot's current layer.
+struct SlotLayer(Arc<Slot>);
+
+impl SlotLayer {
+    /// Runs `f` with the slot's layer if `id` was created under the slot's generation.
+    fn with_span_layer(&self, id: &Id, ctx: &Context<'_, BaseSubscriber>, f: impl FnOnce(&BoxedLayer)) {
+        let content = self.0.content.load();
+        let Some(content) = &*content else { return };
+        let same_generation = ctx.span(id).is_some_and(|span| {
+            span.extensions()
+                .get::<SpanGeneration>()
+                .is_some_and(|generation| generation.0 == content.generation)
+        });
+        if same_generation {
+            f(&content.layer);
+        }
+    }
+}
+
+impl Layer<BaseSubscriber> for SlotLayer {
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        match &*self.0.content.load() {
+            Some(content) => content.layer.register_callsite(metadata),
+            None => Interest::never(),
+        }
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, BaseSubscriber>) -> bool {
+        match &*self.0.content.load() {
+            Some(content) => content.layer.enabled(metadata, ctx),
+            None => false,
+        }
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, BaseSubscriber>) {
+        self.with_span_layer(id, &ctx, |layer| layer.on_new_span(attrs, id, ctx.clone()));
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, BaseSubscriber>) {
+        self.with_span_layer(id, &ctx, |layer| layer.on_record(id, values, ctx.clone()));
+    }
+
+    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, BaseSubscriber>) {
+        self.with_span_layer(id, &ctx, |layer| {
+            layer.on_follows_from(id, follows, ctx.clone())
+        });
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, BaseSubscriber>) -> bool {
+        match &*self.0.content.load() {
+            Some(content) => content.layer.event_enabled(event, ctx),
+            None => false,
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, BaseSubscriber>) {
+        if let Some(content) = &*self.0.content.load() {
+            content.layer.on_event(event, ctx);
+        }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
+        self.with_span_layer(id, &ctx, |layer| layer.on_enter(id, ctx.clone()));
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
+        self.with_span_layer(id, &ctx, |layer| layer.on_exit(id, ctx.clone()));
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, BaseSubscriber>) {
+        self.with_span_layer(&id, &ctx, |layer| layer.on_close(id.clone(), ctx.clone()));
+    }
+
+    fn on_id_change(&self, old: &Id, new: &Id, ctx: Context<'_, BaseSubscriber>) {
+        self.with_span_layer(old, &ctx, |layer| layer.on_id_change(old, new, ctx.clone()));
+    }
+}
+
+/// The filter half of a slot: the slot layer's own filter, or everything when it has none.
+struct SlotFilter(Arc<Slot>);
+
+impl Filter<BaseSubscriber> for SlotFilter {
+    fn enabled(&self, metadata: &Metadata<'_>, cx: &Context<'_, BaseSubscriber>) -> bool {
+        match &*self.0.content.load() {
+            Some(content) => content
+                .filter
+                .as_ref()
+                .is_none_or(|filter| Filter::enabled(filter, metadata, cx)),
+            None => false,
+        }
+    }
+
+    fn callsite_enabled(&self, metadata: &'static Metadata<'static>) -> Interest {
+        match &*self.0.content.load() {
+            Some(content) => match &content.filter {
+                Some(filter) => Filter::<BaseSubscriber>::callsite_enabled(filter, metadata),
+                None => Interest::always(),
+            },
+            None => Interest::never(),
+        }
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, cx: &Context<'_, BaseSubscriber>) -> bool {
+        match &*self.0.content.load() {
+            Some(content) => content
+                .filter
+                .as_ref()
+                .is_none_or(|filter| Filter::event_enabled(filter, event, cx)),
+            None => false,
+        }
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        match &*self.0.content.load() {
+            Some(content) => match &content.filter {
+                Some(filter) => Filter::<BaseSubscriber>::max_level_hint(filter),
+                None => Some(LevelFilter::TRACE),
+            },
+            None => Some(LevelFilter::OFF),
+        }
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, BaseSubscriber>) {
+        self.with_filter(|filter| Filter::on_new_span(filter, attrs, id, ctx));
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, BaseSubscriber>) {
+        self.with_filter(|filter| Filter::on_record(filter, id, values, ctx));
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
+        self.with_filter(|filter| Filter::on_enter(filter, id, ctx));
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
+        self.with_filter(|filter| Filter::on_exit(filter, id, ctx));
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, BaseSubscriber>) {
+        self.with_filter(|filter| Filter::on_close(filter, id, ctx));
+    }
+}
+
+impl SlotFilter {
+    fn with_filter(&self, f: impl FnOnce(&EnvFilter)) {
+        if let Some(filter) = self.0.content.load().as_ref().and_then(|c| c.filter.as_ref()) {
+            f(filter);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+/**
+ * What each runtime's test file provides to the shared scenarios, so that Deno and Bun run
+ * exactly the same checks.
+ */
+
+import type * as DenoApi from "../../deno/mod.ts";
+
+/** The public API of `deno/mod.ts` or `bun/mod.ts` (they are the same). */
+export type Api = typeof DenoApi;
+
+/** The example library's own functions. */
+export interface FibonacciLibrary {
+  fibonacci(index: number, useMemoized: boolean): bigint | number;
+  runWorkers(threads: number, eventsPerThread: number): bigint | number;
+}
+
+/** A finished child process. */
+export interface ChildResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Harness {
+  runtime: "deno" | "bun";
+  api: Api;
+  example: FibonacciLibrary;
+  paths: {
+    /** The example library (embeds the shim). */
+    fibonacci: string;
+    /** A library claiming ABI version 999. */
+    wrongAbi: string;
+    /** A library without any tracing-bridge symbol. */
+    notABridge: string;
+  };
+  /** A new empty directory. */
+  tempDir(): string;
+  /**
+   * Runs `tests/<runtime>/child_resolve.ts` with `env` added and, in Deno, only the given
+   * permission flags.
+   */
+  runResolveChild(env: Record<string, string>, denoFlags: string[]): ChildResult;
+}
+
+export type TestFn = (name: string, body: () => void | Promise<void>) => void;
