@@ -50,7 +50,11 @@ function openNative(path: string): NativeLibrary {
       native.tracing_bridge_last_error_message(buffer, BigInt(buffer.length), outWritten),
     subscriberNew(config) {
       outPointer[0] = 0n;
-      const result = native.tracing_bridge_subscriber_new(config, BigInt(config.length), outPointer);
+      const result = native.tracing_bridge_subscriber_new(
+        config,
+        BigInt(config.length),
+        outPointer,
+      );
       const pointer = Deno.UnsafePointer.create(outPointer[0]);
       return { result, handle: pointer as unknown as SubscriberHandle | null };
     },

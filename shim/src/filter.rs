@@ -17,7 +17,9 @@ pub(crate) fn parse_filter(directives: &str, origin: &str) -> Result<EnvFilter, 
         if let Err(error) = directive.parse::<Directive>() {
             return Err(Error::new(
                 ErrorKind::InvalidFilter,
-                format!("invalid filter directive `{directive}` in {origin}: {error}; {SYNTAX_HINT}"),
+                format!(
+                    "invalid filter directive `{directive}` in {origin}: {error}; {SYNTAX_HINT}"
+                ),
             ));
         }
     }
@@ -59,7 +61,10 @@ fn split_directives(directives: &str) -> impl Iterator<Item = &str> {
         }
     }
     parts.push(&directives[start..]);
-    parts.into_iter().map(str::trim).filter(|part| !part.is_empty())
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
 }
 
 #[cfg(test)]
@@ -76,8 +81,16 @@ mod tests {
     fn names_the_invalid_directive() {
         let error = parse_filter("info,my_crate=loud", "layers[0].filter").unwrap_err();
         assert_eq!(error.kind(), ErrorKind::InvalidFilter);
-        assert!(error.message().contains("`my_crate=loud`"), "{}", error.message());
-        assert!(error.message().contains("layers[0].filter"), "{}", error.message());
+        assert!(
+            error.message().contains("`my_crate=loud`"),
+            "{}",
+            error.message()
+        );
+        assert!(
+            error.message().contains("layers[0].filter"),
+            "{}",
+            error.message()
+        );
     }
 
     #[test]

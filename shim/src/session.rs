@@ -147,13 +147,15 @@ impl Session {
         let pending = self.take_pending()?;
         let (switch, dispatch) = Switch::new();
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
-        switch.load(generation, pending.global_filter, pending.layers);
         let key = generation;
         THREAD_GUARDS.with(|guards| {
             guards
                 .borrow_mut()
                 .push((key, tracing::dispatcher::set_default(&dispatch)))
         });
+        // Loaded only now: when this is the only live dispatcher, `tracing-core` rebuilds
+        // callsite interest from the calling thread's default, which must already be this one.
+        switch.load(generation, pending.global_filter, pending.layers);
         self.installed = Installed::CurrentThread {
             thread: thread::current().id(),
             key,
@@ -264,7 +266,9 @@ static GLOBAL: Mutex<GlobalState> = Mutex::new(GlobalState {
 
 fn lock_global() -> MutexGuard<'static, GlobalState> {
     // A panic while holding the lock leaves the state consistent: every write is one assignment.
-    GLOBAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    GLOBAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 thread_local! {

@@ -53,12 +53,7 @@ impl Switch {
         let slot_layers: Vec<_> = switch
             .slots
             .iter()
-            .map(|slot| {
-                Filtered::new(
-                    SlotLayer(Arc::clone(slot)),
-                    SlotFilter(Arc::clone(slot)),
-                )
-            })
+            .map(|slot| Filtered::new(SlotLayer(Arc::clone(slot)), SlotFilter(Arc::clone(slot))))
             .collect();
         let subscriber = Registry::default()
             .with(BaseLayer(Arc::clone(&switch)))
@@ -73,7 +68,10 @@ impl Switch {
         global_filter: Option<EnvFilter>,
         layers: Vec<SlotLayerConfig>,
     ) {
-        assert!(layers.len() <= MAX_LAYERS, "checked when the config was built");
+        assert!(
+            layers.len() <= MAX_LAYERS,
+            "checked when the config was built"
+        );
         self.generation.store(generation, Ordering::Release);
         self.global_filter.store(global_filter.map(Arc::new));
         let mut layers = layers.into_iter();
@@ -194,7 +192,12 @@ struct SlotLayer(Arc<Slot>);
 
 impl SlotLayer {
     /// Runs `f` with the slot's layer if `id` was created under the slot's generation.
-    fn with_span_layer(&self, id: &Id, ctx: &Context<'_, BaseSubscriber>, f: impl FnOnce(&BoxedLayer)) {
+    fn with_span_layer(
+        &self,
+        id: &Id,
+        ctx: &Context<'_, BaseSubscriber>,
+        f: impl FnOnce(&BoxedLayer),
+    ) {
         let content = self.0.content.load();
         let Some(content) = &*content else { return };
         let same_generation = ctx.span(id).is_some_and(|span| {
@@ -334,7 +337,13 @@ impl Filter<BaseSubscriber> for SlotFilter {
 
 impl SlotFilter {
     fn with_filter(&self, f: impl FnOnce(&EnvFilter)) {
-        if let Some(filter) = self.0.content.load().as_ref().and_then(|c| c.filter.as_ref()) {
+        if let Some(filter) = self
+            .0
+            .content
+            .load()
+            .as_ref()
+            .and_then(|c| c.filter.as_ref())
+        {
             f(filter);
         }
     }

@@ -44,8 +44,14 @@ export function defineScenarios(test: TestFn, h: Harness): void {
     const lines = readLines(log);
     const steps = lines.filter((line) => line.includes(" step "));
     assert.equal(steps.length, 5, lines.join("\n"));
-    assert.match(steps[0], /DEBUG fib\{index=5 use_memoized=true\}: fibonacci: step step=0 value=0/);
-    assert.match(lines.at(-1)!, /INFO fib\{index=5 use_memoized=true\}: fibonacci: computed value=5/);
+    assert.match(
+      steps[0],
+      /DEBUG fib\{index=5 use_memoized=true\}: fibonacci: step step=0 value=0/,
+    );
+    assert.match(
+      lines.at(-1)!,
+      /INFO fib\{index=5 use_memoized=true\}: fibonacci: computed value=5/,
+    );
   });
 
   test("json format parses line by line with the expected keys", () => {
@@ -81,7 +87,10 @@ export function defineScenarios(test: TestFn, h: Harness): void {
     {
       using _tracing = new api.Tracing(
         new api.GlobalTracingConfig({
-          layers: [fileLayer(infoLog, { filter: "info" }), fileLayer(debugLog, { filter: "debug" })],
+          layers: [
+            fileLayer(infoLog, { filter: "info" }),
+            fileLayer(debugLog, { filter: "debug" }),
+          ],
         }),
         library(),
       ).enter();
@@ -99,7 +108,10 @@ export function defineScenarios(test: TestFn, h: Harness): void {
     const log = join(h.tempDir(), "global.log");
     {
       using _tracing = new api.Tracing(
-        new api.GlobalTracingConfig({ filter: "info", layers: [fileLayer(log, { filter: "trace" })] }),
+        new api.GlobalTracingConfig({
+          filter: "info",
+          layers: [fileLayer(log, { filter: "trace" })],
+        }),
         library(),
       ).enter();
       example.fibonacci(4, true);
@@ -126,7 +138,9 @@ export function defineScenarios(test: TestFn, h: Harness): void {
       const sequences = mine.map((line) => Number(/ sequence=(\d+)/.exec(line)![1]));
       assert.deepEqual(sequences, [...Array(50).keys()], "per-thread order is kept");
     }
-    const third = events.find((line) => line.includes(" worker-2 ") && line.endsWith(" sequence=3"))!;
+    const third = events.find((line) =>
+      line.includes(" worker-2 ") && line.endsWith(" sequence=3")
+    )!;
     assert.match(
       third,
       /run_workers\{threads=4 events_per_thread=50\}:worker\{index=2\}: fibonacci: worker event text="hello" signed=-3 unsigned=3 float=1\.5 flag=false point=Point \{ x: 2, y: 3 \} error=item 2 failed/,

@@ -13,10 +13,7 @@ use std::ffi::c_char;
 use guard::{guarded, guarded_or, try_mut, try_str};
 use last_error::last_error;
 
-use crate::{
-    error::tracing_bridge_result,
-    session::Session,
-};
+use crate::{error::tracing_bridge_result, session::Session};
 
 /// The version of this C ABI. Bindings refuse a library whose ABI version differs from theirs.
 pub const TRACING_BRIDGE_ABI_VERSION: u32 = 1;
@@ -153,7 +150,9 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_uninstall(
 /// `subscriber` must be `NULL` or come from [`tracing_bridge_subscriber_new`], and must not be
 /// used again.
 #[no_mangle]
-pub unsafe extern "C" fn tracing_bridge_subscriber_free(subscriber: *mut tracing_bridge_subscriber) {
+pub unsafe extern "C" fn tracing_bridge_subscriber_free(
+    subscriber: *mut tracing_bridge_subscriber,
+) {
     guarded_or((), || {
         if !subscriber.is_null() {
             drop(Box::from_raw(subscriber));

@@ -7,13 +7,11 @@ use std::{
     sync::Arc,
 };
 
-use tracing_subscriber::{
-    fmt::{
-        self as tfmt,
-        format::{Format, FormatEvent, FormatFields},
-        writer::BoxMakeWriter,
-        FmtContext,
-    },
+use tracing_subscriber::fmt::{
+    self as tfmt,
+    format::{Format, FormatEvent, FormatFields},
+    writer::BoxMakeWriter,
+    FmtContext,
 };
 
 use super::{BaseSubscriber, BoxedLayer, BuiltLayer, LayerLifecycle};

@@ -6,7 +6,6 @@ use tracing_subscriber::Layer;
 
 use crate::{config::LayerConfig, error::Error};
 
-
 pub mod fmt;
 
 pub use crate::switch::BaseSubscriber;
