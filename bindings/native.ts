@@ -27,7 +27,19 @@ export interface NativeLibrary {
   subscriberUninstall(handle: SubscriberHandle): number;
   /** `tracing_bridge_subscriber_free()`. */
   subscriberFree(handle: SubscriberHandle): void;
+  /** `tracing_bridge_subscriber_js_attach()`; `null` detaches. */
+  jsAttach(handle: SubscriberHandle, callback: NativeCallback | null): number;
+  /** `tracing_bridge_subscriber_js_drain(handle, layerIndex, buffer, buffer.length)`. */
+  jsDrain(handle: SubscriberHandle, layerIndex: number, buffer: Uint8Array): number;
+  /** `tracing_bridge_subscriber_js_dropped()`, as a number. */
+  jsDropped(handle: SubscriberHandle, layerIndex: number): number;
   /** Unloads the library; nothing may use it afterwards. */
+  close(): void;
+}
+
+/** A native function pointer that calls back into JavaScript (`void (*)(void)`). */
+export interface NativeCallback {
+  /** Releases the callback; native code must not call it afterwards. */
   close(): void;
 }
 
@@ -45,4 +57,8 @@ export interface Runtime {
   openAbiProbe(path: string): { abiVersion(): number; close(): void };
   /** Opens the library with every symbol of the C ABI. */
   open(path: string): NativeLibrary;
+  /** A `void (*)(void)` that runs `fn` when native code calls it on the JavaScript thread. */
+  createWakeCallback(fn: () => void): NativeCallback;
+  /** Runs `fn` every `ms` milliseconds without keeping the process alive; returns a stop. */
+  startUnrefTimer(fn: () => void, ms: number): () => void;
 }

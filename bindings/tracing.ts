@@ -5,6 +5,7 @@
 
 import type { TracingConfig } from "./config.ts";
 import { errorCodeOf, RESULT_OK, TracingError } from "./errors.ts";
+import { JsDelivery } from "./js_delivery.ts";
 import { openTracingLibrary, TracingLibrary } from "./library.ts";
 import type { NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";
 
@@ -34,7 +35,10 @@ export class TracingBase implements Disposable, AsyncDisposable {
   readonly config: TracingConfig;
   /** The library it installs into. */
   readonly library: TracingLibrary;
+  #runtime: Runtime;
   #handle: SubscriberHandle | null = null;
+  #delivery: JsDelivery | null = null;
+  #finalDropped = 0;
   #state: "new" | "entered" | "disposed" = "new";
 
   protected constructor(runtime: Runtime, config: TracingConfig, options: TracingOptions = {}) {
@@ -45,6 +49,7 @@ export class TracingBase implements Disposable, AsyncDisposable {
       );
     }
     this.config = config;
+    this.#runtime = runtime;
     this.library = options.library instanceof TracingLibrary
       ? options.library
       : openTracingLibrary(runtime, options.library);
@@ -82,22 +87,34 @@ export class TracingBase implements Disposable, AsyncDisposable {
     const created = native.subscriberNew(json);
     check(native, created.result);
     const handle = created.handle as SubscriberHandle;
+    const delivery = JsDelivery.attach(this.#runtime, native, handle, this.config.layers);
     const installed = this.config.scope === "global"
       ? native.subscriberInstallGlobal(handle)
       : native.subscriberInstallCurrentThread(handle);
     if (installed !== RESULT_OK) {
       const error = failure(native, installed);
+      delivery?.close();
       native.subscriberFree(handle);
       throw error;
     }
     this.#handle = handle;
+    this.#delivery = delivery;
     this.#state = "entered";
     return this;
   }
 
-  /** Writes out everything the layers buffer. */
+  /**
+   * Records dropped because a JS layer's queue was full (exact; summed over the JS layers).
+   * Still readable after dispose.
+   */
+  get droppedRecords(): number {
+    return this.#delivery?.dropped ?? this.#finalDropped;
+  }
+
+  /** Delivers every queued record to the JS layers and writes out what the layers buffer. */
   flush(): void {
     const handle = this.#requireEntered("flush");
+    this.#delivery?.drain();
     check(this.library.native, this.library.native.subscriberFlush(handle));
   }
 
@@ -114,6 +131,11 @@ export class TracingBase implements Disposable, AsyncDisposable {
     const native = this.library.native;
     const result = native.subscriberUninstall(handle);
     const error = result === RESULT_OK ? null : failure(native, result);
+    if (this.#delivery) {
+      this.#delivery.close();
+      this.#finalDropped = this.#delivery.dropped;
+      this.#delivery = null;
+    }
     native.subscriberFree(handle);
     if (error) throw error;
   }

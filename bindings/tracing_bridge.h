@@ -36,6 +36,13 @@
 // The version of this C ABI. Bindings refuse a library whose ABI version differs from theirs.
 #define TRACING_BRIDGE_ABI_VERSION 1
 
+// Set in a [`tracing_bridge_subscriber_js_drain`] result when the buffer is too small for the
+// next record; the other bits are the size needed.
+#define TRACING_BRIDGE_DRAIN_NEEDS_BUFFER 2147483648
+
+// The queue capacity used when the config gives none.
+#define DEFAULT_CAPACITY (1 << 18)
+
 // How many layers one configuration may have.
 #define TRACING_BRIDGE_MAX_LAYERS 8
 
@@ -82,6 +89,8 @@ typedef enum tracing_bridge_result tracing_bridge_result;
 typedef uint32_t tracing_bridge_result;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+typedef struct Option_WakeCallback Option_WakeCallback;
 
 // A subscriber built from a configuration. Created by [`tracing_bridge_subscriber_new`],
 // released by [`tracing_bridge_subscriber_free`].
@@ -151,6 +160,38 @@ tracing_bridge_result tracing_bridge_subscriber_uninstall(struct tracing_bridge_
 // `subscriber` must be `NULL` or come from [`tracing_bridge_subscriber_new`], and must not be
 // used again.
 void tracing_bridge_subscriber_free(struct tracing_bridge_subscriber *subscriber);
+
+// Registers `wake` with the subscriber's JS layers and makes the calling thread their
+// "JavaScript thread": when that thread records a span or event, `wake` is called at once (on
+// that thread) so that the records can be drained before the FFI call returns. Records of other
+// threads never call it. `wake` may be `NULL` to detach; it must stay callable until detached
+// or until the subscriber is uninstalled.
+//
+// # Safety
+// `subscriber` must come from `tracing_bridge_subscriber_new` and not be freed.
+tracing_bridge_result tracing_bridge_subscriber_js_attach(struct tracing_bridge_subscriber *subscriber,
+                                                          struct Option_WakeCallback wake);
+
+// Moves whole records of the JS layer at `layer_index` (its position in the config) into
+// `buf`, oldest first. Returns the number of bytes written (0 when nothing is queued, or when
+// the arguments are invalid), or [`TRACING_BRIDGE_DRAIN_NEEDS_BUFFER`] | the size needed when
+// `len` is too small for the next record. The format is described in
+// `shim/src/layers/js/wire.rs`.
+//
+// # Safety
+// `subscriber` as above; `buf` must point to `len` writable bytes.
+uint32_t tracing_bridge_subscriber_js_drain(struct tracing_bridge_subscriber *subscriber,
+                                            uint32_t layer_index,
+                                            uint8_t *buf,
+                                            uint32_t len);
+
+// Records the JS layer at `layer_index` dropped because its queue was full (0 for an invalid
+// subscriber or index).
+//
+// # Safety
+// `subscriber` must come from `tracing_bridge_subscriber_new` and not be freed.
+uint64_t tracing_bridge_subscriber_js_dropped(struct tracing_bridge_subscriber *subscriber,
+                                              uint32_t layer_index);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -3,9 +3,14 @@
  * @module
  */
 
-import { CString, dlopen, FFIType, type Pointer, suffix } from "bun:ffi";
+import { CString, dlopen, FFIType, JSCallback, type Pointer, suffix } from "bun:ffi";
 import { fileURLToPath } from "node:url";
-import type { NativeLibrary, Runtime, SubscriberHandle } from "../bindings/native.ts";
+import type {
+  NativeCallback,
+  NativeLibrary,
+  Runtime,
+  SubscriberHandle,
+} from "../bindings/native.ts";
 
 const abiProbeSymbols = {
   /** uint32_t tracing_bridge_abi_version(void) */
@@ -36,7 +41,40 @@ const symbols = {
   tracing_bridge_subscriber_uninstall: { args: [FFIType.ptr], returns: FFIType.u32 },
   /** void tracing_bridge_subscriber_free(subscriber *) */
   tracing_bridge_subscriber_free: { args: [FFIType.ptr], returns: FFIType.void },
+  /** result tracing_bridge_subscriber_js_attach(subscriber *, void (*wake)(void)) */
+  // The callback is passed as a plain pointer: FFIType.function does not accept NULL.
+  tracing_bridge_subscriber_js_attach: {
+    args: [FFIType.ptr, FFIType.ptr],
+    returns: FFIType.u32,
+  },
+  /** uint32_t tracing_bridge_subscriber_js_drain(subscriber *, uint32_t layer, uint8_t *buf, uint32_t len) */
+  tracing_bridge_subscriber_js_drain: {
+    args: [FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.u32],
+    returns: FFIType.u32,
+  },
+  /** uint64_t tracing_bridge_subscriber_js_dropped(subscriber *, uint32_t layer) */
+  tracing_bridge_subscriber_js_dropped: {
+    args: [FFIType.ptr, FFIType.u32],
+    returns: FFIType.u64,
+  },
 } as const;
+
+/** A `void (*)(void)` backed by a same-thread Bun callback. */
+class WakeCallback implements NativeCallback {
+  readonly #callback: JSCallback;
+
+  constructor(fn: () => void) {
+    this.#callback = new JSCallback(fn, { args: [], returns: FFIType.void });
+  }
+
+  get pointer(): Pointer {
+    return this.#callback.ptr as Pointer;
+  }
+
+  close(): void {
+    this.#callback.close();
+  }
+}
 
 function toPointer(handle: SubscriberHandle): Pointer {
   return handle as unknown as Pointer;
@@ -67,6 +105,20 @@ function openNative(path: string): NativeLibrary {
     subscriberFlush: (handle) => native.tracing_bridge_subscriber_flush(toPointer(handle)),
     subscriberUninstall: (handle) => native.tracing_bridge_subscriber_uninstall(toPointer(handle)),
     subscriberFree: (handle) => native.tracing_bridge_subscriber_free(toPointer(handle)),
+    jsAttach: (handle, callback) =>
+      native.tracing_bridge_subscriber_js_attach(
+        toPointer(handle),
+        callback === null ? null : (callback as WakeCallback).pointer,
+      ),
+    jsDrain: (handle, layerIndex, buffer) =>
+      native.tracing_bridge_subscriber_js_drain(
+        toPointer(handle),
+        layerIndex,
+        buffer,
+        buffer.length,
+      ),
+    jsDropped: (handle, layerIndex) =>
+      Number(native.tracing_bridge_subscriber_js_dropped(toPointer(handle), layerIndex)),
     close: () => library.close(),
   };
 }
@@ -91,4 +143,10 @@ export const bunRuntime: Runtime = {
     };
   },
   open: openNative,
+  createWakeCallback: (fn) => new WakeCallback(fn),
+  startUnrefTimer(fn, ms) {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
 };

@@ -32,6 +32,19 @@ export {
   type Writer,
 } from "../bindings/config.ts";
 export { TracingError, type TracingErrorCode } from "../bindings/errors.ts";
+export {
+  type CallsiteMetadata,
+  type EventData,
+  type Fields,
+  type FieldValue,
+  JsLayerConfig,
+  type JsLayerOptions,
+  type Layer,
+  type LayerErrorContext,
+  type Level,
+  type SpanData,
+  type ThreadInfo,
+} from "../bindings/js_layer.ts";
 export { ABI_VERSION, LIBRARY_ENV_VAR, TracingLibrary } from "../bindings/library.ts";
 export type { TracingOptions } from "../bindings/tracing.ts";
 

@@ -3,7 +3,12 @@
  * @module
  */
 
-import type { NativeLibrary, Runtime, SubscriberHandle } from "../bindings/native.ts";
+import type {
+  NativeCallback,
+  NativeLibrary,
+  Runtime,
+  SubscriberHandle,
+} from "../bindings/native.ts";
 
 const abiProbeSymbols = {
   /** uint32_t tracing_bridge_abi_version(void) */
@@ -28,7 +33,35 @@ const symbols = {
   tracing_bridge_subscriber_uninstall: { parameters: ["pointer"], result: "u32" },
   /** void tracing_bridge_subscriber_free(subscriber *) */
   tracing_bridge_subscriber_free: { parameters: ["pointer"], result: "void" },
+  /** result tracing_bridge_subscriber_js_attach(subscriber *, void (*wake)(void)) */
+  tracing_bridge_subscriber_js_attach: { parameters: ["pointer", "function"], result: "u32" },
+  /** uint32_t tracing_bridge_subscriber_js_drain(subscriber *, uint32_t layer, uint8_t *buf, uint32_t len) */
+  tracing_bridge_subscriber_js_drain: {
+    parameters: ["pointer", "u32", "buffer", "u32"],
+    result: "u32",
+  },
+  /** uint64_t tracing_bridge_subscriber_js_dropped(subscriber *, uint32_t layer) */
+  tracing_bridge_subscriber_js_dropped: { parameters: ["pointer", "u32"], result: "u64" },
 } as const;
+
+const wakeDefinition = { parameters: [], result: "void" } as const;
+
+/** A `void (*)(void)` backed by a Deno callback. */
+class WakeCallback implements NativeCallback {
+  readonly #callback: Deno.UnsafeCallback<typeof wakeDefinition>;
+
+  constructor(fn: () => void) {
+    this.#callback = new Deno.UnsafeCallback(wakeDefinition, fn);
+  }
+
+  get pointer(): Deno.PointerObject {
+    return this.#callback.pointer;
+  }
+
+  close(): void {
+    this.#callback.close();
+  }
+}
 
 type Pointer = Deno.PointerObject;
 
@@ -65,6 +98,20 @@ function openNative(path: string): NativeLibrary {
     subscriberFlush: (handle) => native.tracing_bridge_subscriber_flush(toPointer(handle)),
     subscriberUninstall: (handle) => native.tracing_bridge_subscriber_uninstall(toPointer(handle)),
     subscriberFree: (handle) => native.tracing_bridge_subscriber_free(toPointer(handle)),
+    jsAttach: (handle, callback) =>
+      native.tracing_bridge_subscriber_js_attach(
+        toPointer(handle),
+        callback === null ? null : (callback as WakeCallback).pointer,
+      ),
+    jsDrain: (handle, layerIndex, buffer) =>
+      native.tracing_bridge_subscriber_js_drain(
+        toPointer(handle),
+        layerIndex,
+        buffer,
+        buffer.length,
+      ),
+    jsDropped: (handle, layerIndex) =>
+      Number(native.tracing_bridge_subscriber_js_dropped(toPointer(handle), layerIndex)),
     close: () => library.close(),
   };
 }
@@ -98,4 +145,10 @@ export const denoRuntime: Runtime = {
     };
   },
   open: openNative,
+  createWakeCallback: (fn) => new WakeCallback(fn),
+  startUnrefTimer(fn, ms) {
+    const timer = setInterval(fn, ms);
+    Deno.unrefTimer(timer);
+    return () => clearInterval(timer);
+  },
 };

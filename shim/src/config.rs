@@ -59,6 +59,8 @@ impl Config {
 pub enum LayerConfig {
     /// Human-readable lines by `tracing_subscriber::fmt`.
     Fmt(FmtLayerConfig),
+    /// Spans and events delivered to a JavaScript `Layer` object.
+    Js(crate::layers::js::JsLayerConfig),
 }
 
 impl LayerConfig {
@@ -66,6 +68,7 @@ impl LayerConfig {
     pub fn filter(&self) -> Option<&str> {
         match self {
             LayerConfig::Fmt(fmt) => fmt.filter.as_deref(),
+            LayerConfig::Js(js) => js.filter.as_deref(),
         }
     }
 }
@@ -162,7 +165,9 @@ mod tests {
     #[test]
     fn defaults_fill_every_fmt_option() {
         let config = Config::from_json(r#"{"layers":[{"kind":"fmt"}]}"#).unwrap();
-        let LayerConfig::Fmt(fmt) = &config.layers[0];
+        let LayerConfig::Fmt(fmt) = &config.layers[0] else {
+            panic!("expected a fmt layer")
+        };
         assert_eq!(fmt.writer, WriterConfig::Stdout);
         assert_eq!(fmt.format, FmtFormat::Full);
         assert!(fmt.target && fmt.level && !fmt.thread_ids);
@@ -189,7 +194,9 @@ mod tests {
         let config =
             Config::from_json(r#"{"layers":[{"kind":"fmt","writer":{"file":"/tmp/x.log"}}]}"#)
                 .unwrap();
-        let LayerConfig::Fmt(fmt) = &config.layers[0];
+        let LayerConfig::Fmt(fmt) = &config.layers[0] else {
+            panic!("expected a fmt layer")
+        };
         assert_eq!(fmt.writer, WriterConfig::File("/tmp/x.log".into()));
     }
 

@@ -16,7 +16,11 @@ use crate::{
     config::Config,
     error::{Error, ErrorKind},
     filter::{fallback_filter, parse_filter},
-    layers::{self, LayerLifecycle},
+    layers::{
+        self,
+        js::{JsSink, WakeCallback},
+        LayerLifecycle,
+    },
     switch::{SlotLayerConfig, Switch, MAX_LAYERS},
 };
 
@@ -25,6 +29,7 @@ use crate::{
 pub struct Session {
     pending: Option<PendingLayers>,
     lifecycles: Vec<Arc<dyn LayerLifecycle>>,
+    js_sinks: Vec<Option<Arc<JsSink>>>,
     installed: Installed,
 }
 
@@ -75,14 +80,16 @@ impl Session {
         };
         let mut layers = Vec::with_capacity(config.layers.len());
         let mut lifecycles = Vec::with_capacity(config.layers.len());
+        let mut js_sinks = Vec::with_capacity(config.layers.len());
         for (index, layer_config) in config.layers.iter().enumerate() {
             let field = format!("layers[{index}]");
             let filter = layer_config
                 .filter()
                 .map(|directives| parse_filter(directives, &format!("{field}.filter")))
                 .transpose()?;
-            let built = layers::build(layer_config, &field)?;
+            let built = layers::build(layer_config, &field, index)?;
             lifecycles.push(built.lifecycle);
+            js_sinks.push(built.js_sink);
             layers.push(SlotLayerConfig {
                 layer: built.layer,
                 filter,
@@ -94,6 +101,7 @@ impl Session {
                 layers,
             }),
             lifecycles,
+            js_sinks,
             installed: Installed::NotYet,
         })
     }
@@ -162,6 +170,19 @@ impl Session {
             switch,
         };
         Ok(())
+    }
+
+    /// The queue of the JS layer at `index` in the config, if that layer is a JS layer.
+    pub fn js_sink(&self, index: usize) -> Option<&Arc<JsSink>> {
+        self.js_sinks.get(index)?.as_ref()
+    }
+
+    /// Registers `wake` with every JS layer: it is called, on the calling thread only, when
+    /// that thread makes a record (so that JavaScript can drain it before the FFI call returns).
+    pub fn attach_js(&self, wake: Option<WakeCallback>) {
+        for sink in self.js_sinks.iter().flatten() {
+            sink.attach(wake);
+        }
     }
 
     /// Whether the session is installed now.

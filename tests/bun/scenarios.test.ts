@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as api from "../../bun/mod.ts";
 import { defineScenarios } from "../shared/scenarios.ts";
-import type { Api, ChildResult } from "../shared/harness.ts";
+import { defineJsLayerScenarios } from "../shared/js_layer_scenarios.ts";
+import type { Api, ChildResult, Harness } from "../shared/harness.ts";
 
 const release = (name: string) =>
   fileURLToPath(new URL(`../../target/release/lib${name}.so`, import.meta.url));
@@ -17,13 +18,19 @@ const paths = {
   notABridge: release("not_a_bridge"),
 };
 
-const fibonacciLibrary = dlopen(paths.fibonacci, {
+const { symbols } = dlopen(paths.fibonacci, {
   fibonacci: { args: [FFIType.u32, FFIType.bool], returns: FFIType.u64 },
   run_workers: { args: [FFIType.u32, FFIType.u32], returns: FFIType.u64 },
+  start_workers: { args: [FFIType.u32, FFIType.u32], returns: FFIType.u64 },
+  join_workers: { args: [FFIType.u64], returns: FFIType.u64 },
+  record_result: { args: [FFIType.u64], returns: FFIType.void },
+  follows_from: { args: [], returns: FFIType.void },
+  emit_events: { args: [FFIType.u32], returns: FFIType.void },
+  emit_wide_values: { args: [], returns: FFIType.void },
 });
 
-function runResolveChild(env: Record<string, string>): ChildResult {
-  const child = fileURLToPath(new URL("./child_resolve.ts", import.meta.url));
+function runChild(script: string, env: Record<string, string>): ChildResult {
+  const child = fileURLToPath(new URL(`./${script}`, import.meta.url));
   const output = Bun.spawnSync([process.execPath, child], { env: { ...process.env, ...env } });
   return {
     code: output.exitCode ?? -1,
@@ -32,14 +39,23 @@ function runResolveChild(env: Record<string, string>): ChildResult {
   };
 }
 
-defineScenarios((name, body) => test(name, body), {
+const harness: Harness = {
   runtime: "bun",
   api: api as unknown as Api,
   example: {
-    fibonacci: (index, memoized) => fibonacciLibrary.symbols.fibonacci(index, memoized),
-    runWorkers: (threads, events) => fibonacciLibrary.symbols.run_workers(threads, events),
+    fibonacci: (index, memoized) => symbols.fibonacci(index, memoized),
+    runWorkers: (threads, events) => symbols.run_workers(threads, events),
+    startWorkers: (threads, events) => symbols.start_workers(threads, events),
+    joinWorkers: (handle) => symbols.join_workers(handle),
+    recordResult: (value) => symbols.record_result(value),
+    followsFrom: () => symbols.follows_from(),
+    emitEvents: (count) => symbols.emit_events(count),
+    emitWideValues: () => symbols.emit_wide_values(),
   },
   paths,
   tempDir: () => mkdtempSync(join(tmpdir(), "tracing-bridge-")),
-  runResolveChild,
-});
+  runChild,
+};
+
+defineScenarios((name, body) => test(name, body), harness);
+defineJsLayerScenarios((name, body) => test(name, body), harness);

@@ -2,7 +2,9 @@
 import assert from "node:assert/strict";
 import * as api from "../../deno/mod.ts";
 import { defineScenarios } from "../shared/scenarios.ts";
-import type { ChildResult } from "../shared/harness.ts";
+import { defineJsLayerScenarios } from "../shared/js_layer_scenarios.ts";
+import { denoFibonacciSymbols } from "../shared/example_library.ts";
+import type { ChildResult, Harness } from "../shared/harness.ts";
 
 const release = (name: string) =>
   new URL(`../../target/release/lib${name}.so`, import.meta.url).pathname;
@@ -12,13 +14,10 @@ const paths = {
   notABridge: release("not_a_bridge"),
 };
 
-const fibonacciLibrary = Deno.dlopen(paths.fibonacci, {
-  fibonacci: { parameters: ["u32", "bool"], result: "u64" },
-  run_workers: { parameters: ["u32", "u32"], result: "u64" },
-});
+const { symbols } = Deno.dlopen(paths.fibonacci, denoFibonacciSymbols);
 
-function runResolveChild(env: Record<string, string>, denoFlags: string[]): ChildResult {
-  const child = new URL("./child_resolve.ts", import.meta.url).pathname;
+function runChild(script: string, env: Record<string, string>, denoFlags: string[]): ChildResult {
+  const child = new URL(`./${script}`, import.meta.url).pathname;
   const output = new Deno.Command(Deno.execPath(), {
     args: ["run", ...denoFlags, child],
     env,
@@ -31,20 +30,32 @@ function runResolveChild(env: Record<string, string>, denoFlags: string[]): Chil
   };
 }
 
-defineScenarios((name, body) => Deno.test(name, body), {
+const harness: Harness = {
   runtime: "deno",
   api,
   example: {
-    fibonacci: (index, memoized) => fibonacciLibrary.symbols.fibonacci(index, memoized),
-    runWorkers: (threads, events) => fibonacciLibrary.symbols.run_workers(threads, events),
+    fibonacci: (index, memoized) => symbols.fibonacci(index, memoized),
+    runWorkers: (threads, events) => symbols.run_workers(threads, events),
+    startWorkers: (threads, events) => symbols.start_workers(threads, events),
+    joinWorkers: (handle) => symbols.join_workers(BigInt(handle)),
+    recordResult: (value) => symbols.record_result(BigInt(value)),
+    followsFrom: () => symbols.follows_from(),
+    emitEvents: (count) => symbols.emit_events(count),
+    emitWideValues: () => symbols.emit_wide_values(),
   },
   paths,
   tempDir: () => Deno.makeTempDirSync({ prefix: "tracing-bridge-" }),
-  runResolveChild,
-});
+  runChild,
+};
+
+const test = (name: string, body: () => void | Promise<void>) => Deno.test(name, body);
+defineScenarios(test, harness);
+defineJsLayerScenarios(test, harness);
 
 Deno.test("with --allow-ffi alone, TRACING_BRIDGE_LIB is skipped without a prompt or an error", () => {
-  const result = runResolveChild({ TRACING_BRIDGE_LIB: "/nonexistent/libx.so" }, ["--allow-ffi"]);
+  const result = runChild("child_resolve.ts", { TRACING_BRIDGE_LIB: "/nonexistent/libx.so" }, [
+    "--allow-ffi",
+  ]);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /opened .*target\/release\/libtracing_bridge\.so/);
 });

@@ -12,6 +12,12 @@ export type Api = typeof DenoApi;
 export interface FibonacciLibrary {
   fibonacci(index: number, useMemoized: boolean): bigint | number;
   runWorkers(threads: number, eventsPerThread: number): bigint | number;
+  startWorkers(threads: number, eventsPerThread: number): bigint | number;
+  joinWorkers(handle: bigint | number): bigint | number;
+  recordResult(value: number): void;
+  followsFrom(): void;
+  emitEvents(count: number): void;
+  emitWideValues(): void;
 }
 
 /** A finished child process. */
@@ -36,10 +42,10 @@ export interface Harness {
   /** A new empty directory. */
   tempDir(): string;
   /**
-   * Runs `tests/<runtime>/child_resolve.ts` with `env` added and, in Deno, only the given
-   * permission flags.
+   * Runs `tests/<runtime>/<script>` with `env` added and, in Deno, only the given permission
+   * flags.
    */
-  runResolveChild(env: Record<string, string>, denoFlags: string[]): ChildResult;
+  runChild(script: string, env: Record<string, string>, denoFlags: string[]): ChildResult;
 }
 
 export type TestFn = (name: string, body: () => void | Promise<void>) => void;

@@ -340,13 +340,13 @@ export function defineScenarios(test: TestFn, h: Harness): void {
   });
 
   test("TRACING_BRIDGE_LIB names the library when no path is given", () => {
-    const result = h.runResolveChild({ TRACING_BRIDGE_LIB: paths.fibonacci }, [
+    const result = h.runChild("child_resolve.ts", { TRACING_BRIDGE_LIB: paths.fibonacci }, [
       "--allow-ffi",
       "--allow-env",
     ]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /opened .*libfibonacci\.so/);
-    const missing = h.runResolveChild({ TRACING_BRIDGE_LIB: "/nonexistent/libx.so" }, [
+    const missing = h.runChild("child_resolve.ts", { TRACING_BRIDGE_LIB: "/nonexistent/libx.so" }, [
       "--allow-ffi",
       "--allow-env",
     ]);

@@ -98,3 +98,77 @@ impl fmt::Display for WorkError {
 }
 
 impl std::error::Error for WorkError {}
+
+/// Starts `run_workers(threads, events_per_thread)` on a background thread and returns at once
+/// with a handle for [`join_workers`] (0 if the thread could not start).
+#[no_mangle]
+pub extern "C" fn start_workers(threads: u32, events_per_thread: u32) -> u64 {
+    let handle = match thread::Builder::new()
+        .name("workers-driver".into())
+        .spawn(move || run_workers(threads, events_per_thread))
+    {
+        Ok(handle) => handle,
+        Err(_) => return 0,
+    };
+    let mut started = STARTED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    started.1 += 1;
+    let id = started.1;
+    started.0.push((id, handle));
+    id
+}
+
+/// Waits for the workers started by [`start_workers`]; returns the events they emitted.
+#[no_mangle]
+pub extern "C" fn join_workers(handle: u64) -> u64 {
+    let found = {
+        let mut started = STARTED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let position = started.0.iter().position(|(id, _)| *id == handle);
+        position.map(|position| started.0.remove(position).1)
+    };
+    found.map_or(0, |handle| handle.join().unwrap_or(0))
+}
+
+type Started = (Vec<(u64, thread::JoinHandle<u64>)>, u64);
+static STARTED: std::sync::Mutex<Started> = std::sync::Mutex::new((Vec::new(), 0));
+
+/// Creates a `job` span with an empty `result` field, records it, then closes the span.
+#[no_mangle]
+pub extern "C" fn record_result(value: u64) {
+    let span = tracing::info_span!("job", result = tracing::field::Empty, attempt = 1u64);
+    let _entered = span.enter();
+    span.record("result", value);
+    tracing::info!("job done");
+}
+
+/// Creates span `second` that follows from span `first`, then closes both.
+#[no_mangle]
+pub extern "C" fn follows_from() {
+    let first = tracing::info_span!("first");
+    let second = tracing::info_span!("second");
+    second.follows_from(&first);
+}
+
+/// Emits `count` INFO events with one integer field, on the calling thread (for benchmarks).
+#[no_mangle]
+pub extern "C" fn emit_events(count: u32) {
+    for index in 0..count {
+        tracing::info!(index, "bench event");
+    }
+}
+
+/// Emits one event with values beyond JavaScript's safe integers and a string field.
+#[no_mangle]
+pub extern "C" fn emit_wide_values() {
+    tracing::info!(
+        big_unsigned = u64::MAX,
+        big_signed = i64::MIN,
+        safe = 9_007_199_254_740_991u64,
+        huge = u128::MAX,
+        text = "naïve ☃",
+        "wide values"
+    );
+}

@@ -159,3 +159,6 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_free(
         }
     })
 }
+
+mod js;
+pub use js::*;

@@ -56,7 +56,11 @@ pub(crate) fn build(config: &FmtLayerConfig, field: &str) -> Result<BuiltLayer, 
         FmtFormat::Pretty => finish(base.pretty(), config),
         FmtFormat::Json => finish(base.json(), config),
     };
-    Ok(BuiltLayer { layer, lifecycle })
+    Ok(BuiltLayer {
+        layer,
+        lifecycle,
+        js_sink: None,
+    })
 }
 
 /// Applies the display toggles that every format shares.

@@ -7,6 +7,7 @@ use tracing_subscriber::Layer;
 use crate::{config::LayerConfig, error::Error};
 
 pub mod fmt;
+pub mod js;
 
 pub use crate::switch::BaseSubscriber;
 
@@ -29,6 +30,8 @@ pub struct BuiltLayer {
     pub layer: BoxedLayer,
     /// Flush and shutdown for the layer's resources.
     pub lifecycle: Arc<dyn LayerLifecycle>,
+    /// The queue JavaScript drains, for a JS layer.
+    pub js_sink: Option<Arc<js::JsSink>>,
 }
 
 impl std::fmt::Debug for BuiltLayer {
@@ -37,9 +40,11 @@ impl std::fmt::Debug for BuiltLayer {
     }
 }
 
-/// Builds the layer described by `config`; `field` names it in error messages.
-pub(crate) fn build(config: &LayerConfig, field: &str) -> Result<BuiltLayer, Error> {
+/// Builds the layer described by `config`, at `index` in its config; `field` names it in
+/// error messages.
+pub(crate) fn build(config: &LayerConfig, field: &str, index: usize) -> Result<BuiltLayer, Error> {
     match config {
         LayerConfig::Fmt(fmt_config) => fmt::build(fmt_config, field),
+        LayerConfig::Js(js_config) => js::build(js_config, field, index),
     }
 }

@@ -1,0 +1,158 @@
+/**
+ * JavaScript layers: objects whose methods receive the spans and events of the native library.
+ * @module
+ */
+
+import type { LayerConfig } from "./config.ts";
+import { TracingError } from "./errors.ts";
+
+/** `tracing` levels. */
+export type Level = "TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR";
+
+/**
+ * A field value: strings stay strings (a `Debug` value arrives as its text, an error as its
+ * message followed by its sources), booleans, numbers for `f64` and for integers in the safe
+ * range, `bigint` beyond it, `Uint8Array` for bytes.
+ */
+export type FieldValue = string | number | bigint | boolean | Uint8Array;
+
+/** Fields by name. */
+export type Fields = Record<string, FieldValue>;
+
+/** The thread a span or event was recorded on. `id` is small and unique for the process. */
+export interface ThreadInfo {
+  readonly id: number;
+  readonly name: string | undefined;
+}
+
+/** Where a span or event was declared. Shared by every record of the same callsite. */
+export interface CallsiteMetadata {
+  readonly name: string;
+  readonly target: string;
+  readonly level: Level;
+  readonly modulePath: string | undefined;
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+}
+
+/** A new span, as given to {@link Layer.onNewSpan}. */
+export interface SpanData extends CallsiteMetadata {
+  /** The span's fields at creation. */
+  readonly fields: Fields;
+  /** The parent span's id, or `undefined` for a root span. */
+  readonly parent: number | undefined;
+  readonly thread: ThreadInfo;
+  /** Milliseconds since the Unix epoch, with sub-millisecond precision. */
+  readonly timestamp: number;
+}
+
+/** An event, as given to {@link Layer.onEvent}. */
+export interface EventData extends CallsiteMetadata {
+  /** The callsite, shared by every event of this callsite. */
+  readonly metadata: CallsiteMetadata;
+  /** The `message` field, if any. */
+  readonly message: string | undefined;
+  /** Every other field. */
+  readonly fields: Fields;
+  /** The parent span: the explicit parent, else the emitting thread's current span. */
+  readonly parent: number | undefined;
+  readonly thread: ThreadInfo;
+  /** Milliseconds since the Unix epoch, with sub-millisecond precision. */
+  readonly timestamp: number;
+}
+
+/**
+ * A JavaScript layer: implement any of these methods; the others are skipped (and the native
+ * side does not even encode what no method consumes). `State` is whatever `onNewSpan` returns;
+ * every later callback about that span (and every event inside it, from any thread) receives it.
+ *
+ * Callbacks run on the JavaScript thread only, one at a time, never re-entrantly, in an order
+ * consistent with what happened in Rust.
+ */
+export interface Layer<State = unknown> {
+  onNewSpan?(span: SpanData, id: number): State;
+  onEvent?(event: EventData, state: State | undefined): void;
+  onRecord?(id: number, values: Fields, state: State | undefined): void;
+  onEnter?(id: number, state: State | undefined): void;
+  onExit?(id: number, state: State | undefined): void;
+  onClose?(id: number, state: State | undefined): void;
+  onFollowsFrom?(id: number, followsId: number, state: State | undefined): void;
+}
+
+/** The {@link Layer} methods, in the names the native side knows them by. */
+export const LAYER_CALLBACKS = {
+  onNewSpan: "newSpan",
+  onEvent: "event",
+  onRecord: "record",
+  onEnter: "enter",
+  onExit: "exit",
+  onClose: "close",
+  onFollowsFrom: "followsFrom",
+} as const;
+
+/** Where an error thrown by a layer callback came from. */
+export interface LayerErrorContext {
+  /** The method that threw, e.g. `"onEvent"`. */
+  readonly method: keyof typeof LAYER_CALLBACKS;
+  /** The layer whose method threw. */
+  readonly layer: Layer;
+}
+
+/** Options of {@link JsLayerConfig}. */
+export interface JsLayerOptions {
+  /** This layer's own filter, in `RUST_LOG` syntax. */
+  filter?: string;
+  /**
+   * How many records may wait for JavaScript before new ones are dropped (and counted in
+   * `tracing.droppedRecords`). Default 262144.
+   */
+  capacity?: number;
+  /**
+   * Receives errors thrown by the layer's callbacks. Default: `console.error`, at most once a
+   * second. Tracing continues either way.
+   */
+  onError?: (error: unknown, context: LayerErrorContext) => void;
+}
+
+/** A layer config that delivers spans and events to a JavaScript {@link Layer}. */
+export class JsLayerConfig implements LayerConfig {
+  /** The layer receiving the records. */
+  readonly layer: Layer;
+  /** The options given. */
+  readonly options: Readonly<JsLayerOptions>;
+
+  constructor(layer: Layer, options: JsLayerOptions = {}) {
+    if (layer === null || typeof layer !== "object") {
+      throw new TracingError(
+        "INVALID_CONFIG",
+        "JsLayerConfig needs a layer object with methods such as onEvent(event, state)",
+      );
+    }
+    const capacity = options.capacity;
+    if (capacity !== undefined && !(Number.isInteger(capacity) && capacity >= 1)) {
+      throw new TracingError(
+        "INVALID_CONFIG",
+        `JsLayerConfig capacity must be a whole number of at least 1, got ${capacity}`,
+      );
+    }
+    this.layer = layer;
+    this.options = Object.freeze({ ...options });
+  }
+
+  /** The layer methods present. */
+  get callbacks(): (keyof typeof LAYER_CALLBACKS)[] {
+    return (Object.keys(LAYER_CALLBACKS) as (keyof typeof LAYER_CALLBACKS)[]).filter(
+      (method) => typeof this.layer[method] === "function",
+    );
+  }
+
+  /** The JSON form sent to the native library. */
+  toJSON(): Record<string, unknown> {
+    return {
+      kind: "js",
+      callbacks: this.callbacks.map((method) => LAYER_CALLBACKS[method]),
+      capacity: this.options.capacity,
+      filter: this.options.filter,
+    };
+  }
+}

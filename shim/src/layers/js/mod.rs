@@ -1,0 +1,319 @@
+//! The JS layer: forwards spans and events to JavaScript `Layer` objects.
+//!
+//! Records go into a bounded [`JsSink`] per layer; JavaScript drains it on its own thread (see
+//! `bindings/js_layer.ts`). Only the callbacks the JavaScript layer implements are encoded.
+
+mod fields;
+mod sink;
+mod wire;
+
+use std::{
+    cell::RefCell,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use serde::Deserialize;
+use tracing::{
+    span::{Attributes, Id, Record},
+    Event, Subscriber,
+};
+use tracing_subscriber::{layer::Context, registry::LookupSpan, Layer};
+
+pub use sink::{Drained, JsSink, WakeCallback};
+
+use self::{fields::CapturedFields, sink::Payload};
+use super::{BuiltLayer, LayerLifecycle};
+use crate::error::Error;
+
+/// The queue capacity used when the config gives none.
+pub const DEFAULT_CAPACITY: u32 = 1 << 18;
+
+/// Options of the JS layer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct JsLayerConfig {
+    /// The callbacks the JavaScript layer implements; nothing else is encoded.
+    #[serde(default)]
+    pub callbacks: Vec<JsCallback>,
+    /// How many records may wait for JavaScript before new ones are dropped.
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    /// This layer's own filter directives.
+    #[serde(default)]
+    pub filter: Option<String>,
+}
+
+/// A `Layer` method of the JavaScript object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum JsCallback {
+    /// `onNewSpan`
+    NewSpan,
+    /// `onEvent`
+    Event,
+    /// `onRecord`
+    Record,
+    /// `onEnter`
+    Enter,
+    /// `onExit`
+    Exit,
+    /// `onClose`
+    Close,
+    /// `onFollowsFrom`
+    FollowsFrom,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Interest {
+    new_span: bool,
+    event: bool,
+    record: bool,
+    enter: bool,
+    exit: bool,
+    close: bool,
+    follows_from: bool,
+}
+
+/// Builds a JS layer; `index` is its position in the config (one bit of [`JsSpan::admitted`]).
+pub(crate) fn build(
+    config: &JsLayerConfig,
+    field: &str,
+    index: usize,
+) -> Result<BuiltLayer, Error> {
+    let capacity = config.capacity.unwrap_or(DEFAULT_CAPACITY);
+    if capacity == 0 {
+        return Err(Error::invalid_config(format!(
+            "{field}.capacity must be at least 1 (default {DEFAULT_CAPACITY})"
+        )));
+    }
+    let mut interest = Interest::default();
+    for callback in &config.callbacks {
+        match callback {
+            JsCallback::NewSpan => interest.new_span = true,
+            JsCallback::Event => interest.event = true,
+            JsCallback::Record => interest.record = true,
+            JsCallback::Enter => interest.enter = true,
+            JsCallback::Exit => interest.exit = true,
+            JsCallback::Close => interest.close = true,
+            JsCallback::FollowsFrom => interest.follows_from = true,
+        }
+    }
+    let sink = Arc::new(JsSink::new(capacity as usize));
+    let layer = JsLayer {
+        sink: Arc::clone(&sink),
+        interest,
+        bit: 1u8 << (index % 8),
+    };
+    Ok(BuiltLayer {
+        layer: Box::new(layer),
+        lifecycle: Arc::new(NothingToFlush),
+        js_sink: Some(sink),
+    })
+}
+
+/// JavaScript drains the sink itself, on flush and dispose.
+struct NothingToFlush;
+
+impl LayerLifecycle for NothingToFlush {
+    fn flush(&self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// Kept in each span's extensions: its id as JavaScript sees it, and which JS layers were
+/// told of its creation (one bit per layer). A span JavaScript never heard of gets no further
+/// records, so `onNewSpan` always comes first.
+#[derive(Debug)]
+struct JsSpan {
+    id: u64,
+    admitted: u8,
+}
+
+static NEXT_SPAN_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    static SCRATCH: RefCell<CapturedFields> = RefCell::new(CapturedFields::default());
+}
+
+/// Captures fields into the thread's scratch space (a fresh one if a `Debug` impl re-enters).
+fn with_fields<R>(
+    record: impl FnOnce(&mut CapturedFields),
+    then: impl FnOnce(&CapturedFields) -> R,
+) -> R {
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut fields) => {
+            fields.clear();
+            record(&mut fields);
+            then(&fields)
+        }
+        Err(_) => {
+            let mut fields = CapturedFields::default();
+            record(&mut fields);
+            then(&fields)
+        }
+    })
+}
+
+fn now_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |elapsed| elapsed.as_secs_f64() * 1000.0)
+}
+
+struct JsLayer {
+    sink: Arc<JsSink>,
+    interest: Interest,
+    bit: u8,
+}
+
+impl JsLayer {
+    /// The span's JavaScript id, if this layer told JavaScript of its creation.
+    fn admitted<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Option<u64>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let span = ctx.span(id)?;
+        let extensions = span.extensions();
+        let js = extensions.get::<JsSpan>()?;
+        (js.admitted & self.bit != 0).then_some(js.id)
+    }
+}
+
+impl<S> Layer<S> for JsLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let js_id = {
+            let mut extensions = span.extensions_mut();
+            match extensions.get_mut::<JsSpan>() {
+                Some(js) => js.id,
+                None => {
+                    let js_id = NEXT_SPAN_ID.fetch_add(1, Ordering::Relaxed);
+                    extensions.insert(JsSpan {
+                        id: js_id,
+                        admitted: 0,
+                    });
+                    js_id
+                }
+            }
+        };
+        let admitted = if self.interest.new_span {
+            let parent = span
+                .parent()
+                .and_then(|parent| parent.extensions().get::<JsSpan>().map(|js| js.id))
+                .unwrap_or(0);
+            with_fields(
+                |fields| attrs.record(fields),
+                |fields| {
+                    self.sink.push(
+                        &Payload::NewSpan {
+                            metadata: attrs.metadata(),
+                            span: js_id,
+                            parent,
+                            timestamp: now_ms(),
+                            fields,
+                        },
+                        false,
+                    )
+                },
+            )
+        } else {
+            true
+        };
+        if admitted {
+            if let Some(js) = span.extensions_mut().get_mut::<JsSpan>() {
+                js.admitted |= self.bit;
+            }
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        if !self.interest.record {
+            return;
+        }
+        let Some(js_id) = self.admitted(id, &ctx) else {
+            return;
+        };
+        let Some(span) = ctx.span(id) else { return };
+        with_fields(
+            |fields| values.record(fields),
+            |fields| {
+                self.sink.push(
+                    &Payload::Record {
+                        metadata: span.metadata(),
+                        span: js_id,
+                        fields,
+                    },
+                    false,
+                )
+            },
+        );
+    }
+
+    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, S>) {
+        if !self.interest.follows_from {
+            return;
+        }
+        let (Some(span), Some(follows)) = (self.admitted(id, &ctx), self.admitted(follows, &ctx))
+        else {
+            return;
+        };
+        self.sink
+            .push(&Payload::FollowsFrom { span, follows }, false);
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if !self.interest.event {
+            return;
+        }
+        let parent = ctx
+            .event_span(event)
+            .and_then(|span| span.extensions().get::<JsSpan>().map(|js| js.id))
+            .unwrap_or(0);
+        with_fields(
+            |fields| event.record(fields),
+            |fields| {
+                self.sink.push(
+                    &Payload::Event {
+                        metadata: event.metadata(),
+                        parent,
+                        timestamp: now_ms(),
+                        fields,
+                    },
+                    false,
+                )
+            },
+        );
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        if self.interest.enter {
+            if let Some(span) = self.admitted(id, &ctx) {
+                self.sink.push(&Payload::Enter(span), false);
+            }
+        }
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        if self.interest.exit {
+            if let Some(span) = self.admitted(id, &ctx) {
+                self.sink.push(&Payload::Exit(span), false);
+            }
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        // Sent whenever JavaScript may hold state for the span, and never dropped.
+        if self.interest.close || self.interest.new_span {
+            if let Some(span) = self.admitted(&id, &ctx) {
+                self.sink.push(&Payload::Close(span), true);
+            }
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! The bounded queue between the JS layer (any thread) and JavaScript (the JS thread).
+//!
+//! Recording threads append encoded records under a mutex; JavaScript drains whole records into
+//! its own buffer with one FFI call per batch. Rust never calls JavaScript from its own threads:
+//! only a record made on the JavaScript thread itself (during a synchronous FFI call) triggers
+//! the registered wake callback, which drains on the spot.
+
+use std::{
+    cell::Cell,
+    collections::{HashMap, HashSet},
+    sync::{
+        atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering},
+        Mutex, MutexGuard,
+    },
+};
+
+use tracing::Metadata;
+
+use super::{
+    fields::{Captured, CapturedFields},
+    wire::*,
+};
+
+/// What a wake callback looks like: no arguments, no result.
+pub type WakeCallback = unsafe extern "C" fn();
+
+/// Above this many queued bytes the queue counts as full, whatever the record capacity.
+const MAX_QUEUED_BYTES: usize = 256 << 20;
+
+/// One record to append.
+pub(crate) enum Payload<'a> {
+    NewSpan {
+        metadata: &'static Metadata<'static>,
+        span: u64,
+        parent: u64,
+        timestamp: f64,
+        fields: &'a CapturedFields,
+    },
+    Event {
+        metadata: &'static Metadata<'static>,
+        parent: u64,
+        timestamp: f64,
+        fields: &'a CapturedFields,
+    },
+    Record {
+        metadata: &'static Metadata<'static>,
+        span: u64,
+        fields: &'a CapturedFields,
+    },
+    FollowsFrom {
+        span: u64,
+        follows: u64,
+    },
+    Enter(u64),
+    Exit(u64),
+    Close(u64),
+}
+
+/// The queue of one JS layer.
+#[derive(Debug)]
+pub struct JsSink {
+    state: Mutex<SinkState>,
+    capacity: usize,
+    dropped: AtomicU64,
+    wake: AtomicUsize,
+    js_thread: AtomicU32,
+}
+
+#[derive(Debug, Default)]
+struct SinkState {
+    queue: Vec<u8>,
+    head: usize,
+    records: usize,
+    callsites: HashMap<usize, CallsiteEntry>,
+    threads: HashSet<u32>,
+}
+
+#[derive(Debug)]
+struct CallsiteEntry {
+    id: u32,
+    /// The last string sent for each field, so that a repeated value is sent as `SAME`.
+    last_text: Vec<Option<Box<str>>>,
+}
+
+/// Result of [`JsSink::drain`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Drained {
+    /// This many bytes of whole records were copied (0: the queue is empty).
+    Bytes(usize),
+    /// The next record needs a buffer of this many bytes.
+    NeedBuffer(usize),
+}
+
+impl JsSink {
+    /// A sink holding at most `capacity` records.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            state: Mutex::new(SinkState::default()),
+            capacity,
+            dropped: AtomicU64::new(0),
+            wake: AtomicUsize::new(0),
+            js_thread: AtomicU32::new(0),
+        }
+    }
+
+    /// Registers the callback run when a record is made on the calling thread, which becomes
+    /// "the JavaScript thread". `None` detaches it.
+    pub fn attach(&self, wake: Option<WakeCallback>) {
+        self.js_thread.store(current_thread_id(), Ordering::Release);
+        self.wake.store(
+            wake.map_or(0, |callback| callback as usize),
+            Ordering::Release,
+        );
+    }
+
+    /// Records dropped because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Appends a record, unless the queue is full (then it is counted as dropped). `force`
+    /// appends regardless of capacity: for records whose loss would break the stream's promises
+    /// (a span's close after its creation was delivered). Returns whether it was appended.
+    pub(crate) fn push(&self, payload: &Payload<'_>, force: bool) -> bool {
+        let thread = current_thread_id();
+        let on_js_thread = thread == self.js_thread.load(Ordering::Acquire);
+        if !self.try_append(payload, thread, force) {
+            // On the JavaScript thread the queue can be emptied right now: drain, then retry.
+            if !(on_js_thread && self.wake() && self.try_append(payload, thread, force)) {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                return false;
+            }
+        }
+        if on_js_thread {
+            self.wake();
+        }
+        true
+    }
+
+    fn try_append(&self, payload: &Payload<'_>, thread: u32, force: bool) -> bool {
+        let mut state = self.lock();
+        let queued_bytes = state.queue.len() - state.head;
+        if !force && (state.records >= self.capacity || queued_bytes >= MAX_QUEUED_BYTES) {
+            return false;
+        }
+        state.append(payload, thread);
+        true
+    }
+
+    /// Calls the wake callback, if attached; returns whether it was. Never called with the
+    /// lock held: the callback drains.
+    fn wake(&self) -> bool {
+        let wake = self.wake.load(Ordering::Acquire);
+        if wake == 0 {
+            return false;
+        }
+        // SAFETY: only ever stored from a `WakeCallback` in `attach`.
+        let wake: WakeCallback = unsafe { std::mem::transmute(wake) };
+        // SAFETY: the bindings keep the callback alive until they detach it.
+        unsafe { wake() };
+        true
+    }
+
+    /// Moves whole records, oldest first, into `out`.
+    pub fn drain(&self, out: &mut [u8]) -> Drained {
+        let mut state = self.lock();
+        let SinkState {
+            queue,
+            head,
+            records,
+            ..
+        } = &mut *state;
+        let mut end = *head;
+        let mut count = 0;
+        while end < queue.len() {
+            let length = u32::from_le_bytes(read4(&queue[end..])) as usize + 4;
+            if end + length - *head > out.len() {
+                if end == *head {
+                    return Drained::NeedBuffer(length);
+                }
+                break;
+            }
+            if is_counted(queue[end + 4]) {
+                count += 1;
+            }
+            end += length;
+        }
+        let copied = end - *head;
+        out[..copied].copy_from_slice(&queue[*head..end]);
+        *head = end;
+        *records -= count;
+        if *head == queue.len() {
+            queue.clear();
+            *head = 0;
+        } else if *head > queue.len() / 2 {
+            queue.drain(..*head);
+            *head = 0;
+        }
+        Drained::Bytes(copied)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SinkState> {
+        // Every write under the lock leaves the queue consistent between records.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl SinkState {
+    fn append(&mut self, payload: &Payload<'_>, thread: u32) {
+        match payload {
+            Payload::NewSpan {
+                metadata,
+                span,
+                parent,
+                timestamp,
+                fields,
+            } => {
+                let callsite = self.define_callsite(metadata);
+                self.define_thread(thread);
+                let start = self.begin(KIND_NEW_SPAN);
+                self.queue.put_u32(callsite);
+                self.queue.put_f64(*span as f64);
+                self.queue.put_f64(*parent as f64);
+                self.queue.put_u32(thread);
+                self.queue.put_f64(*timestamp);
+                self.put_fields(metadata, fields);
+                self.finish(start);
+            }
+            Payload::Event {
+                metadata,
+                parent,
+                timestamp,
+                fields,
+            } => {
+                let callsite = self.define_callsite(metadata);
+                self.define_thread(thread);
+                let start = self.begin(KIND_EVENT);
+                self.queue.put_u32(callsite);
+                self.queue.put_f64(*parent as f64);
+                self.queue.put_u32(thread);
+                self.queue.put_f64(*timestamp);
+                self.put_fields(metadata, fields);
+                self.finish(start);
+            }
+            Payload::Record {
+                metadata,
+                span,
+                fields,
+            } => {
+                let callsite = self.define_callsite(metadata);
+                let start = self.begin(KIND_RECORD);
+                self.queue.put_u32(callsite);
+                self.queue.put_f64(*span as f64);
+                self.put_fields(metadata, fields);
+                self.finish(start);
+            }
+            Payload::FollowsFrom { span, follows } => {
+                let start = self.begin(KIND_FOLLOWS);
+                self.queue.put_f64(*span as f64);
+                self.queue.put_f64(*follows as f64);
+                self.finish(start);
+            }
+            Payload::Enter(span) => self.span_only(KIND_ENTER, *span),
+            Payload::Exit(span) => self.span_only(KIND_EXIT, *span),
+            Payload::Close(span) => self.span_only(KIND_CLOSE, *span),
+        }
+    }
+
+    fn span_only(&mut self, kind: u8, span: u64) {
+        let start = self.begin(kind);
+        self.queue.put_f64(span as f64);
+        self.finish(start);
+    }
+
+    /// Writes the length placeholder and the kind; returns where the record starts.
+    fn begin(&mut self, kind: u8) -> usize {
+        let start = self.queue.len();
+        self.queue.put_u32(0);
+        self.queue.put_u8(kind);
+        start
+    }
+
+    fn finish(&mut self, start: usize) {
+        let length = (self.queue.len() - start - 4) as u32;
+        self.queue[start..start + 4].copy_from_slice(&length.to_le_bytes());
+        if is_counted(self.queue[start + 4]) {
+            self.records += 1;
+        }
+    }
+
+    fn define_callsite(&mut self, metadata: &'static Metadata<'static>) -> u32 {
+        let key = metadata as *const Metadata<'static> as usize;
+        if let Some(entry) = self.callsites.get(&key) {
+            return entry.id;
+        }
+        let id = u32::try_from(self.callsites.len() + 1).unwrap_or(u32::MAX);
+        let field_count = metadata.fields().len().min(u8::MAX as usize);
+        self.callsites.insert(
+            key,
+            CallsiteEntry {
+                id,
+                last_text: vec![None; field_count],
+            },
+        );
+        let start = self.begin(KIND_CALLSITE);
+        self.queue.put_u32(id);
+        self.queue.put_u8(level_code(metadata.level()));
+        self.queue.put_u8(u8::from(metadata.is_span()));
+        self.queue.put_str(metadata.name());
+        self.queue.put_str(metadata.target());
+        self.queue.put_optional_str(metadata.module_path());
+        self.queue.put_optional_str(metadata.file());
+        self.queue.put_u32(metadata.line().unwrap_or(NONE_U32));
+        self.queue.put_u8(field_count as u8);
+        for field in metadata.fields().iter().take(field_count) {
+            self.queue.put_str(field.name());
+        }
+        self.finish(start);
+        id
+    }
+
+    fn define_thread(&mut self, thread: u32) {
+        if !self.threads.insert(thread) {
+            return;
+        }
+        let start = self.begin(KIND_THREAD);
+        self.queue.put_u32(thread);
+        self.queue.put_optional_str(std::thread::current().name());
+        self.finish(start);
+    }
+
+    fn put_fields(&mut self, metadata: &'static Metadata<'static>, fields: &CapturedFields) {
+        let key = metadata as *const Metadata<'static> as usize;
+        let SinkState {
+            queue, callsites, ..
+        } = self;
+        let entry = callsites.get_mut(&key);
+        let count = fields.values.len().min(u8::MAX as usize);
+        queue.put_u8(count as u8);
+        let mut last_text = entry.map(|entry| &mut entry.last_text);
+        for (index, value) in fields.values.iter().take(count) {
+            queue.put_u8(*index);
+            match *value {
+                Captured::Text { start, end } => {
+                    let text = fields.str(start, end);
+                    let slot = last_text
+                        .as_deref_mut()
+                        .and_then(|last| last.get_mut(*index as usize));
+                    match slot {
+                        Some(Some(last)) if **last == *text => queue.put_u8(VALUE_SAME),
+                        Some(slot) => {
+                            *slot = Some(text.into());
+                            queue.put_u8(VALUE_STR);
+                            queue.put_str(text);
+                        }
+                        None => {
+                            queue.put_u8(VALUE_STR);
+                            queue.put_str(text);
+                        }
+                    }
+                }
+                Captured::Number(number) => {
+                    queue.put_u8(VALUE_NUMBER);
+                    queue.put_f64(number);
+                }
+                Captured::I64(number) => {
+                    queue.put_u8(VALUE_I64);
+                    queue.put_bytes(&number.to_le_bytes());
+                }
+                Captured::U64(number) => {
+                    queue.put_u8(VALUE_U64);
+                    queue.put_bytes(&number.to_le_bytes());
+                }
+                Captured::Bool(flag) => queue.put_u8(if flag { VALUE_TRUE } else { VALUE_FALSE }),
+                Captured::BigInt { start, end } => {
+                    queue.put_u8(VALUE_BIGINT);
+                    queue.put_str(fields.str(start, end));
+                }
+                Captured::Bytes { start, end } => {
+                    queue.put_u8(VALUE_BYTES);
+                    queue.put_u32((end - start) as u32);
+                    queue.put_bytes(&fields.bytes[start..end]);
+                }
+            }
+        }
+    }
+}
+
+/// Whether a record kind counts against the capacity: definitions (callsites, threads) do not,
+/// as they are bounded and later records depend on them.
+fn is_counted(kind: u8) -> bool {
+    kind >= KIND_NEW_SPAN
+}
+
+fn read4(bytes: &[u8]) -> [u8; 4] {
+    [bytes[0], bytes[1], bytes[2], bytes[3]]
+}
+
+static NEXT_THREAD_ID: AtomicU32 = AtomicU32::new(1);
+
+thread_local! {
+    static THREAD_ID: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A small id for the calling thread, unique for the process's life.
+pub(crate) fn current_thread_id() -> u32 {
+    THREAD_ID.with(|id| {
+        if id.get() == 0 {
+            id.set(NEXT_THREAD_ID.fetch_add(1, Ordering::Relaxed));
+        }
+        id.get()
+    })
+}

@@ -1,0 +1,13 @@
+/** The example library's functions, as both runtimes' symbol tables declare them. */
+
+/** Deno `Deno.dlopen` symbols of `libfibonacci.so`. */
+export const denoFibonacciSymbols = {
+  fibonacci: { parameters: ["u32", "bool"], result: "u64" },
+  run_workers: { parameters: ["u32", "u32"], result: "u64" },
+  start_workers: { parameters: ["u32", "u32"], result: "u64" },
+  join_workers: { parameters: ["u64"], result: "u64" },
+  record_result: { parameters: ["u64"], result: "void" },
+  follows_from: { parameters: [], result: "void" },
+  emit_events: { parameters: ["u32"], result: "void" },
+  emit_wide_values: { parameters: [], result: "void" },
+} as const;
