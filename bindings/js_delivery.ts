@@ -3,10 +3,11 @@
  * JavaScript thread, in batches, and never re-entrantly.
  *
  * - A record made on the JavaScript thread (during a synchronous FFI call) calls the wake
- *   callback at once, which drains every queue before the FFI call returns.
+ *   callback at once: usually the record is already in the shared buffer; any queued records
+ *   are drained too, all before the FFI call returns.
  * - Records of other threads wait in their queue (Rust never calls JavaScript from its own
- *   threads) until the next poll, an unref'd timer every millisecond, or the next wake,
- *   `flush()` or dispose.
+ *   threads), flagged in the shared control block, until the next poll (an unref'd timer every
+ *   millisecond that reads the flags without an FFI call), the next wake, `flush()` or dispose.
  * @module
  */
 
@@ -14,8 +15,15 @@ import { type ErrorReporter, JsLayerDispatcher } from "./js_dispatch.ts";
 import { JsLayerConfig, type LayerErrorContext } from "./js_layer.ts";
 import type { NativeCallback, NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";
 
-/** `TRACING_BRIDGE_DRAIN_NEEDS_BUFFER`. */
+/** `TRACING_BRIDGE_DRAIN_NEEDS_BUFFER`: the buffer is too small; the other bits are the size. */
 const NEEDS_BUFFER = 0x80000000;
+/** `TRACING_BRIDGE_DRAIN_MORE`: records are left in the queue. */
+const MORE = 0x40000000;
+/** `TRACING_BRIDGE_JS_CONTROL_BYTES`: byte 0 = dispatching, byte 8 + i = layer i has records. */
+const CONTROL_BYTES = 16;
+const DISPATCHING = 0;
+const PENDING = 8;
+const DATA_BYTES = 256 * 1024;
 const POLL_MS = 1;
 const ERROR_REPORT_INTERVAL_MS = 1000;
 
@@ -23,12 +31,16 @@ const ERROR_REPORT_INTERVAL_MS = 1000;
 export class JsDelivery {
   readonly #native: NativeLibrary;
   readonly #handle: SubscriberHandle;
-  readonly #dispatchers: JsLayerDispatcher[];
+  /** By config index; `undefined` for layers that are not JS layers. */
+  readonly #dispatchers: (JsLayerDispatcher | undefined)[] = [];
+  readonly #indices: number[];
   readonly #callback: NativeCallback;
+  /** Control block + data buffer, shared with the library while attached. */
+  readonly #shared = new Uint8Array(CONTROL_BYTES + DATA_BYTES);
+  readonly #data = this.#shared.subarray(CONTROL_BYTES);
+  readonly #dataView = new DataView(this.#shared.buffer, CONTROL_BYTES);
   #stopTimer: (() => void) | null = null;
-  #bytes = new Uint8Array(256 * 1024);
-  #view = new DataView(this.#bytes.buffer);
-  #draining = false;
+  #attached = false;
   #droppedWarned = false;
   #lastErrorReport = -Infinity;
   #suppressedErrors = 0;
@@ -41,15 +53,16 @@ export class JsDelivery {
   ) {
     this.#native = native;
     this.#handle = handle;
-    this.#dispatchers = layers.map(([config, index]) =>
-      new JsLayerDispatcher(config, index, this.#reporterFor(config))
-    );
-    this.#callback = runtime.createWakeCallback(() => this.drain());
+    for (const [config, index] of layers) {
+      this.#dispatchers[index] = new JsLayerDispatcher(config, index, this.#reporterFor(config));
+    }
+    this.#indices = layers.map(([, index]) => index);
+    this.#callback = runtime.createWakeCallback((index, length) => this.#wake(index, length));
   }
 
   /**
-   * Sets up delivery for the JS layers of `layers` (if any) and attaches the wake callback;
-   * call before installing the subscriber, on the JavaScript thread.
+   * Sets up delivery for the JS layers of `layers` (if any) and attaches to the library; call
+   * before installing the subscriber, on the JavaScript thread.
    */
   static attach(
     runtime: Runtime,
@@ -62,17 +75,16 @@ export class JsDelivery {
     );
     if (jsLayers.length === 0) return null;
     const delivery = new JsDelivery(runtime, native, handle, jsLayers);
-    native.jsAttach(handle, delivery.#callback);
-    delivery.#stopTimer = runtime.startUnrefTimer(() => delivery.drain(), POLL_MS);
+    native.jsAttach(handle, delivery.#callback, delivery.#shared);
+    delivery.#attached = true;
+    delivery.#stopTimer = runtime.startUnrefTimer(() => delivery.#poll(), POLL_MS);
     return delivery;
   }
 
   /** Records dropped so far because a queue was full, summed over the JS layers. */
   get dropped(): number {
     let total = 0;
-    for (const dispatcher of this.#dispatchers) {
-      total += this.#native.jsDropped(this.#handle, dispatcher.index);
-    }
+    for (const index of this.#indices) total += this.#native.jsDropped(this.#handle, index);
     return total;
   }
 
@@ -81,39 +93,84 @@ export class JsDelivery {
    * delivery in progress picks up new records before it returns.
    */
   drain(): void {
-    if (this.#draining) return;
-    this.#draining = true;
+    this.#wake(0, 0);
+  }
+
+  /** Delivers what is left and detaches from the library. Idempotent. */
+  close(): void {
+    if (!this.#attached) return;
+    this.#stopTimer?.();
+    this.#stopTimer = null;
+    this.#drainAll();
+    this.#warnIfDropped();
+    this.#native.jsAttach(this.#handle, null, null);
+    this.#attached = false;
+    this.#callback.close();
+  }
+
+  /** Runs on the JavaScript thread, from the library (a record was made) or from JavaScript. */
+  #wake(index: number, directLength: number): void {
+    const control = this.#shared;
+    if (control[DISPATCHING] !== 0) return; // inside a layer callback: the outer loop drains
+    control[DISPATCHING] = 1;
     try {
-      for (const dispatcher of this.#dispatchers) this.#drainLayer(dispatcher);
-      this.#warnIfDropped();
+      if (directLength !== 0) {
+        this.#dispatchers[index]?.dispatch(this.#data, this.#dataView, directLength);
+      }
+      this.#drainPending();
     } catch (error) {
       // Never let an exception unwind into native code (this runs inside the wake callback).
       console.error("tracing-bridge: JS layer delivery failed:", error);
     } finally {
-      this.#draining = false;
+      control[DISPATCHING] = 0;
     }
   }
 
-  /** Delivers what is left and detaches from the native side. Idempotent. */
-  close(): void {
-    this.#stopTimer?.();
-    this.#stopTimer = null;
-    this.drain();
-    this.#native.jsAttach(this.#handle, null);
-    this.#callback.close();
+  #poll(): void {
+    if (this.#anyPending()) this.drain();
+    this.#warnIfDropped();
   }
 
-  #drainLayer(dispatcher: JsLayerDispatcher): void {
+  #anyPending(): boolean {
+    for (const index of this.#indices) {
+      if (this.#shared[PENDING + (index % 8)] !== 0) return true;
+    }
+    return false;
+  }
+
+  /** Drains every layer whose queue is flagged, until none is (callbacks may add records). */
+  #drainPending(): void {
+    while (this.#anyPending()) {
+      for (const index of this.#indices) {
+        if (this.#shared[PENDING + (index % 8)] !== 0) this.#drainLayer(index);
+      }
+    }
+  }
+
+  #drainAll(): void {
+    for (const index of this.#indices) this.#shared[PENDING + (index % 8)] = 1;
+    this.drain();
+  }
+
+  #drainLayer(index: number): void {
+    const dispatcher = this.#dispatchers[index]!;
     for (;;) {
-      const result = this.#native.jsDrain(this.#handle, dispatcher.index, this.#bytes);
-      if (result === 0) return;
+      const result = this.#native.jsDrain(this.#handle, index, this.#data);
       if (result >= NEEDS_BUFFER) {
-        this.#bytes = new Uint8Array(Math.max((result - NEEDS_BUFFER) * 2, this.#bytes.length));
-        this.#view = new DataView(this.#bytes.buffer);
+        this.#drainOversized(dispatcher, result - NEEDS_BUFFER);
         continue;
       }
-      dispatcher.dispatch(this.#bytes, this.#view, result);
+      const length = result & (MORE - 1);
+      if (length !== 0) dispatcher.dispatch(this.#data, this.#dataView, length);
+      if ((result & MORE) === 0) return;
     }
+  }
+
+  /** A record larger than the shared buffer: drain it into a buffer of its own. */
+  #drainOversized(dispatcher: JsLayerDispatcher, size: number): void {
+    const bytes = new Uint8Array(size);
+    const length = this.#native.jsDrain(this.#handle, dispatcher.index, bytes) & (MORE - 1);
+    dispatcher.dispatch(bytes, new DataView(bytes.buffer), length);
   }
 
   #warnIfDropped(): void {
@@ -127,7 +184,6 @@ export class JsDelivery {
         "more, or let the event loop run more often. This warning is shown once.",
     );
   }
-
   #reporterFor(config: JsLayerConfig): ErrorReporter {
     const onError = config.options.onError;
     if (onError) {

@@ -27,8 +27,15 @@ export interface NativeLibrary {
   subscriberUninstall(handle: SubscriberHandle): number;
   /** `tracing_bridge_subscriber_free()`. */
   subscriberFree(handle: SubscriberHandle): void;
-  /** `tracing_bridge_subscriber_js_attach()`; `null` detaches. */
-  jsAttach(handle: SubscriberHandle, callback: NativeCallback | null): number;
+  /**
+   * `tracing_bridge_subscriber_js_attach(handle, callback, shared, shared.length)`; `null`
+   * detaches. `shared` must stay alive until detached.
+   */
+  jsAttach(
+    handle: SubscriberHandle,
+    callback: NativeCallback | null,
+    shared: Uint8Array | null,
+  ): number;
   /** `tracing_bridge_subscriber_js_drain(handle, layerIndex, buffer, buffer.length)`. */
   jsDrain(handle: SubscriberHandle, layerIndex: number, buffer: Uint8Array): number;
   /** `tracing_bridge_subscriber_js_dropped()`, as a number. */
@@ -37,7 +44,7 @@ export interface NativeLibrary {
   close(): void;
 }
 
-/** A native function pointer that calls back into JavaScript (`void (*)(void)`). */
+/** A native function pointer that calls back into JavaScript. */
 export interface NativeCallback {
   /** Releases the callback; native code must not call it afterwards. */
   close(): void;
@@ -57,8 +64,11 @@ export interface Runtime {
   openAbiProbe(path: string): { abiVersion(): number; close(): void };
   /** Opens the library with every symbol of the C ABI. */
   open(path: string): NativeLibrary;
-  /** A `void (*)(void)` that runs `fn` when native code calls it on the JavaScript thread. */
-  createWakeCallback(fn: () => void): NativeCallback;
+  /**
+   * A `void (*)(uint32_t, uint32_t)` that runs `fn` when native code calls it on the
+   * JavaScript thread.
+   */
+  createWakeCallback(fn: (index: number, length: number) => void): NativeCallback;
   /** Runs `fn` every `ms` milliseconds without keeping the process alive; returns a stop. */
   startUnrefTimer(fn: () => void, ms: number): () => void;
 }

@@ -40,8 +40,20 @@
 // next record; the other bits are the size needed.
 #define TRACING_BRIDGE_DRAIN_NEEDS_BUFFER 2147483648
 
+// Set in a [`tracing_bridge_subscriber_js_drain`] result when records are left in the queue.
+#define TRACING_BRIDGE_DRAIN_MORE 1073741824
+
+// Size of the control block at the start of the shared memory given to
+// [`tracing_bridge_subscriber_js_attach`]: byte 0 is set by JavaScript to 1 while it dispatches
+// or drains; byte 8 + i is set by the library to 1 while the queue of the JS layer at config
+// index i holds records.
+#define TRACING_BRIDGE_JS_CONTROL_BYTES 16
+
 // The queue capacity used when the config gives none.
 #define DEFAULT_CAPACITY (1 << 18)
+
+// Layout of the control block at the start of the shared memory JavaScript registers.
+#define CONTROL_BYTES 16
 
 // How many layers one configuration may have.
 #define TRACING_BRIDGE_MAX_LAYERS 8
@@ -161,21 +173,30 @@ tracing_bridge_result tracing_bridge_subscriber_uninstall(struct tracing_bridge_
 // used again.
 void tracing_bridge_subscriber_free(struct tracing_bridge_subscriber *subscriber);
 
-// Registers `wake` with the subscriber's JS layers and makes the calling thread their
-// "JavaScript thread": when that thread records a span or event, `wake` is called at once (on
-// that thread) so that the records can be drained before the FFI call returns. Records of other
-// threads never call it. `wake` may be `NULL` to detach; it must stay callable until detached
-// or until the subscriber is uninstalled.
+// Attaches JavaScript to the subscriber's JS layers and makes the calling thread their
+// "JavaScript thread". `shared` is memory owned by the caller: a control block of
+// [`TRACING_BRIDGE_JS_CONTROL_BYTES`], then a data buffer, `shared_len` bytes in all.
+//
+// When the JavaScript thread records a span or event, `wake(layer_index, direct_length)` is
+// called at once on that thread: `direct_length` bytes of whole records were written to the data
+// buffer (0: the records are queued; drain them). Records of other threads never call `wake`;
+// they are queued and flagged in the control block. `wake` `NULL` detaches; after detaching,
+// `shared` is never touched again, and `wake` must stay callable until then.
 //
 // # Safety
-// `subscriber` must come from `tracing_bridge_subscriber_new` and not be freed.
+// `subscriber` must come from `tracing_bridge_subscriber_new` and not be freed; `shared` must
+// point to `shared_len` writable bytes that stay valid until detached.
 tracing_bridge_result tracing_bridge_subscriber_js_attach(struct tracing_bridge_subscriber *subscriber,
-                                                          struct Option_WakeCallback wake);
+                                                          struct Option_WakeCallback wake,
+                                                          uint8_t *shared,
+                                                          uint32_t shared_len);
 
 // Moves whole records of the JS layer at `layer_index` (its position in the config) into
 // `buf`, oldest first. Returns the number of bytes written (0 when nothing is queued, or when
-// the arguments are invalid), or [`TRACING_BRIDGE_DRAIN_NEEDS_BUFFER`] | the size needed when
-// `len` is too small for the next record. The format is described in
+// the arguments are invalid), with [`TRACING_BRIDGE_DRAIN_MORE`] set when records are left, or
+// [`TRACING_BRIDGE_DRAIN_NEEDS_BUFFER`] | the size needed when `len` is too small for the next
+// record. `buf` may be the data buffer of the memory given to `attach`: the library writes
+// there only while JavaScript is not dispatching or draining. The format is described in
 // `shim/src/layers/js/wire.rs`.
 //
 // # Safety

@@ -41,10 +41,10 @@ const symbols = {
   tracing_bridge_subscriber_uninstall: { args: [FFIType.ptr], returns: FFIType.u32 },
   /** void tracing_bridge_subscriber_free(subscriber *) */
   tracing_bridge_subscriber_free: { args: [FFIType.ptr], returns: FFIType.void },
-  /** result tracing_bridge_subscriber_js_attach(subscriber *, void (*wake)(void)) */
+  /** result tracing_bridge_subscriber_js_attach(subscriber *, void (*wake)(uint32_t, uint32_t), uint8_t *shared, uint32_t len) */
   // The callback is passed as a plain pointer: FFIType.function does not accept NULL.
   tracing_bridge_subscriber_js_attach: {
-    args: [FFIType.ptr, FFIType.ptr],
+    args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u32],
     returns: FFIType.u32,
   },
   /** uint32_t tracing_bridge_subscriber_js_drain(subscriber *, uint32_t layer, uint8_t *buf, uint32_t len) */
@@ -63,8 +63,11 @@ const symbols = {
 class WakeCallback implements NativeCallback {
   readonly #callback: JSCallback;
 
-  constructor(fn: () => void) {
-    this.#callback = new JSCallback(fn, { args: [], returns: FFIType.void });
+  constructor(fn: (index: number, length: number) => void) {
+    this.#callback = new JSCallback(fn, {
+      args: [FFIType.u32, FFIType.u32],
+      returns: FFIType.void,
+    });
   }
 
   get pointer(): Pointer {
@@ -105,10 +108,12 @@ function openNative(path: string): NativeLibrary {
     subscriberFlush: (handle) => native.tracing_bridge_subscriber_flush(toPointer(handle)),
     subscriberUninstall: (handle) => native.tracing_bridge_subscriber_uninstall(toPointer(handle)),
     subscriberFree: (handle) => native.tracing_bridge_subscriber_free(toPointer(handle)),
-    jsAttach: (handle, callback) =>
+    jsAttach: (handle, callback, shared) =>
       native.tracing_bridge_subscriber_js_attach(
         toPointer(handle),
         callback === null ? null : (callback as WakeCallback).pointer,
+        shared,
+        shared?.length ?? 0,
       ),
     jsDrain: (handle, layerIndex, buffer) =>
       native.tracing_bridge_subscriber_js_drain(

@@ -33,8 +33,11 @@ const symbols = {
   tracing_bridge_subscriber_uninstall: { parameters: ["pointer"], result: "u32" },
   /** void tracing_bridge_subscriber_free(subscriber *) */
   tracing_bridge_subscriber_free: { parameters: ["pointer"], result: "void" },
-  /** result tracing_bridge_subscriber_js_attach(subscriber *, void (*wake)(void)) */
-  tracing_bridge_subscriber_js_attach: { parameters: ["pointer", "function"], result: "u32" },
+  /** result tracing_bridge_subscriber_js_attach(subscriber *, void (*wake)(uint32_t, uint32_t), uint8_t *shared, uint32_t len) */
+  tracing_bridge_subscriber_js_attach: {
+    parameters: ["pointer", "function", "buffer", "u32"],
+    result: "u32",
+  },
   /** uint32_t tracing_bridge_subscriber_js_drain(subscriber *, uint32_t layer, uint8_t *buf, uint32_t len) */
   tracing_bridge_subscriber_js_drain: {
     parameters: ["pointer", "u32", "buffer", "u32"],
@@ -44,13 +47,13 @@ const symbols = {
   tracing_bridge_subscriber_js_dropped: { parameters: ["pointer", "u32"], result: "u64" },
 } as const;
 
-const wakeDefinition = { parameters: [], result: "void" } as const;
+const wakeDefinition = { parameters: ["u32", "u32"], result: "void" } as const;
 
 /** A `void (*)(void)` backed by a Deno callback. */
 class WakeCallback implements NativeCallback {
   readonly #callback: Deno.UnsafeCallback<typeof wakeDefinition>;
 
-  constructor(fn: () => void) {
+  constructor(fn: (index: number, length: number) => void) {
     this.#callback = new Deno.UnsafeCallback(wakeDefinition, fn);
   }
 
@@ -98,10 +101,12 @@ function openNative(path: string): NativeLibrary {
     subscriberFlush: (handle) => native.tracing_bridge_subscriber_flush(toPointer(handle)),
     subscriberUninstall: (handle) => native.tracing_bridge_subscriber_uninstall(toPointer(handle)),
     subscriberFree: (handle) => native.tracing_bridge_subscriber_free(toPointer(handle)),
-    jsAttach: (handle, callback) =>
+    jsAttach: (handle, callback, shared) =>
       native.tracing_bridge_subscriber_js_attach(
         toPointer(handle),
         callback === null ? null : (callback as WakeCallback).pointer,
+        shared,
+        shared?.length ?? 0,
       ),
     jsDrain: (handle, layerIndex, buffer) =>
       native.tracing_bridge_subscriber_js_drain(

@@ -18,7 +18,7 @@ use crate::{
     filter::{fallback_filter, parse_filter},
     layers::{
         self,
-        js::{JsSink, WakeCallback},
+        js::{JsSink, JsTarget},
         LayerLifecycle,
     },
     switch::{SlotLayerConfig, Switch, MAX_LAYERS},
@@ -177,11 +177,11 @@ impl Session {
         self.js_sinks.get(index)?.as_ref()
     }
 
-    /// Registers `wake` with every JS layer: it is called, on the calling thread only, when
-    /// that thread makes a record (so that JavaScript can drain it before the FFI call returns).
-    pub fn attach_js(&self, wake: Option<WakeCallback>) {
+    /// Registers JavaScript's side with every JS layer (see [`JsTarget`]); the calling thread
+    /// becomes their JavaScript thread. `None` detaches.
+    pub fn attach_js(&self, target: Option<JsTarget>) {
         for sink in self.js_sinks.iter().flatten() {
-            sink.attach(wake);
+            sink.attach(target);
         }
     }
 

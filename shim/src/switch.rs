@@ -8,7 +8,7 @@
 //! created in, so a span that outlives its configuration never reaches the next one's layers.
 
 use std::sync::{
-    atomic::{AtomicU64, Ordering},
+    atomic::{AtomicBool, AtomicU64, Ordering},
     Arc,
 };
 
@@ -53,7 +53,13 @@ impl Switch {
         let slot_layers: Vec<_> = switch
             .slots
             .iter()
-            .map(|slot| Filtered::new(SlotLayer(Arc::clone(slot)), SlotFilter(Arc::clone(slot))))
+            .map(|slot| {
+                let filter = SlotFilter {
+                    slot: Arc::clone(slot),
+                    first: Arc::clone(&switch.slots[0]),
+                };
+                Filtered::new(SlotLayer(Arc::clone(slot)), filter)
+            })
             .collect();
         let subscriber = Registry::default()
             .with(BaseLayer(Arc::clone(&switch)))
@@ -83,7 +89,7 @@ impl Switch {
                     filter: config.filter,
                 })
             });
-            slot.content.store(content);
+            slot.set(content);
         }
         // Callsites cache whether anyone is interested in them; the answer just changed.
         tracing_core::callsite::rebuild_interest_cache();
@@ -94,7 +100,7 @@ impl Switch {
         self.generation.store(0, Ordering::Release);
         self.global_filter.store(None);
         for slot in &self.slots {
-            slot.content.store(None);
+            slot.set(None);
         }
         tracing_core::callsite::rebuild_interest_cache();
     }
@@ -110,7 +116,27 @@ impl std::fmt::Debug for Switch {
 
 #[derive(Default)]
 struct Slot {
+    /// Checked before `content`: most slots are empty, and this is cheaper than a load.
+    occupied: AtomicBool,
     content: ArcSwapOption<SlotContent>,
+}
+
+impl Slot {
+    fn set(&self, content: Option<Arc<SlotContent>>) {
+        self.occupied.store(content.is_some(), Ordering::Release);
+        self.content.store(content);
+    }
+
+    /// Runs `f` with the slot's content, or returns `empty` when the slot is empty.
+    fn with<R>(&self, empty: R, f: impl FnOnce(&SlotContent) -> R) -> R {
+        if !self.occupied.load(Ordering::Acquire) {
+            return empty;
+        }
+        match &*self.content.load() {
+            Some(content) => f(content),
+            None => empty,
+        }
+    }
 }
 
 struct SlotContent {
@@ -198,32 +224,29 @@ impl SlotLayer {
         ctx: &Context<'_, BaseSubscriber>,
         f: impl FnOnce(&BoxedLayer),
     ) {
-        let content = self.0.content.load();
-        let Some(content) = &*content else { return };
-        let same_generation = ctx.span(id).is_some_and(|span| {
-            span.extensions()
-                .get::<SpanGeneration>()
-                .is_some_and(|generation| generation.0 == content.generation)
-        });
-        if same_generation {
-            f(&content.layer);
-        }
+        self.0.with((), |content| {
+            let same_generation = ctx.span(id).is_some_and(|span| {
+                span.extensions()
+                    .get::<SpanGeneration>()
+                    .is_some_and(|generation| generation.0 == content.generation)
+            });
+            if same_generation {
+                f(&content.layer);
+            }
+        })
     }
 }
 
 impl Layer<BaseSubscriber> for SlotLayer {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        match &*self.0.content.load() {
-            Some(content) => content.layer.register_callsite(metadata),
-            None => Interest::never(),
-        }
+        self.0.with(Interest::never(), |content| {
+            content.layer.register_callsite(metadata)
+        })
     }
 
     fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, BaseSubscriber>) -> bool {
-        match &*self.0.content.load() {
-            Some(content) => content.layer.enabled(metadata, ctx),
-            None => false,
-        }
+        self.0
+            .with(false, |content| content.layer.enabled(metadata, ctx))
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, BaseSubscriber>) {
@@ -241,16 +264,15 @@ impl Layer<BaseSubscriber> for SlotLayer {
     }
 
     fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, BaseSubscriber>) -> bool {
-        match &*self.0.content.load() {
-            Some(content) => content.layer.event_enabled(event, ctx),
-            None => false,
-        }
+        // An empty slot does not veto: that would leave its bit set in tracing-subscriber's
+        // per-layer filter state (its `on_event` does nothing anyway).
+        self.0
+            .with(true, |content| content.layer.event_enabled(event, ctx))
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, BaseSubscriber>) {
-        if let Some(content) = &*self.0.content.load() {
-            content.layer.on_event(event, ctx);
-        }
+        self.0
+            .with((), |content| content.layer.on_event(event, ctx));
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
@@ -271,47 +293,71 @@ impl Layer<BaseSubscriber> for SlotLayer {
 }
 
 /// The filter half of a slot: the slot layer's own filter, or everything when it has none.
-struct SlotFilter(Arc<Slot>);
+struct SlotFilter {
+    slot: Arc<Slot>,
+    /// Slot 0, filled first by every configuration.
+    first: Arc<Slot>,
+}
+
+impl SlotFilter {
+    fn with_filter(&self, f: impl FnOnce(&EnvFilter)) {
+        self.slot.with((), |content| {
+            if let Some(filter) = &content.filter {
+                f(filter);
+            }
+        });
+    }
+}
+
+/// What a slot's filter says of a callsite.
+fn callsite_interest(content: &SlotContent, metadata: &'static Metadata<'static>) -> Interest {
+    match &content.filter {
+        Some(filter) => Filter::<BaseSubscriber>::callsite_enabled(filter, metadata),
+        None => Interest::always(),
+    }
+}
 
 impl Filter<BaseSubscriber> for SlotFilter {
     fn enabled(&self, metadata: &Metadata<'_>, cx: &Context<'_, BaseSubscriber>) -> bool {
-        match &*self.0.content.load() {
-            Some(content) => content
+        self.slot.with(false, |content| {
+            content
                 .filter
                 .as_ref()
-                .is_none_or(|filter| Filter::enabled(filter, metadata, cx)),
-            None => false,
-        }
+                .is_none_or(|filter| Filter::enabled(filter, metadata, cx))
+        })
     }
 
     fn callsite_enabled(&self, metadata: &'static Metadata<'static>) -> Interest {
-        match &*self.0.content.load() {
-            Some(content) => match &content.filter {
-                Some(filter) => Filter::<BaseSubscriber>::callsite_enabled(filter, metadata),
-                None => Interest::always(),
-            },
-            None => Interest::never(),
-        }
+        // An empty slot answers like slot 0. Per-layer interests combine so that "always" with
+        // "never" makes "sometimes", which would send every event of an enabled callsite
+        // through each filter's `enabled`; echoing slot 0 leaves the combination to the slots
+        // in use. `enabled` still says no for an empty slot.
+        let own = self
+            .slot
+            .with(None, |content| Some(callsite_interest(content, metadata)));
+        own.unwrap_or_else(|| {
+            self.first.with(Interest::never(), |content| {
+                callsite_interest(content, metadata)
+            })
+        })
     }
 
     fn event_enabled(&self, event: &Event<'_>, cx: &Context<'_, BaseSubscriber>) -> bool {
-        match &*self.0.content.load() {
-            Some(content) => content
+        // As for the layer half: an empty slot does not veto.
+        self.slot.with(true, |content| {
+            content
                 .filter
                 .as_ref()
-                .is_none_or(|filter| Filter::event_enabled(filter, event, cx)),
-            None => false,
-        }
+                .is_none_or(|filter| Filter::event_enabled(filter, event, cx))
+        })
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        match &*self.0.content.load() {
-            Some(content) => match &content.filter {
+        self.slot
+            .with(Some(LevelFilter::OFF), |content| match &content.filter {
                 Some(filter) => Filter::<BaseSubscriber>::max_level_hint(filter),
                 None => Some(LevelFilter::TRACE),
-            },
-            None => Some(LevelFilter::OFF),
-        }
+            })
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, BaseSubscriber>) {
@@ -332,19 +378,5 @@ impl Filter<BaseSubscriber> for SlotFilter {
 
     fn on_close(&self, id: Id, ctx: Context<'_, BaseSubscriber>) {
         self.with_filter(|filter| Filter::on_close(filter, id, ctx));
-    }
-}
-
-impl SlotFilter {
-    fn with_filter(&self, f: impl FnOnce(&EnvFilter)) {
-        if let Some(filter) = self
-            .0
-            .content
-            .load()
-            .as_ref()
-            .and_then(|c| c.filter.as_ref())
-        {
-            f(filter);
-        }
     }
 }

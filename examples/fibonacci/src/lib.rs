@@ -103,12 +103,37 @@ impl std::error::Error for WorkError {}
 /// with a handle for [`join_workers`] (0 if the thread could not start).
 #[no_mangle]
 pub extern "C" fn start_workers(threads: u32, events_per_thread: u32) -> u64 {
-    let handle = match thread::Builder::new()
+    start_in_background(move || run_workers(threads, events_per_thread))
+}
+
+/// Starts `threads` threads that each emit `events_per_thread` events like [`emit_events`] and
+/// returns at once with a handle for [`join_workers`] (for benchmarks).
+#[no_mangle]
+pub extern "C" fn start_emitters(threads: u32, events_per_thread: u32) -> u64 {
+    start_in_background(move || {
+        let handles: Vec<_> = (0..threads)
+            .filter_map(|index| {
+                thread::Builder::new()
+                    .name(format!("emitter-{index}"))
+                    .spawn(move || emit_events(events_per_thread))
+                    .ok()
+            })
+            .collect();
+        let finished = handles
+            .into_iter()
+            .map(thread::JoinHandle::join)
+            .filter(Result::is_ok)
+            .count();
+        finished as u64 * u64::from(events_per_thread)
+    })
+}
+
+fn start_in_background(work: impl FnOnce() -> u64 + Send + 'static) -> u64 {
+    let Ok(handle) = thread::Builder::new()
         .name("workers-driver".into())
-        .spawn(move || run_workers(threads, events_per_thread))
-    {
-        Ok(handle) => handle,
-        Err(_) => return 0,
+        .spawn(work)
+    else {
+        return 0;
     };
     let mut started = STARTED
         .lock()
@@ -157,6 +182,18 @@ pub extern "C" fn follows_from() {
 pub extern "C" fn emit_events(count: u32) {
     for index in 0..count {
         tracing::info!(index, "bench event");
+    }
+}
+
+/// Calls `callback(pointer, length)` `times` times on the calling thread, with a pointer to a
+/// small buffer: the floor a same-thread FFI callback costs (for benchmarks).
+#[no_mangle]
+pub extern "C" fn call_back(callback: Option<extern "C" fn(*const u8, u32)>, times: u32) {
+    static BYTES: [u8; 16] = [7; 16];
+    if let Some(callback) = callback {
+        for _ in 0..times {
+            callback(BYTES.as_ptr(), BYTES.len() as u32);
+        }
     }
 }
 

@@ -8,37 +8,81 @@ use super::{
     tracing_bridge_subscriber,
 };
 use crate::{
-    error::tracing_bridge_result,
-    layers::js::{Drained, WakeCallback},
+    error::{tracing_bridge_result, Error, ErrorKind},
+    layers::js::{Drained, JsTarget, WakeCallback},
 };
 
 /// Set in a [`tracing_bridge_subscriber_js_drain`] result when the buffer is too small for the
 /// next record; the other bits are the size needed.
 pub const TRACING_BRIDGE_DRAIN_NEEDS_BUFFER: u32 = 0x8000_0000;
 
-/// Registers `wake` with the subscriber's JS layers and makes the calling thread their
-/// "JavaScript thread": when that thread records a span or event, `wake` is called at once (on
-/// that thread) so that the records can be drained before the FFI call returns. Records of other
-/// threads never call it. `wake` may be `NULL` to detach; it must stay callable until detached
-/// or until the subscriber is uninstalled.
+/// Set in a [`tracing_bridge_subscriber_js_drain`] result when records are left in the queue.
+pub const TRACING_BRIDGE_DRAIN_MORE: u32 = 0x4000_0000;
+
+/// Size of the control block at the start of the shared memory given to
+/// [`tracing_bridge_subscriber_js_attach`]: byte 0 is set by JavaScript to 1 while it dispatches
+/// or drains; byte 8 + i is set by the library to 1 while the queue of the JS layer at config
+/// index i holds records.
+pub const TRACING_BRIDGE_JS_CONTROL_BYTES: u32 = 16;
+
+/// Attaches JavaScript to the subscriber's JS layers and makes the calling thread their
+/// "JavaScript thread". `shared` is memory owned by the caller: a control block of
+/// [`TRACING_BRIDGE_JS_CONTROL_BYTES`], then a data buffer, `shared_len` bytes in all.
+///
+/// When the JavaScript thread records a span or event, `wake(layer_index, direct_length)` is
+/// called at once on that thread: `direct_length` bytes of whole records were written to the data
+/// buffer (0: the records are queued; drain them). Records of other threads never call `wake`;
+/// they are queued and flagged in the control block. `wake` `NULL` detaches; after detaching,
+/// `shared` is never touched again, and `wake` must stay callable until then.
 ///
 /// # Safety
-/// `subscriber` must come from `tracing_bridge_subscriber_new` and not be freed.
+/// `subscriber` must come from `tracing_bridge_subscriber_new` and not be freed; `shared` must
+/// point to `shared_len` writable bytes that stay valid until detached.
 #[no_mangle]
 pub unsafe extern "C" fn tracing_bridge_subscriber_js_attach(
     subscriber: *mut tracing_bridge_subscriber,
     wake: Option<WakeCallback>,
+    shared: *mut u8,
+    shared_len: u32,
 ) -> tracing_bridge_result {
     guarded(|| {
-        try_mut(subscriber, "subscriber")?.session.attach_js(wake);
+        let session = &try_mut(subscriber, "subscriber")?.session;
+        let target = match wake {
+            None => None,
+            Some(wake) => {
+                if shared.is_null() {
+                    return Err(Error::new(
+                        ErrorKind::NullParameter,
+                        "shared must not be null",
+                    ));
+                }
+                if shared_len <= TRACING_BRIDGE_JS_CONTROL_BYTES {
+                    return Err(Error::new(
+                        ErrorKind::InvalidConfig,
+                        format!(
+                            "shared_len must exceed the {TRACING_BRIDGE_JS_CONTROL_BYTES}-byte \
+                             control block"
+                        ),
+                    ));
+                }
+                Some(JsTarget {
+                    wake,
+                    shared,
+                    shared_len: shared_len as usize,
+                })
+            }
+        };
+        session.attach_js(target);
         Ok(())
     })
 }
 
 /// Moves whole records of the JS layer at `layer_index` (its position in the config) into
 /// `buf`, oldest first. Returns the number of bytes written (0 when nothing is queued, or when
-/// the arguments are invalid), or [`TRACING_BRIDGE_DRAIN_NEEDS_BUFFER`] | the size needed when
-/// `len` is too small for the next record. The format is described in
+/// the arguments are invalid), with [`TRACING_BRIDGE_DRAIN_MORE`] set when records are left, or
+/// [`TRACING_BRIDGE_DRAIN_NEEDS_BUFFER`] | the size needed when `len` is too small for the next
+/// record. `buf` may be the data buffer of the memory given to `attach`: the library writes
+/// there only while JavaScript is not dispatching or draining. The format is described in
 /// `shim/src/layers/js/wire.rs`.
 ///
 /// # Safety
@@ -59,7 +103,9 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_js_drain(
         };
         let out = std::slice::from_raw_parts_mut(buf, len as usize);
         match sink.drain(out) {
-            Drained::Bytes(bytes) => bytes as u32,
+            Drained::Bytes { bytes, more } => {
+                bytes as u32 | if more { TRACING_BRIDGE_DRAIN_MORE } else { 0 }
+            }
             Drained::NeedBuffer(bytes) => {
                 TRACING_BRIDGE_DRAIN_NEEDS_BUFFER
                     | (bytes as u32 & !TRACING_BRIDGE_DRAIN_NEEDS_BUFFER)

@@ -23,7 +23,7 @@ use tracing::{
 };
 use tracing_subscriber::{layer::Context, registry::LookupSpan, Layer};
 
-pub use sink::{Drained, JsSink, WakeCallback};
+pub use sink::{Drained, JsSink, JsTarget, WakeCallback, CONTROL_BYTES};
 
 use self::{fields::CapturedFields, sink::Payload};
 use super::{BuiltLayer, LayerLifecycle};
@@ -102,7 +102,7 @@ pub(crate) fn build(
             JsCallback::FollowsFrom => interest.follows_from = true,
         }
     }
-    let sink = Arc::new(JsSink::new(capacity as usize));
+    let sink = Arc::new(JsSink::new(capacity as usize, index as u32));
     let layer = JsLayer {
         sink: Arc::clone(&sink),
         interest,

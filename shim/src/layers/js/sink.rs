@@ -1,15 +1,20 @@
 //! The bounded queue between the JS layer (any thread) and JavaScript (the JS thread).
 //!
 //! Recording threads append encoded records under a mutex; JavaScript drains whole records into
-//! its own buffer with one FFI call per batch. Rust never calls JavaScript from its own threads:
-//! only a record made on the JavaScript thread itself (during a synchronous FFI call) triggers
-//! the registered wake callback, which drains on the spot.
+//! its own buffer with one FFI call per batch. Rust never calls JavaScript from its own threads.
+//!
+//! A record made on the JavaScript thread itself (during a synchronous FFI call) takes a faster
+//! path when JavaScript is attached (see [`JsTarget`]): if nothing is queued before it and
+//! JavaScript is not already dispatching, it is written straight into JavaScript's buffer and
+//! the wake callback is called with its length, so it is delivered before the FFI call returns
+//! without a queue round trip. Otherwise it is queued and the wake callback is called with 0.
 
 use std::{
     cell::Cell,
-    collections::{HashMap, HashSet},
+    collections::HashMap,
+    hash::{BuildHasherDefault, Hasher},
     sync::{
-        atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicU32, AtomicU64, Ordering},
         Mutex, MutexGuard,
     },
 };
@@ -21,11 +26,35 @@ use super::{
     wire::*,
 };
 
-/// What a wake callback looks like: no arguments, no result.
-pub type WakeCallback = unsafe extern "C" fn();
+/// The wake callback: `wake(layer_index, direct_length)`. `direct_length` bytes of whole
+/// records are in the shared buffer (0: look at the queues). No result.
+pub type WakeCallback = unsafe extern "C" fn(u32, u32);
 
 /// Above this many queued bytes the queue counts as full, whatever the record capacity.
 const MAX_QUEUED_BYTES: usize = 256 << 20;
+
+/// Layout of the control block at the start of the shared memory JavaScript registers.
+pub const CONTROL_BYTES: usize = 16;
+/// Control byte JavaScript sets to 1 while it dispatches or drains.
+const CONTROL_DISPATCHING: usize = 0;
+/// Control bytes 8 + layer index: 1 while that layer's queue holds records.
+const CONTROL_PENDING: usize = 8;
+
+/// The JavaScript side of a sink, registered by `attach` on the JavaScript thread.
+#[derive(Debug, Clone, Copy)]
+pub struct JsTarget {
+    /// Called on the JavaScript thread only.
+    pub wake: WakeCallback,
+    /// `CONTROL_BYTES` of control block followed by the data buffer, owned by JavaScript and
+    /// valid until it detaches.
+    pub shared: *mut u8,
+    /// Length of the whole shared memory, control block included.
+    pub shared_len: usize,
+}
+
+// SAFETY: the pointer is only dereferenced under the sink's lock, while JavaScript keeps the
+// memory alive (it detaches, under the same lock, before releasing it).
+unsafe impl Send for JsTarget {}
 
 /// One record to append.
 pub(crate) enum Payload<'a> {
@@ -61,9 +90,30 @@ pub(crate) enum Payload<'a> {
 pub struct JsSink {
     state: Mutex<SinkState>,
     capacity: usize,
+    index: u32,
     dropped: AtomicU64,
-    wake: AtomicUsize,
     js_thread: AtomicU32,
+}
+
+/// Hashes a pointer-sized key by multiplication: callsite keys are addresses, so this is enough
+/// and much cheaper than SipHash on the hot path.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_usize(&mut self, value: usize) {
+        self.0 = (value as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -71,8 +121,16 @@ struct SinkState {
     queue: Vec<u8>,
     head: usize,
     records: usize,
-    callsites: HashMap<usize, CallsiteEntry>,
-    threads: HashSet<u32>,
+    callsites: HashMap<usize, CallsiteEntry, BuildHasherDefault<AddressHasher>>,
+    /// Which thread ids have been defined, as a bit set.
+    threads: Vec<u64>,
+    target: Option<JsTarget>,
+}
+
+impl std::fmt::Debug for AddressHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AddressHasher")
+    }
 }
 
 #[derive(Debug)]
@@ -85,32 +143,45 @@ struct CallsiteEntry {
 /// Result of [`JsSink::drain`].
 #[derive(Debug, PartialEq, Eq)]
 pub enum Drained {
-    /// This many bytes of whole records were copied (0: the queue is empty).
-    Bytes(usize),
+    /// This many bytes of whole records were copied (0: the queue is empty); `more` when
+    /// records are left.
+    Bytes {
+        /// Bytes copied.
+        bytes: usize,
+        /// Whether the queue still holds records.
+        more: bool,
+    },
     /// The next record needs a buffer of this many bytes.
     NeedBuffer(usize),
 }
 
+/// How a push went, with JavaScript's side as it was at that moment.
+enum Pushed {
+    Dropped(Option<JsTarget>),
+    Queued(Option<JsTarget>),
+    Direct(u32, JsTarget),
+}
+
 impl JsSink {
-    /// A sink holding at most `capacity` records.
-    pub fn new(capacity: usize) -> Self {
+    /// A sink holding at most `capacity` records, for the JS layer at `index` in its config.
+    pub fn new(capacity: usize, index: u32) -> Self {
         Self {
             state: Mutex::new(SinkState::default()),
             capacity,
+            index,
             dropped: AtomicU64::new(0),
-            wake: AtomicUsize::new(0),
             js_thread: AtomicU32::new(0),
         }
     }
 
-    /// Registers the callback run when a record is made on the calling thread, which becomes
-    /// "the JavaScript thread". `None` detaches it.
-    pub fn attach(&self, wake: Option<WakeCallback>) {
+    /// Registers JavaScript's side and makes the calling thread "the JavaScript thread".
+    /// `None` detaches: after it returns, the shared memory is never touched again.
+    pub fn attach(&self, target: Option<JsTarget>) {
+        let mut state = self.lock();
         self.js_thread.store(current_thread_id(), Ordering::Release);
-        self.wake.store(
-            wake.map_or(0, |callback| callback as usize),
-            Ordering::Release,
-        );
+        state.target = target.filter(|target| target.shared_len > CONTROL_BYTES);
+        let pending = state.head < state.queue.len();
+        state.set_pending(self.index, pending);
     }
 
     /// Records dropped because the queue was full.
@@ -124,41 +195,61 @@ impl JsSink {
     pub(crate) fn push(&self, payload: &Payload<'_>, force: bool) -> bool {
         let thread = current_thread_id();
         let on_js_thread = thread == self.js_thread.load(Ordering::Acquire);
-        if !self.try_append(payload, thread, force) {
-            // On the JavaScript thread the queue can be emptied right now: drain, then retry.
-            if !(on_js_thread && self.wake() && self.try_append(payload, thread, force)) {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-                return false;
+        let mut pushed = self.try_push(payload, thread, force, on_js_thread);
+        if let Pushed::Dropped(Some(target)) = pushed {
+            if on_js_thread {
+                // On the JavaScript thread the queue can be emptied right now: drain, retry.
+                self.wake(target, 0);
+                pushed = self.try_push(payload, thread, force, on_js_thread);
             }
         }
-        if on_js_thread {
-            self.wake();
+        match pushed {
+            Pushed::Dropped(_) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+            Pushed::Queued(target) => {
+                if let (true, Some(target)) = (on_js_thread, target) {
+                    self.wake(target, 0);
+                }
+                true
+            }
+            Pushed::Direct(length, target) => {
+                self.wake(target, length);
+                true
+            }
         }
-        true
     }
 
-    fn try_append(&self, payload: &Payload<'_>, thread: u32, force: bool) -> bool {
+    fn try_push(
+        &self,
+        payload: &Payload<'_>,
+        thread: u32,
+        force: bool,
+        on_js_thread: bool,
+    ) -> Pushed {
         let mut state = self.lock();
+        let target = state.target;
+        let was_empty = state.head == state.queue.len();
         let queued_bytes = state.queue.len() - state.head;
         if !force && (state.records >= self.capacity || queued_bytes >= MAX_QUEUED_BYTES) {
-            return false;
+            return Pushed::Dropped(target);
         }
         state.append(payload, thread);
-        true
+        if let (true, true, Some(target)) = (on_js_thread, was_empty, target) {
+            if let Some(length) = state.move_to_shared() {
+                return Pushed::Direct(length, target);
+            }
+        }
+        state.set_pending(self.index, true);
+        Pushed::Queued(target)
     }
 
-    /// Calls the wake callback, if attached; returns whether it was. Never called with the
-    /// lock held: the callback drains.
-    fn wake(&self) -> bool {
-        let wake = self.wake.load(Ordering::Acquire);
-        if wake == 0 {
-            return false;
-        }
-        // SAFETY: only ever stored from a `WakeCallback` in `attach`.
-        let wake: WakeCallback = unsafe { std::mem::transmute(wake) };
-        // SAFETY: the bindings keep the callback alive until they detach it.
-        unsafe { wake() };
-        true
+    /// Calls the wake callback. Never called with the lock held: the callback drains.
+    fn wake(&self, target: JsTarget, direct_length: u32) {
+        // SAFETY: only called on the JavaScript thread, which is also the only thread that
+        // detaches, so JavaScript still keeps the callback alive.
+        unsafe { (target.wake)(self.index, direct_length) };
     }
 
     /// Moves whole records, oldest first, into `out`.
@@ -196,7 +287,12 @@ impl JsSink {
             queue.drain(..*head);
             *head = 0;
         }
-        Drained::Bytes(copied)
+        let more = *head < queue.len();
+        state.set_pending(self.index, more);
+        Drained::Bytes {
+            bytes: copied,
+            more,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, SinkState> {
@@ -208,6 +304,43 @@ impl JsSink {
 }
 
 impl SinkState {
+    /// Moves the queue's records (the record just appended and its definitions) into the
+    /// shared buffer, if JavaScript is attached, not dispatching, and they fit.
+    fn move_to_shared(&mut self) -> Option<u32> {
+        let target = self.target?;
+        let length = self.queue.len() - self.head;
+        // SAFETY: `shared` points to `shared_len` bytes JavaScript keeps alive while attached;
+        // this is the JavaScript thread, and JavaScript is not reading them (checked below).
+        unsafe {
+            if *target.shared.add(CONTROL_DISPATCHING) != 0
+                || length > target.shared_len - CONTROL_BYTES
+            {
+                return None;
+            }
+            std::ptr::copy_nonoverlapping(
+                self.queue.as_ptr().add(self.head),
+                target.shared.add(CONTROL_BYTES),
+                length,
+            );
+        }
+        self.queue.clear();
+        self.head = 0;
+        self.records = 0;
+        Some(length as u32)
+    }
+
+    /// Tells JavaScript whether this layer's queue holds records, so that it polls without an
+    /// FFI call.
+    fn set_pending(&mut self, index: u32, pending: bool) {
+        let Some(target) = self.target else { return };
+        let slot = CONTROL_PENDING + (index as usize % 8);
+        // SAFETY: within the control block of the attached shared memory. JavaScript reads the
+        // byte on its thread; a single byte store cannot tear.
+        unsafe {
+            std::ptr::write_volatile(target.shared.add(slot), u8::from(pending));
+        }
+    }
+
     fn append(&mut self, payload: &Payload<'_>, thread: u32) {
         match payload {
             Payload::NewSpan {
@@ -322,9 +455,14 @@ impl SinkState {
     }
 
     fn define_thread(&mut self, thread: u32) {
-        if !self.threads.insert(thread) {
+        let (word, bit) = (thread as usize / 64, 1u64 << (thread % 64));
+        if self.threads.len() <= word {
+            self.threads.resize(word + 1, 0);
+        }
+        if self.threads[word] & bit != 0 {
             return;
         }
+        self.threads[word] |= bit;
         let start = self.begin(KIND_THREAD);
         self.queue.put_u32(thread);
         self.queue.put_optional_str(std::thread::current().name());
