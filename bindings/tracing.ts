@@ -5,7 +5,7 @@
 
 import type { TracingConfig } from "./config.ts";
 import { errorCodeOf, RESULT_OK, TracingError } from "./errors.ts";
-import { openTracingLibrary, TracingLibrary } from "./library.ts";
+import { countEntered, openTracingLibrary, TracingLibrary } from "./library.ts";
 import type { NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";
 
 /** Options of a {@link TracingBase}. */
@@ -37,6 +37,7 @@ export class TracingBase implements Disposable, AsyncDisposable {
   #handle: SubscriberHandle | null = null;
   #state: "new" | "entered" | "disposed" = "new";
 
+  /** Used by each runtime's `Tracing`: opens `options.library` through `runtime`. */
   protected constructor(runtime: Runtime, config: TracingConfig, options: TracingOptions = {}) {
     if (typeof config?.toJSON !== "function" || !("scope" in config)) {
       throw new TracingError(
@@ -92,6 +93,7 @@ export class TracingBase implements Disposable, AsyncDisposable {
     }
     this.#handle = handle;
     this.#state = "entered";
+    countEntered(this.library, 1);
     return this;
   }
 
@@ -111,6 +113,7 @@ export class TracingBase implements Disposable, AsyncDisposable {
     this.#handle = null;
     this.#state = "disposed";
     if (handle === null) return;
+    countEntered(this.library, -1);
     const native = this.library.native;
     const result = native.subscriberUninstall(handle);
     const error = result === RESULT_OK ? null : failure(native, result);

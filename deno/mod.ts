@@ -33,7 +33,8 @@ export {
 } from "../bindings/config.ts";
 export { TracingError, type TracingErrorCode } from "../bindings/errors.ts";
 export { ABI_VERSION, LIBRARY_ENV_VAR, TracingLibrary } from "../bindings/library.ts";
-export type { TracingOptions } from "../bindings/tracing.ts";
+export { TracingBase, type TracingOptions } from "../bindings/tracing.ts";
+export type { NativeLibrary, Runtime, SubscriberHandle } from "../bindings/native.ts";
 
 /** Tracing for a native library, in Deno. See {@link TracingBase}. */
 export class Tracing extends TracingBase {
