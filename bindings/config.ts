@@ -52,6 +52,7 @@ export class FmtLayerConfig implements LayerConfig {
   /** The options given, frozen. */
   readonly options: Readonly<FmtLayerOptions>;
 
+  /** A fmt layer with `options` (see {@link FmtLayerOptions}); every option has a default. */
   constructor(options: FmtLayerOptions = {}) {
     this.options = Object.freeze({ ...options });
   }
@@ -85,6 +86,7 @@ export abstract class TracingConfig {
   /** The global filter, if any. */
   readonly filter: string | undefined;
 
+  /** Checks `options`: `layers` must be an array of layer configs. */
   constructor(options: TracingConfigOptions) {
     if (!options || !Array.isArray(options.layers)) {
       throw new TracingError(

@@ -8,6 +8,7 @@ export type TracingErrorCode =
   | "LIBRARY_NOT_FOUND"
   | "LIBRARY_MISSING_SYMBOLS"
   | "ABI_MISMATCH"
+  | "LIBRARY_IN_USE"
   | "ALREADY_ENTERED"
   | "DISPOSED"
   | "NULL_PARAMETER"
@@ -28,6 +29,7 @@ export class TracingError extends Error {
   /** Machine-readable reason. */
   readonly code: TracingErrorCode;
 
+  /** An error with a machine-readable `code`; `options.cause` keeps the underlying error. */
   constructor(code: TracingErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "TracingError";

@@ -26,6 +26,7 @@ export class TracingLibrary {
   readonly abiVersion: number;
   #native: NativeLibrary | null;
 
+  /** Wraps an opened library; use `openLibrary` to open and check one. */
   constructor(path: string, native: NativeLibrary) {
     this.path = path;
     this.#native = native;
@@ -45,88 +46,149 @@ export class TracingLibrary {
   }
 
   /**
-   * Unloads the library. Dispose every `Tracing` that uses it first: closing a library whose
-   * code is still running crashes the process.
+   * Closes the library: the bindings' handle is released and the path can be opened again.
+   * Throws `LIBRARY_IN_USE` while a `Tracing` is entered into it: dispose those first.
+   * Libraries linked with `-z nodelete` (see README, "Exit and unload") stay mapped anyway.
    */
   close(): void {
+    const active = enteredCount.get(this) ?? 0;
+    if (active > 0) {
+      throw new TracingError(
+        "LIBRARY_IN_USE",
+        `cannot close ${this.path}: ${active} Tracing ${active === 1 ? "is" : "are"} still ` +
+          "entered into it; dispose every Tracing of this library first",
+      );
+    }
     this.#native?.close();
     this.#native = null;
+    forgetLibrary(this);
   }
 }
 
-/** Where to look for the library, in order, with a note on where each candidate came from. */
-export function libraryCandidates(
-  runtime: Runtime,
-  explicitPath?: string,
-): { path: string; source: string }[] {
-  if (explicitPath !== undefined) return [{ path: explicitPath, source: "the path argument" }];
-  const fromEnv = runtime.readEnv(LIBRARY_ENV_VAR);
-  if (fromEnv) return [{ path: fromEnv, source: `$${LIBRARY_ENV_VAR}` }];
-  const localBuild = new URL(
-    `../target/release/${runtime.libraryFileName("tracing_bridge")}`,
-    import.meta.url,
+const enteredCount = new WeakMap<TracingLibrary, number>();
+
+/** Counts a `Tracing` entered into `library` (`+1`) or disposed (`-1`), for `close()`. */
+export function countEntered(library: TracingLibrary, delta: 1 | -1): void {
+  enteredCount.set(library, (enteredCount.get(library) ?? 0) + delta);
+}
+
+/** One place of the search order: the path found there, or why it gave none. */
+export interface LibrarySource {
+  /** Where the path comes from: `the path argument`, `$TRACING_BRIDGE_LIB`, `the local release build`. */
+  source: string;
+  /** The path found there; absent when this place gave none. */
+  path?: string;
+  /** Why this place gave no path, why it was not consulted, or why opening its path failed. */
+  note?: string;
+}
+
+/**
+ * Every place of the search order, in order: the path argument, `$TRACING_BRIDGE_LIB`, the
+ * local release build. The first one with a `path` is the one opened; the later ones are
+ * marked as not consulted.
+ */
+export function librarySearchOrder(runtime: Runtime, explicitPath?: string): LibrarySource[] {
+  const places: LibrarySource[] = [];
+  const consult = (source: string, find: () => { path?: string; note?: string }) => {
+    const chosen = places.find((place) => place.path !== undefined);
+    places.push(
+      chosen ? { source, note: `not consulted: ${chosen.source} comes first` } : {
+        source,
+        ...find(),
+      },
+    );
+  };
+  consult(
+    "the path argument",
+    () => explicitPath !== undefined ? { path: explicitPath } : { note: "none given" },
   );
-  return [{ path: runtime.pathFromUrl(localBuild), source: "the local release build" }];
+  consult(`$${LIBRARY_ENV_VAR}`, () => {
+    if (!runtime.canReadEnv(LIBRARY_ENV_VAR)) {
+      return { note: `not read: permission to read ${LIBRARY_ENV_VAR} is not granted` };
+    }
+    const fromEnv = runtime.readEnv(LIBRARY_ENV_VAR);
+    return fromEnv ? { path: fromEnv } : { note: "not set" };
+  });
+  consult("the local release build", () => {
+    const here = new URL(import.meta.url);
+    if (here.protocol !== "file:") {
+      return { note: `none: these bindings were not loaded from a local checkout (${here})` };
+    }
+    const localBuild = new URL(
+      `../target/release/${runtime.libraryFileName("tracing_bridge")}`,
+      here,
+    );
+    return { path: runtime.pathFromUrl(localBuild) };
+  });
+  return places;
 }
 
 const opened = new Map<string, TracingLibrary>();
 
 /**
  * Opens the library (see the module documentation for the search order), checks its ABI
- * version, and returns it. Opening the same path again returns the same object.
+ * version, and returns it. Opening the same path again returns the same object, until it is
+ * closed.
  */
 export function openTracingLibrary(runtime: Runtime, explicitPath?: string): TracingLibrary {
-  const candidates = libraryCandidates(runtime, explicitPath);
-  const failures: string[] = [];
-  for (const { path, source } of candidates) {
-    const cached = opened.get(path);
-    if (cached) return cached;
-    let probe;
-    try {
-      probe = runtime.openAbiProbe(path);
-    } catch (error) {
-      if (isMissingSymbol(error)) {
-        throw new TracingError(
-          "LIBRARY_MISSING_SYMBOLS",
-          `${path} (from ${source}) was loaded but does not export tracing_bridge_abi_version: ` +
-            "it does not embed tracing-bridge. Link the tracing-bridge crate into your cdylib " +
-            "(see README: 'Use it in your own Rust library') or point to the right library.",
-          { cause: error },
-        );
-      }
-      failures.push(`${path} (from ${source}): ${messageOf(error)}`);
-      continue;
-    }
-    const found = probe.abiVersion();
-    probe.close();
-    if (found !== ABI_VERSION) {
-      throw new TracingError(
-        "ABI_MISMATCH",
-        `${path} (from ${source}) speaks tracing-bridge C ABI version ${found}, but these ` +
-          `bindings expect version ${ABI_VERSION}; rebuild the library against the matching ` +
-          "tracing-bridge crate or use the matching bindings.",
-      );
-    }
-    let native: NativeLibrary;
-    try {
-      native = runtime.open(path);
-    } catch (error) {
+  const places = librarySearchOrder(runtime, explicitPath);
+  const chosen = places.find((place) => place.path !== undefined);
+  if (chosen === undefined) throw notFound(places);
+  const { path, source } = chosen as Required<LibrarySource>;
+  const cached = opened.get(path);
+  if (cached) return cached;
+  let probe;
+  try {
+    probe = runtime.openAbiProbe(path);
+  } catch (error) {
+    if (isMissingSymbol(error)) {
       throw new TracingError(
         "LIBRARY_MISSING_SYMBOLS",
-        `${path} (from ${source}) has ABI version ${found} but lacks symbols of it ` +
-          `(${messageOf(error)}); rebuild it against the tracing-bridge crate.`,
+        `${path} (from ${source}) was loaded but does not export tracing_bridge_abi_version: ` +
+          "it does not embed tracing-bridge. Link the tracing-bridge crate into your cdylib " +
+          "(see README: 'Use it in your own Rust library') or point to the right library.",
         { cause: error },
       );
     }
-    const library = new TracingLibrary(path, native);
-    opened.set(path, library);
-    return library;
+    chosen.note = messageOf(error);
+    throw notFound(places, error);
   }
-  throw new TracingError(
+  const found = probe.abiVersion();
+  probe.close();
+  if (found !== ABI_VERSION) {
+    throw new TracingError(
+      "ABI_MISMATCH",
+      `${path} (from ${source}) speaks tracing-bridge C ABI version ${found}, but these ` +
+        `bindings expect version ${ABI_VERSION}; rebuild the library against the matching ` +
+        "tracing-bridge crate or use the matching bindings.",
+    );
+  }
+  let native: NativeLibrary;
+  try {
+    native = runtime.open(path);
+  } catch (error) {
+    throw new TracingError(
+      "LIBRARY_MISSING_SYMBOLS",
+      `${path} (from ${source}) has ABI version ${found} but lacks symbols of it ` +
+        `(${messageOf(error)}); rebuild it against the tracing-bridge crate.`,
+      { cause: error },
+    );
+  }
+  const library = new TracingLibrary(path, native);
+  opened.set(path, library);
+  return library;
+}
+
+function notFound(places: LibrarySource[], cause?: unknown): TracingError {
+  const lines = places.map(({ source, path, note }, index) =>
+    `  ${index + 1}. ${path === undefined ? source : `${path} (from ${source})`}: ${note}`
+  );
+  return new TracingError(
     "LIBRARY_NOT_FOUND",
-    `could not load a tracing-bridge library. Tried:\n  ${failures.join("\n  ")}\n` +
-      `Pass the path of your library, set ${LIBRARY_ENV_VAR}, or build the shim ` +
-      "(cargo build --release).",
+    `could not load a tracing-bridge library. Tried:\n${lines.join("\n")}\n` +
+      `Pass the path of your library (the cdylib that embeds tracing-bridge), set ` +
+      `${LIBRARY_ENV_VAR}, or build the shim (cargo build --release -p tracing-bridge).`,
+    cause === undefined ? undefined : { cause },
   );
 }
 

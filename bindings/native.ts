@@ -58,6 +58,8 @@ export interface Runtime {
   libraryFileName(stem: string): string;
   /** Turns a `file:` URL into a path. */
   pathFromUrl(url: URL): string;
+  /** Whether the program may read the environment variable `name` (Deno: `--allow-env`). */
+  canReadEnv(name: string): boolean;
   /** Reads an environment variable, or `undefined` when unset or not permitted. */
   readEnv(name: string): string | undefined;
   /** Opens the library with just the ABI version symbol, to check it before anything else. */

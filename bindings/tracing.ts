@@ -6,7 +6,7 @@
 import type { TracingConfig } from "./config.ts";
 import { errorCodeOf, RESULT_OK, TracingError } from "./errors.ts";
 import { JsDelivery } from "./js_delivery.ts";
-import { openTracingLibrary, TracingLibrary } from "./library.ts";
+import { countEntered, openTracingLibrary, TracingLibrary } from "./library.ts";
 import type { NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";
 
 /** Options of a {@link TracingBase}. */
@@ -41,6 +41,7 @@ export class TracingBase implements Disposable, AsyncDisposable {
   #finalDropped = 0;
   #state: "new" | "entered" | "disposed" = "new";
 
+  /** Used by each runtime's `Tracing`: opens `options.library` through `runtime`. */
   protected constructor(runtime: Runtime, config: TracingConfig, options: TracingOptions = {}) {
     if (typeof config?.toJSON !== "function" || !("scope" in config)) {
       throw new TracingError(
@@ -100,6 +101,7 @@ export class TracingBase implements Disposable, AsyncDisposable {
     this.#handle = handle;
     this.#delivery = delivery;
     this.#state = "entered";
+    countEntered(this.library, 1);
     return this;
   }
 
@@ -128,6 +130,7 @@ export class TracingBase implements Disposable, AsyncDisposable {
     this.#handle = null;
     this.#state = "disposed";
     if (handle === null) return;
+    countEntered(this.library, -1);
     const native = this.library.native;
     const result = native.subscriberUninstall(handle);
     const error = result === RESULT_OK ? null : failure(native, result);

@@ -17,7 +17,8 @@ const abiProbeSymbols = {
   tracing_bridge_abi_version: { args: [], returns: FFIType.u32 },
 } as const;
 
-const symbols = {
+/** The C ABI as these bindings call it: every name must be exported by the library. */
+export const symbols = {
   ...abiProbeSymbols,
   /** const char *tracing_bridge_version(void) */
   tracing_bridge_version: { args: [], returns: FFIType.ptr },
@@ -136,6 +137,9 @@ export const bunRuntime: Runtime = {
   },
   pathFromUrl(url) {
     return fileURLToPath(url);
+  },
+  canReadEnv() {
+    return true;
   },
   readEnv(name) {
     return process.env[name];

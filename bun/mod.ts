@@ -46,7 +46,8 @@ export {
   type ThreadInfo,
 } from "../bindings/js_layer.ts";
 export { ABI_VERSION, LIBRARY_ENV_VAR, TracingLibrary } from "../bindings/library.ts";
-export type { TracingOptions } from "../bindings/tracing.ts";
+export { TracingBase, type TracingOptions } from "../bindings/tracing.ts";
+export type { NativeLibrary, Runtime, SubscriberHandle } from "../bindings/native.ts";
 
 /** Tracing for a native library, in Bun. See {@link TracingBase}. */
 export class Tracing extends TracingBase {

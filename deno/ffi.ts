@@ -15,7 +15,8 @@ const abiProbeSymbols = {
   tracing_bridge_abi_version: { parameters: [], result: "u32" },
 } as const;
 
-const symbols = {
+/** The C ABI as these bindings call it: every name must be exported by the library. */
+export const symbols = {
   ...abiProbeSymbols,
   /** const char *tracing_bridge_version(void) */
   tracing_bridge_version: { parameters: [], result: "pointer" },
@@ -136,6 +137,9 @@ export const denoRuntime: Runtime = {
   },
   pathFromUrl(url) {
     return decodeURIComponent(url.pathname);
+  },
+  canReadEnv(name) {
+    return Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
   },
   readEnv(name) {
     // Ask first, so that a program run with --allow-ffi alone neither prompts nor throws.

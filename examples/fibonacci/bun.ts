@@ -1,12 +1,12 @@
 // The demo: a Rust library's spans and events, printed by tracing_subscriber::fmt, in Bun.
 // Run: bun examples/fibonacci/bun.ts   (after cargo build --release)
+// An argument replaces the library path, e.g. a release build from scripts/release.
 import { dlopen, FFIType } from "bun:ffi";
 import { fileURLToPath } from "node:url";
 import { FmtLayerConfig, GlobalTracingConfig, Tracing } from "../../bun/mod.ts";
 
-const libraryPath = fileURLToPath(
-  new URL("../../target/release/libfibonacci.so", import.meta.url),
-);
+const libraryPath = process.argv[2] ??
+  fileURLToPath(new URL("../../target/release/libfibonacci.so", import.meta.url));
 
 // Our own symbols from the example library; the bindings open the same image for theirs.
 const fibonacciLibrary = dlopen(libraryPath, {

@@ -1,8 +1,10 @@
 // The demo: a Rust library's spans and events, printed by tracing_subscriber::fmt, in Deno.
 // Run: deno run --allow-ffi examples/fibonacci/deno.ts   (after cargo build --release)
+// An argument replaces the library path, e.g. a release build from scripts/release.
 import { FmtLayerConfig, GlobalTracingConfig, Tracing } from "../../deno/mod.ts";
 
-const libraryPath = new URL("../../target/release/libfibonacci.so", import.meta.url).pathname;
+const libraryPath = Deno.args[0] ??
+  new URL("../../target/release/libfibonacci.so", import.meta.url).pathname;
 
 // Our own symbols from the example library; the bindings open the same image for theirs.
 const fibonacciLibrary = Deno.dlopen(libraryPath, {

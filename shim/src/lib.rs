@@ -4,6 +4,10 @@
 //! crate; its C ABI (see [`ffi`]) lets JavaScript configure layers (`fmt` to stdout, stderr or
 //! a file, each with its own filter) and install them globally or for the calling thread.
 //!
+//! To embed it in your own `cdylib`, depend on this crate and name it once, e.g.
+//! `use tracing_bridge as _;`: a dependency that the code never names is not linked, and its
+//! C functions would then be missing from your library (see `examples/template`).
+//!
 //! Rust code can use the same machinery directly:
 //!
 //! ```
