@@ -59,6 +59,10 @@ impl Config {
 pub enum LayerConfig {
     /// Human-readable lines by `tracing_subscriber::fmt`.
     Fmt(FmtLayerConfig),
+    /// A Trace Event Format timeline (Perfetto, `chrome://tracing`).
+    Timeline(TimelineLayerConfig),
+    /// Folded stacks for flame graphs and flame charts, by `tracing-flame`.
+    Flame(FlameLayerConfig),
 }
 
 impl LayerConfig {
@@ -66,6 +70,8 @@ impl LayerConfig {
     pub fn filter(&self) -> Option<&str> {
         match self {
             LayerConfig::Fmt(fmt) => fmt.filter.as_deref(),
+            LayerConfig::Timeline(timeline) => timeline.filter.as_deref(),
+            LayerConfig::Flame(flame) => flame.filter.as_deref(),
         }
     }
 }
@@ -112,6 +118,9 @@ pub struct FmtLayerConfig {
 fn yes() -> bool {
     true
 }
+
+pub use crate::layers::flame::FlameLayerConfig;
+pub use crate::layers::timeline::{TimelineLayerConfig, TimelineStyle};
 
 /// Where a layer writes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -162,7 +171,9 @@ mod tests {
     #[test]
     fn defaults_fill_every_fmt_option() {
         let config = Config::from_json(r#"{"layers":[{"kind":"fmt"}]}"#).unwrap();
-        let LayerConfig::Fmt(fmt) = &config.layers[0];
+        let LayerConfig::Fmt(fmt) = &config.layers[0] else {
+            panic!("a fmt layer")
+        };
         assert_eq!(fmt.writer, WriterConfig::Stdout);
         assert_eq!(fmt.format, FmtFormat::Full);
         assert!(fmt.target && fmt.level && !fmt.thread_ids);
@@ -189,7 +200,9 @@ mod tests {
         let config =
             Config::from_json(r#"{"layers":[{"kind":"fmt","writer":{"file":"/tmp/x.log"}}]}"#)
                 .unwrap();
-        let LayerConfig::Fmt(fmt) = &config.layers[0];
+        let LayerConfig::Fmt(fmt) = &config.layers[0] else {
+            panic!("a fmt layer")
+        };
         assert_eq!(fmt.writer, WriterConfig::File("/tmp/x.log".into()));
     }
 

@@ -80,13 +80,45 @@ impl Switch {
                 Arc::new(SlotContent {
                     generation,
                     layer: config.layer,
-                    filter: config.filter,
+                    filter: ArcSwapOption::new(config.filter.map(Arc::new)),
                 })
             });
             slot.content.store(content);
         }
         // Callsites cache whether anyone is interested in them; the answer just changed.
         tracing_core::callsite::rebuild_interest_cache();
+    }
+
+    /// Replaces the configuration's global filter, if `generation` is still the one loaded.
+    /// Returns whether it was.
+    pub(crate) fn set_global_filter(&self, generation: u64, filter: EnvFilter) -> bool {
+        if self.generation.load(Ordering::Acquire) != generation {
+            return false;
+        }
+        self.global_filter.store(Some(Arc::new(filter)));
+        tracing_core::callsite::rebuild_interest_cache();
+        true
+    }
+
+    /// Replaces the filter of the layer in slot `index`, if that layer belongs to `generation`.
+    /// Returns whether it did.
+    pub(crate) fn set_layer_filter(
+        &self,
+        generation: u64,
+        index: usize,
+        filter: EnvFilter,
+    ) -> bool {
+        let Some(slot) = self.slots.get(index) else {
+            return false;
+        };
+        match &*slot.content.load() {
+            Some(content) if content.generation == generation => {
+                content.filter.store(Some(Arc::new(filter)));
+            }
+            _ => return false,
+        }
+        tracing_core::callsite::rebuild_interest_cache();
+        true
     }
 
     /// Empties every slot: nothing reaches the old layers any more.
@@ -116,7 +148,8 @@ struct Slot {
 struct SlotContent {
     generation: u64,
     layer: BoxedLayer,
-    filter: Option<EnvFilter>,
+    /// Swappable on its own, so that a filter change keeps the layer (and its open file).
+    filter: ArcSwapOption<EnvFilter>,
 }
 
 /// Stored in each span's extensions: the generation of the configuration that saw it created.
@@ -278,7 +311,8 @@ impl Filter<BaseSubscriber> for SlotFilter {
         match &*self.0.content.load() {
             Some(content) => content
                 .filter
-                .as_ref()
+                .load()
+                .as_deref()
                 .is_none_or(|filter| Filter::enabled(filter, metadata, cx)),
             None => false,
         }
@@ -286,8 +320,8 @@ impl Filter<BaseSubscriber> for SlotFilter {
 
     fn callsite_enabled(&self, metadata: &'static Metadata<'static>) -> Interest {
         match &*self.0.content.load() {
-            Some(content) => match &content.filter {
-                Some(filter) => Filter::<BaseSubscriber>::callsite_enabled(filter, metadata),
+            Some(content) => match &*content.filter.load() {
+                Some(filter) => Filter::<BaseSubscriber>::callsite_enabled(&**filter, metadata),
                 None => Interest::always(),
             },
             None => Interest::never(),
@@ -298,7 +332,8 @@ impl Filter<BaseSubscriber> for SlotFilter {
         match &*self.0.content.load() {
             Some(content) => content
                 .filter
-                .as_ref()
+                .load()
+                .as_deref()
                 .is_none_or(|filter| Filter::event_enabled(filter, event, cx)),
             None => false,
         }
@@ -306,8 +341,8 @@ impl Filter<BaseSubscriber> for SlotFilter {
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
         match &*self.0.content.load() {
-            Some(content) => match &content.filter {
-                Some(filter) => Filter::<BaseSubscriber>::max_level_hint(filter),
+            Some(content) => match &*content.filter.load() {
+                Some(filter) => Filter::<BaseSubscriber>::max_level_hint(&**filter),
                 None => Some(LevelFilter::TRACE),
             },
             None => Some(LevelFilter::OFF),
@@ -337,14 +372,10 @@ impl Filter<BaseSubscriber> for SlotFilter {
 
 impl SlotFilter {
     fn with_filter(&self, f: impl FnOnce(&EnvFilter)) {
-        if let Some(filter) = self
-            .0
-            .content
-            .load()
-            .as_ref()
-            .and_then(|c| c.filter.as_ref())
-        {
-            f(filter);
+        if let Some(content) = &*self.0.content.load() {
+            if let Some(filter) = &*content.filter.load() {
+                f(filter);
+            }
         }
     }
 }

@@ -6,7 +6,12 @@ use tracing_subscriber::Layer;
 
 use crate::{config::LayerConfig, error::Error};
 
+pub mod flame;
 pub mod fmt;
+mod output_file;
+pub mod timeline;
+
+pub(crate) use output_file::create_truncated;
 
 pub use crate::switch::BaseSubscriber;
 
@@ -41,5 +46,7 @@ impl std::fmt::Debug for BuiltLayer {
 pub(crate) fn build(config: &LayerConfig, field: &str) -> Result<BuiltLayer, Error> {
     match config {
         LayerConfig::Fmt(fmt_config) => fmt::build(fmt_config, field),
+        LayerConfig::Timeline(timeline_config) => timeline::build(timeline_config, field),
+        LayerConfig::Flame(flame_config) => flame::build(flame_config, field),
     }
 }
