@@ -215,3 +215,35 @@ fn an_unwritable_path_is_a_typed_error() {
     // The refusal released the one-at-a-time admission.
     Session::from_json(&flame_config(&dir.path().join("ok.folded"), "")).unwrap();
 }
+
+#[test]
+fn a_threads_first_sample_does_not_count_the_time_before_it() {
+    let _one = FLAME.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("threads.folded");
+    let mut session = Session::from_json(&flame_config(&path, "")).unwrap();
+    session.install_global().unwrap();
+    let parent = tracing::info_span!("parent");
+    std::thread::sleep(std::time::Duration::from_millis(60));
+    let child_parent = parent.clone();
+    std::thread::Builder::new()
+        .name("late".into())
+        .spawn(move || {
+            tracing::info_span!(parent: &child_parent, "child").in_scope(|| fib(2));
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    session.uninstall().unwrap();
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("-late; flame_layer::parent; flame_layer::child;"),
+        "{text}"
+    );
+    for (stack, count) in folded_lines(&path) {
+        assert!(
+            count < 50_000_000,
+            "{stack} counts {count} ns, the sleep before the thread"
+        );
+    }
+}

@@ -308,16 +308,26 @@ thread_local! {
 fn current_thread() -> TimelineThread {
     let make = || {
         let id = NEXT_THREAD_ID.fetch_add(1, Ordering::Relaxed);
-        let name = match std::thread::current().name() {
-            Some(name) => name.into(),
-            None => format!("thread {id}").into(),
-        };
+        let name = std::thread::current()
+            .name()
+            .map(str::to_owned)
+            .or_else(os_thread_name)
+            .unwrap_or_else(|| format!("thread {id}"));
+        let name = name.into();
         TimelineThread { id, name }
     };
     THREAD
         .try_with(|cell| cell.get_or_init(make).clone())
         // The thread-local is gone while the thread exits; number it anew for this record.
         .unwrap_or_else(|_| make())
+}
+
+/// The name the OS knows the thread by: threads that Rust did not start (a JavaScript
+/// runtime's own) have no Rust name, but usually an OS one (e.g. `deno` for Deno's main thread).
+fn os_thread_name() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/thread-self/comm").ok()?;
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_owned())
 }
 
 /// What the layer sends to the writer thread.
