@@ -102,7 +102,9 @@ pub fn render_svg(folded: &Path, svg: &Path, options: &FlameGraphOptions) -> Res
         &mut rendered,
     );
     if let Err(error) = result {
-        return Err(if error.kind() == std::io::ErrorKind::InvalidData {
+        // inferno's only way of saying that no line held a stack with a count.
+        let no_stacks = error.to_string().contains("No stack counts found");
+        return Err(if no_stacks {
             Error::new(
                 ErrorKind::NoStacks,
                 format!(
@@ -128,8 +130,9 @@ pub fn render_svg(folded: &Path, svg: &Path, options: &FlameGraphOptions) -> Res
 }
 
 /// The folded lines as inferno reads them: `tracing-flame` separates frames with `"; "`, which
-/// would put a space before every frame name. A chart keeps each root's (thread's) lines
-/// together, in recorded order, so that each thread reads left to right as time.
+/// would put a space before every frame name. For a chart, each root's (thread's) lines are
+/// kept together in recorded order, roots in order of appearance, and the whole list is
+/// reversed, because inferno draws a flame chart's last line leftmost.
 fn stack_lines(text: &str, style: FlameStyle) -> Vec<String> {
     let mut lines: Vec<String> = text
         .lines()
@@ -138,13 +141,21 @@ fn stack_lines(text: &str, style: FlameStyle) -> Vec<String> {
         .map(|line| line.replace("; ", ";"))
         .collect();
     if style == FlameStyle::Chart {
-        lines.sort_by(|a, b| root_frame(a).cmp(root_frame(b)));
+        let mut roots: Vec<String> = Vec::new();
+        for line in &lines {
+            if !roots.iter().any(|root| root == root_frame(line)) {
+                roots.push(root_frame(line).to_owned());
+            }
+        }
+        lines.sort_by_key(|line| roots.iter().position(|root| root == root_frame(line)));
+        lines.reverse();
     }
     lines
 }
 
 fn root_frame(line: &str) -> &str {
-    line.split([';', ' ']).next().unwrap_or(line)
+    let stack = line.rsplit_once(' ').map_or(line, |(stack, _count)| stack);
+    stack.split(';').next().unwrap_or(stack)
 }
 
 fn inferno_options(options: &FlameGraphOptions) -> Options<'static> {
@@ -186,10 +197,10 @@ mod tests {
     }
 
     #[test]
-    fn a_chart_groups_threads_and_keeps_their_order() {
-        let text = "t1; a 1\nt2; x 2\nt1; b 3\nt2; y 4\n";
+    fn a_chart_groups_threads_in_order_of_appearance_reversed_for_inferno() {
+        let text = "t2; a 1\nt10; x 2\nt2; b 3\nt10; y 4\nt2 5\n";
         let lines = stack_lines(text, FlameStyle::Chart);
-        assert_eq!(lines, ["t1;a 1", "t1;b 3", "t2;x 2", "t2;y 4"]);
+        assert_eq!(lines, ["t10;y 4", "t10;x 2", "t2 5", "t2;b 3", "t2;a 1"]);
     }
 
     #[test]

@@ -247,3 +247,31 @@ fn a_threads_first_sample_does_not_count_the_time_before_it() {
         );
     }
 }
+
+/// The `x` percentage of the frame whose title starts with `name`.
+fn frame_x(svg: &str, name: &str) -> f64 {
+    let start = svg.find(&format!("<title>{name} (")).unwrap();
+    let x = &svg[start..][svg[start..].find("x=\"").unwrap() + 3..];
+    x[..x.find('%').unwrap()].parse().unwrap()
+}
+
+#[test]
+fn a_flame_chart_reads_left_to_right_in_time_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let folded = dir.path().join("order.folded");
+    fs::write(
+        &folded,
+        "main; first 10\nworker; early 5\nmain; second 20\nworker; late 5\n",
+    )
+    .unwrap();
+    let chart = dir.path().join("order.svg");
+    let options = FlameGraphOptions {
+        style: FlameStyle::Chart,
+        ..Default::default()
+    };
+    render_svg(&folded, &chart, &options).unwrap();
+    let svg = fs::read_to_string(&chart).unwrap();
+    assert!(frame_x(&svg, "first") < frame_x(&svg, "second"));
+    assert!(frame_x(&svg, "early") < frame_x(&svg, "late"));
+    assert!(frame_x(&svg, "main") < frame_x(&svg, "worker"), "threads in order of appearance");
+}
