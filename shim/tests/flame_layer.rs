@@ -273,5 +273,8 @@ fn a_flame_chart_reads_left_to_right_in_time_order() {
     let svg = fs::read_to_string(&chart).unwrap();
     assert!(frame_x(&svg, "first") < frame_x(&svg, "second"));
     assert!(frame_x(&svg, "early") < frame_x(&svg, "late"));
-    assert!(frame_x(&svg, "main") < frame_x(&svg, "worker"), "threads in order of appearance");
+    assert!(
+        frame_x(&svg, "main") < frame_x(&svg, "worker"),
+        "threads in order of appearance"
+    );
 }
