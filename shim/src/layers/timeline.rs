@@ -11,6 +11,7 @@
 //! Disposing the layer finishes the JSON array and closes the file.
 
 use std::{
+    borrow::Cow,
     cell::OnceCell,
     collections::HashSet,
     fmt,
@@ -19,14 +20,14 @@ use std::{
     path::{Path, PathBuf},
     sync::{
         atomic::{AtomicU64, Ordering},
-        mpsc::{self, Receiver, RecvTimeoutError, SyncSender},
+        mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError},
         Arc, Mutex,
     },
     thread::JoinHandle,
     time::{Duration, Instant},
 };
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tracing::{
     field::{Field, Visit},
@@ -140,7 +141,7 @@ impl TimelineLayer {
     fn entry(
         &self,
         phase: Phase,
-        name: String,
+        name: Cow<'static, str>,
         metadata: &'static Metadata<'static>,
         args: Option<Arc<Map<String, Value>>>,
         id: Option<u64>,
@@ -184,7 +185,7 @@ impl TimelineLayer {
                     .into_u64(),
             ),
         };
-        self.entry(phase, span.name().to_owned(), span.metadata(), args, id)
+        self.entry(phase, Cow::Borrowed(span.name()), span.metadata(), args, id)
     }
 }
 
@@ -216,13 +217,22 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let mut args = Map::new();
-        event.record(&mut JsonVisitor(&mut args));
-        let name = match args.get("message") {
-            Some(Value::String(message)) => message.clone(),
-            _ => event.metadata().name().to_owned(),
+        let (name, args) = if self.include_args {
+            let mut args = Map::new();
+            event.record(&mut JsonVisitor(&mut args));
+            let name = match args.get("message") {
+                Some(Value::String(message)) => Cow::Owned(message.clone()),
+                _ => Cow::Borrowed(event.metadata().name()),
+            };
+            (name, Some(Arc::new(args)))
+        } else {
+            let mut message = MessageVisitor(None);
+            event.record(&mut message);
+            let name = message
+                .0
+                .map_or(Cow::Borrowed(event.metadata().name()), Cow::Owned);
+            (name, None)
         };
-        let args = self.include_args.then(|| Arc::new(args));
         self.send(self.entry(Phase::Instant, name, event.metadata(), args, None));
     }
 
@@ -287,6 +297,23 @@ impl Visit for JsonVisitor<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.0
             .insert(field.name().to_owned(), format!("{value:?}").into());
+    }
+}
+
+/// Keeps only an event's message, the name of its entry.
+struct MessageVisitor(Option<String>);
+
+impl Visit for MessageVisitor {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.0 = Some(value.to_owned());
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = Some(format!("{value:?}"));
+        }
     }
 }
 
@@ -365,11 +392,50 @@ struct Entry {
     timestamp: f64,
     thread: u64,
     thread_name: Arc<str>,
-    name: String,
+    name: Cow<'static, str>,
     category: &'static str,
     location: Option<(&'static str, u32)>,
     args: Option<Arc<Map<String, Value>>>,
     id: Option<u64>,
+}
+
+/// How long the writer naps when the queue is empty before it blocks on it.
+const WRITER_NAP: Duration = Duration::from_millis(1);
+
+/// The next message, or `None` once every sender is gone. While records keep coming, the writer
+/// naps briefly when it has caught up instead of blocking: a blocked receiver must be woken by
+/// every send, which costs the traced threads a system call per record. After two empty naps
+/// it blocks, so an idle program has an idle writer.
+fn next_message(receiver: &Receiver<Message>) -> Option<Message> {
+    for _ in 0..2 {
+        match receiver.try_recv() {
+            Ok(message) => return Some(message),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => std::thread::sleep(WRITER_NAP),
+        }
+    }
+    receiver.recv().ok()
+}
+
+/// One entry as written, in the Trace Event Format.
+#[derive(Serialize)]
+struct EntryJson<'a> {
+    ph: &'static str,
+    pid: u32,
+    tid: u64,
+    ts: f64,
+    name: &'a str,
+    cat: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    s: Option<&'static str>,
+    #[serde(rename = ".file", skip_serializing_if = "Option::is_none")]
+    file: Option<&'static str>,
+    #[serde(rename = ".line", skip_serializing_if = "Option::is_none")]
+    line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    args: Option<&'a Map<String, Value>>,
 }
 
 /// The writer thread's state: the file, and which threads it has named already.
@@ -396,11 +462,11 @@ impl TraceWriter {
 
     fn run(mut self, receiver: Receiver<Message>) {
         self.write_raw(b"[\n");
-        self.write_value(serde_json::json!({
+        self.write_value(&serde_json::json!({
             "ph": "M", "pid": self.process, "name": "process_name",
             "args": { "name": process_name() },
         }));
-        for message in receiver {
+        while let Some(message) = next_message(&receiver) {
             match message {
                 Message::Entry(entry) => self.write_entry(entry),
                 Message::Flush(answer) => {
@@ -425,42 +491,33 @@ impl TraceWriter {
 
     fn write_entry(&mut self, entry: Entry) {
         if self.named_threads.insert(entry.thread) {
-            self.write_value(serde_json::json!({
+            self.write_value(&serde_json::json!({
                 "ph": "M", "pid": self.process, "tid": entry.thread, "name": "thread_name",
                 "args": { "name": &*entry.thread_name },
             }));
         }
-        let mut value = serde_json::json!({
-            "ph": entry.phase.code(),
-            "pid": self.process,
-            "tid": entry.thread,
-            "ts": entry.timestamp,
-            "name": entry.name,
-            "cat": entry.category,
+        let (file, line) = entry.location.unzip();
+        self.write_value(&EntryJson {
+            ph: entry.phase.code(),
+            pid: self.process,
+            tid: entry.thread,
+            ts: entry.timestamp,
+            name: &entry.name,
+            cat: entry.category,
+            id: entry.id,
+            s: (entry.phase == Phase::Instant).then_some("t"),
+            file,
+            line,
+            args: entry.args.as_deref().filter(|args| !args.is_empty()),
         });
-        let object = value.as_object_mut().expect("built as an object above");
-        if let Some(id) = entry.id {
-            object.insert("id".into(), id.into());
-        }
-        if entry.phase == Phase::Instant {
-            object.insert("s".into(), "t".into());
-        }
-        if let Some((file, line)) = entry.location {
-            object.insert(".file".into(), file.into());
-            object.insert(".line".into(), line.into());
-        }
-        if let Some(args) = entry.args.filter(|args| !args.is_empty()) {
-            object.insert("args".into(), Value::Object((*args).clone()));
-        }
-        self.write_value(value);
     }
 
-    fn write_value(&mut self, value: Value) {
+    fn write_value(&mut self, value: &impl Serialize) {
         if self.entries_written > 0 {
             self.write_raw(b",\n");
         }
         if self.error.is_none() {
-            if let Err(error) = serde_json::to_writer(&mut self.out, &value) {
+            if let Err(error) = serde_json::to_writer(&mut self.out, value) {
                 self.fail(error.to_string());
             }
         }
