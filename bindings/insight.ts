@@ -114,7 +114,8 @@ const decoder = new TextDecoder();
 
 /**
  * Renders the folded stacks at `foldedPath` to an SVG at `svgPath` (created or truncated) with
- * the shim of `library`. In Deno the rendering runs off the JavaScript thread.
+ * the shim of `library`. In Deno the rendering runs off the JavaScript thread: do not close the
+ * library before the promise settles.
  */
 export async function renderFlameSvgWith(
   library: TracingLibrary,
