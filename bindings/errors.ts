@@ -22,6 +22,8 @@ export type TracingErrorCode =
   | "NOT_INSTALLED"
   | "WRONG_THREAD"
   | "PANIC"
+  | "FILE_NOT_READABLE"
+  | "NO_STACKS"
   | "UNKNOWN";
 
 /** An error from tracing-bridge. `code` says what failed; the message says how to fix it. */
@@ -52,6 +54,8 @@ const RESULT_CODES: Record<number, TracingErrorCode> = {
   7109: "NOT_INSTALLED",
   7110: "WRONG_THREAD",
   7111: "PANIC",
+  7113: "FILE_NOT_READABLE",
+  7114: "NO_STACKS",
 };
 
 /** Maps a `tracing_bridge_result` (not `RESULT_OK`) to an error code. */

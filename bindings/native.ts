@@ -25,6 +25,24 @@ export interface NativeLibrary {
   subscriberFlush(handle: SubscriberHandle): number;
   /** `tracing_bridge_subscriber_uninstall()`. */
   subscriberUninstall(handle: SubscriberHandle): number;
+  /** `tracing_bridge_subscriber_set_filter(handle, directives, length)`. */
+  subscriberSetFilter(handle: SubscriberHandle, directives: Uint8Array, length: number): number;
+  /** `tracing_bridge_subscriber_set_layer_filter(handle, index, directives, length)`. */
+  subscriberSetLayerFilter(
+    handle: SubscriberHandle,
+    index: number,
+    directives: Uint8Array,
+    length: number,
+  ): number;
+  /**
+   * `tracing_bridge_flame_render_svg(request, request.length, errorBuffer, errorBuffer.length,
+   * outWritten)`; off the JavaScript thread where the runtime can do that.
+   */
+  flameRenderSvg(
+    request: Uint8Array,
+    errorBuffer: Uint8Array,
+    outWritten: BigUint64Array,
+  ): Promise<number>;
   /** `tracing_bridge_subscriber_free()`. */
   subscriberFree(handle: SubscriberHandle): void;
   /**

@@ -3,8 +3,14 @@
  * @module
  */
 
-import type { TracingConfig } from "./config.ts";
+import type { LayerConfig, TracingConfig } from "./config.ts";
 import { errorCodeOf, RESULT_OK, TracingError } from "./errors.ts";
+import {
+  type FlameLayerConfig,
+  flameLayerOf,
+  type FlameSvgOptions,
+  renderFlameSvgWith,
+} from "./insight.ts";
 import { JsDelivery } from "./js_delivery.ts";
 import { countEntered, openTracingLibrary, TracingLibrary } from "./library.ts";
 import type { NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";
@@ -121,6 +127,53 @@ export class TracingBase implements Disposable, AsyncDisposable {
   }
 
   /**
+   * Replaces the config's global filter (`RUST_LOG` syntax) while entered: what is recorded
+   * changes at once, on every thread, without reinstalling. Invalid directives throw
+   * `INVALID_FILTER` naming the directive, and the previous filter stays in effect.
+   */
+  setFilter(directives: string): void {
+    const handle = this.#requireEntered("set the filter");
+    const encoded = encodeDirectives(directives);
+    const native = this.library.native;
+    check(native, native.subscriberSetFilter(handle, encoded.bytes, encoded.length));
+  }
+
+  /**
+   * Replaces one layer's own filter while entered; the other layers keep theirs. `layer` is
+   * one of the config's layer objects or its index in `layers`.
+   */
+  setLayerFilter(layer: LayerConfig | number, directives: string): void {
+    const handle = this.#requireEntered("set a layer's filter");
+    const index = typeof layer === "number" ? layer : this.config.layers.indexOf(layer);
+    if (!Number.isInteger(index) || index < 0 || index >= this.config.layers.length) {
+      throw new TracingError(
+        "INVALID_CONFIG",
+        `setLayerFilter: ${
+          typeof layer === "number" ? `index ${layer} is out of range` : "that layer is not"
+        } in this Tracing's config (it has ${this.config.layers.length} layer(s))`,
+      );
+    }
+    const encoded = encodeDirectives(directives);
+    const native = this.library.native;
+    check(native, native.subscriberSetLayerFilter(handle, index, encoded.bytes, encoded.length));
+  }
+
+  /**
+   * Renders the config's flame layer (`options.layer`, or the only one) to an SVG flame graph
+   * (`style: "graph"`, the default) or flame chart (`style: "chart"`) at `svgPath`. Call it
+   * after dispose; while entered, it flushes first and renders what was recorded so far.
+   */
+  async renderFlameSvg(
+    svgPath: string,
+    options: FlameSvgOptions & { layer?: FlameLayerConfig } = {},
+  ): Promise<void> {
+    const { layer, ...svgOptions } = options;
+    const flame = flameLayerOf(this.config.layers, layer);
+    if (this.#state === "entered") this.flush();
+    await renderFlameSvgWith(this.library, flame.path, svgPath, svgOptions);
+  }
+
+  /**
    * Flushes and uninstalls the config. Idempotent. A current-thread config must be disposed
    * on the thread that entered it (the JavaScript thread).
    */
@@ -167,6 +220,18 @@ export class TracingBase implements Disposable, AsyncDisposable {
     }
     return this.#handle;
   }
+}
+
+/** Encodes filter directives; never an empty buffer, which some FFIs pass as a null pointer. */
+function encodeDirectives(directives: string): { bytes: Uint8Array; length: number } {
+  if (typeof directives !== "string") {
+    throw new TracingError(
+      "INVALID_FILTER",
+      'filter directives must be a string in RUST_LOG syntax, e.g. "info,my_lib=debug"',
+    );
+  }
+  const bytes = encoder.encode(directives);
+  return { bytes: bytes.length > 0 ? bytes : new Uint8Array(1), length: bytes.length };
 }
 
 function check(native: NativeLibrary, result: number): void {

@@ -2,7 +2,10 @@
  * tracing-bridge C ABI.
  *
  * Lifecycle: tracing_bridge_subscriber_new(config JSON) -> install_global or
- * install_current_thread -> flush (any number of times) -> uninstall -> free.
+ * install_current_thread -> flush and set_filter / set_layer_filter (any number of times)
+ * -> uninstall -> free. tracing_bridge_flame_render_svg renders a flame layer's output.
+ * JS layers: subscriber_js_attach (before install) -> subscriber_js_drain (batches, from the
+ * JavaScript thread) -> subscriber_js_attach(NULL) (after uninstall); see those functions.
  *
  * The configuration is one UTF-8 JSON document:
  *   {
@@ -15,7 +18,17 @@
  *         "target": true, "level": true, "threadIds": false, "threadNames": false,
  *         "file": false, "line": false,
  *         "spanEvents": ["new", "enter", "exit", "close"],
- *         "filter": "my_crate=debug" }       optional per-layer filter
+ *         "filter": "my_crate=debug" },      optional per-layer filter
+ *       { "kind": "timeline", "path": "trace.json",   Trace Event Format (Perfetto)
+ *         "includeArgs": true, "includeLocations": true,
+ *         "style": "threaded" | "async", "filter": "..." },
+ *       { "kind": "flame", "path": "stacks.folded",   folded stacks (tracing-flame)
+ *         "emptySamples": false, "threadsCollapsed": false, "modulePath": true,
+ *         "fileAndLine": false, "filter": "..." },
+ *       { "kind": "js",                      records for a JavaScript Layer object
+ *         "callbacks": ["newSpan", "event", "record", "enter", "exit", "close",
+ *                       "followsFrom"],      only these are encoded
+ *         "capacity": 262144, "filter": "..." }   queue bound; drops beyond it are counted
  *     ]
  *   }
  * With no filter anywhere, RUST_LOG is used, else "info". Unknown fields are errors.
@@ -93,6 +106,10 @@ enum tracing_bridge_result
   TRACING_BRIDGE_RESULT_PANIC = 7111,
   // The caller's buffer is too small; `out_written` holds the size needed.
   TRACING_BRIDGE_RESULT_BUFFER_TOO_SMALL = 7112,
+  // An input file (such as folded stacks to render) could not be read.
+  TRACING_BRIDGE_RESULT_FILE_NOT_READABLE = 7113,
+  // The folded stacks to render hold no stack: nothing was recorded.
+  TRACING_BRIDGE_RESULT_NO_STACKS = 7114,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -172,6 +189,48 @@ tracing_bridge_result tracing_bridge_subscriber_uninstall(struct tracing_bridge_
 // `subscriber` must be `NULL` or come from [`tracing_bridge_subscriber_new`], and must not be
 // used again.
 void tracing_bridge_subscriber_free(struct tracing_bridge_subscriber *subscriber);
+
+// Replaces the global filter of an installed subscriber with `directives` (EnvFilter syntax,
+// `directives_len` bytes of UTF-8). Takes effect at once, for every thread. Invalid directives
+// fail with `InvalidFilter` and leave the current filter in place.
+//
+// # Safety
+// `subscriber` must come from `tracing_bridge_subscriber_new` and not be freed; `directives`
+// must point to `directives_len` readable bytes.
+tracing_bridge_result tracing_bridge_subscriber_set_filter(struct tracing_bridge_subscriber *subscriber,
+                                                           const uint8_t *directives,
+                                                           size_t directives_len);
+
+// Replaces the own filter of the layer at `layer_index` (its position in the config's
+// `layers`) of an installed subscriber. Invalid directives fail with `InvalidFilter` and leave
+// the current filter in place; an index out of range fails with `InvalidConfig`.
+//
+// # Safety
+// As for [`tracing_bridge_subscriber_set_filter`].
+tracing_bridge_result tracing_bridge_subscriber_set_layer_filter(struct tracing_bridge_subscriber *subscriber,
+                                                                 uint32_t layer_index,
+                                                                 const uint8_t *directives,
+                                                                 size_t directives_len);
+
+// Renders folded stacks to an SVG flame graph or flame chart. `request` is `request_len`
+// bytes of UTF-8 JSON:
+// `{"folded": "in.folded", "svg": "out.svg", "options": {"style": "graph" | "chart",
+// "title": "...", "subtitle": "...", "width": 1200, "minWidth": 0.1, "inverted": false,
+// "countName": "ns"}}` (every option may be left out).
+//
+// Needs no subscriber and may run on any thread. On failure the message is also written to
+// `error_buf` (up to `error_len` bytes, cut at a character boundary, not NUL-terminated) with
+// its length in `*out_error_written`, so a caller on another thread than its own can read it;
+// `error_buf` and `out_error_written` may be `NULL` to skip that.
+//
+// # Safety
+// `request` must point to `request_len` readable bytes; a non-null `error_buf` to `error_len`
+// writable bytes; a non-null `out_error_written` to a writable `size_t`.
+tracing_bridge_result tracing_bridge_flame_render_svg(const uint8_t *request,
+                                                      size_t request_len,
+                                                      uint8_t *error_buf,
+                                                      size_t error_len,
+                                                      size_t *out_error_written);
 
 // Attaches JavaScript to the subscriber's JS layers and makes the calling thread their
 // "JavaScript thread". `shared` is memory owned by the caller: a control block of

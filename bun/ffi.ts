@@ -58,6 +58,21 @@ export const symbols = {
     args: [FFIType.ptr, FFIType.u32],
     returns: FFIType.u64,
   },
+  /** result tracing_bridge_subscriber_set_filter(subscriber *, const uint8_t *directives, size_t len) */
+  tracing_bridge_subscriber_set_filter: {
+    args: [FFIType.ptr, FFIType.ptr, FFIType.u64],
+    returns: FFIType.u32,
+  },
+  /** result tracing_bridge_subscriber_set_layer_filter(subscriber *, uint32_t index, const uint8_t *directives, size_t len) */
+  tracing_bridge_subscriber_set_layer_filter: {
+    args: [FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.u64],
+    returns: FFIType.u32,
+  },
+  /** result tracing_bridge_flame_render_svg(const uint8_t *request, size_t len, uint8_t *error_buf, size_t error_len, size_t *out_error_written) */
+  tracing_bridge_flame_render_svg: {
+    args: [FFIType.ptr, FFIType.u64, FFIType.ptr, FFIType.u64, FFIType.ptr],
+    returns: FFIType.u32,
+  },
 } as const;
 
 /** A `void (*)(void)` backed by a same-thread Bun callback. */
@@ -108,6 +123,26 @@ function openNative(path: string): NativeLibrary {
       native.tracing_bridge_subscriber_install_current_thread(toPointer(handle)),
     subscriberFlush: (handle) => native.tracing_bridge_subscriber_flush(toPointer(handle)),
     subscriberUninstall: (handle) => native.tracing_bridge_subscriber_uninstall(toPointer(handle)),
+    subscriberSetFilter: (handle, directives, length) =>
+      native.tracing_bridge_subscriber_set_filter(toPointer(handle), directives, length),
+    subscriberSetLayerFilter: (handle, index, directives, length) =>
+      native.tracing_bridge_subscriber_set_layer_filter(
+        toPointer(handle),
+        index,
+        directives,
+        length,
+      ),
+    // bun:ffi has no asynchronous calls: this renders on the JavaScript thread.
+    flameRenderSvg: (request, errorBuffer, outWritten) =>
+      Promise.resolve(
+        native.tracing_bridge_flame_render_svg(
+          request,
+          request.length,
+          errorBuffer,
+          errorBuffer.length,
+          outWritten,
+        ),
+      ),
     subscriberFree: (handle) => native.tracing_bridge_subscriber_free(toPointer(handle)),
     jsAttach: (handle, callback, shared) =>
       native.tracing_bridge_subscriber_js_attach(

@@ -14,6 +14,7 @@
  */
 
 import type { TracingConfig } from "../bindings/config.ts";
+import { type FlameSvgOptions, renderFlameSvgWith } from "../bindings/insight.ts";
 import { openTracingLibrary, type TracingLibrary } from "../bindings/library.ts";
 import { TracingBase, type TracingOptions } from "../bindings/tracing.ts";
 import { bunRuntime } from "./ffi.ts";
@@ -45,6 +46,14 @@ export {
   type SpanData,
   type ThreadInfo,
 } from "../bindings/js_layer.ts";
+export {
+  FlameLayerConfig,
+  type FlameLayerOptions,
+  type FlameSvgOptions,
+  TimelineLayerConfig,
+  type TimelineLayerOptions,
+  type TimelineStyle,
+} from "../bindings/insight.ts";
 export { ABI_VERSION, LIBRARY_ENV_VAR, TracingLibrary } from "../bindings/library.ts";
 export { TracingBase, type TracingOptions } from "../bindings/tracing.ts";
 export type { NativeLibrary, Runtime, SubscriberHandle } from "../bindings/native.ts";
@@ -63,4 +72,18 @@ export class Tracing extends TracingBase {
  */
 export function openLibrary(path?: string): TracingLibrary {
   return openTracingLibrary(bunRuntime, path);
+}
+
+/**
+ * Renders an existing folded-stacks file (what a `FlameLayerConfig` writes) to an SVG flame
+ * graph or flame chart. `library` is found as for `Tracing` when not given.
+ */
+export async function renderFlameSvg(
+  foldedPath: string,
+  svgPath: string,
+  options: FlameSvgOptions = {},
+  { library }: { library?: string | TracingLibrary } = {},
+): Promise<void> {
+  const opened = typeof library === "object" ? library : openTracingLibrary(bunRuntime, library);
+  await renderFlameSvgWith(opened, foldedPath, svgPath, options);
 }

@@ -46,6 +46,22 @@ export const symbols = {
   },
   /** uint64_t tracing_bridge_subscriber_js_dropped(subscriber *, uint32_t layer) */
   tracing_bridge_subscriber_js_dropped: { parameters: ["pointer", "u32"], result: "u64" },
+  /** result tracing_bridge_subscriber_set_filter(subscriber *, const uint8_t *directives, size_t len) */
+  tracing_bridge_subscriber_set_filter: {
+    parameters: ["pointer", "buffer", "usize"],
+    result: "u32",
+  },
+  /** result tracing_bridge_subscriber_set_layer_filter(subscriber *, uint32_t index, const uint8_t *directives, size_t len) */
+  tracing_bridge_subscriber_set_layer_filter: {
+    parameters: ["pointer", "u32", "buffer", "usize"],
+    result: "u32",
+  },
+  /** result tracing_bridge_flame_render_svg(const uint8_t *request, size_t len, uint8_t *error_buf, size_t error_len, size_t *out_error_written) */
+  tracing_bridge_flame_render_svg: {
+    parameters: ["buffer", "usize", "buffer", "usize", "buffer"],
+    result: "u32",
+    nonblocking: true,
+  },
 } as const;
 
 const wakeDefinition = { parameters: ["u32", "u32"], result: "void" } as const;
@@ -101,6 +117,24 @@ function openNative(path: string): NativeLibrary {
       native.tracing_bridge_subscriber_install_current_thread(toPointer(handle)),
     subscriberFlush: (handle) => native.tracing_bridge_subscriber_flush(toPointer(handle)),
     subscriberUninstall: (handle) => native.tracing_bridge_subscriber_uninstall(toPointer(handle)),
+    subscriberSetFilter: (handle, directives, length) =>
+      native.tracing_bridge_subscriber_set_filter(toPointer(handle), directives, BigInt(length)),
+    subscriberSetLayerFilter: (handle, index, directives, length) =>
+      native.tracing_bridge_subscriber_set_layer_filter(
+        toPointer(handle),
+        index,
+        directives,
+        BigInt(length),
+      ),
+    // Runs on Deno's blocking pool; the buffers stay referenced until the promise settles.
+    flameRenderSvg: (request, errorBuffer, outWritten) =>
+      native.tracing_bridge_flame_render_svg(
+        request,
+        BigInt(request.length),
+        errorBuffer,
+        BigInt(errorBuffer.length),
+        outWritten,
+      ),
     subscriberFree: (handle) => native.tracing_bridge_subscriber_free(toPointer(handle)),
     jsAttach: (handle, callback, shared) =>
       native.tracing_bridge_subscriber_js_attach(

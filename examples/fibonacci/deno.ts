@@ -1,29 +1,64 @@
-// The demo: a Rust library's spans and events, printed by tracing_subscriber::fmt, in Deno.
-// Run: deno run --allow-ffi examples/fibonacci/deno.ts   (after cargo build --release)
-// An argument replaces the library path, e.g. a release build from scripts/release.
-import { FmtLayerConfig, GlobalTracingConfig, Tracing } from "../../deno/mod.ts";
+// The demo: a Rust library's spans and events in Deno, printed by tracing_subscriber::fmt,
+// recorded as a timeline (Perfetto) and as a flame graph, with a filter changed while running.
+// A JS layer counts what reaches JavaScript. Run (after cargo build --release):
+//   deno run --allow-ffi examples/fibonacci/deno.ts [path/to/libfibonacci.so]
+// Writes out/deno/ (created when --allow-write is granted; scripts/demo creates it).
+import {
+  FlameLayerConfig,
+  FmtLayerConfig,
+  GlobalTracingConfig,
+  JsLayerConfig,
+  TimelineLayerConfig,
+  Tracing,
+} from "../../deno/mod.ts";
 
 const libraryPath = Deno.args[0] ??
   new URL("../../target/release/libfibonacci.so", import.meta.url).pathname;
+const outDir = new URL("../../out/deno/", import.meta.url).pathname;
+if (Deno.permissions.querySync({ name: "write", path: outDir }).state === "granted") {
+  Deno.mkdirSync(outDir, { recursive: true });
+}
 
 // Our own symbols from the example library; the bindings open the same image for theirs.
 const fibonacciLibrary = Deno.dlopen(libraryPath, {
   fibonacci: { parameters: ["u32", "bool"], result: "u64" },
   run_workers: { parameters: ["u32", "u32"], result: "u64" },
 });
+const { fibonacci, run_workers } = fibonacciLibrary.symbols;
 
-{
-  using _tracing = new Tracing(
-    new GlobalTracingConfig({
-      layers: [new FmtLayerConfig({ format: "compact", threadNames: true, filter: "debug" })],
-    }),
-    { library: libraryPath },
-  ).enter();
+const log = new FmtLayerConfig({ format: "compact", threadNames: true, filter: "info" });
+const timeline = new TimelineLayerConfig({ path: `${outDir}fibonacci.trace.json` });
+const flame = new FlameLayerConfig({ path: `${outDir}fibonacci.folded` });
+const seen = new Map<string, number>(); // events per thread, counted in JavaScript
+const counter = new JsLayerConfig({
+  onEvent: (event) =>
+    seen.set(event.thread.name ?? "?", (seen.get(event.thread.name ?? "?") ?? 0) + 1),
+}, { filter: "info" });
+const tracing = new Tracing(
+  new GlobalTracingConfig({ layers: [log, timeline, flame, counter] }),
+  { library: libraryPath },
+).enter();
 
-  const value = fibonacciLibrary.symbols.fibonacci(10, true);
-  console.log(`[deno] fibonacci(10) = ${value}`);
-  const events = fibonacciLibrary.symbols.run_workers(2, 2);
-  console.log(`[deno] run_workers emitted ${events} events from 2 Rust threads`);
-}
+console.log(`[deno] fibonacci(10) = ${fibonacci(10, true)}`);
+tracing.setLayerFilter(log, "debug"); // takes effect at once: the steps are printed now
+console.log(`[deno] with the log raised to debug: fibonacci(4) = ${fibonacci(4, true)}`);
+tracing.setLayerFilter(log, "off"); // quiet while the recursion is recorded
+console.log(`[deno] naive recursion, fibonacci(15) = ${fibonacci(15, false)} (log off)`);
+tracing.setLayerFilter(log, "info");
+console.log(`[deno] run_workers emitted ${run_workers(3, 2)} events from 3 Rust threads`);
+tracing.dispose(); // finishes the timeline and the folded stacks
+console.log(
+  `[deno] INFO events seen by the JS layer, per thread: ${
+    JSON.stringify(Object.fromEntries(seen))
+  }`,
+);
+
+await tracing.renderFlameSvg(`${outDir}fibonacci.svg`, { title: "fibonacci demo (Deno)" });
+await tracing.renderFlameSvg(`${outDir}fibonacci-chart.svg`, {
+  style: "chart",
+  title: "fibonacci demo (Deno), in time order",
+});
 console.log("[deno] tracing disposed: nothing more is printed");
-fibonacciLibrary.symbols.fibonacci(3, true);
+fibonacci(3, true);
+console.log(`[deno] timeline:    ${outDir}fibonacci.trace.json`);
+console.log(`[deno] flame graph: ${outDir}fibonacci.svg (and fibonacci-chart.svg)`);

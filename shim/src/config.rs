@@ -61,6 +61,10 @@ pub enum LayerConfig {
     Fmt(FmtLayerConfig),
     /// Spans and events delivered to a JavaScript `Layer` object.
     Js(crate::layers::js::JsLayerConfig),
+    /// A Trace Event Format timeline (Perfetto, `chrome://tracing`).
+    Timeline(TimelineLayerConfig),
+    /// Folded stacks for flame graphs and flame charts, by `tracing-flame`.
+    Flame(FlameLayerConfig),
 }
 
 impl LayerConfig {
@@ -69,6 +73,8 @@ impl LayerConfig {
         match self {
             LayerConfig::Fmt(fmt) => fmt.filter.as_deref(),
             LayerConfig::Js(js) => js.filter.as_deref(),
+            LayerConfig::Timeline(timeline) => timeline.filter.as_deref(),
+            LayerConfig::Flame(flame) => flame.filter.as_deref(),
         }
     }
 }
@@ -115,6 +121,9 @@ pub struct FmtLayerConfig {
 fn yes() -> bool {
     true
 }
+
+pub use crate::layers::flame::FlameLayerConfig;
+pub use crate::layers::timeline::{TimelineLayerConfig, TimelineStyle};
 
 /// Where a layer writes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -36,6 +36,10 @@ pub enum tracing_bridge_result {
     Panic = 7111,
     /// The caller's buffer is too small; `out_written` holds the size needed.
     BufferTooSmall = 7112,
+    /// An input file (such as folded stacks to render) could not be read.
+    FileNotReadable = 7113,
+    /// The folded stacks to render hold no stack: nothing was recorded.
+    NoStacks = 7114,
 }
 
 /// The result code is also the error kind in Rust.

@@ -25,6 +25,7 @@ pub mod config;
 mod error;
 pub mod ffi;
 mod filter;
+pub mod flame_graph;
 mod guarded_registry;
 pub mod layers;
 mod session;

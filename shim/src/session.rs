@@ -28,6 +28,7 @@ use crate::{
 /// [`Session::install_current_thread`], uninstalled by [`Session::uninstall`] or on drop.
 pub struct Session {
     pending: Option<PendingLayers>,
+    layer_count: usize,
     lifecycles: Vec<Arc<dyn LayerLifecycle>>,
     js_sinks: Vec<Option<Arc<JsSink>>>,
     installed: Installed,
@@ -51,6 +52,7 @@ enum Installed {
     NotYet,
     Global {
         generation: u64,
+        switch: Arc<Switch>,
     },
     CurrentThread {
         thread: ThreadId,
@@ -96,6 +98,7 @@ impl Session {
             });
         }
         Ok(Self {
+            layer_count: layers.len(),
             pending: Some(PendingLayers {
                 global_filter,
                 layers,
@@ -144,7 +147,7 @@ impl Session {
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
         switch.load(generation, pending.global_filter, pending.layers);
         global.active = Some(generation);
-        self.installed = Installed::Global { generation };
+        self.installed = Installed::Global { generation, switch };
         Ok(())
     }
 
@@ -193,6 +196,48 @@ impl Session {
         )
     }
 
+    /// Replaces the config's global filter while installed, without reinstalling: what is
+    /// recorded changes at once. Invalid `directives` leave the current filter in place.
+    pub fn set_filter(&self, directives: &str) -> Result<(), Error> {
+        let (switch, generation) = self.installed_switch("change the filter")?;
+        let filter = parse_new_filter(directives, "the new filter")?;
+        if switch.set_global_filter(generation, filter) {
+            Ok(())
+        } else {
+            Err(no_longer_installed())
+        }
+    }
+
+    /// Replaces the own filter of the layer at `index` (its position in the config's `layers`)
+    /// while installed. Invalid `directives` leave the current filter in place.
+    pub fn set_layer_filter(&self, index: usize, directives: &str) -> Result<(), Error> {
+        let (switch, generation) = self.installed_switch("change a layer's filter")?;
+        if index >= self.layer_count {
+            return Err(Error::invalid_config(format!(
+                "layer index {index} is out of range: this config has {} layer(s), numbered \
+                 from 0 in the order of `layers`",
+                self.layer_count
+            )));
+        }
+        let filter = parse_new_filter(directives, &format!("the new filter of layers[{index}]"))?;
+        if switch.set_layer_filter(generation, index, filter) {
+            Ok(())
+        } else {
+            Err(no_longer_installed())
+        }
+    }
+
+    fn installed_switch(&self, action: &str) -> Result<(&Switch, u64), Error> {
+        match &self.installed {
+            Installed::Global { generation, switch } => Ok((switch, *generation)),
+            Installed::CurrentThread { key, switch, .. } => Ok((switch, *key)),
+            Installed::NotYet | Installed::Finished => Err(Error::new(
+                ErrorKind::NotInstalled,
+                format!("cannot {action}: this tracing subscriber is not installed"),
+            )),
+        }
+    }
+
     /// Writes out everything the layers buffer. Returns the first error, after trying all.
     pub fn flush(&self) -> Result<(), Error> {
         first_error(self.lifecycles.iter().map(|lifecycle| lifecycle.flush()))
@@ -209,7 +254,7 @@ impl Session {
                     "this tracing subscriber is not installed",
                 ))
             }
-            Installed::Global { generation } => {
+            Installed::Global { generation, .. } => {
                 let mut global = lock_global();
                 if global.active == Some(*generation) {
                     if let Some(switch) = &global.switch {
@@ -294,6 +339,22 @@ fn lock_global() -> MutexGuard<'static, GlobalState> {
 
 thread_local! {
     static THREAD_GUARDS: RefCell<Vec<(u64, DefaultGuard)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn parse_new_filter(directives: &str, origin: &str) -> Result<EnvFilter, Error> {
+    parse_filter(directives, origin).map_err(|error| {
+        Error::new(
+            error.kind(),
+            format!("{}; the previous filter stays in effect", error.message()),
+        )
+    })
+}
+
+fn no_longer_installed() -> Error {
+    Error::new(
+        ErrorKind::NotInstalled,
+        "this tracing subscriber is no longer installed",
+    )
 }
 
 fn first_error(results: impl Iterator<Item = Result<(), Error>>) -> Result<(), Error> {

@@ -86,13 +86,48 @@ impl Switch {
                 Arc::new(SlotContent {
                     generation,
                     layer: config.layer,
-                    filter: config.filter,
+                    filter: ArcSwapOption::new(config.filter.map(Arc::new)),
                 })
             });
             slot.set(content);
         }
         // Callsites cache whether anyone is interested in them; the answer just changed.
         tracing_core::callsite::rebuild_interest_cache();
+    }
+
+    /// Replaces the configuration's global filter, if `generation` is still the one loaded.
+    /// Returns whether it was.
+    pub(crate) fn set_global_filter(&self, generation: u64, filter: EnvFilter) -> bool {
+        if self.generation.load(Ordering::Acquire) != generation {
+            return false;
+        }
+        self.global_filter.store(Some(Arc::new(filter)));
+        tracing_core::callsite::rebuild_interest_cache();
+        true
+    }
+
+    /// Replaces the filter of the layer in slot `index`, if that layer belongs to `generation`.
+    /// Returns whether it did.
+    pub(crate) fn set_layer_filter(
+        &self,
+        generation: u64,
+        index: usize,
+        filter: EnvFilter,
+    ) -> bool {
+        let Some(slot) = self.slots.get(index) else {
+            return false;
+        };
+        let replaced = slot.with(false, |content| {
+            if content.generation != generation {
+                return false;
+            }
+            content.filter.store(Some(Arc::new(filter)));
+            true
+        });
+        if replaced {
+            tracing_core::callsite::rebuild_interest_cache();
+        }
+        replaced
     }
 
     /// Empties every slot: nothing reaches the old layers any more.
@@ -142,7 +177,8 @@ impl Slot {
 struct SlotContent {
     generation: u64,
     layer: BoxedLayer,
-    filter: Option<EnvFilter>,
+    /// Swappable on its own, so that a filter change keeps the layer (and its open file).
+    filter: ArcSwapOption<EnvFilter>,
 }
 
 /// Stored in each span's extensions: the generation of the configuration that saw it created.
@@ -302,7 +338,7 @@ struct SlotFilter {
 impl SlotFilter {
     fn with_filter(&self, f: impl FnOnce(&EnvFilter)) {
         self.slot.with((), |content| {
-            if let Some(filter) = &content.filter {
+            if let Some(filter) = &*content.filter.load() {
                 f(filter);
             }
         });
@@ -311,8 +347,8 @@ impl SlotFilter {
 
 /// What a slot's filter says of a callsite.
 fn callsite_interest(content: &SlotContent, metadata: &'static Metadata<'static>) -> Interest {
-    match &content.filter {
-        Some(filter) => Filter::<BaseSubscriber>::callsite_enabled(filter, metadata),
+    match &*content.filter.load() {
+        Some(filter) => Filter::<BaseSubscriber>::callsite_enabled(&**filter, metadata),
         None => Interest::always(),
     }
 }
@@ -322,7 +358,8 @@ impl Filter<BaseSubscriber> for SlotFilter {
         self.slot.with(false, |content| {
             content
                 .filter
-                .as_ref()
+                .load()
+                .as_deref()
                 .is_none_or(|filter| Filter::enabled(filter, metadata, cx))
         })
     }
@@ -347,17 +384,19 @@ impl Filter<BaseSubscriber> for SlotFilter {
         self.slot.with(true, |content| {
             content
                 .filter
-                .as_ref()
+                .load()
+                .as_deref()
                 .is_none_or(|filter| Filter::event_enabled(filter, event, cx))
         })
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        self.slot
-            .with(Some(LevelFilter::OFF), |content| match &content.filter {
-                Some(filter) => Filter::<BaseSubscriber>::max_level_hint(filter),
+        self.slot.with(Some(LevelFilter::OFF), |content| {
+            match &*content.filter.load() {
+                Some(filter) => Filter::<BaseSubscriber>::max_level_hint(&**filter),
                 None => Some(LevelFilter::TRACE),
-            })
+            }
+        })
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, BaseSubscriber>) {

@@ -38,10 +38,28 @@ int main(void) {
   expect(tracing_bridge_subscriber_install_global(subscriber) == TRACING_BRIDGE_RESULT_OK,
          "installs globally");
   expect(tracing_bridge_subscriber_flush(subscriber) == TRACING_BRIDGE_RESULT_OK, "flushes");
+  const char *loud = "x=loud";
+  expect(tracing_bridge_subscriber_set_filter(subscriber, (const uint8_t *)loud, strlen(loud)) ==
+             TRACING_BRIDGE_RESULT_INVALID_FILTER,
+         "invalid runtime filter code");
+  const char *debug = "debug";
+  expect(tracing_bridge_subscriber_set_layer_filter(subscriber, 0, (const uint8_t *)debug,
+                                                    strlen(debug)) == TRACING_BRIDGE_RESULT_OK,
+         "layer filter changes");
   expect(tracing_bridge_subscriber_uninstall(subscriber) == TRACING_BRIDGE_RESULT_OK,
          "uninstalls");
   tracing_bridge_subscriber_free(subscriber);
   tracing_bridge_subscriber_free(NULL);
+
+  const char *render = "{\"folded\":\"/nonexistent.folded\",\"svg\":\"/tmp/x.svg\"}";
+  char render_error[256];
+  size_t render_written = 0;
+  expect(tracing_bridge_flame_render_svg((const uint8_t *)render, strlen(render),
+                                         (uint8_t *)render_error, sizeof render_error,
+                                         &render_written) ==
+             TRACING_BRIDGE_RESULT_FILE_NOT_READABLE,
+         "render reports a missing folded file");
+  expect(render_written > 0 && render_written <= sizeof render_error, "render error text");
 
   printf("header smoke: %d failed\n", failures);
   return failures == 0 ? 0 : 1;

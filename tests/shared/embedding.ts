@@ -29,7 +29,7 @@ export interface LibraryPaths {
 export interface EmbeddingHarness {
   runtime: "deno" | "bun";
   api: Api;
-  fibonacci: FibonacciLibrary;
+  fibonacci: Pick<FibonacciLibrary, "fibonacci" | "runWorkers">;
   myLibrary: MyLibrary;
   paths: LibraryPaths;
   /** The names in this runtime's symbol table of the C ABI (`deno/ffi.ts`, `bun/ffi.ts`). */
@@ -244,7 +244,11 @@ export function liveThreads(): Map<string, string> {
  */
 export function exitChild(
   api: Api,
-  own: { fibonacci: FibonacciLibrary; myLibrary: MyLibrary; close(): void },
+  own: {
+    fibonacci: Pick<FibonacciLibrary, "fibonacci" | "runWorkers">;
+    myLibrary: MyLibrary;
+    close(): void;
+  },
   [mode, dir, fibonacciPath, myLibraryPath]: string[],
 ): ExitChildReport {
   const fibonacci = api.openLibrary(fibonacciPath);

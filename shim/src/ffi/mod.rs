@@ -6,7 +6,13 @@
 //! ABI stays the same size as layers and options are added.
 
 mod guard;
+mod insight;
 mod last_error;
+
+pub use insight::{
+    tracing_bridge_flame_render_svg, tracing_bridge_subscriber_set_filter,
+    tracing_bridge_subscriber_set_layer_filter,
+};
 
 use std::ffi::c_char;
 

@@ -6,8 +6,13 @@ use tracing_subscriber::Layer;
 
 use crate::{config::LayerConfig, error::Error};
 
+pub mod flame;
 pub mod fmt;
 pub mod js;
+mod output_file;
+pub mod timeline;
+
+pub(crate) use output_file::create_truncated;
 
 pub use crate::switch::BaseSubscriber;
 
@@ -46,5 +51,7 @@ pub(crate) fn build(config: &LayerConfig, field: &str, index: usize) -> Result<B
     match config {
         LayerConfig::Fmt(fmt_config) => fmt::build(fmt_config, field),
         LayerConfig::Js(js_config) => js::build(js_config, field, index),
+        LayerConfig::Timeline(timeline_config) => timeline::build(timeline_config, field),
+        LayerConfig::Flame(flame_config) => flame::build(flame_config, field),
     }
 }

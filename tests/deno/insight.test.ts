@@ -1,0 +1,51 @@
+// Runs the shared performance-insight scenarios under `deno test`.
+import assert from "node:assert/strict";
+import * as api from "../../deno/mod.ts";
+import { defineInsightScenarios } from "../shared/insight.ts";
+
+const release = (name: string) =>
+  new URL(`../../target/release/lib${name}.so`, import.meta.url).pathname;
+const paths = {
+  fibonacci: release("fibonacci"),
+  wrongAbi: release("wrong_abi"),
+  notABridge: release("not_a_bridge"),
+};
+
+const fibonacciLibrary = Deno.dlopen(paths.fibonacci, {
+  fibonacci: { parameters: ["u32", "bool"], result: "u64" },
+  run_workers: { parameters: ["u32", "u32"], result: "u64" },
+});
+
+defineInsightScenarios((name, body) => Deno.test(name, body), {
+  runtime: "deno",
+  api,
+  example: {
+    fibonacci: (index, memoized) => fibonacciLibrary.symbols.fibonacci(index, memoized),
+    runWorkers: (threads, events) => fibonacciLibrary.symbols.run_workers(threads, events),
+  },
+  paths,
+  tempDir: () => Deno.makeTempDirSync({ prefix: "tracing-bridge-" }),
+});
+
+Deno.test("scripts/flamegraph renders an existing folded file, and reports a missing one", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "tracing-bridge-" });
+  Deno.writeTextFileSync(`${dir}/stacks.folded`, "main; parse 30\nmain; parse; lex 20\nmain 5\n");
+  const script = new URL("../../scripts/flamegraph", import.meta.url).pathname;
+  const run = (...args: string[]) => {
+    const output = new Deno.Command(script, { args, cwd: dir }).outputSync();
+    const decoder = new TextDecoder();
+    return {
+      code: output.code,
+      text: decoder.decode(output.stdout) + decoder.decode(output.stderr),
+    };
+  };
+  const rendered = run("--chart", "--title", "Parsing", "stacks.folded");
+  assert.equal(rendered.code, 0, rendered.text);
+  assert.match(rendered.text, /wrote stacks\.svg/);
+  const svg = Deno.readTextFileSync(`${dir}/stacks.svg`);
+  assert.match(svg, />Parsing</);
+  assert.match(svg, /<title>lex \(20 ns, 36\.36%\)<\/title>/);
+  const missing = run("none.folded");
+  assert.equal(missing.code, 1);
+  assert.match(missing.text, /cannot read the folded stacks `none\.folded`.*\(FILE_NOT_READABLE\)/);
+});
