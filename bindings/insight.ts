@@ -37,6 +37,7 @@ export class TimelineLayerConfig implements LayerConfig {
   /** The options given, frozen. */
   readonly options: Readonly<TimelineLayerOptions>;
 
+  /** A timeline layer writing to `options.path`. */
   constructor(options: TimelineLayerOptions) {
     this.options = Object.freeze({ ...requirePath(options, "TimelineLayerConfig") });
   }
@@ -72,6 +73,7 @@ export class FlameLayerConfig implements LayerConfig {
   /** The options given, frozen. */
   readonly options: Readonly<FlameLayerOptions>;
 
+  /** A flame layer writing folded stacks to `options.path`. */
   constructor(options: FlameLayerOptions) {
     this.options = Object.freeze({ ...requirePath(options, "FlameLayerConfig") });
   }

@@ -21,17 +21,25 @@ export type Fields = Record<string, FieldValue>;
 
 /** The thread a span or event was recorded on. `id` is small and unique for the process. */
 export interface ThreadInfo {
+  /** Small and unique for the process's life (not the OS thread id). */
   readonly id: number;
+  /** The Rust thread's name, if it has one. */
   readonly name: string | undefined;
 }
 
 /** Where a span or event was declared. Shared by every record of the same callsite. */
 export interface CallsiteMetadata {
+  /** The span's name, or the event's (`event src/lib.rs:12`). */
   readonly name: string;
+  /** The target, by default the module path. */
   readonly target: string;
+  /** The level. */
   readonly level: Level;
+  /** The Rust module path, if known. */
   readonly modulePath: string | undefined;
+  /** The source file, if known. */
   readonly file: string | undefined;
+  /** The source line, if known. */
   readonly line: number | undefined;
 }
 
@@ -41,6 +49,7 @@ export interface SpanData extends CallsiteMetadata {
   readonly fields: Fields;
   /** The parent span's id, or `undefined` for a root span. */
   readonly parent: number | undefined;
+  /** The thread that created the span. */
   readonly thread: ThreadInfo;
   /** Milliseconds since the Unix epoch, with sub-millisecond precision. */
   readonly timestamp: number;
@@ -56,6 +65,7 @@ export interface EventData extends CallsiteMetadata {
   readonly fields: Fields;
   /** The parent span: the explicit parent, else the emitting thread's current span. */
   readonly parent: number | undefined;
+  /** The thread that emitted the event. */
   readonly thread: ThreadInfo;
   /** Milliseconds since the Unix epoch, with sub-millisecond precision. */
   readonly timestamp: number;
@@ -70,12 +80,19 @@ export interface EventData extends CallsiteMetadata {
  * consistent with what happened in Rust.
  */
 export interface Layer<State = unknown> {
+  /** A span was created; what this returns is the span's state. */
   onNewSpan?(span: SpanData, id: number): State;
+  /** An event was recorded; `state` is its parent span's. */
   onEvent?(event: EventData, state: State | undefined): void;
+  /** Values were recorded on span `id` after its creation. */
   onRecord?(id: number, values: Fields, state: State | undefined): void;
+  /** Span `id` was entered, on some thread. */
   onEnter?(id: number, state: State | undefined): void;
+  /** Span `id` was exited, on some thread. */
   onExit?(id: number, state: State | undefined): void;
+  /** Span `id` was closed: nothing more will be said of it. */
   onClose?(id: number, state: State | undefined): void;
+  /** Span `id` was marked as following from span `followsId`. */
   onFollowsFrom?(id: number, followsId: number, state: State | undefined): void;
 }
 
@@ -90,10 +107,13 @@ export const LAYER_CALLBACKS = {
   onFollowsFrom: "followsFrom",
 } as const;
 
+/** The name of a {@link Layer} method. */
+export type LayerMethod = keyof typeof LAYER_CALLBACKS;
+
 /** Where an error thrown by a layer callback came from. */
 export interface LayerErrorContext {
   /** The method that threw, e.g. `"onEvent"`. */
-  readonly method: keyof typeof LAYER_CALLBACKS;
+  readonly method: LayerMethod;
   /** The layer whose method threw. */
   readonly layer: Layer;
 }
@@ -121,6 +141,7 @@ export class JsLayerConfig implements LayerConfig {
   /** The options given. */
   readonly options: Readonly<JsLayerOptions>;
 
+  /** Wraps `layer`; see {@link JsLayerOptions} for the options. */
   constructor(layer: Layer, options: JsLayerOptions = {}) {
     if (layer === null || typeof layer !== "object") {
       throw new TracingError(
@@ -140,8 +161,8 @@ export class JsLayerConfig implements LayerConfig {
   }
 
   /** The layer methods present. */
-  get callbacks(): (keyof typeof LAYER_CALLBACKS)[] {
-    return (Object.keys(LAYER_CALLBACKS) as (keyof typeof LAYER_CALLBACKS)[]).filter(
+  get callbacks(): LayerMethod[] {
+    return (Object.keys(LAYER_CALLBACKS) as LayerMethod[]).filter(
       (method) => typeof this.layer[method] === "function",
     );
   }

@@ -41,7 +41,9 @@ export {
   JsLayerConfig,
   type JsLayerOptions,
   type Layer,
+  LAYER_CALLBACKS,
   type LayerErrorContext,
+  type LayerMethod,
   type Level,
   type SpanData,
   type ThreadInfo,
@@ -56,7 +58,12 @@ export {
 } from "../bindings/insight.ts";
 export { ABI_VERSION, LIBRARY_ENV_VAR, TracingLibrary } from "../bindings/library.ts";
 export { TracingBase, type TracingOptions } from "../bindings/tracing.ts";
-export type { NativeLibrary, Runtime, SubscriberHandle } from "../bindings/native.ts";
+export type {
+  NativeCallback,
+  NativeLibrary,
+  Runtime,
+  SubscriberHandle,
+} from "../bindings/native.ts";
 
 /** Tracing for a native library, in Bun. See {@link TracingBase}. */
 export class Tracing extends TracingBase {

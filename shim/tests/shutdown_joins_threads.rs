@@ -23,6 +23,9 @@ const CONFIGS: &[&str] = &[
     r#"{"layers":[{"kind":"fmt","writer":{"file":"{file}"},"format":"json"}]}"#,
     r#"{"filter":"debug","layers":[{"kind":"fmt","writer":{"file":"{file}"}},
         {"kind":"fmt","writer":{"file":"{file}"},"format":"compact","spanEvents":["close"]}]}"#,
+    r#"{"layers":[{"kind":"timeline","path":"{file}.trace.json"}]}"#,
+    r#"{"layers":[{"kind":"flame","path":"{file}.folded"}]}"#,
+    r#"{"layers":[{"kind":"js","callbacks":["event","newSpan","close"]}]}"#,
 ];
 
 /// The ids and names of this process's threads.
