@@ -465,7 +465,12 @@ impl SinkState {
         self.threads[word] |= bit;
         let start = self.begin(KIND_THREAD);
         self.queue.put_u32(thread);
-        self.queue.put_optional_str(std::thread::current().name());
+        // Threads Rust did not start (the JavaScript runtime's) have only an OS name.
+        let name = std::thread::current()
+            .name()
+            .map(str::to_owned)
+            .or_else(crate::layers::timeline::os_thread_name);
+        self.queue.put_optional_str(name.as_deref());
         self.finish(start);
     }
 
