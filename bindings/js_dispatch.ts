@@ -12,6 +12,7 @@ import type {
   JsLayerConfig,
   Layer,
   LayerErrorContext,
+  LayerMethod,
   Level,
   SpanData,
   ThreadInfo,
@@ -268,17 +269,21 @@ export class JsLayerDispatcher {
     return message;
   }
 
+  // Fixed-arity calls: no rest-argument array on the hot path.
   #call(method: "onEvent", event: EventData, state: unknown): void;
   #call(method: "onRecord", id: number, values: Fields, state: unknown): void;
   #call(method: "onFollowsFrom", id: number, follows: number, state: unknown): void;
   #call(method: "onEnter" | "onExit" | "onClose", id: number, state: unknown): void;
-  #call(method: keyof Layer, ...args: unknown[]): void {
-    const callback = this.#layer[method] as ((...args: unknown[]) => void) | undefined;
+  #call(method: LayerMethod, first: unknown, second: unknown, third?: unknown): void {
+    const layer = this.#layer;
+    const callback = layer[method] as
+      | ((this: Layer, a: unknown, b: unknown, c: unknown) => void)
+      | undefined;
     if (typeof callback !== "function") return;
     try {
-      callback.apply(this.#layer, args);
+      callback.call(layer, first, second, third);
     } catch (error) {
-      this.#report(error, { method, layer: this.#layer });
+      this.#report(error, { method, layer });
     }
   }
 

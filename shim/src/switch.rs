@@ -299,11 +299,11 @@ impl Layer<BaseSubscriber> for SlotLayer {
         });
     }
 
-    fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, BaseSubscriber>) -> bool {
-        // An empty slot does not veto: that would leave its bit set in tracing-subscriber's
-        // per-layer filter state (its `on_event` does nothing anyway).
-        self.0
-            .with(true, |content| content.layer.event_enabled(event, ctx))
+    fn event_enabled(&self, _event: &Event<'_>, _ctx: Context<'_, BaseSubscriber>) -> bool {
+        // None of the layer kinds vetoes single events (they use `enabled`), so this skips a
+        // load per slot per event. An empty slot must not veto either: that would leave its bit
+        // set in tracing-subscriber's per-layer filter state.
+        true
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, BaseSubscriber>) {
@@ -379,15 +379,9 @@ impl Filter<BaseSubscriber> for SlotFilter {
         })
     }
 
-    fn event_enabled(&self, event: &Event<'_>, cx: &Context<'_, BaseSubscriber>) -> bool {
-        // As for the layer half: an empty slot does not veto.
-        self.slot.with(true, |content| {
-            content
-                .filter
-                .load()
-                .as_deref()
-                .is_none_or(|filter| Filter::event_enabled(filter, event, cx))
-        })
+    fn event_enabled(&self, _event: &Event<'_>, _cx: &Context<'_, BaseSubscriber>) -> bool {
+        // `EnvFilter` decides per callsite and span (`enabled`), never per single event.
+        true
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
