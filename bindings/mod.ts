@@ -6,5 +6,6 @@
 export * from "./config.ts";
 export * from "./errors.ts";
 export * from "./library.ts";
+export * from "./otlp.ts";
 export * from "./tracing.ts";
 export type { NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";

@@ -132,7 +132,8 @@ tracing_bridge_result tracing_bridge_subscriber_install_global(struct tracing_br
 // As for [`tracing_bridge_subscriber_install_global`].
 tracing_bridge_result tracing_bridge_subscriber_install_current_thread(struct tracing_bridge_subscriber *subscriber);
 
-// Writes out everything the subscriber's layers buffer.
+// Writes out everything the subscriber's layers buffer. Layers that export (otlp, otlpJson)
+// return once the exporter has confirmed, or after their flush timeout.
 //
 // # Safety
 // As for [`tracing_bridge_subscriber_install_global`].
@@ -151,6 +152,52 @@ tracing_bridge_result tracing_bridge_subscriber_uninstall(struct tracing_bridge_
 // `subscriber` must be `NULL` or come from [`tracing_bridge_subscriber_new`], and must not be
 // used again.
 void tracing_bridge_subscriber_free(struct tracing_bridge_subscriber *subscriber);
+
+// Stops `subscriber` receiving data, like `tracing_bridge_subscriber_uninstall`, without
+// flushing or shutting down its layers: call `tracing_bridge_subscriber_shutdown` next (from
+// any thread). A current-thread subscriber must be stopped on the thread that installed it.
+//
+// # Safety
+// `subscriber` must come from `tracing_bridge_subscriber_new` and not be freed.
+tracing_bridge_result tracing_bridge_subscriber_stop(struct tracing_bridge_subscriber *subscriber);
+
+// Flushes and shuts down the layers of a stopped (or never installed) subscriber: exports
+// what they buffer, waiting for the receiver up to each layer's flush timeout, and joins their
+// threads. Later calls do nothing. May run on any thread, also while another thread flushes;
+// nothing else may use `subscriber` meanwhile.
+//
+// On failure the message is copied into `message` (at most `message_len` bytes, cut at a
+// character boundary, not NUL-terminated) and its full length written to
+// `out_message_written`; on success `out_message_written` is set to 0. `message` may be NULL
+// when `message_len` is 0; `out_message_written` may be NULL.
+//
+// # Safety
+// As for `tracing_bridge_subscriber_stop`; `message` must point to `message_len` writable
+// bytes and `out_message_written`, if not NULL, to a writable `size_t`.
+tracing_bridge_result tracing_bridge_subscriber_shutdown(const struct tracing_bridge_subscriber *subscriber,
+                                                         uint8_t *message,
+                                                         size_t message_len,
+                                                         size_t *out_message_written);
+
+// `tracing_bridge_subscriber_flush`, with the error message also written to `message` as in
+// `tracing_bridge_subscriber_shutdown`, for callers on another thread than the one that reads
+// the last error.
+//
+// # Safety
+// As for `tracing_bridge_subscriber_shutdown`.
+tracing_bridge_result tracing_bridge_subscriber_flush_with_message(const struct tracing_bridge_subscriber *subscriber,
+                                                                   uint8_t *message,
+                                                                   size_t message_len,
+                                                                   size_t *out_message_written);
+
+// Writes to `out_count` how many spans the subscriber's layers could not deliver so far (the
+// queue was full, the receiver was down or refused them, or dispose's flush timeout expired).
+// Readable before and after shutdown, until the subscriber is freed.
+//
+// # Safety
+// As for `tracing_bridge_subscriber_stop`; `out_count` must point to a writable `uint64_t`.
+tracing_bridge_result tracing_bridge_subscriber_dropped_spans(const struct tracing_bridge_subscriber *subscriber,
+                                                              uint64_t *out_count);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -19,6 +19,12 @@ use serde::Deserialize;
 
 use crate::error::Error;
 
+mod otel;
+pub use otel::{
+    AttributeValue, BatchConfig, Count, Millis, OtlpCompression, OtlpJsonLayerConfig,
+    OtlpLayerConfig, OtlpProtocol, SamplerName, ScopeConfig, SdkOptions, SpanLimitsConfig,
+};
+
 /// A whole subscriber: a list of layers, each with its own filter, plus an optional global filter.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -59,6 +65,12 @@ impl Config {
 pub enum LayerConfig {
     /// Human-readable lines by `tracing_subscriber::fmt`.
     Fmt(FmtLayerConfig),
+    /// Spans exported to an OTLP receiver over gRPC or HTTP.
+    #[serde(deserialize_with = "otel::with_option_paths")]
+    Otlp(OtlpLayerConfig),
+    /// Spans as OTLP JSON lines to stdout, stderr or a file.
+    #[serde(deserialize_with = "otel::with_option_paths")]
+    OtlpJson(OtlpJsonLayerConfig),
 }
 
 impl LayerConfig {
@@ -66,6 +78,8 @@ impl LayerConfig {
     pub fn filter(&self) -> Option<&str> {
         match self {
             LayerConfig::Fmt(fmt) => fmt.filter.as_deref(),
+            LayerConfig::Otlp(otlp) => otlp.filter.as_deref(),
+            LayerConfig::OtlpJson(otlp_json) => otlp_json.filter.as_deref(),
         }
     }
 }
@@ -162,7 +176,9 @@ mod tests {
     #[test]
     fn defaults_fill_every_fmt_option() {
         let config = Config::from_json(r#"{"layers":[{"kind":"fmt"}]}"#).unwrap();
-        let LayerConfig::Fmt(fmt) = &config.layers[0];
+        let LayerConfig::Fmt(fmt) = &config.layers[0] else {
+            panic!("not fmt")
+        };
         assert_eq!(fmt.writer, WriterConfig::Stdout);
         assert_eq!(fmt.format, FmtFormat::Full);
         assert!(fmt.target && fmt.level && !fmt.thread_ids);
@@ -189,7 +205,9 @@ mod tests {
         let config =
             Config::from_json(r#"{"layers":[{"kind":"fmt","writer":{"file":"/tmp/x.log"}}]}"#)
                 .unwrap();
-        let LayerConfig::Fmt(fmt) = &config.layers[0];
+        let LayerConfig::Fmt(fmt) = &config.layers[0] else {
+            panic!("not fmt")
+        };
         assert_eq!(fmt.writer, WriterConfig::File("/tmp/x.log".into()));
     }
 

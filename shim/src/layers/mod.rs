@@ -7,6 +7,7 @@ use tracing_subscriber::Layer;
 use crate::{config::LayerConfig, error::Error};
 
 pub mod fmt;
+mod otel;
 
 pub use crate::switch::BaseSubscriber;
 
@@ -20,6 +21,10 @@ pub trait LayerLifecycle: Send + Sync {
     /// Flushes and releases resources; called once, after the layer no longer receives data.
     fn shutdown(&self) -> Result<(), Error> {
         self.flush()
+    }
+    /// How many spans the layer could not deliver so far (a full queue, a failed export).
+    fn dropped_spans(&self) -> u64 {
+        0
     }
 }
 
@@ -41,5 +46,7 @@ impl std::fmt::Debug for BuiltLayer {
 pub(crate) fn build(config: &LayerConfig, field: &str) -> Result<BuiltLayer, Error> {
     match config {
         LayerConfig::Fmt(fmt_config) => fmt::build(fmt_config, field),
+        LayerConfig::Otlp(otlp_config) => otel::build_otlp(otlp_config, field),
+        LayerConfig::OtlpJson(json_config) => otel::build_otlp_json(json_config, field),
     }
 }
