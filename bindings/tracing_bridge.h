@@ -3,6 +3,7 @@
  *
  * Lifecycle: tracing_bridge_subscriber_new(config JSON) -> install_global or
  * install_current_thread -> flush (any number of times) -> uninstall -> free.
+ * uninstall = stop (on the installing thread) + shutdown (any thread; waits for exporters).
  *
  * The configuration is one UTF-8 JSON document:
  *   {
@@ -15,8 +16,19 @@
  *         "target": true, "level": true, "threadIds": false, "threadNames": false,
  *         "file": false, "line": false,
  *         "spanEvents": ["new", "enter", "exit", "close"],
- *         "filter": "my_crate=debug" }       optional per-layer filter
+ *         "filter": "my_crate=debug" },      optional per-layer filter
+ *       { "kind": "otlp",                    OpenTelemetry spans to an OTLP receiver
+ *         "endpoint": "http://127.0.0.1:4317",
+ *         "protocol": "grpc" | "http/protobuf" | "http/json",
+ *         "headers": { "name": "value" }, "timeoutMs": 10000, "compression": "gzip" | "none",
+ *         ...shared OpenTelemetry options },
+ *       { "kind": "otlpJson",                OTLP JSON lines (TracesData)
+ *         "writer": "stdout" | "stderr" | { "file": "path" }, ...shared OpenTelemetry options }
  *     ]
+ *   Shared OpenTelemetry options: "serviceName", "resource": { "key": value }, "sampler",
+ *   "samplerArg", "spanLimits": {...}, "batch": { "maxQueueSize", "maxExportBatchSize",
+ *   "scheduledDelayMs", "exportTimeoutMs" }, "scope": { "name", "version" }, "flushTimeoutMs",
+ *   "filter". Options left out fall back to the OTEL_* environment variables.
  *   }
  * With no filter anywhere, RUST_LOG is used, else "info". Unknown fields are errors.
  *

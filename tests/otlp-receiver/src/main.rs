@@ -62,6 +62,8 @@ struct State {
     requests: Mutex<Vec<Value>>,
     /// Wall-clock time (ms since the epoch) when the span count last changed.
     last_change_ms: Mutex<f64>,
+    /// The span count the watcher saw last.
+    last_count: Mutex<usize>,
 }
 
 fn now_ms() -> f64 {
@@ -92,6 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         fault: Mutex::new(Fault::default()),
         requests: Mutex::new(Vec::new()),
         last_change_ms: Mutex::new(0.0),
+        last_count: Mutex::new(0),
     });
 
     let front = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
@@ -135,12 +138,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn watch_span_count(state: Arc<State>) {
-    let mut last = 0;
     loop {
         tokio::time::sleep(Duration::from_millis(1)).await;
         let count = state.collector.read().await.span_count();
-        if count != last {
-            last = count;
+        let mut last = state.last_count.lock().unwrap();
+        if count != *last {
+            *last = count;
             *state.last_change_ms.lock().unwrap() = now_ms();
         }
     }
@@ -276,5 +279,7 @@ async fn set_fault(
 async fn clear(AxumState(state): AxumState<Arc<State>>) -> Json<Value> {
     state.collector.write().await.clear();
     state.requests.lock().unwrap().clear();
+    *state.last_count.lock().unwrap() = 0;
+    *state.last_change_ms.lock().unwrap() = 0.0;
     Json(json!({"ok": true}))
 }

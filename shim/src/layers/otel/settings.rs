@@ -580,6 +580,9 @@ mod tests {
         move |name| vars.get(name).map(|value| (*value).to_owned())
     }
 
+    /// A layer's JSON, the environment, and a part of the expected error message.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+
     fn resolve(json: &str, vars: &[(&str, &str)]) -> Result<OtlpSettings, Error> {
         otlp_settings(&otlp(json), "layers[0]", &with_env(vars))
     }
@@ -665,7 +668,7 @@ mod tests {
 
     #[test]
     fn invalid_values_name_their_origin() {
-        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        let cases: &[Case] = &[
             (
                 r#"{"kind":"otlp","endpoint":"not a url"}"#,
                 &[],
@@ -780,7 +783,7 @@ mod tests {
 
     #[test]
     fn invalid_shared_values_name_their_origin() {
-        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        let cases: &[Case] = &[
             (
                 r#"{"kind":"otlp"}"#,
                 &[("OTEL_BSP_MAX_QUEUE_SIZE", "0")],
