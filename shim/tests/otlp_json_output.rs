@@ -33,11 +33,11 @@ fn spans_become_otlp_json_lines() {
     {
         let parent = tracing::info_span!("parent", job = "import", attempt = 2_i64);
         let _entered = parent.enter();
-        tracing::info!(rows = 10_i64, "loaded");
+        tracing::info!(rows = 10_u64, big = u64::MAX, "loaded");
         let handle = {
             let parent = parent.clone();
             std::thread::spawn(move || {
-                let child = tracing::info_span!(parent: &parent, "child", ok = false);
+                let child = tracing::info_span!(parent: &parent, "child", ok = false, row = 3_u32);
                 let _entered = child.enter();
                 tracing::error!("could not parse row 3");
             })
@@ -91,6 +91,8 @@ fn spans_become_otlp_json_lines() {
         "parent across threads"
     );
     assert_eq!(child.trace_id, parent.trace_id);
+    assert!(matches!(attribute(&child.attributes, "row"), Some(Value::IntValue(3))));
+    assert!(matches!(attribute(&child.attributes, "ok"), Some(Value::BoolValue(false))));
     assert!(
         matches!(attribute(&parent.attributes, "job"), Some(Value::StringValue(job)) if job == "import")
     );

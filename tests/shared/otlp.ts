@@ -121,7 +121,7 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
         const fibIds = new Map(fib.map(({ span }) => [span.spanId, span]));
         const fibRoots = fib.filter(({ span }) => !span.parentSpanId);
         assert.equal(fibRoots.length, 1);
-        assert.equal(Number(fibRoots[0].attributes.index), 4);
+        assert.equal(fibRoots[0].attributes.index, 4, "unsigned fields are integers");
         for (const { span } of fib) {
           assert.equal(span.traceId, fibRoots[0].span.traceId);
           if (span.parentSpanId) assert.ok(fibIds.has(span.parentSpanId), "parent is a fib span");
@@ -133,25 +133,27 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
         assert.equal(fib4.span.status?.code ?? STATUS_UNSET, STATUS_UNSET);
         const computed = fib4.span.events!.find((event) => event.name === "computed")!;
         const computedAttributes = attributes(computed.attributes);
-        assert.equal(Number(computedAttributes.value), 3);
+        assert.equal(computedAttributes.value, 3);
         assert.equal(computedAttributes.level, "INFO");
         assert.equal(computedAttributes.target, "fibonacci");
 
         // Worker spans: recorded on Rust threads, children of run_workers across threads.
         const run = runs[0];
-        assert.equal(Number(run.attributes.threads), 3);
+        assert.equal(run.attributes.threads, 3);
         const threadNames = workers.map(({ attributes }) => attributes["thread.name"]).sort();
         assert.deepEqual(threadNames, ["worker-0", "worker-1", "worker-2"]);
         for (const worker of workers) {
           assert.equal(worker.span.parentSpanId, run.span.spanId);
           assert.equal(worker.span.traceId, run.span.traceId);
-          const index = Number(worker.attributes.index);
+          const index = worker.attributes.index as number;
           const events = worker.span.events!;
           assert.equal(events.length, 5);
           const third = attributes(events[3].attributes);
           assert.equal(events[3].name, "worker event");
           assert.equal(third.text, "hello");
-          assert.equal(Number(third.sequence), 3);
+          assert.equal(third.sequence, 3);
+          assert.equal(third.unsigned, 3);
+          assert.equal(third.point, "Point { x: " + index + ", y: 3 }");
           assert.equal(third.signed, -3);
           assert.equal(third.flag, false);
           assert.equal(third.float, 1.5);

@@ -1,6 +1,7 @@
 //! The OpenTelemetry layers: `tracing-opentelemetry` turns spans into OpenTelemetry spans (their
 //! fields as attributes, events as span events with `level` and `target`, parents across
-//! threads), and a batch processor of ours hands them to an exporter:
+//! threads; unsigned integer fields as integers, see [`integers`]), and a batch processor of
+//! ours hands them to an exporter:
 //! - `otlp`: OTLP over gRPC, HTTP/protobuf or HTTP/JSON ([`otlp`]);
 //! - `otlpJson`: OTLP JSON lines to stdout, stderr or a file ([`otlp_json`]).
 //!
@@ -19,6 +20,7 @@
 //! ```
 
 mod batch;
+mod integers;
 mod otlp;
 mod otlp_json;
 mod settings;
@@ -91,13 +93,15 @@ fn build_pipeline(
         .with_resource(sdk.resource)
         .build();
     let tracer = provider.tracer_with_scope(sdk.scope);
-    let layer = tracing_opentelemetry::layer::<BaseSubscriber>()
-        .with_tracer(tracer)
-        .with_level(true)
-        .with_target(true)
-        // Parents come from the tracing span tree, never from OpenTelemetry's thread-local
-        // context: two OpenTelemetry layers in one config must not see each other's spans.
-        .with_context_activation(false);
+    let layer = integers::SignedIntegers(
+        tracing_opentelemetry::layer::<BaseSubscriber>()
+            .with_tracer(tracer)
+            .with_level(true)
+            .with_target(true)
+            // Parents come from the tracing span tree, never from OpenTelemetry's thread-local
+            // context: two OpenTelemetry layers in one config must not see each other's spans.
+            .with_context_activation(false),
+    );
     let lifecycle = OtelLifecycle {
         description,
         queue,
