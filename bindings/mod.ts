@@ -8,5 +8,6 @@ export * from "./errors.ts";
 export * from "./js_layer.ts";
 export * from "./insight.ts";
 export * from "./library.ts";
+export * from "./otlp.ts";
 export * from "./tracing.ts";
 export type { NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";

@@ -58,6 +58,36 @@ export interface NativeLibrary {
   jsDrain(handle: SubscriberHandle, layerIndex: number, buffer: Uint8Array): number;
   /** `tracing_bridge_subscriber_js_dropped()`, as a number. */
   jsDropped(handle: SubscriberHandle, layerIndex: number): number;
+  /** `tracing_bridge_subscriber_stop()`: uninstall without shutting the layers down. */
+  subscriberStop(handle: SubscriberHandle): number;
+  /** `tracing_bridge_subscriber_shutdown(handle, message, message.length, messageWritten)`. */
+  subscriberShutdown(
+    handle: SubscriberHandle,
+    message: Uint8Array,
+    messageWritten: BigUint64Array,
+  ): number;
+  /** `tracing_bridge_subscriber_dropped_spans(handle, outCount)`. */
+  subscriberDroppedSpans(handle: SubscriberHandle, outCount: BigUint64Array): number;
+  /**
+   * The calls that may wait for a receiver, run off the JavaScript thread so that the event
+   * loop keeps going (Deno's `nonblocking` symbols). Absent where the runtime has no
+   * asynchronous FFI calls (Bun): the core then makes the synchronous calls, which the layers'
+   * flush timeouts bound. The error message comes back in `message`, not as the last error.
+   */
+  readonly offThread?: {
+    /** `tracing_bridge_subscriber_flush_with_message()`, off the JavaScript thread. */
+    flush(
+      handle: SubscriberHandle,
+      message: Uint8Array,
+      messageWritten: BigUint64Array,
+    ): Promise<number>;
+    /** `tracing_bridge_subscriber_shutdown()`, off the JavaScript thread. */
+    shutdown(
+      handle: SubscriberHandle,
+      message: Uint8Array,
+      messageWritten: BigUint64Array,
+    ): Promise<number>;
+  };
   /** Unloads the library; nothing may use it afterwards. */
   close(): void;
 }

@@ -46,6 +46,9 @@ export class TracingBase implements Disposable, AsyncDisposable {
   #delivery: JsDelivery | null = null;
   #finalDropped = 0;
   #state: "new" | "entered" | "disposed" = "new";
+  #droppedSpans = 0;
+  /** Off-thread calls still using the handle; it is freed only after they settle. */
+  #inFlight = new Set<Promise<unknown>>();
 
   /** Used by each runtime's `Tracing`: opens `options.library` through `runtime`. */
   protected constructor(runtime: Runtime, config: TracingConfig, options: TracingOptions = {}) {
@@ -119,13 +122,17 @@ export class TracingBase implements Disposable, AsyncDisposable {
     return this.#delivery?.dropped ?? this.#finalDropped;
   }
 
-  /** Delivers every queued record to the JS layers and writes out what the layers buffer. */
+  /**
+   * Delivers every queued record to the JS layers and writes out everything the layers
+   * buffer. Exporting layers (OTLP) return once the receiver has confirmed, or after their
+   * `flushTimeoutMs`; this blocks the JavaScript thread meanwhile (see
+   * {@link TracingBase.flushAsync}).
+   */
   flush(): void {
     const handle = this.#requireEntered("flush");
     this.#delivery?.drain();
     check(this.library.native, this.library.native.subscriberFlush(handle));
   }
-
   /**
    * Replaces the config's global filter (`RUST_LOG` syntax) while entered: what is recorded
    * changes at once, on every thread, without reinstalling. Invalid directives throw
@@ -174,6 +181,32 @@ export class TracingBase implements Disposable, AsyncDisposable {
   }
 
   /**
+   * Like {@link TracingBase.flush}, without blocking the event loop where the runtime can call
+   * the library off the JavaScript thread (Deno). In Bun it flushes synchronously, bounded by
+   * the layers' flush timeouts.
+   */
+  async flushAsync(): Promise<void> {
+    const handle = this.#requireEntered("flush");
+    const native = this.library.native;
+    this.#delivery?.drain();
+    if (!native.offThread) return this.flush();
+    const reply = new OffThreadReply();
+    const result = await this.#track(native.offThread.flush(handle, reply.message, reply.written));
+    if (result !== RESULT_OK) throw reply.error(result);
+  }
+
+  /**
+   * How many spans the layers could not deliver: the queue was full, the receiver was down,
+   * slow or refused them, or dispose's flush timeout expired. Also readable after dispose.
+   */
+  get droppedSpans(): number {
+    if (this.#handle !== null) {
+      this.#droppedSpans = readDroppedSpans(this.library.native, this.#handle);
+    }
+    return this.#droppedSpans;
+  }
+
+  /**
    * Flushes and uninstalls the config. Idempotent. A current-thread config must be disposed
    * on the thread that entered it (the JavaScript thread).
    */
@@ -184,16 +217,36 @@ export class TracingBase implements Disposable, AsyncDisposable {
     this.#state = "disposed";
     if (handle === null) return;
     countEntered(this.library, -1);
+    if (this.#inFlight.size > 0) {
+      // A `flushAsync()` still runs on another thread with this handle: finish after it.
+      void Promise.allSettled([...this.#inFlight]).then(() => {
+        try {
+          this.#uninstallAndFree(handle);
+        } catch (error) {
+          console.error("tracing-bridge: dispose after flushAsync failed:", error);
+        }
+      });
+      return;
+    }
+    this.#uninstallAndFree(handle);
+  }
+
+  #uninstallAndFree(handle: SubscriberHandle): void {
     const native = this.library.native;
     const result = native.subscriberUninstall(handle);
     const error = result === RESULT_OK ? null : failure(native, result);
-    if (this.#delivery) {
-      this.#delivery.close();
-      this.#finalDropped = this.#delivery.dropped;
-      this.#delivery = null;
-    }
+    this.#closeDelivery();
+    this.#droppedSpans = readDroppedSpans(native, handle);
     native.subscriberFree(handle);
     if (error) throw error;
+  }
+
+  /** Delivers what the JS layers still hold and detaches them; after uninstall or stop. */
+  #closeDelivery(): void {
+    if (!this.#delivery) return;
+    this.#delivery.close();
+    this.#finalDropped = this.#delivery.dropped;
+    this.#delivery = null;
   }
 
   /** Same as {@link TracingBase.dispose}. */
@@ -201,14 +254,38 @@ export class TracingBase implements Disposable, AsyncDisposable {
     this.dispose();
   }
 
-  /** Same as {@link TracingBase.dispose}, for `await using`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    try {
-      this.dispose();
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
+  /**
+   * Disposes for `await using`. In Deno the layers are flushed and shut down off the
+   * JavaScript thread (the event loop keeps running); in Bun this is {@link TracingBase.dispose}.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const native = this.library.native;
+    const offThread = native.offThread;
+    if (!offThread || this.#state !== "entered" || this.#handle === null) {
+      return this.dispose();
     }
+    const handle = this.#handle;
+    this.#handle = null;
+    this.#state = "disposed";
+    countEntered(this.library, -1);
+    await Promise.allSettled([...this.#inFlight]);
+    // Stopping is quick and, for a current-thread config, must happen on this thread.
+    const stopped = native.subscriberStop(handle);
+    let error = stopped === RESULT_OK ? null : failure(native, stopped);
+    this.#closeDelivery();
+    const reply = new OffThreadReply();
+    const result = await offThread.shutdown(handle, reply.message, reply.written);
+    if (error === null && result !== RESULT_OK) error = reply.error(result);
+    this.#droppedSpans = readDroppedSpans(native, handle);
+    native.subscriberFree(handle);
+    if (error) throw error;
+  }
+
+  #track<T>(call: Promise<T>): Promise<T> {
+    this.#inFlight.add(call);
+    const forget = () => this.#inFlight.delete(call);
+    call.then(forget, forget);
+    return call;
   }
 
   #requireEntered(action: string): SubscriberHandle {
@@ -245,6 +322,31 @@ function failure(native: NativeLibrary, result: number): TracingError {
 
 const decoder = new TextDecoder();
 const messageLength = new BigUint64Array(1);
+const droppedCount = new BigUint64Array(1);
+
+function readDroppedSpans(native: NativeLibrary, handle: SubscriberHandle): number {
+  droppedCount[0] = 0n;
+  return native.subscriberDroppedSpans(handle, droppedCount) === RESULT_OK
+    ? Number(droppedCount[0])
+    : 0;
+}
+
+/** The buffer an off-thread call writes its error message into. */
+class OffThreadReply {
+  readonly message = new Uint8Array(4096);
+  readonly written = new BigUint64Array(1);
+
+  error(result: number): TracingError {
+    const length = Number(this.written[0]);
+    const shown = Math.min(length, this.message.length);
+    let text = decoder.decode(this.message.subarray(0, shown));
+    if (length > shown) text += "…";
+    return new TracingError(
+      errorCodeOf(result),
+      text || `tracing-bridge call failed with result ${result}`,
+    );
+  }
+}
 
 /** Reads the message of the last failed call on this thread. */
 function lastErrorMessage(native: NativeLibrary): string {

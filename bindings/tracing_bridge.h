@@ -3,7 +3,8 @@
  *
  * Lifecycle: tracing_bridge_subscriber_new(config JSON) -> install_global or
  * install_current_thread -> flush and set_filter / set_layer_filter (any number of times)
- * -> uninstall -> free. tracing_bridge_flame_render_svg renders a flame layer's output.
+ * -> uninstall -> free. uninstall = stop (on the installing thread) + shutdown (any thread;
+ * waits for exporters). tracing_bridge_flame_render_svg renders a flame layer's output.
  * JS layers: subscriber_js_attach (before install) -> subscriber_js_drain (batches, from the
  * JavaScript thread) -> subscriber_js_attach(NULL) (after uninstall); see those functions.
  *
@@ -28,8 +29,19 @@
  *       { "kind": "js",                      records for a JavaScript Layer object
  *         "callbacks": ["newSpan", "event", "record", "enter", "exit", "close",
  *                       "followsFrom"],      only these are encoded
- *         "capacity": 262144, "filter": "..." }   queue bound; drops beyond it are counted
+ *         "capacity": 262144, "filter": "..." },  queue bound; drops beyond it are counted
+ *       { "kind": "otlp",                    OpenTelemetry spans to an OTLP receiver
+ *         "endpoint": "http://127.0.0.1:4317",
+ *         "protocol": "grpc" | "http/protobuf" | "http/json",
+ *         "headers": { "name": "value" }, "timeoutMs": 10000, "compression": "gzip" | "none",
+ *         ...shared OpenTelemetry options },
+ *       { "kind": "otlpJson",                OTLP JSON lines (TracesData)
+ *         "writer": "stdout" | "stderr" | { "file": "path" }, ...shared OpenTelemetry options }
  *     ]
+ *   Shared OpenTelemetry options: "serviceName", "resource": { "key": value }, "sampler",
+ *   "samplerArg", "spanLimits": {...}, "batch": { "maxQueueSize", "maxExportBatchSize",
+ *   "scheduledDelayMs", "exportTimeoutMs" }, "scope": { "name", "version" }, "flushTimeoutMs",
+ *   "filter". Options left out fall back to the OTEL_* environment variables.
  *   }
  * With no filter anywhere, RUST_LOG is used, else "info". Unknown fields are errors.
  *
@@ -170,7 +182,8 @@ tracing_bridge_result tracing_bridge_subscriber_install_global(struct tracing_br
 // As for [`tracing_bridge_subscriber_install_global`].
 tracing_bridge_result tracing_bridge_subscriber_install_current_thread(struct tracing_bridge_subscriber *subscriber);
 
-// Writes out everything the subscriber's layers buffer.
+// Writes out everything the subscriber's layers buffer. Layers that export (otlp, otlpJson)
+// return once the exporter has confirmed, or after their flush timeout.
 //
 // # Safety
 // As for [`tracing_bridge_subscriber_install_global`].
@@ -231,6 +244,52 @@ tracing_bridge_result tracing_bridge_flame_render_svg(const uint8_t *request,
                                                       uint8_t *error_buf,
                                                       size_t error_len,
                                                       size_t *out_error_written);
+
+// Stops `subscriber` receiving data, like `tracing_bridge_subscriber_uninstall`, without
+// flushing or shutting down its layers: call `tracing_bridge_subscriber_shutdown` next (from
+// any thread). A current-thread subscriber must be stopped on the thread that installed it.
+//
+// # Safety
+// `subscriber` must come from `tracing_bridge_subscriber_new` and not be freed.
+tracing_bridge_result tracing_bridge_subscriber_stop(struct tracing_bridge_subscriber *subscriber);
+
+// Flushes and shuts down the layers of a stopped (or never installed) subscriber: exports
+// what they buffer, waiting for the receiver up to each layer's flush timeout, and joins their
+// threads. Later calls do nothing. May run on any thread, also while another thread flushes;
+// nothing else may use `subscriber` meanwhile.
+//
+// On failure the message is copied into `message` (at most `message_len` bytes, cut at a
+// character boundary, not NUL-terminated) and its full length written to
+// `out_message_written`; on success `out_message_written` is set to 0. `message` may be NULL
+// when `message_len` is 0; `out_message_written` may be NULL.
+//
+// # Safety
+// As for `tracing_bridge_subscriber_stop`; `message` must point to `message_len` writable
+// bytes and `out_message_written`, if not NULL, to a writable `size_t`.
+tracing_bridge_result tracing_bridge_subscriber_shutdown(const struct tracing_bridge_subscriber *subscriber,
+                                                         uint8_t *message,
+                                                         size_t message_len,
+                                                         size_t *out_message_written);
+
+// `tracing_bridge_subscriber_flush`, with the error message also written to `message` as in
+// `tracing_bridge_subscriber_shutdown`, for callers on another thread than the one that reads
+// the last error.
+//
+// # Safety
+// As for `tracing_bridge_subscriber_shutdown`.
+tracing_bridge_result tracing_bridge_subscriber_flush_with_message(const struct tracing_bridge_subscriber *subscriber,
+                                                                   uint8_t *message,
+                                                                   size_t message_len,
+                                                                   size_t *out_message_written);
+
+// Writes to `out_count` how many spans the subscriber's layers could not deliver so far (the
+// queue was full, the receiver was down or refused them, or dispose's flush timeout expired).
+// Readable before and after shutdown, until the subscriber is freed.
+//
+// # Safety
+// As for `tracing_bridge_subscriber_stop`; `out_count` must point to a writable `uint64_t`.
+tracing_bridge_result tracing_bridge_subscriber_dropped_spans(const struct tracing_bridge_subscriber *subscriber,
+                                                              uint64_t *out_count);
 
 // Attaches JavaScript to the subscriber's JS layers and makes the calling thread their
 // "JavaScript thread". `shared` is memory owned by the caller: a control block of

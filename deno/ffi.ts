@@ -62,6 +62,36 @@ export const symbols = {
     result: "u32",
     nonblocking: true,
   },
+  /** result tracing_bridge_subscriber_stop(subscriber *) */
+  tracing_bridge_subscriber_stop: { parameters: ["pointer"], result: "u32" },
+  /**
+   * result tracing_bridge_subscriber_shutdown(const subscriber *, uint8_t *message,
+   *                                           size_t message_len, size_t *out_message_written)
+   */
+  tracing_bridge_subscriber_shutdown: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
+  /** Same C function, on Deno's blocking pool: the call returns a Promise. */
+  tracing_bridge_subscriber_shutdown_nonblocking: {
+    name: "tracing_bridge_subscriber_shutdown",
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "u32",
+    nonblocking: true,
+  },
+  /**
+   * result tracing_bridge_subscriber_flush_with_message(const subscriber *, uint8_t *message,
+   *                                                     size_t message_len, size_t *written),
+   * on Deno's blocking pool: the call returns a Promise.
+   */
+  tracing_bridge_subscriber_flush_with_message_nonblocking: {
+    name: "tracing_bridge_subscriber_flush_with_message",
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "u32",
+    nonblocking: true,
+  },
+  /** result tracing_bridge_subscriber_dropped_spans(const subscriber *, uint64_t *out_count) */
+  tracing_bridge_subscriber_dropped_spans: { parameters: ["pointer", "buffer"], result: "u32" },
 } as const;
 
 const wakeDefinition = { parameters: ["u32", "u32"], result: "void" } as const;
@@ -152,6 +182,32 @@ function openNative(path: string): NativeLibrary {
       ),
     jsDropped: (handle, layerIndex) =>
       Number(native.tracing_bridge_subscriber_js_dropped(toPointer(handle), layerIndex)),
+    subscriberStop: (handle) => native.tracing_bridge_subscriber_stop(toPointer(handle)),
+    subscriberShutdown: (handle, message, written) =>
+      native.tracing_bridge_subscriber_shutdown(
+        toPointer(handle),
+        message,
+        BigInt(message.length),
+        written,
+      ),
+    subscriberDroppedSpans: (handle, outCount) =>
+      native.tracing_bridge_subscriber_dropped_spans(toPointer(handle), outCount),
+    offThread: {
+      flush: (handle, message, written) =>
+        native.tracing_bridge_subscriber_flush_with_message_nonblocking(
+          toPointer(handle),
+          message,
+          BigInt(message.length),
+          written,
+        ),
+      shutdown: (handle, message, written) =>
+        native.tracing_bridge_subscriber_shutdown_nonblocking(
+          toPointer(handle),
+          message,
+          BigInt(message.length),
+          written,
+        ),
+    },
     close: () => library.close(),
   };
 }

@@ -32,6 +32,17 @@ export {
   type TracingScope,
   type Writer,
 } from "../bindings/config.ts";
+export {
+  type OtelBatchOptions,
+  type OtelSampler,
+  type OtelSdkOptions,
+  type OtelSpanLimits,
+  OtlpJsonLayerConfig,
+  type OtlpJsonLayerOptions,
+  OtlpLayerConfig,
+  type OtlpLayerOptions,
+  type OtlpProtocol,
+} from "../bindings/otlp.ts";
 export { TracingError, type TracingErrorCode } from "../bindings/errors.ts";
 export {
   type CallsiteMetadata,

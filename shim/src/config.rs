@@ -19,6 +19,12 @@ use serde::Deserialize;
 
 use crate::error::Error;
 
+mod otel;
+pub use otel::{
+    AttributeValue, BatchConfig, Count, Millis, OtlpCompression, OtlpJsonLayerConfig,
+    OtlpLayerConfig, OtlpProtocol, SamplerName, ScopeConfig, SdkOptions, SpanLimitsConfig,
+};
+
 /// A whole subscriber: a list of layers, each with its own filter, plus an optional global filter.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -65,6 +71,12 @@ pub enum LayerConfig {
     Timeline(TimelineLayerConfig),
     /// Folded stacks for flame graphs and flame charts, by `tracing-flame`.
     Flame(FlameLayerConfig),
+    /// Spans exported to an OTLP receiver over gRPC or HTTP.
+    #[serde(deserialize_with = "otel::with_option_paths")]
+    Otlp(OtlpLayerConfig),
+    /// Spans as OTLP JSON lines to stdout, stderr or a file.
+    #[serde(deserialize_with = "otel::with_option_paths")]
+    OtlpJson(OtlpJsonLayerConfig),
 }
 
 impl LayerConfig {
@@ -75,6 +87,8 @@ impl LayerConfig {
             LayerConfig::Js(js) => js.filter.as_deref(),
             LayerConfig::Timeline(timeline) => timeline.filter.as_deref(),
             LayerConfig::Flame(flame) => flame.filter.as_deref(),
+            LayerConfig::Otlp(otlp) => otlp.filter.as_deref(),
+            LayerConfig::OtlpJson(otlp_json) => otlp_json.filter.as_deref(),
         }
     }
 }

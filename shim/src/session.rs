@@ -3,7 +3,7 @@
 use std::{
     cell::RefCell,
     sync::{
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc, Mutex, MutexGuard,
     },
     thread::{self, ThreadId},
@@ -32,6 +32,7 @@ pub struct Session {
     lifecycles: Vec<Arc<dyn LayerLifecycle>>,
     js_sinks: Vec<Option<Arc<JsSink>>>,
     installed: Installed,
+    layers_shut_down: AtomicBool,
 }
 
 impl std::fmt::Debug for Session {
@@ -106,6 +107,7 @@ impl Session {
             lifecycles,
             js_sinks,
             installed: Installed::NotYet,
+            layers_shut_down: AtomicBool::new(false),
         })
     }
 
@@ -247,6 +249,14 @@ impl Session {
     ///
     /// A current-thread session must be uninstalled on the thread that installed it.
     pub fn uninstall(&mut self) -> Result<(), Error> {
+        self.stop()?;
+        self.shutdown_layers()
+    }
+
+    /// Stops this subscriber receiving data, like [`Session::uninstall`], but leaves its layers
+    /// running: call [`Session::shutdown_layers`] next, from any thread (so that a slow export
+    /// need not block the thread that stops the session).
+    pub fn stop(&mut self) -> Result<(), Error> {
         match &self.installed {
             Installed::NotYet | Installed::Finished => {
                 return Err(Error::new(
@@ -290,7 +300,25 @@ impl Session {
             }
         }
         self.installed = Installed::Finished;
+        Ok(())
+    }
+
+    /// Flushes and shuts down the layers (once; later calls do nothing), exporting what they
+    /// buffer and joining their threads, each within its own timeout. Safe to call from any
+    /// thread, also while another thread flushes.
+    pub fn shutdown_layers(&self) -> Result<(), Error> {
+        if self.layers_shut_down.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
         first_error(self.lifecycles.iter().map(|lifecycle| lifecycle.shutdown()))
+    }
+
+    /// How many spans the layers could not deliver so far, summed over layers.
+    pub fn dropped_spans(&self) -> u64 {
+        self.lifecycles
+            .iter()
+            .map(|lifecycle| lifecycle.dropped_spans())
+            .sum()
     }
 
     fn take_pending(&mut self) -> Result<PendingLayers, Error> {
@@ -314,6 +342,10 @@ impl Drop for Session {
         }
         if self.is_installed() {
             if let Err(error) = self.uninstall() {
+                eprintln!("tracing-bridge: while dropping a subscriber: {error}");
+            }
+        } else if matches!(self.installed, Installed::Finished) {
+            if let Err(error) = self.shutdown_layers() {
                 eprintln!("tracing-bridge: while dropping a subscriber: {error}");
             }
         }

@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 import * as api from "../../bun/mod.ts";
 import { defineScenarios } from "../shared/scenarios.ts";
 import { defineJsLayerScenarios } from "../shared/js_layer_scenarios.ts";
-import type { Api, ChildResult, Harness } from "../shared/harness.ts";
+import type { Api, ChildResult } from "../shared/harness.ts";
+import type { JsLayerHarness } from "../shared/js_layer_scenarios.ts";
 
 const release = (name: string) =>
   fileURLToPath(new URL(`../../target/release/lib${name}.so`, import.meta.url));
@@ -39,7 +40,7 @@ function runChild(script: string, env: Record<string, string>): ChildResult {
   };
 }
 
-const harness: Harness = {
+const harness: JsLayerHarness = {
   runtime: "bun",
   api: api as unknown as Api,
   example: {

@@ -4,7 +4,8 @@ import * as api from "../../deno/mod.ts";
 import { defineScenarios } from "../shared/scenarios.ts";
 import { defineJsLayerScenarios } from "../shared/js_layer_scenarios.ts";
 import { denoFibonacciSymbols } from "../shared/example_library.ts";
-import type { ChildResult, Harness } from "../shared/harness.ts";
+import type { ChildResult } from "../shared/harness.ts";
+import type { JsLayerHarness } from "../shared/js_layer_scenarios.ts";
 
 const release = (name: string) =>
   new URL(`../../target/release/lib${name}.so`, import.meta.url).pathname;
@@ -30,7 +31,7 @@ function runChild(script: string, env: Record<string, string>, denoFlags: string
   };
 }
 
-const harness: Harness = {
+const harness: JsLayerHarness = {
   runtime: "deno",
   api,
   example: {

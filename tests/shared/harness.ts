@@ -12,6 +12,10 @@ export type Api = typeof DenoApi;
 export interface FibonacciLibrary {
   fibonacci(index: number, useMemoized: boolean): bigint | number;
   runWorkers(threads: number, eventsPerThread: number): bigint | number;
+}
+
+/** Every function of the example library the JS layer scenarios use. */
+export interface FullFibonacciLibrary extends FibonacciLibrary {
   startWorkers(threads: number, eventsPerThread: number): bigint | number;
   joinWorkers(handle: bigint | number): bigint | number;
   recordResult(value: number): void;

@@ -4,7 +4,10 @@
 
 import assert from "node:assert/strict";
 import type { EventData, Fields, Layer, SpanData } from "../../deno/mod.ts";
-import type { Harness, TestFn } from "./harness.ts";
+import type { FullFibonacciLibrary, Harness, TestFn } from "./harness.ts";
+
+/** The harness, with every example function the scenarios call. */
+export type JsLayerHarness = Omit<Harness, "example"> & { example: FullFibonacciLibrary };
 
 /** The seed's dummy Python layer, translated: logs every call; state is a counter. */
 class DummyLayer implements Layer<number> {
@@ -93,7 +96,7 @@ function capturing(method: "warn" | "error", body: () => void): unknown[][] {
   return calls;
 }
 
-export function defineJsLayerScenarios(test: TestFn, h: Harness): void {
+export function defineJsLayerScenarios(test: TestFn, h: JsLayerHarness): void {
   const { api, example, paths } = h;
   const start = (
     layers: InstanceType<typeof api.JsLayerConfig>[],

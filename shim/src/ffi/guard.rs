@@ -52,6 +52,15 @@ pub(crate) unsafe fn try_mut<'a, T>(pointer: *mut T, parameter: &str) -> Result<
     pointer.as_mut().ok_or_else(|| null_parameter(parameter))
 }
 
+/// Borrows `pointer` shared, or fails with an error naming `parameter`. For calls that may run
+/// on several threads at once (flush, shutdown).
+///
+/// # Safety
+/// A non-null `pointer` must point to a valid `T` that nobody borrows mutably meanwhile.
+pub(crate) unsafe fn try_ref<'a, T>(pointer: *const T, parameter: &str) -> Result<&'a T, Error> {
+    pointer.as_ref().ok_or_else(|| null_parameter(parameter))
+}
+
 /// Borrows `len` bytes at `pointer`, or fails with an error naming `parameter`.
 ///
 /// # Safety

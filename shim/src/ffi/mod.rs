@@ -8,6 +8,7 @@
 mod guard;
 mod insight;
 mod last_error;
+mod lifecycle;
 
 pub use insight::{
     tracing_bridge_flame_render_svg, tracing_bridge_subscriber_set_filter,
@@ -16,8 +17,12 @@ pub use insight::{
 
 use std::ffi::c_char;
 
-use guard::{guarded, guarded_or, try_mut, try_str};
+use guard::{guarded, guarded_or, try_mut, try_ref, try_str};
 use last_error::last_error;
+pub use lifecycle::{
+    tracing_bridge_subscriber_dropped_spans, tracing_bridge_subscriber_flush_with_message,
+    tracing_bridge_subscriber_shutdown, tracing_bridge_subscriber_stop,
+};
 
 use crate::{error::tracing_bridge_result, session::Session};
 
@@ -127,7 +132,8 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_install_current_thread(
     })
 }
 
-/// Writes out everything the subscriber's layers buffer.
+/// Writes out everything the subscriber's layers buffer. Layers that export (otlp, otlpJson)
+/// return once the exporter has confirmed, or after their flush timeout.
 ///
 /// # Safety
 /// As for [`tracing_bridge_subscriber_install_global`].
@@ -135,7 +141,7 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_install_current_thread(
 pub unsafe extern "C" fn tracing_bridge_subscriber_flush(
     subscriber: *mut tracing_bridge_subscriber,
 ) -> tracing_bridge_result {
-    guarded(|| try_mut(subscriber, "subscriber")?.session.flush())
+    guarded(|| try_ref(subscriber, "subscriber")?.session.flush())
 }
 
 /// Uninstalls the subscriber, then flushes and shuts down its layers. A current-thread

@@ -13,6 +13,7 @@ mod output_file;
 pub mod timeline;
 
 pub(crate) use output_file::create_truncated;
+mod otel;
 
 pub use crate::switch::BaseSubscriber;
 
@@ -26,6 +27,10 @@ pub trait LayerLifecycle: Send + Sync {
     /// Flushes and releases resources; called once, after the layer no longer receives data.
     fn shutdown(&self) -> Result<(), Error> {
         self.flush()
+    }
+    /// How many spans the layer could not deliver so far (a full queue, a failed export).
+    fn dropped_spans(&self) -> u64 {
+        0
     }
 }
 
@@ -53,5 +58,7 @@ pub(crate) fn build(config: &LayerConfig, field: &str, index: usize) -> Result<B
         LayerConfig::Js(js_config) => js::build(js_config, field, index),
         LayerConfig::Timeline(timeline_config) => timeline::build(timeline_config, field),
         LayerConfig::Flame(flame_config) => flame::build(flame_config, field),
+        LayerConfig::Otlp(otlp_config) => otel::build_otlp(otlp_config, field),
+        LayerConfig::OtlpJson(json_config) => otel::build_otlp_json(json_config, field),
     }
 }

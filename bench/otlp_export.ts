@@ -1,0 +1,160 @@
+/**
+ * OTLP export throughput: spans/s that the example library exports to a local OTLP receiver
+ * (mock-collector, `target/release/otlp-receiver`) when JavaScript drives it, against the same
+ * workload and layers run by a pure-Rust binary (`target/release/otlp_export`) in the same run;
+ * plus the time from dispose to the last span received.
+ *
+ *   deno run -A bench/otlp_export.ts [grpc|http/protobuf|http/json]
+ *   bun bench/otlp_export.ts [grpc|http/protobuf|http/json]
+ *
+ * Throughput: `fibonacci(INDEX, false)` called CALLS times (S(INDEX) spans per call, one per
+ * recursive call, each with a `computed` event), timed from the first call until dispose
+ * returns, i.e. until the receiver has confirmed every span. ROUNDS rounds alternate JS and
+ * Rust; each side's best round counts (the machine is shared). `sent`/`received` sum the JS
+ * rounds.
+ *
+ * Flush: FLUSH_ROUNDS times, one call (fewer spans than a batch, so nothing leaves before
+ * dispose) then dispose; `flush_ms` is the median time from the start of dispose to the
+ * receiver having the last span. (After a throughput round, dispose also drains whatever
+ * backlog the receiver had not caught up with; that time is printed, not in the JSON.)
+ *
+ * Last line:
+ * {"bench":"otlp_export","runtime":…,"spans_per_s":…,"rust_spans_per_s":…,"ratio_vs_rust":…,
+ *  "flush_ms":…,"sent":…,"received":…}
+ */
+
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { type Protocol, Receiver } from "../tests/shared/receiver.ts";
+import type { Api } from "../tests/shared/harness.ts";
+
+const CALLS = 400;
+const INDEX = 12; // 465 spans per call
+const WARMUP_CALLS = 40;
+
+const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
+const runtimeName = isDeno ? "deno" : "bun";
+const protocol = ((isDeno ? Deno.args[0] : process.argv[2]) ?? "grpc") as Protocol;
+const libraryPath = fileURLToPath(new URL("../target/release/libfibonacci.so", import.meta.url));
+const rustBinary = fileURLToPath(new URL("../target/release/otlp_export", import.meta.url));
+
+/** Spans made by one `fibonacci(index, false)` call. */
+function spansPerCall(index: number): number {
+  return index < 2 ? 1 : 1 + spansPerCall(index - 1) + spansPerCall(index - 2);
+}
+
+async function load(): Promise<{ api: Api; fibonacci: (index: number) => unknown }> {
+  if (isDeno) {
+    const api = await import("../deno/mod.ts");
+    const library = Deno.dlopen(libraryPath, {
+      fibonacci: { parameters: ["u32", "bool"], result: "u64" },
+    });
+    return { api, fibonacci: (index) => library.symbols.fibonacci(index, false) };
+  }
+  const bunFfi = "bun:ffi";
+  const { dlopen, FFIType } = await import(bunFfi);
+  const api = await import("../bun/mod.ts" as string) as Api;
+  const library = dlopen(libraryPath, {
+    fibonacci: { args: [FFIType.u32, FFIType.bool], returns: FFIType.u64 },
+  });
+  return { api, fibonacci: (index) => library.symbols.fibonacci(index, false) };
+}
+
+const { api, fibonacci } = await load();
+const receiver = await Receiver.start(protocol);
+const layerOptions = {
+  endpoint: receiver.endpoint("direct"),
+  protocol,
+  // Large enough that nothing is dropped even if the workload outpaces the receiver; the
+  // default delay (5 s) never fires here: batches go out when full, the rest at dispose.
+  batch: { maxQueueSize: 262_144, maxExportBatchSize: 2_048 },
+  flushTimeoutMs: 30_000,
+  filter: "info",
+};
+const config = () =>
+  new api.GlobalTracingConfig({ layers: [new api.OtlpLayerConfig(layerOptions)] });
+
+function run(calls: number): { seconds: number; disposeStartMs: number; dropped: number } {
+  const tracing = new api.Tracing(config(), { library: libraryPath }).enter();
+  const started = performance.now();
+  for (let call = 0; call < calls; call++) fibonacci(INDEX);
+  const disposeStartMs = Date.now();
+  tracing.dispose();
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, disposeStartMs, dropped: tracing.droppedSpans };
+}
+
+const ROUNDS = 3;
+const FLUSH_ROUNDS = 15;
+
+function runRust(): { seconds: number; dispose_ms: number; dropped: number } {
+  const rust = spawnSync(rustBinary, [
+    JSON.stringify(config()),
+    String(CALLS),
+    String(INDEX),
+    String(WARMUP_CALLS),
+  ], { encoding: "utf8" });
+  if (rust.status !== 0) throw new Error(`otlp_export failed: ${rust.stderr}`);
+  return JSON.parse(rust.stdout.trim().split("\n").at(-1)!);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+try {
+  run(WARMUP_CALLS);
+  const perRun = CALLS * spansPerCall(INDEX);
+  const js: { seconds: number; drainMs: number; dropped: number }[] = [];
+  const rust: { seconds: number; dispose_ms: number; dropped: number }[] = [];
+  let received = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    await receiver.clear();
+    const result = run(CALLS);
+    const stats = await receiver.stats();
+    received += stats.spans;
+    js.push({ ...result, drainMs: stats.lastChangeMs - result.disposeStartMs });
+    rust.push(runRust());
+  }
+  const sent = ROUNDS * perRun;
+
+  const flushTimes: number[] = [];
+  for (let round = 0; round < FLUSH_ROUNDS; round++) {
+    await receiver.clear();
+    const result = run(1);
+    const stats = await receiver.stats();
+    if (stats.spans !== spansPerCall(INDEX)) {
+      throw new Error(`flush round lost spans: ${stats.spans}`);
+    }
+    flushTimes.push(Math.max(0, stats.lastChangeMs - result.disposeStartMs));
+  }
+
+  const bestJs = Math.min(...js.map((round) => round.seconds));
+  const bestRust = Math.min(...rust.map((round) => round.seconds));
+  const spansPerS = perRun / bestJs;
+  const rustSpansPerS = perRun / bestRust;
+  console.log(
+    `${runtimeName} ${protocol}: ${perRun} spans per round; JS rounds ` +
+      js.map((round) => `${(round.seconds * 1000).toFixed(0)} ms`).join(", ") +
+      `; Rust rounds ` + rust.map((round) => `${(round.seconds * 1000).toFixed(0)} ms`).join(", ") +
+      `; backlog drained after dispose in ` +
+      js.map((round) => `${round.drainMs.toFixed(0)} ms`).join(", ") + ` (JS), ` +
+      rust.map((round) => `${round.dispose_ms.toFixed(0)} ms`).join(", ") + ` (Rust); ` +
+      `dropped ${js.reduce((sum, round) => sum + round.dropped, 0)} (JS), ` +
+      `${rust.reduce((sum, round) => sum + round.dropped, 0)} (Rust); one-call flush ` +
+      `${Math.min(...flushTimes).toFixed(1)}–${Math.max(...flushTimes).toFixed(1)} ms`,
+  );
+  console.log(JSON.stringify({
+    bench: "otlp_export",
+    runtime: runtimeName,
+    spans_per_s: Math.round(spansPerS),
+    rust_spans_per_s: Math.round(rustSpansPerS),
+    ratio_vs_rust: Number((rustSpansPerS / spansPerS).toFixed(3)),
+    flush_ms: Number(median(flushTimes).toFixed(1)),
+    sent,
+    received,
+  }));
+} finally {
+  await receiver.stop();
+}

@@ -1,0 +1,139 @@
+/**
+ * The OpenTelemetry layers: {@link OtlpLayerConfig} exports spans to an OTLP receiver (gRPC,
+ * HTTP/protobuf or HTTP/JSON); {@link OtlpJsonLayerConfig} writes them as OTLP JSON lines to
+ * stdout, stderr or a file.
+ *
+ * Every option left out falls back to the standard `OTEL_*` environment variable of the
+ * process, read by the native library itself (no `--allow-env` needed in Deno); explicit
+ * options win. Invalid values fail `enter()` with `INVALID_CONFIG`, naming the option or the
+ * variable.
+ * @module
+ */
+
+import type { LayerConfig, Writer } from "./config.ts";
+
+/** OTLP wire protocols. */
+export type OtlpProtocol = "grpc" | "http/protobuf" | "http/json";
+
+/** The samplers of the OpenTelemetry specification, named as in `OTEL_TRACES_SAMPLER`. */
+export type OtelSampler =
+  | "always_on"
+  | "always_off"
+  | "traceidratio"
+  | "parentbased_always_on"
+  | "parentbased_always_off"
+  | "parentbased_traceidratio";
+
+/** Span limits; each falls back to its `OTEL_*_LIMIT` variable, then 128. */
+export interface OtelSpanLimits {
+  /** `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`. */
+  maxAttributesPerSpan?: number;
+  /** `OTEL_SPAN_EVENT_COUNT_LIMIT`. */
+  maxEventsPerSpan?: number;
+  /** `OTEL_SPAN_LINK_COUNT_LIMIT`. */
+  maxLinksPerSpan?: number;
+  /** `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`. */
+  maxAttributesPerEvent?: number;
+  /** `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`. */
+  maxAttributesPerLink?: number;
+}
+
+/** Batch span processor settings; each falls back to its `OTEL_BSP_*` variable. */
+export interface OtelBatchOptions {
+  /** Spans buffered before new ones are dropped (and counted). Default 2048. */
+  maxQueueSize?: number;
+  /** Spans per export, at most `maxQueueSize`. Default 512. */
+  maxExportBatchSize?: number;
+  /** Longest wait before a partial batch is exported, in ms. Default 5000. */
+  scheduledDelayMs?: number;
+  /** Longest time one export may take, in ms. Default 30000. */
+  exportTimeoutMs?: number;
+}
+
+/** Options both OpenTelemetry layers share. */
+export interface OtelSdkOptions {
+  /**
+   * `service.name`. Default: `resource["service.name"]`, else `OTEL_SERVICE_NAME`, else
+   * `OTEL_RESOURCE_ATTRIBUTES`, else `unknown_service:<program>`.
+   */
+  serviceName?: string;
+  /** Resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES`. */
+  resource?: Record<string, string | number | boolean>;
+  /** Default `OTEL_TRACES_SAMPLER`, else `"parentbased_always_on"`. */
+  sampler?: OtelSampler;
+  /** The ratio (0 to 1) of the ratio samplers. Default `OTEL_TRACES_SAMPLER_ARG`, else 1. */
+  samplerArg?: number;
+  /** Span limits. */
+  spanLimits?: OtelSpanLimits;
+  /** Batching. */
+  batch?: OtelBatchOptions;
+  /** Instrumentation scope. Default name `"tracing-bridge"` with the bridge's version. */
+  scope?: { name?: string; version?: string };
+  /**
+   * How long `flush()` and dispose wait for the receiver, in ms. Default 5000. Dispose drops
+   * what is not exported by then; see `Tracing.droppedSpans`.
+   */
+  flushTimeoutMs?: number;
+  /** This layer's own filter, in `RUST_LOG` syntax. */
+  filter?: string;
+}
+
+/** Options of {@link OtlpLayerConfig}. */
+export interface OtlpLayerOptions extends OtelSdkOptions {
+  /**
+   * The receiver: for gRPC `http://host:port`; for HTTP the traces URL (`/v1/traces` is added
+   * when the URL has no path). Default `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else
+   * `OTEL_EXPORTER_OTLP_ENDPOINT`, else `http://localhost:4317` (gRPC) or
+   * `http://localhost:4318/v1/traces` (HTTP). Only `http://` (no TLS in this build).
+   */
+  endpoint?: string;
+  /** Default `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `"http/protobuf"`. */
+  protocol?: OtlpProtocol;
+  /** Request headers (gRPC metadata), merged over `OTEL_EXPORTER_OTLP_(TRACES_)HEADERS`. */
+  headers?: Record<string, string>;
+  /** Timeout of one request, in ms. Default `OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT`, else 10000. */
+  timeoutMs?: number;
+  /** Default `OTEL_EXPORTER_OTLP_(TRACES_)COMPRESSION`, else `"none"`. */
+  compression?: "gzip" | "none";
+}
+
+/** Options of {@link OtlpJsonLayerConfig}. */
+export interface OtlpJsonLayerOptions extends OtelSdkOptions {
+  /** Where lines go. Default `"stdout"`. */
+  writer?: Writer;
+}
+
+/** Spans exported to an OTLP receiver (an OpenTelemetry Collector, Jaeger, …). */
+export class OtlpLayerConfig implements LayerConfig {
+  /** The options given, frozen. */
+  readonly options: Readonly<OtlpLayerOptions>;
+
+  /** An OTLP exporter; every option falls back to its `OTEL_*` environment variable. */
+  constructor(options: OtlpLayerOptions = {}) {
+    this.options = Object.freeze({ ...options });
+  }
+
+  /** The JSON form sent to the native library. */
+  toJSON(): Record<string, unknown> {
+    return { kind: "otlp", ...this.options };
+  }
+}
+
+/**
+ * Spans as OTLP JSON: one `TracesData` object per line (the OTLP protobuf JSON mapping, as an
+ * OTLP/HTTP JSON receiver accepts it), to stdout, stderr or a file.
+ */
+export class OtlpJsonLayerConfig implements LayerConfig {
+  /** The options given, frozen. */
+  readonly options: Readonly<OtlpJsonLayerOptions>;
+
+  /** An OTLP JSON writer, to stdout unless `writer` says otherwise. */
+  constructor(options: OtlpJsonLayerOptions = {}) {
+    this.options = Object.freeze({ ...options });
+  }
+
+  /** The JSON form sent to the native library. */
+  toJSON(): Record<string, unknown> {
+    return { kind: "otlpJson", ...this.options };
+  }
+}

@@ -1,0 +1,379 @@
+//! Options of the OpenTelemetry layers: `otlp` (export to an OTLP endpoint) and `otlpJson`
+//! (OTLP JSON lines to stdout or a file).
+//!
+//! ```json
+//! { "kind": "otlp", "endpoint": "http://127.0.0.1:4317", "protocol": "grpc",
+//!   "headers": { "x-api-key": "secret" }, "serviceName": "my-app",
+//!   "batch": { "scheduledDelayMs": 1000 }, "filter": "my_lib=debug" }
+//! { "kind": "otlpJson", "writer": { "file": "spans.jsonl" } }
+//! ```
+//!
+//! Every option that is not given falls back to the standard `OTEL_*` environment variable
+//! (see the README); explicit options always win.
+
+use std::{collections::BTreeMap, fmt};
+
+use serde::{
+    de::{self, Visitor},
+    Deserialize, Deserializer,
+};
+
+use super::WriterConfig;
+
+/// Options of the `otlp` layer: spans exported to an OTLP receiver.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OtlpLayerConfig {
+    /// The receiver. For gRPC its scheme, host and port; for HTTP the URL of the traces
+    /// endpoint (`/v1/traces` is appended when the URL has no path). Falls back to
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, then `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// The wire protocol. Falls back to `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, then
+    /// `OTEL_EXPORTER_OTLP_PROTOCOL`, then `http/protobuf`.
+    #[serde(default)]
+    pub protocol: Option<OtlpProtocol>,
+    /// Request headers (gRPC metadata), merged over `OTEL_EXPORTER_OTLP_TRACES_HEADERS` or
+    /// `OTEL_EXPORTER_OTLP_HEADERS`.
+    #[serde(default)]
+    pub headers: Option<BTreeMap<String, String>>,
+    /// Timeout of one export request, in milliseconds. Falls back to
+    /// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, then `OTEL_EXPORTER_OTLP_TIMEOUT`, then 10 000.
+    #[serde(default)]
+    pub timeout_ms: Option<Millis>,
+    /// Request compression. Falls back to `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, then
+    /// `OTEL_EXPORTER_OTLP_COMPRESSION`, then none.
+    #[serde(default)]
+    pub compression: Option<OtlpCompression>,
+    /// `service.name` of the resource. Falls back to `resource["service.name"]`, then
+    /// `OTEL_SERVICE_NAME`, then `OTEL_RESOURCE_ATTRIBUTES`, then `unknown_service:<program>`.
+    #[serde(default)]
+    pub service_name: Option<String>,
+    /// Resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES`.
+    #[serde(default)]
+    pub resource: Option<BTreeMap<String, AttributeValue>>,
+    /// The sampler. Falls back to `OTEL_TRACES_SAMPLER`, then `parentbased_always_on`.
+    #[serde(default)]
+    pub sampler: Option<SamplerName>,
+    /// The ratio of the ratio samplers, 0 to 1. Falls back to `OTEL_TRACES_SAMPLER_ARG`, then 1.
+    #[serde(default)]
+    pub sampler_arg: Option<f64>,
+    /// Span limits; each falls back to its `OTEL_*_LIMIT` variable, then 128.
+    #[serde(default)]
+    pub span_limits: Option<SpanLimitsConfig>,
+    /// Batching; each falls back to its `OTEL_BSP_*` variable.
+    #[serde(default)]
+    pub batch: Option<BatchConfig>,
+    /// The instrumentation scope the spans are reported under. Default: `tracing-bridge` and
+    /// this crate's version.
+    #[serde(default)]
+    pub scope: Option<ScopeConfig>,
+    /// How long `flush` and dispose wait for the receiver, in milliseconds. Default 5 000.
+    /// Dispose drops (and counts) what is not exported by then.
+    #[serde(default)]
+    pub flush_timeout_ms: Option<Millis>,
+    /// This layer's own filter directives.
+    #[serde(default)]
+    pub filter: Option<String>,
+}
+
+/// Options of the `otlpJson` layer: spans as OTLP `TracesData` JSON, one object per line.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OtlpJsonLayerConfig {
+    /// Where lines go: stdout (the default), stderr or a file (appended to).
+    #[serde(default)]
+    pub writer: WriterConfig,
+    /// `service.name` of the resource. Falls back to `resource["service.name"]`, then
+    /// `OTEL_SERVICE_NAME`, then `OTEL_RESOURCE_ATTRIBUTES`, then `unknown_service:<program>`.
+    #[serde(default)]
+    pub service_name: Option<String>,
+    /// Resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES`.
+    #[serde(default)]
+    pub resource: Option<BTreeMap<String, AttributeValue>>,
+    /// The sampler. Falls back to `OTEL_TRACES_SAMPLER`, then `parentbased_always_on`.
+    #[serde(default)]
+    pub sampler: Option<SamplerName>,
+    /// The ratio of the ratio samplers, 0 to 1. Falls back to `OTEL_TRACES_SAMPLER_ARG`, then 1.
+    #[serde(default)]
+    pub sampler_arg: Option<f64>,
+    /// Span limits; each falls back to its `OTEL_*_LIMIT` variable, then 128.
+    #[serde(default)]
+    pub span_limits: Option<SpanLimitsConfig>,
+    /// Batching; each falls back to its `OTEL_BSP_*` variable.
+    #[serde(default)]
+    pub batch: Option<BatchConfig>,
+    /// The instrumentation scope the spans are reported under. Default: `tracing-bridge` and
+    /// this crate's version.
+    #[serde(default)]
+    pub scope: Option<ScopeConfig>,
+    /// How long `flush` and dispose wait for the receiver, in milliseconds. Default 5 000.
+    /// Dispose drops (and counts) what is not exported by then.
+    #[serde(default)]
+    pub flush_timeout_ms: Option<Millis>,
+    /// This layer's own filter directives.
+    #[serde(default)]
+    pub filter: Option<String>,
+}
+
+/// The options both OpenTelemetry layers share, borrowed from either layer's config.
+#[derive(Debug, Clone, Copy)]
+pub struct SdkOptions<'a> {
+    /// See [`OtlpLayerConfig::service_name`].
+    pub service_name: Option<&'a str>,
+    /// See [`OtlpLayerConfig::resource`].
+    pub resource: Option<&'a BTreeMap<String, AttributeValue>>,
+    /// See [`OtlpLayerConfig::sampler`].
+    pub sampler: Option<SamplerName>,
+    /// See [`OtlpLayerConfig::sampler_arg`].
+    pub sampler_arg: Option<f64>,
+    /// See [`OtlpLayerConfig::span_limits`].
+    pub span_limits: Option<&'a SpanLimitsConfig>,
+    /// See [`OtlpLayerConfig::batch`].
+    pub batch: Option<&'a BatchConfig>,
+    /// See [`OtlpLayerConfig::scope`].
+    pub scope: Option<&'a ScopeConfig>,
+    /// See [`OtlpLayerConfig::flush_timeout_ms`].
+    pub flush_timeout_ms: Option<Millis>,
+}
+
+macro_rules! sdk_options {
+    ($config:ty) => {
+        impl $config {
+            /// The options shared by both OpenTelemetry layers.
+            pub fn sdk(&self) -> SdkOptions<'_> {
+                SdkOptions {
+                    service_name: self.service_name.as_deref(),
+                    resource: self.resource.as_ref(),
+                    sampler: self.sampler,
+                    sampler_arg: self.sampler_arg,
+                    span_limits: self.span_limits.as_ref(),
+                    batch: self.batch.as_ref(),
+                    scope: self.scope.as_ref(),
+                    flush_timeout_ms: self.flush_timeout_ms,
+                }
+            }
+        }
+    };
+}
+
+sdk_options!(OtlpLayerConfig);
+sdk_options!(OtlpJsonLayerConfig);
+
+/// Deserializes a layer's options with errors that name the option at fault.
+///
+/// The layer list is an internally tagged enum, which serde buffers before it picks the
+/// variant, so paths inside a layer are lost on the way; this re-reads the buffered layer with
+/// path tracking.
+pub(crate) fn with_option_paths<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if path == "." || path.is_empty() {
+            de::Error::custom(inner)
+        } else {
+            de::Error::custom(format_args!("option `{path}`: {inner}"))
+        }
+    })
+}
+
+/// OTLP wire protocols.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum OtlpProtocol {
+    /// OTLP/gRPC.
+    #[serde(rename = "grpc")]
+    Grpc,
+    /// OTLP/HTTP with protobuf bodies.
+    #[serde(rename = "http/protobuf")]
+    HttpProtobuf,
+    /// OTLP/HTTP with JSON bodies.
+    #[serde(rename = "http/json")]
+    HttpJson,
+}
+
+impl OtlpProtocol {
+    /// The name used in configs and `OTEL_EXPORTER_OTLP_PROTOCOL`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OtlpProtocol::Grpc => "grpc",
+            OtlpProtocol::HttpProtobuf => "http/protobuf",
+            OtlpProtocol::HttpJson => "http/json",
+        }
+    }
+}
+
+/// Request compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OtlpCompression {
+    /// gzip.
+    Gzip,
+    /// No compression.
+    None,
+}
+
+/// The samplers of the OpenTelemetry specification, named as in `OTEL_TRACES_SAMPLER`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SamplerName {
+    /// Every span.
+    AlwaysOn,
+    /// No span.
+    AlwaysOff,
+    /// A ratio of traces, by trace id (`samplerArg`).
+    Traceidratio,
+    /// Follow the parent's decision; root spans always.
+    ParentbasedAlwaysOn,
+    /// Follow the parent's decision; root spans never.
+    ParentbasedAlwaysOff,
+    /// Follow the parent's decision; root spans by ratio (`samplerArg`).
+    ParentbasedTraceidratio,
+}
+
+/// Span limits; `None` falls back to the environment, then to 128.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SpanLimitsConfig {
+    /// `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`.
+    #[serde(default)]
+    pub max_attributes_per_span: Option<Count>,
+    /// `OTEL_SPAN_EVENT_COUNT_LIMIT`.
+    #[serde(default)]
+    pub max_events_per_span: Option<Count>,
+    /// `OTEL_SPAN_LINK_COUNT_LIMIT`.
+    #[serde(default)]
+    pub max_links_per_span: Option<Count>,
+    /// `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`.
+    #[serde(default)]
+    pub max_attributes_per_event: Option<Count>,
+    /// `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`.
+    #[serde(default)]
+    pub max_attributes_per_link: Option<Count>,
+}
+
+/// Batch span processor settings; `None` falls back to the environment, then the default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BatchConfig {
+    /// Spans buffered before new ones are dropped. `OTEL_BSP_MAX_QUEUE_SIZE`, default 2048.
+    #[serde(default)]
+    pub max_queue_size: Option<Count>,
+    /// Spans per export. `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, default 512 (at most the queue size).
+    #[serde(default)]
+    pub max_export_batch_size: Option<Count>,
+    /// Longest wait before a partial batch is exported, in milliseconds.
+    /// `OTEL_BSP_SCHEDULE_DELAY`, default 5 000.
+    #[serde(default)]
+    pub scheduled_delay_ms: Option<Millis>,
+    /// Longest time one export may take, in milliseconds. `OTEL_BSP_EXPORT_TIMEOUT`,
+    /// default 30 000.
+    #[serde(default)]
+    pub export_timeout_ms: Option<Millis>,
+}
+
+/// The instrumentation scope.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScopeConfig {
+    /// Scope name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Scope version.
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// A resource attribute value.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum AttributeValue {
+    /// A boolean.
+    Bool(bool),
+    /// A whole number.
+    Int(i64),
+    /// Any other number.
+    Float(f64),
+    /// A string.
+    String(String),
+}
+
+/// A whole number of milliseconds, zero or more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Millis(pub u64);
+
+/// A count, one or more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count(pub usize);
+
+impl<'de> Deserialize<'de> for Millis {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(WholeNumber { minimum: 0 })
+            .map(Millis)
+    }
+}
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = deserializer.deserialize_any(WholeNumber { minimum: 1 })?;
+        usize::try_from(value)
+            .map(Count)
+            .map_err(|_| de::Error::custom(format!("{value} is too large")))
+    }
+}
+
+/// Accepts JSON numbers that are whole and at least `minimum`, with messages that say so.
+struct WholeNumber {
+    minimum: u64,
+}
+
+impl WholeNumber {
+    fn check<E: de::Error>(&self, value: u64) -> Result<u64, E> {
+        if value < self.minimum {
+            Err(E::custom(format!(
+                "must be a whole number of at least {}, got {value}",
+                self.minimum
+            )))
+        } else {
+            Ok(value)
+        }
+    }
+}
+
+impl Visitor<'_> for WholeNumber {
+    type Value = u64;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "a whole number of at least {}", self.minimum)
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<u64, E> {
+        self.check(value)
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<u64, E> {
+        match u64::try_from(value) {
+            Ok(value) => self.check(value),
+            Err(_) => Err(E::custom(format!(
+                "must not be negative, got {value}; give a whole number of at least {}",
+                self.minimum
+            ))),
+        }
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<u64, E> {
+        if value.fract() == 0.0 && value >= 0.0 && value <= u64::MAX as f64 {
+            self.check(value as u64)
+        } else {
+            Err(E::custom(format!(
+                "must be a whole number of at least {}, got {value}",
+                self.minimum
+            )))
+        }
+    }
+}

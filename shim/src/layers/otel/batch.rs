@@ -1,0 +1,592 @@
+//! A batch span processor whose flush and shutdown wait for the exporter's answer, up to a
+//! deadline, and which counts every span it does not export.
+//!
+//! The SDK's own `BatchSpanProcessor` has a fixed 5 s flush timeout, leaves its thread running
+//! when shutdown times out, and does not expose how many spans it dropped. This one:
+//! - queues finished spans (bounded; a full queue drops and counts);
+//! - exports from one worker thread in batches, when a batch is full, when the scheduled delay
+//!   has passed, or when a flush asks for it;
+//! - [`BatchQueue::flush`] returns once every span queued before the call is exported or
+//!   dropped, or at the deadline;
+//! - [`BatchWorker::shutdown`] exports what is left, and at the deadline cancels the export in
+//!   flight, drops the rest and joins the worker thread.
+
+use std::{
+    collections::VecDeque,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Condvar, Mutex, MutexGuard,
+    },
+    thread::{self, JoinHandle},
+    time::{Duration, Instant},
+};
+
+use opentelemetry::Context;
+use opentelemetry_sdk::{
+    error::OTelSdkResult,
+    trace::{Span, SpanData, SpanProcessor},
+};
+
+use super::{settings::BatchSettings, status::apply_error_status};
+use crate::error::{Error, ErrorKind};
+
+/// Sends one batch somewhere. Runs on the worker thread only.
+pub(crate) trait ExportBatch: Send + 'static {
+    /// Exports `batch`; gives up after `timeout`, or as soon as `cancel` fires.
+    fn export(
+        &mut self,
+        batch: Vec<SpanData>,
+        timeout: Duration,
+        cancel: &Cancel,
+    ) -> Result<(), String>;
+}
+
+/// A one-shot signal that abandons the export in flight.
+#[derive(Debug, Default)]
+pub(crate) struct Cancel {
+    fired: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Cancel {
+    fn fire(&self) {
+        self.fired.store(true, Ordering::Release);
+        // `notify_one` keeps a permit when nobody waits yet, so a late waiter still wakes.
+        self.notify.notify_one();
+    }
+
+    /// Whether the signal fired.
+    pub(crate) fn is_fired(&self) -> bool {
+        self.fired.load(Ordering::Acquire)
+    }
+
+    /// Completes once the signal fires.
+    pub(crate) async fn fired(&self) {
+        if !self.is_fired() {
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// Span counts of one processor.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct BatchStats {
+    pub(crate) exported: u64,
+    pub(crate) dropped: u64,
+    pub(crate) dropped_queue_full: u64,
+    pub(crate) first_error: Option<String>,
+}
+
+/// The part shared by the span processor (producers), the worker and the lifecycle.
+#[derive(Debug)]
+pub(crate) struct BatchQueue {
+    settings: BatchSettings,
+    state: Mutex<State>,
+    /// Wakes the worker.
+    work: Condvar,
+    /// Wakes callers waiting in `flush` or `shutdown`.
+    progress: Condvar,
+    exported: AtomicU64,
+    dropped: AtomicU64,
+    dropped_queue_full: AtomicU64,
+    cancel: Cancel,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    queue: VecDeque<SpanData>,
+    /// Spans ever queued.
+    accepted: u64,
+    /// Spans taken from the queue and exported or dropped since, plus spans dropped from it.
+    settled: u64,
+    /// Export without waiting for the delay until `settled` reaches this.
+    flush_until: u64,
+    /// Shutdown asked: export everything, then stop.
+    closing: bool,
+    /// Shutdown deadline passed: drop everything and stop now.
+    abandoned: bool,
+    first_error: Option<String>,
+}
+
+impl BatchQueue {
+    pub(crate) fn new(settings: BatchSettings) -> Arc<Self> {
+        Arc::new(Self {
+            settings,
+            state: Mutex::new(State::default()),
+            work: Condvar::new(),
+            progress: Condvar::new(),
+            exported: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            dropped_queue_full: AtomicU64::new(0),
+            cancel: Cancel::default(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every update keeps the state consistent, so a panic elsewhere leaves it usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queues a finished span, or drops and counts it when the queue is full or closing.
+    fn push(&self, span: SpanData) {
+        let mut state = self.lock();
+        if state.closing {
+            drop(state);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if state.queue.len() >= self.settings.max_queue_size {
+            drop(state);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            self.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        state.queue.push_back(span);
+        state.accepted += 1;
+        let queued = state.queue.len();
+        drop(state);
+        // The first span starts the scheduled delay; a full batch is due at once.
+        if queued == 1 || queued == self.settings.max_export_batch_size {
+            self.work.notify_one();
+        }
+    }
+
+    /// Waits until every span queued before this call is exported or dropped, or until
+    /// `deadline`. Returns whether everything was settled in time.
+    pub(crate) fn flush(&self, deadline: Instant) -> bool {
+        let mut state = self.lock();
+        let target = state.accepted;
+        if state.settled >= target {
+            return true;
+        }
+        state.flush_until = state.flush_until.max(target);
+        self.work.notify_one();
+        self.wait_settled(state, target, deadline)
+    }
+
+    fn wait_settled(
+        &self,
+        mut state: MutexGuard<'_, State>,
+        target: u64,
+        deadline: Instant,
+    ) -> bool {
+        while state.settled < target {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            state = self
+                .progress
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
+        true
+    }
+
+    /// The counts so far.
+    pub(crate) fn stats(&self) -> BatchStats {
+        let first_error = self.lock().first_error.clone();
+        BatchStats {
+            exported: self.exported.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            dropped_queue_full: self.dropped_queue_full.load(Ordering::Relaxed),
+            first_error,
+        }
+    }
+
+    /// Spans dropped so far.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// The worker's loop: returns when shutdown is done or abandoned.
+    fn run(&self, exporter: &mut dyn ExportBatch) {
+        let mut last_export = Instant::now();
+        loop {
+            let batch = {
+                let mut state = self.lock();
+                loop {
+                    if state.abandoned {
+                        let left = state.queue.len() as u64;
+                        state.queue.clear();
+                        state.settled += left;
+                        self.dropped.fetch_add(left, Ordering::Relaxed);
+                        self.progress.notify_all();
+                        return;
+                    }
+                    if state.queue.is_empty() {
+                        if state.closing {
+                            self.progress.notify_all();
+                            return;
+                        }
+                        // Nothing to wait for: the delay starts with the next span.
+                        last_export = Instant::now();
+                        state = self.wait_for_work(state, None);
+                        continue;
+                    }
+                    let delay_passed = last_export.elapsed() >= self.settings.scheduled_delay;
+                    if state.queue.len() >= self.settings.max_export_batch_size
+                        || state.closing
+                        || state.flush_until > state.settled
+                        || delay_passed
+                    {
+                        break;
+                    }
+                    let remaining = self.settings.scheduled_delay - last_export.elapsed();
+                    state = self.wait_for_work(state, Some(remaining));
+                }
+                let count = state.queue.len().min(self.settings.max_export_batch_size);
+                state.queue.drain(..count).collect::<Vec<_>>()
+            };
+            last_export = Instant::now();
+            let count = batch.len() as u64;
+            let result = if self.cancel.is_fired() {
+                Err("abandoned at shutdown".to_owned())
+            } else {
+                exporter.export(batch, self.settings.export_timeout, &self.cancel)
+            };
+            let mut state = self.lock();
+            state.settled += count;
+            match result {
+                Ok(()) => {
+                    self.exported.fetch_add(count, Ordering::Relaxed);
+                }
+                Err(message) => {
+                    self.dropped.fetch_add(count, Ordering::Relaxed);
+                    state.first_error.get_or_insert(message);
+                }
+            }
+            drop(state);
+            self.progress.notify_all();
+        }
+    }
+
+    fn wait_for_work<'a>(
+        &self,
+        state: MutexGuard<'a, State>,
+        timeout: Option<Duration>,
+    ) -> MutexGuard<'a, State> {
+        match timeout {
+            Some(timeout) => {
+                self.work
+                    .wait_timeout(state, timeout)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .0
+            }
+            None => self
+                .work
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        }
+    }
+}
+
+/// The SDK-facing half: receives finished spans from the tracer provider.
+#[derive(Debug)]
+pub(crate) struct BatchProcessor {
+    queue: Arc<BatchQueue>,
+}
+
+impl BatchProcessor {
+    pub(crate) fn new(queue: Arc<BatchQueue>) -> Self {
+        Self { queue }
+    }
+}
+
+impl SpanProcessor for BatchProcessor {
+    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+
+    fn on_end(&self, mut span: SpanData) {
+        apply_error_status(&mut span);
+        self.queue.push(span);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        // Flushing goes through the layer's lifecycle, which knows the deadline.
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        // Shutdown goes through the layer's lifecycle, which owns the worker thread.
+        Ok(())
+    }
+}
+
+/// Owns the worker thread.
+#[derive(Debug)]
+pub(crate) struct BatchWorker {
+    queue: Arc<BatchQueue>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl BatchWorker {
+    /// Starts the worker thread, named `name`, exporting with `exporter`.
+    pub(crate) fn start(
+        queue: Arc<BatchQueue>,
+        name: &str,
+        mut exporter: Box<dyn ExportBatch>,
+    ) -> Result<Self, Error> {
+        let worker_queue = Arc::clone(&queue);
+        let thread = thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                super::silence_tracing_on_this_thread();
+                worker_queue.run(&mut *exporter);
+            })
+            .map_err(|error| {
+                Error::new(
+                    ErrorKind::InvalidConfig,
+                    format!("cannot start the span export thread: {error}"),
+                )
+            })?;
+        Ok(Self {
+            queue,
+            thread: Some(thread),
+        })
+    }
+
+    /// Exports what is queued, then stops and joins the worker. At `deadline` the export in
+    /// flight is cancelled and what is left is dropped (and counted). Returns whether
+    /// everything was exported or dropped for cause before the deadline.
+    pub(crate) fn shutdown(&mut self, deadline: Instant) -> bool {
+        let Some(thread) = self.thread.take() else {
+            return true;
+        };
+        let queue = &self.queue;
+        let mut state = queue.lock();
+        state.closing = true;
+        let target = state.accepted;
+        queue.work.notify_one();
+        let in_time = queue.wait_settled(state, target, deadline);
+        if !in_time {
+            queue.lock().abandoned = true;
+            queue.cancel.fire();
+            queue.work.notify_one();
+        }
+        if thread.join().is_err() {
+            eprintln!("tracing-bridge: the span export thread panicked");
+        }
+        in_time
+    }
+}
+
+impl Drop for BatchWorker {
+    fn drop(&mut self) {
+        // Never leave the thread behind: a library must not be unloaded while it runs.
+        self.shutdown(Instant::now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{borrow::Cow, sync::mpsc, time::SystemTime};
+
+    use opentelemetry::{
+        trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState},
+        InstrumentationScope,
+    };
+    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+
+    use super::*;
+
+    fn span(index: u64) -> SpanData {
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(u128::from(index) + 1),
+                SpanId::from(index + 1),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            ),
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Internal,
+            name: Cow::Borrowed("test"),
+            start_time: SystemTime::now(),
+            end_time: SystemTime::now(),
+            attributes: Vec::new(),
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+            instrumentation_scope: InstrumentationScope::default(),
+        }
+    }
+
+    fn settings(queue: usize, batch: usize, delay_ms: u64) -> BatchSettings {
+        BatchSettings {
+            max_queue_size: queue,
+            max_export_batch_size: batch,
+            scheduled_delay: Duration::from_millis(delay_ms),
+            export_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// Records batch sizes; blocks each export until released when `gate` is set.
+    struct Recorder {
+        sizes: mpsc::Sender<usize>,
+        gate: Option<Arc<(Mutex<bool>, Condvar)>>,
+        fail: bool,
+    }
+
+    impl ExportBatch for Recorder {
+        fn export(
+            &mut self,
+            batch: Vec<SpanData>,
+            _: Duration,
+            cancel: &Cancel,
+        ) -> Result<(), String> {
+            if let Some(gate) = &self.gate {
+                let (open, changed) = &**gate;
+                let mut open = open.lock().unwrap();
+                while !*open && !cancel.is_fired() {
+                    open = changed
+                        .wait_timeout(open, Duration::from_millis(5))
+                        .unwrap()
+                        .0;
+                }
+                if cancel.is_fired() {
+                    return Err("cancelled".into());
+                }
+            }
+            let _ = self.sizes.send(batch.len());
+            if self.fail {
+                Err("receiver said no".into())
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    fn start(settings: BatchSettings, recorder: Recorder) -> (Arc<BatchQueue>, BatchWorker) {
+        let queue = BatchQueue::new(settings);
+        let worker =
+            BatchWorker::start(Arc::clone(&queue), "test-export", Box::new(recorder)).unwrap();
+        (queue, worker)
+    }
+
+    #[test]
+    fn flush_exports_everything_queued_without_waiting_for_the_delay() {
+        let (sizes, received) = mpsc::channel();
+        let (queue, mut worker) = start(
+            settings(100, 4, 60_000),
+            Recorder {
+                sizes,
+                gate: None,
+                fail: false,
+            },
+        );
+        let processor = BatchProcessor::new(Arc::clone(&queue));
+        for index in 0..10 {
+            processor.on_end(span(index));
+        }
+        let started = Instant::now();
+        assert!(queue.flush(Instant::now() + Duration::from_secs(5)));
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(queue.stats().exported, 10);
+        assert_eq!(received.try_iter().sum::<usize>(), 10);
+        assert!(worker.shutdown(Instant::now() + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts() {
+        let (sizes, _received) = mpsc::channel();
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let (queue, mut worker) = start(
+            settings(3, 1, 60_000),
+            Recorder {
+                sizes,
+                gate: Some(Arc::clone(&gate)),
+                fail: false,
+            },
+        );
+        let processor = BatchProcessor::new(Arc::clone(&queue));
+        for index in 0..10 {
+            processor.on_end(span(index));
+        }
+        // One span may be in flight; the queue holds 3; the rest are dropped.
+        let dropped = queue.stats().dropped_queue_full;
+        assert!((6..=7).contains(&dropped), "{dropped}");
+        *gate.0.lock().unwrap() = true;
+        gate.1.notify_all();
+        assert!(worker.shutdown(Instant::now() + Duration::from_secs(5)));
+        let stats = queue.stats();
+        assert_eq!(stats.exported + stats.dropped, 10, "{stats:?}");
+    }
+
+    #[test]
+    fn shutdown_at_the_deadline_cancels_drops_and_joins() {
+        let (sizes, _received) = mpsc::channel();
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let (queue, mut worker) = start(
+            settings(100, 5, 0),
+            Recorder {
+                sizes,
+                gate: Some(gate),
+                fail: false,
+            },
+        );
+        let processor = BatchProcessor::new(Arc::clone(&queue));
+        for index in 0..20 {
+            processor.on_end(span(index));
+        }
+        let started = Instant::now();
+        assert!(!worker.shutdown(Instant::now() + Duration::from_millis(200)));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        let stats = queue.stats();
+        assert_eq!(stats.dropped, 20, "{stats:?}");
+        assert_eq!(stats.exported, 0);
+        processor.on_end(span(99));
+        assert_eq!(
+            queue.stats().dropped,
+            21,
+            "spans after shutdown are counted"
+        );
+    }
+
+    #[test]
+    fn failed_exports_count_as_dropped_with_the_first_error() {
+        let (sizes, _received) = mpsc::channel();
+        let (queue, mut worker) = start(
+            settings(100, 4, 60_000),
+            Recorder {
+                sizes,
+                gate: None,
+                fail: true,
+            },
+        );
+        let processor = BatchProcessor::new(Arc::clone(&queue));
+        for index in 0..6 {
+            processor.on_end(span(index));
+        }
+        assert!(queue.flush(Instant::now() + Duration::from_secs(5)));
+        let stats = queue.stats();
+        assert_eq!(stats.dropped, 6);
+        assert_eq!(stats.first_error.as_deref(), Some("receiver said no"));
+        assert!(worker.shutdown(Instant::now() + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn the_scheduled_delay_exports_a_partial_batch() {
+        let (sizes, received) = mpsc::channel();
+        let (_queue, mut worker) = start(
+            settings(100, 50, 20),
+            Recorder {
+                sizes,
+                gate: None,
+                fail: false,
+            },
+        );
+        let processor = BatchProcessor::new(Arc::clone(&_queue));
+        processor.on_end(span(1));
+        assert_eq!(received.recv_timeout(Duration::from_secs(5)), Ok(1));
+        assert!(worker.shutdown(Instant::now() + Duration::from_secs(1)));
+    }
+}

@@ -1,0 +1,228 @@
+//! The OpenTelemetry layers: `tracing-opentelemetry` turns spans into OpenTelemetry spans (their
+//! fields as attributes, events as span events with `level` and `target`, parents across
+//! threads; unsigned integer fields as integers, see [`integers`]), and a batch processor of
+//! ours hands them to an exporter:
+//! - `otlp`: OTLP over gRPC, HTTP/protobuf or HTTP/JSON ([`otlp`]);
+//! - `otlpJson`: OTLP JSON lines to stdout, stderr or a file ([`otlp_json`]).
+//!
+//! Flush and shutdown wait for the exporter's answer up to `flushTimeoutMs`; spans that could
+//! not be exported are counted ([`LayerLifecycle::dropped_spans`]) and reported once, to
+//! stderr, when the layer shuts down.
+//!
+//! ```
+//! let mut session = tracing_bridge::Session::from_json(
+//!     r#"{"layers":[{"kind":"otlpJson","writer":"stderr","batch":{"scheduledDelayMs":0}}]}"#,
+//! )?;
+//! session.install_current_thread()?;
+//! tracing::info_span!("work", items = 3).in_scope(|| tracing::info!("done"));
+//! session.uninstall()?; // exports the span, then joins the export thread
+//! # Ok::<(), tracing_bridge::Error>(())
+//! ```
+
+mod batch;
+mod integers;
+mod otlp;
+mod otlp_json;
+mod settings;
+mod status;
+
+use std::{
+    cell::RefCell,
+    sync::{Arc, Mutex},
+    thread,
+    time::{Duration, Instant},
+};
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tokio::runtime::Runtime;
+use tracing::dispatcher::DefaultGuard;
+
+use self::{
+    batch::{BatchProcessor, BatchQueue, BatchWorker, ExportBatch},
+    settings::{process_env, SdkSettings},
+};
+use super::{BaseSubscriber, BuiltLayer, LayerLifecycle};
+use crate::{
+    config::{OtlpJsonLayerConfig, OtlpLayerConfig, WriterConfig},
+    error::Error,
+};
+
+/// Builds an `otlp` layer.
+pub(crate) fn build_otlp(config: &OtlpLayerConfig, field: &str) -> Result<BuiltLayer, Error> {
+    let sdk = settings::sdk_settings(config.sdk(), field, &process_env)?;
+    let transport = settings::otlp_settings(config, field, &process_env)?;
+    let runtime = otlp::build_runtime(field)?;
+    let exporter = otlp::OtlpExporter::new(&transport, &sdk.resource, &runtime, field)?;
+    let description = format!(
+        "{field} (otlp, {} to {})",
+        transport.protocol.name(),
+        transport.endpoint
+    );
+    build_pipeline(sdk, Box::new(exporter), Some(runtime), description)
+}
+
+/// Builds an `otlpJson` layer.
+pub(crate) fn build_otlp_json(
+    config: &OtlpJsonLayerConfig,
+    field: &str,
+) -> Result<BuiltLayer, Error> {
+    let sdk = settings::sdk_settings(config.sdk(), field, &process_env)?;
+    let exporter = otlp_json::JsonLinesExporter::new(&config.writer, &sdk.resource, field)?;
+    let destination = match &config.writer {
+        WriterConfig::Stdout => "stdout".to_owned(),
+        WriterConfig::Stderr => "stderr".to_owned(),
+        WriterConfig::File(path) => path.display().to_string(),
+    };
+    let description = format!("{field} (otlpJson to {destination})");
+    build_pipeline(sdk, Box::new(exporter), None, description)
+}
+
+fn build_pipeline(
+    sdk: SdkSettings,
+    exporter: Box<dyn ExportBatch>,
+    runtime: Option<Runtime>,
+    description: String,
+) -> Result<BuiltLayer, Error> {
+    let queue = BatchQueue::new(sdk.batch);
+    let worker = BatchWorker::start(Arc::clone(&queue), "tracing-bridge-export", exporter)?;
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(BatchProcessor::new(Arc::clone(&queue)))
+        .with_sampler(sdk.sampler)
+        .with_span_limits(sdk.span_limits)
+        .with_resource(sdk.resource)
+        .build();
+    let tracer = provider.tracer_with_scope(sdk.scope);
+    let layer = integers::SignedIntegers(
+        tracing_opentelemetry::layer::<BaseSubscriber>()
+            .with_tracer(tracer)
+            .with_level(true)
+            .with_target(true)
+            // Parents come from the tracing span tree, never from OpenTelemetry's thread-local
+            // context: two OpenTelemetry layers in one config must not see each other's spans.
+            .with_context_activation(false),
+    );
+    let lifecycle = OtelLifecycle {
+        description,
+        queue,
+        flush_timeout: sdk.flush_timeout,
+        running: Mutex::new(Some(Running {
+            worker,
+            runtime,
+            _provider: provider,
+        })),
+    };
+    Ok(BuiltLayer {
+        layer: Box::new(layer),
+        lifecycle: Arc::new(lifecycle),
+        js_sink: None,
+    })
+}
+
+/// Flush, shutdown and drop counts of an OpenTelemetry layer.
+struct OtelLifecycle {
+    description: String,
+    queue: Arc<BatchQueue>,
+    flush_timeout: Duration,
+    running: Mutex<Option<Running>>,
+}
+
+struct Running {
+    worker: BatchWorker,
+    runtime: Option<Runtime>,
+    _provider: SdkTracerProvider,
+}
+
+impl LayerLifecycle for OtelLifecycle {
+    fn flush(&self) -> Result<(), Error> {
+        // A flush that runs out of time is not an error: what is still queued stays queued,
+        // and what the receiver refused is counted in `dropped_spans`.
+        self.queue.flush(Instant::now() + self.flush_timeout);
+        Ok(())
+    }
+
+    fn shutdown(&self) -> Result<(), Error> {
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        let Some(mut running) = running else {
+            return Ok(());
+        };
+        let deadline = Instant::now() + self.flush_timeout;
+        running.worker.shutdown(deadline);
+        if let Some(runtime) = running.runtime.take() {
+            shut_down_runtime(runtime, deadline);
+        }
+        self.report_dropped();
+        Ok(())
+    }
+
+    fn dropped_spans(&self) -> u64 {
+        self.queue.dropped()
+    }
+}
+
+impl OtelLifecycle {
+    /// Says once, at shutdown, how many spans were lost and why.
+    fn report_dropped(&self) {
+        let stats = self.queue.stats();
+        if stats.dropped == 0 {
+            return;
+        }
+        let mut reasons = Vec::new();
+        if stats.dropped_queue_full > 0 {
+            reasons.push(format!(
+                "{} arrived while the queue was full (raise batch.maxQueueSize)",
+                stats.dropped_queue_full
+            ));
+        }
+        if let Some(error) = &stats.first_error {
+            reasons.push(format!("export failed: {error}"));
+        }
+        if reasons.is_empty() {
+            reasons.push("they ended after shutdown had begun".to_owned());
+        }
+        eprintln!(
+            "tracing-bridge: {}: {} of {} spans were not exported; {}",
+            self.description,
+            stats.dropped,
+            stats.dropped + stats.exported,
+            reasons.join("; ")
+        );
+    }
+}
+
+impl Drop for OtelLifecycle {
+    fn drop(&mut self) {
+        // A session dropped without an orderly shutdown still stops and joins its threads.
+        let _ = LayerLifecycle::shutdown(self);
+    }
+}
+
+/// Shuts a runtime down from a thread of its own: dropping a runtime on a thread that is inside
+/// another tokio runtime (a caller's own, in an embedding library) would panic.
+fn shut_down_runtime(runtime: Runtime, deadline: Instant) {
+    let wait = deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(100));
+    let stopper = thread::Builder::new()
+        .name("tracing-bridge-otlp-stop".to_owned())
+        .spawn(move || runtime.shutdown_timeout(wait));
+    if let Ok(stopper) = stopper {
+        let _ = stopper.join();
+    }
+}
+
+thread_local! {
+    static SILENCED: RefCell<Option<DefaultGuard>> = const { RefCell::new(None) };
+}
+
+/// Makes `tracing` calls on this thread go nowhere. The export threads run HTTP and gRPC
+/// clients that are themselves instrumented with `tracing`; without this, exporting would
+/// record spans that need exporting.
+pub(crate) fn silence_tracing_on_this_thread() {
+    let guard = tracing::dispatcher::set_default(&tracing::Dispatch::none());
+    SILENCED.with(|silenced| *silenced.borrow_mut() = Some(guard));
+}

@@ -1,0 +1,181 @@
+//! Export to an OTLP receiver over gRPC (tonic) or HTTP (hyper), with `opentelemetry-otlp`.
+//!
+//! Both transports run on a small multi-thread tokio runtime that the layer owns: started when
+//! the layer is built, shut down (and its threads joined) when the layer shuts down. The batch
+//! worker thread drives each export with `Handle::block_on`, never from a runtime thread.
+
+use std::{future::Future, pin::Pin, time::Duration};
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use opentelemetry_http::{hyper::HyperClient, Bytes, HttpClient, HttpError, Request, Response};
+use opentelemetry_otlp::{
+    Compression, Protocol, WithExportConfig, WithHttpConfig, WithTonicConfig,
+};
+use opentelemetry_sdk::{
+    trace::{SpanData, SpanExporter as _},
+    Resource,
+};
+use tokio::runtime::{Handle, Runtime};
+
+use super::{
+    batch::{Cancel, ExportBatch},
+    settings::OtlpSettings,
+};
+use crate::{config::OtlpProtocol, error::Error};
+
+/// Builds the runtime the exporter's I/O runs on.
+pub(crate) fn build_runtime(field: &str) -> Result<Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .max_blocking_threads(2)
+        .thread_name("tracing-bridge-otlp")
+        .on_thread_start(super::silence_tracing_on_this_thread)
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            Error::invalid_config(format!(
+                "{field}: cannot start the OTLP export runtime: {error}"
+            ))
+        })
+}
+
+/// The `opentelemetry-otlp` exporter and the runtime handle to drive it with.
+#[derive(Debug)]
+pub(crate) struct OtlpExporter {
+    exporter: opentelemetry_otlp::SpanExporter,
+    runtime: Handle,
+}
+
+impl OtlpExporter {
+    /// Builds the exporter for `settings` on `runtime`, reporting `resource` with every batch.
+    pub(crate) fn new(
+        settings: &OtlpSettings,
+        resource: &Resource,
+        runtime: &Runtime,
+        field: &str,
+    ) -> Result<Self, Error> {
+        // tonic creates its channel's background task here, on our runtime.
+        let _entered = runtime.enter();
+        let headers = header_map(settings);
+        let built = match settings.protocol {
+            OtlpProtocol::Grpc => {
+                let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                    .with_tonic()
+                    .with_endpoint(settings.endpoint.clone())
+                    .with_timeout(settings.timeout)
+                    .with_interceptor(move |mut request: tonic::Request<()>| {
+                        // After the exporter's own metadata (which includes the environment's
+                        // headers): explicit headers replace same-named ones.
+                        for (name, value) in &headers {
+                            if let Ok(value) =
+                                tonic::metadata::MetadataValue::try_from(value.as_bytes())
+                            {
+                                if let Ok(key) = tonic::metadata::MetadataKey::from_bytes(
+                                    name.as_str().as_bytes(),
+                                ) {
+                                    request.metadata_mut().insert(key, value);
+                                }
+                            }
+                        }
+                        Ok(request)
+                    });
+                if settings.gzip {
+                    builder = builder.with_compression(Compression::Gzip);
+                }
+                builder.build()
+            }
+            OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => {
+                let protocol = if settings.protocol == OtlpProtocol::HttpJson {
+                    Protocol::HttpJson
+                } else {
+                    Protocol::HttpBinary
+                };
+                let client = HeaderClient {
+                    inner: HyperClient::with_default_connector(settings.timeout, None),
+                    headers,
+                };
+                let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                    .with_http()
+                    .with_protocol(protocol)
+                    .with_endpoint(settings.endpoint.clone())
+                    .with_timeout(settings.timeout)
+                    .with_http_client(client);
+                if settings.gzip {
+                    builder = builder.with_compression(Compression::Gzip);
+                }
+                builder.build()
+            }
+        };
+        let mut exporter = built.map_err(|error| {
+            Error::invalid_config(format!("{field}: cannot build the OTLP exporter: {error}"))
+        })?;
+        exporter.set_resource(resource);
+        Ok(Self {
+            exporter,
+            runtime: runtime.handle().clone(),
+        })
+    }
+}
+
+fn header_map(settings: &OtlpSettings) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &settings.headers {
+        // Both were validated when the settings were resolved.
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    headers
+}
+
+impl ExportBatch for OtlpExporter {
+    fn export(
+        &mut self,
+        batch: Vec<SpanData>,
+        timeout: Duration,
+        cancel: &Cancel,
+    ) -> Result<(), String> {
+        let exporter = &self.exporter;
+        self.runtime.block_on(async move {
+            tokio::select! {
+                result = tokio::time::timeout(timeout, exporter.export(batch)) => match result {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(error)) => Err(error.to_string()),
+                    Err(_) => Err(format!(
+                        "the export took longer than batch.exportTimeoutMs ({} ms)",
+                        timeout.as_millis()
+                    )),
+                },
+                () = cancel.fired() => Err("still unexported when the flush timeout of dispose \
+                    expired (flushTimeoutMs)".to_owned()),
+            }
+        })
+    }
+}
+
+/// Hyper's client, with the configured headers set on every request (replacing the
+/// environment's same-named headers that the exporter adds itself).
+#[derive(Debug)]
+struct HeaderClient {
+    inner: HyperClient,
+    headers: HeaderMap,
+}
+
+impl HttpClient for HeaderClient {
+    fn send_bytes<'life0, 'async_trait>(
+        &'life0 self,
+        mut request: Request<Bytes>,
+    ) -> Pin<Box<dyn Future<Output = Result<Response<Bytes>, HttpError>> + Send + 'async_trait>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        for (name, value) in &self.headers {
+            request.headers_mut().insert(name.clone(), value.clone());
+        }
+        self.inner.send_bytes(request)
+    }
+}

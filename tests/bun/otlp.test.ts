@@ -1,0 +1,37 @@
+// Runs the OpenTelemetry layers' scenarios under `bun test`.
+import { test } from "bun:test";
+import { dlopen, FFIType } from "bun:ffi";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as api from "../../bun/mod.ts";
+import { defineOtlpScenarios } from "../shared/otlp.ts";
+import type { Api } from "../shared/harness.ts";
+
+const release = (name: string) =>
+  fileURLToPath(new URL(`../../target/release/lib${name}.so`, import.meta.url));
+const paths = {
+  fibonacci: release("fibonacci"),
+  wrongAbi: release("wrong_abi"),
+  notABridge: release("not_a_bridge"),
+};
+
+const fibonacciLibrary = dlopen(paths.fibonacci, {
+  fibonacci: { args: [FFIType.u32, FFIType.bool], returns: FFIType.u64 },
+  run_workers: { args: [FFIType.u32, FFIType.u32], returns: FFIType.u64 },
+});
+
+defineOtlpScenarios((name, body) => test(name, body, 30_000), {
+  runtime: "bun",
+  api: api as unknown as Api,
+  example: {
+    fibonacci: (index, memoized) => fibonacciLibrary.symbols.fibonacci(index, memoized),
+    runWorkers: (threads, events) => fibonacciLibrary.symbols.run_workers(threads, events),
+  },
+  paths,
+  tempDir: () => mkdtempSync(join(tmpdir(), "tracing-bridge-")),
+  runChild: () => {
+    throw new Error("not used by the OTLP scenarios");
+  },
+});

@@ -1,0 +1,503 @@
+/**
+ * The OpenTelemetry layers' scenarios, run identically by `deno test` and `bun test`, against a
+ * real OTLP receiver (`mock-collector`, see `receiver.ts`) on 127.0.0.1.
+ */
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Harness, TestFn } from "./harness.ts";
+import { attributes, closedPort, type Protocol, type ReceivedSpan, Receiver } from "./receiver.ts";
+
+const PROTOCOLS: Protocol[] = ["grpc", "http/protobuf", "http/json"];
+const EXPORT_PATH: Record<Protocol, string> = {
+  "grpc": "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+  "http/protobuf": "/v1/traces",
+  "http/json": "/v1/traces",
+};
+/** Status codes of the OTLP JSON mapping. */
+const STATUS_UNSET = 0;
+const STATUS_ERROR = 2;
+
+async function withReceiver(protocol: Protocol, body: (receiver: Receiver) => Promise<void>) {
+  const receiver = await Receiver.start(protocol);
+  try {
+    await body(receiver);
+  } finally {
+    await receiver.stop();
+  }
+}
+
+function byName(spans: ReceivedSpan[], name: string): ReceivedSpan[] {
+  return spans.filter(({ span }) => span.name === name);
+}
+
+function expectTracingError(body: () => unknown, code: string, pattern: RegExp): void {
+  let caught: unknown;
+  try {
+    body();
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof Error, `expected a TracingError with code ${code}`);
+  const error = caught as Error & { code?: string };
+  assert.equal(error.code, code, error.message);
+  assert.match(error.message, pattern);
+}
+
+/** Runs `tests/<runtime>/otlp_child.ts` with `env` added; returns its output. */
+function runChild(h: Harness, scenario: string, env: Record<string, string>) {
+  const script = fileURLToPath(new URL(`../${h.runtime}/otlp_child.ts`, import.meta.url));
+  const args = h.runtime === "deno"
+    ? [
+      "run",
+      "--allow-ffi",
+      "--allow-read",
+      "--allow-env",
+      "--allow-net=127.0.0.1",
+      script,
+      scenario,
+    ]
+    : [script, scenario];
+  const cleanEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith("OTEL_")),
+  );
+  const output = spawnSync(process.execPath, args, {
+    env: { ...cleanEnv, ...env },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { code: output.status ?? -1, stdout: output.stdout, stderr: output.stderr };
+}
+
+export function defineOtlpScenarios(test: TestFn, h: Harness): void {
+  const { api, example, paths } = h;
+  const library = () => ({ library: paths.fibonacci });
+  /** Long enough that only flush and dispose export: no test depends on the timer. */
+  const NO_TIMER = { scheduledDelayMs: 600_000 };
+
+  for (const protocol of PROTOCOLS) {
+    test(`otlp ${protocol}: JS-thread and worker-thread spans arrive once with links, attributes, events, status, resource and headers`, async () => {
+      await withReceiver(protocol, async (receiver) => {
+        {
+          using _tracing = new api.Tracing(
+            new api.GlobalTracingConfig({
+              layers: [
+                new api.OtlpLayerConfig({
+                  endpoint: receiver.endpoint(),
+                  protocol,
+                  headers: { "x-test-token": "t-123" },
+                  serviceName: "otlp-test",
+                  resource: { "deployment.environment": "test", "build": 7 },
+                  batch: NO_TIMER,
+                  filter: "info",
+                }),
+              ],
+            }),
+            library(),
+          ).enter();
+          assert.equal(Number(example.fibonacci(4, false)), 3);
+          assert.equal(Number(example.runWorkers(3, 5)), 15);
+        } // dispose: flushed and confirmed before it returns
+
+        const { spans, requests } = await receiver.received();
+        const fib = byName(spans, "fib");
+        const runs = byName(spans, "run_workers");
+        const workers = byName(spans, "worker");
+        assert.equal(fib.length, 9, "fib(4) recursing makes 9 spans");
+        assert.equal(runs.length, 1);
+        assert.equal(workers.length, 3);
+        assert.equal(spans.length, 13, "nothing else, nothing twice");
+        assert.equal(new Set(spans.map(({ span }) => span.spanId)).size, 13);
+        for (const { span } of spans) {
+          assert.match(span.traceId, /^[0-9a-f]{32}$/);
+          assert.match(span.spanId, /^[0-9a-f]{16}$/);
+          assert.match(span.startTimeUnixNano, /^\d+$/);
+        }
+
+        // fib: one root, every other span's parent is a fib span of the same trace.
+        const fibIds = new Map(fib.map(({ span }) => [span.spanId, span]));
+        const fibRoots = fib.filter(({ span }) => !span.parentSpanId);
+        assert.equal(fibRoots.length, 1);
+        assert.equal(fibRoots[0].attributes.index, 4, "unsigned fields are integers");
+        for (const { span } of fib) {
+          assert.equal(span.traceId, fibRoots[0].span.traceId);
+          if (span.parentSpanId) assert.ok(fibIds.has(span.parentSpanId), "parent is a fib span");
+        }
+        const fib4 = fibRoots[0];
+        assert.equal(fib4.attributes.use_memoized, false);
+        assert.equal(fib4.attributes.level, "INFO");
+        assert.equal(fib4.attributes.target, "fibonacci");
+        assert.equal(fib4.span.status?.code ?? STATUS_UNSET, STATUS_UNSET);
+        const computed = fib4.span.events!.find((event) => event.name === "computed")!;
+        const computedAttributes = attributes(computed.attributes);
+        assert.equal(computedAttributes.value, 3);
+        assert.equal(computedAttributes.level, "INFO");
+        assert.equal(computedAttributes.target, "fibonacci");
+
+        // Worker spans: recorded on Rust threads, children of run_workers across threads.
+        const run = runs[0];
+        assert.equal(run.attributes.threads, 3);
+        const threadNames = workers.map(({ attributes }) => attributes["thread.name"]).sort();
+        assert.deepEqual(threadNames, ["worker-0", "worker-1", "worker-2"]);
+        for (const worker of workers) {
+          assert.equal(worker.span.parentSpanId, run.span.spanId);
+          assert.equal(worker.span.traceId, run.span.traceId);
+          const index = worker.attributes.index as number;
+          const events = worker.span.events!;
+          assert.equal(events.length, 5);
+          const third = attributes(events[3].attributes);
+          assert.equal(events[3].name, "worker event");
+          assert.equal(third.text, "hello");
+          assert.equal(third.sequence, 3);
+          assert.equal(third.unsigned, 3);
+          assert.equal(third.point, "Point { x: " + index + ", y: 3 }");
+          assert.equal(third.signed, -3);
+          assert.equal(third.flag, false);
+          assert.equal(third.float, 1.5);
+          assert.equal(third.level, "INFO");
+          assert.equal(third.error, `item ${index} failed`);
+          // An `error` field marks the span as failed, with the error's text.
+          assert.equal(worker.span.status?.code, STATUS_ERROR);
+          assert.equal(worker.span.status?.message, `item ${index} failed`);
+        }
+
+        for (const { resource } of spans) {
+          assert.equal(resource["service.name"], "otlp-test");
+          assert.equal(resource["deployment.environment"], "test");
+          assert.equal(resource.build, 7);
+          assert.equal(resource["telemetry.sdk.language"], "rust");
+        }
+        assert.ok(requests.length >= 1);
+        for (const request of requests) {
+          assert.equal(request.path, EXPORT_PATH[protocol]);
+          assert.equal(request.headers["x-test-token"], "t-123");
+        }
+      });
+    });
+
+    test(`otlp ${protocol}: 10 000 spans then dispose: all 10 000 received, none dropped`, async () => {
+      await withReceiver(protocol, async (receiver) => {
+        const tracing = new api.Tracing(
+          new api.GlobalTracingConfig({
+            layers: [
+              new api.OtlpLayerConfig({
+                endpoint: receiver.endpoint("direct"),
+                protocol,
+                // mock-collector refuses HTTP bodies over 2 MiB: keep JSON batches below it.
+                batch: { ...NO_TIMER, maxQueueSize: 10_000, maxExportBatchSize: 500 },
+                filter: "info",
+              }),
+            ],
+          }),
+          library(),
+        ).enter();
+        for (let i = 0; i < 10_000; i++) example.fibonacci(1, false);
+        tracing.dispose();
+        assert.equal((await receiver.stats()).spans, 10_000);
+        assert.equal(tracing.droppedSpans, 0);
+      });
+    });
+
+    test(`otlp ${protocol}: receiver down: dispose returns within the flush timeout and counts the dropped spans`, async () => {
+      const port = await closedPort();
+      const tracing = new api.Tracing(
+        new api.GlobalTracingConfig({
+          layers: [
+            new api.OtlpLayerConfig({
+              endpoint: `http://127.0.0.1:${port}`,
+              protocol,
+              flushTimeoutMs: 800,
+              batch: NO_TIMER,
+              filter: "info",
+            }),
+          ],
+        }),
+        library(),
+      ).enter();
+      for (let i = 0; i < 50; i++) example.fibonacci(1, false);
+      const flushStarted = performance.now();
+      tracing.flush(); // neither throws nor hangs
+      assert.ok(performance.now() - flushStarted < 2_000);
+      const started = performance.now();
+      tracing.dispose();
+      const took = performance.now() - started;
+      assert.ok(took < 2_000, `dispose took ${took} ms`);
+      assert.equal(tracing.droppedSpans, 50);
+    });
+
+    for (const mode of ["slow", "error"] as const) {
+      test(`otlp ${protocol}: ${mode} receiver: flush and dispose return within the timeout, spans counted as dropped`, async () => {
+        await withReceiver(protocol, async (receiver) => {
+          await receiver.fault(mode, 5_000);
+          const tracing = new api.Tracing(
+            new api.GlobalTracingConfig({
+              layers: [
+                new api.OtlpLayerConfig({
+                  endpoint: receiver.endpoint(),
+                  protocol,
+                  flushTimeoutMs: 600,
+                  batch: NO_TIMER,
+                  filter: "info",
+                }),
+              ],
+            }),
+            library(),
+          ).enter();
+          for (let i = 0; i < 20; i++) example.fibonacci(1, false);
+          const started = performance.now();
+          tracing.flush();
+          tracing.dispose();
+          const took = performance.now() - started;
+          assert.ok(took < 3_000, `flush + dispose took ${took} ms`);
+          assert.equal(tracing.droppedSpans, 20);
+          assert.equal((await receiver.stats()).spans, 0);
+          assert.ok((await receiver.stats()).requests >= 1, "the exporter did try");
+        });
+      });
+    }
+  }
+
+  test("otlp: a receiver that never answers is abandoned at the flush timeout", async () => {
+    await withReceiver("grpc", async (receiver) => {
+      await receiver.fault("hang");
+      const tracing = new api.Tracing(
+        new api.GlobalTracingConfig({
+          layers: [
+            new api.OtlpLayerConfig({
+              endpoint: receiver.endpoint(),
+              protocol: "grpc",
+              flushTimeoutMs: 500,
+              batch: NO_TIMER,
+              filter: "info",
+            }),
+          ],
+        }),
+        library(),
+      ).enter();
+      example.fibonacci(3, false);
+      const started = performance.now();
+      tracing.dispose();
+      assert.ok(performance.now() - started < 2_000);
+      assert.equal(tracing.droppedSpans, 5);
+    });
+  });
+
+  test("otlp: flush() and flushAsync() export what is pending before they return", async () => {
+    await withReceiver("grpc", async (receiver) => {
+      await using tracing = new api.Tracing(
+        new api.GlobalTracingConfig({
+          layers: [
+            new api.OtlpLayerConfig({
+              endpoint: receiver.endpoint(),
+              protocol: "grpc",
+              batch: NO_TIMER,
+              filter: "info",
+            }),
+          ],
+        }),
+        library(),
+      ).enter();
+      example.fibonacci(3, false);
+      tracing.flush();
+      assert.equal((await receiver.stats()).spans, 5);
+      example.fibonacci(2, false);
+      await tracing.flushAsync();
+      assert.equal((await receiver.stats()).spans, 8);
+    });
+  });
+
+  test("otlp: await using exports everything; in Deno the event loop keeps running meanwhile", async () => {
+    await withReceiver("http/protobuf", async (receiver) => {
+      await receiver.fault("slow", 400);
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 10);
+      let disposeMs = 0;
+      try {
+        {
+          await using _tracing = new api.Tracing(
+            new api.GlobalTracingConfig({
+              layers: [
+                new api.OtlpLayerConfig({
+                  endpoint: receiver.endpoint(),
+                  batch: NO_TIMER,
+                  filter: "info",
+                }),
+              ],
+            }),
+            library(),
+          ).enter();
+          example.fibonacci(3, false);
+          ticks = 0;
+          disposeMs = performance.now();
+        }
+        disposeMs = performance.now() - disposeMs;
+      } finally {
+        clearInterval(ticker);
+      }
+      assert.equal((await receiver.stats()).spans, 5);
+      assert.ok(disposeMs >= 350, `the slow receiver answered after ${disposeMs} ms`);
+      if (h.runtime === "deno") {
+        assert.ok(ticks >= 10, `only ${ticks} timer ticks while disposing off-thread`);
+      } else {
+        // Bun has no asynchronous FFI calls: dispose is synchronous, bounded by the timeout.
+        assert.equal(ticks, 0);
+      }
+    });
+  });
+
+  test("otlpJson: a file of OTLP JSON lines that parse as TracesData (also by an OTLP/HTTP JSON receiver)", async () => {
+    const file = join(h.tempDir(), "spans.jsonl");
+    {
+      using _tracing = new api.Tracing(
+        new api.GlobalTracingConfig({
+          layers: [
+            new api.OtlpJsonLayerConfig({
+              writer: { file },
+              serviceName: "json-test",
+              scope: { name: "fib-lib", version: "1.2.3" },
+              batch: { maxExportBatchSize: 4 },
+              filter: "info",
+            }),
+          ],
+        }),
+        library(),
+      ).enter();
+      example.fibonacci(3, false);
+      example.runWorkers(2, 2);
+    }
+    const lines = readFileSync(file, "utf8").split("\n").filter((line) => line.length > 0);
+    assert.ok(lines.length >= 2, "batches of 4 make several lines");
+    let spanCount = 0;
+    for (const line of lines) {
+      const data = JSON.parse(line);
+      assert.deepEqual(Object.keys(data), ["resourceSpans"]);
+      for (const resourceSpans of data.resourceSpans) {
+        assert.equal(attributes(resourceSpans.resource.attributes)["service.name"], "json-test");
+        for (const scopeSpans of resourceSpans.scopeSpans) {
+          assert.equal(scopeSpans.scope.name, "fib-lib");
+          assert.equal(scopeSpans.scope.version, "1.2.3");
+          for (const span of scopeSpans.spans) {
+            spanCount++;
+            assert.match(span.traceId, /^[0-9a-f]{32}$/);
+            assert.match(span.spanId, /^[0-9a-f]{16}$/);
+            assert.match(span.startTimeUnixNano, /^\d+$/, "int64 times are strings");
+            assert.equal(typeof span.kind, "number", "enums are numbers");
+          }
+        }
+      }
+    }
+    assert.equal(spanCount, 5 + 3, "fib(3) makes 5 spans, run_workers(2) makes 3");
+
+    await withReceiver("http/json", async (receiver) => {
+      for (const line of lines) {
+        const response = await fetch(`${receiver.endpoint("direct")}/v1/traces`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: line,
+        });
+        assert.equal(response.status, 200, await response.text());
+      }
+      const { spans } = await receiver.received();
+      assert.equal(spans.length, 8);
+      const worker = byName(spans, "worker")[0];
+      assert.equal(worker.span.status?.code, STATUS_ERROR);
+    });
+  });
+
+  test("otlp: invalid options are INVALID_CONFIG errors that name the option", () => {
+    const enter = (options: Record<string, unknown>) => () =>
+      new api.Tracing(
+        new api.GlobalTracingConfig({ layers: [new api.OtlpLayerConfig(options)] }),
+        library(),
+      ).enter();
+    expectTracingError(enter({ endpoint: "not a url" }), "INVALID_CONFIG", /layers\[0\]\.endpoint/);
+    expectTracingError(
+      enter({ protocol: "udp" }),
+      "INVALID_CONFIG",
+      /`protocol`: unknown variant `udp`, expected one of `grpc`, `http\/protobuf`, `http\/json`/,
+    );
+    expectTracingError(
+      enter({ headers: { "bad header": "x" } }),
+      "INVALID_CONFIG",
+      /layers\[0\]\.headers: `bad header` is not a valid header name/,
+    );
+    expectTracingError(
+      enter({ batch: { maxQueueSize: -5 } }),
+      "INVALID_CONFIG",
+      /`batch\.maxQueueSize`: must not be negative, got -5/,
+    );
+    expectTracingError(
+      enter({ timeoutMs: -1 }),
+      "INVALID_CONFIG",
+      /`timeoutMs`: must not be negative/,
+    );
+    expectTracingError(
+      enter({ sampler: "traceidratio", samplerArg: 3 }),
+      "INVALID_CONFIG",
+      /layers\[0\]\.samplerArg: the ratio must be from 0 to 1/,
+    );
+    expectTracingError(enter({ colour: "red" }), "INVALID_CONFIG", /unknown field `colour`/);
+    // A failed enter installs nothing: a valid global config starts right after.
+    using _ok = new api.Tracing(
+      new api.GlobalTracingConfig({
+        layers: [new api.OtlpJsonLayerConfig({ writer: { file: join(h.tempDir(), "ok.jsonl") } })],
+      }),
+      library(),
+    ).enter();
+  });
+
+  test("otlp: OTEL_* variables fill what the config leaves out; explicit options win", async () => {
+    await withReceiver("grpc", async (receiver) => {
+      const env = {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint(),
+        OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+        OTEL_EXPORTER_OTLP_HEADERS: "x-env-token=e%201,x-shared=from-env",
+        OTEL_SERVICE_NAME: "env-service",
+        OTEL_RESOURCE_ATTRIBUTES: "team=core,service.name=ignored",
+        OTEL_BSP_SCHEDULE_DELAY: "600000",
+      };
+      const fromEnv = runChild(h, "env-only", env);
+      assert.equal(fromEnv.code, 0, fromEnv.stderr);
+      let { spans, requests } = await receiver.received();
+      assert.equal(spans.length, 5);
+      assert.equal(spans[0].resource["service.name"], "env-service");
+      assert.equal(spans[0].resource.team, "core");
+      assert.equal(requests[0].headers["x-env-token"], "e 1");
+      assert.equal(requests[0].headers["x-shared"], "from-env");
+
+      await receiver.clear();
+      const explicit = runChild(h, "explicit", env);
+      assert.equal(explicit.code, 0, explicit.stderr);
+      ({ spans, requests } = await receiver.received());
+      assert.equal(spans.length, 5);
+      assert.equal(spans[0].resource["service.name"], "explicit-service");
+      assert.equal(requests[0].headers["x-shared"], "explicit");
+      assert.equal(requests[0].headers["x-env-token"], "e 1");
+
+      const invalid = runChild(h, "env-only", {
+        ...env,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "carrier-pigeon",
+      });
+      assert.notEqual(invalid.code, 0);
+      assert.match(
+        invalid.stderr,
+        /INVALID_CONFIG: layers\[0\]: environment variable OTEL_EXPORTER_OTLP_PROTOCOL=`carrier-pigeon` is not an OTLP protocol/,
+      );
+    });
+  });
+
+  test("otlp: spans dropped because the receiver is down are reported once on stderr", () => {
+    const child = runChild(h, "receiver-down", {});
+    assert.equal(child.code, 0, child.stderr);
+    const reports = child.stderr.split("\n").filter((line) => line.includes("were not exported"));
+    assert.equal(reports.length, 1, child.stderr);
+    assert.match(
+      reports[0],
+      /^tracing-bridge: layers\[0\] \(otlp, http\/protobuf to http:\/\/127\.0\.0\.1:\d+\/v1\/traces\): 9 of 9 spans were not exported; export failed: /,
+    );
+    assert.match(child.stdout, /dropped=9/);
+  });
+}

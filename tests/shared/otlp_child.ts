@@ -1,0 +1,51 @@
+/**
+ * Child process of the OTLP scenarios that depend on the process environment (`OTEL_*` is read
+ * by the native library when a layer is built) or on what is printed to stderr.
+ */
+
+import { closedPort } from "./receiver.ts";
+import type { Api, FibonacciLibrary } from "./harness.ts";
+
+/** Runs `scenario`; returns the exit code. */
+export async function runOtlpChild(
+  api: Api,
+  example: FibonacciLibrary,
+  libraryPath: string,
+  scenario: string,
+): Promise<number> {
+  const layer = async () => {
+    switch (scenario) {
+      case "env-only":
+        return new api.OtlpLayerConfig({ filter: "info" });
+      case "explicit":
+        return new api.OtlpLayerConfig({
+          serviceName: "explicit-service",
+          headers: { "x-shared": "explicit" },
+          filter: "info",
+        });
+      case "receiver-down":
+        return new api.OtlpLayerConfig({
+          endpoint: `http://127.0.0.1:${await closedPort()}`,
+          flushTimeoutMs: 500,
+          batch: { scheduledDelayMs: 600_000 },
+          filter: "info",
+        });
+      default:
+        throw new Error(`unknown scenario ${scenario}`);
+    }
+  };
+  try {
+    const tracing = new api.Tracing(
+      new api.GlobalTracingConfig({ layers: [await layer()] }),
+      { library: libraryPath },
+    ).enter();
+    example.fibonacci(scenario === "receiver-down" ? 4 : 3, false);
+    tracing.dispose();
+    console.log(`dropped=${tracing.droppedSpans}`);
+    return 0;
+  } catch (error) {
+    const { code, message } = error as { code: string; message: string };
+    console.error(`${code}: ${message}`);
+    return 1;
+  }
+}
