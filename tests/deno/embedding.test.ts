@@ -43,7 +43,10 @@ defineEmbeddingScenarios((name, body) => Deno.test(name, body), {
   },
   myLibrary: { sum: (count) => myLibrary.symbols.my_library_sum(count) },
   paths,
-  boundSymbols: Object.keys(symbols),
+  // A symbol bound twice (e.g. a `nonblocking` variant) names its C function in `name`.
+  boundSymbols: Object.entries(symbols).map(([key, definition]) =>
+    "name" in definition ? definition.name : key
+  ),
   tempDir: () => Deno.makeTempDirSync({ prefix: "tracing-bridge-" }),
   runExitChild,
 });
