@@ -91,8 +91,14 @@ fn spans_become_otlp_json_lines() {
         "parent across threads"
     );
     assert_eq!(child.trace_id, parent.trace_id);
-    assert!(matches!(attribute(&child.attributes, "row"), Some(Value::IntValue(3))));
-    assert!(matches!(attribute(&child.attributes, "ok"), Some(Value::BoolValue(false))));
+    assert!(matches!(
+        attribute(&child.attributes, "row"),
+        Some(Value::IntValue(3))
+    ));
+    assert!(matches!(
+        attribute(&child.attributes, "ok"),
+        Some(Value::BoolValue(false))
+    ));
     assert!(
         matches!(attribute(&parent.attributes, "job"), Some(Value::StringValue(job)) if job == "import")
     );

@@ -21,14 +21,18 @@ fn main() {
     };
     let calls: u32 = calls.parse().expect("calls is a whole number");
     let index: u32 = index.parse().expect("index is a whole number");
-    let warmup_calls: u32 = warmup_calls.parse().expect("warmup-calls is a whole number");
+    let warmup_calls: u32 = warmup_calls
+        .parse()
+        .expect("warmup-calls is a whole number");
 
     let start_session = || {
         let mut session = Session::from_json(config).unwrap_or_else(|error| {
             eprintln!("otlp_export: {error}");
             std::process::exit(1);
         });
-        session.install_global().expect("install the global subscriber");
+        session
+            .install_global()
+            .expect("install the global subscriber");
         session
     };
     let mut warmup = start_session();

@@ -170,7 +170,9 @@ impl OwnedError {
     fn new(error: &(dyn Error + 'static)) -> Self {
         Self {
             message: error.to_string(),
-            source: error.source().map(|source| Box::new(OwnedError::new(source))),
+            source: error
+                .source()
+                .map(|source| Box::new(OwnedError::new(source))),
         }
     }
 }
@@ -183,7 +185,9 @@ impl fmt::Display for OwnedError {
 
 impl Error for OwnedError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
-        self.source.as_deref().map(|source| source as &(dyn Error + 'static))
+        self.source
+            .as_deref()
+            .map(|source| source as &(dyn Error + 'static))
     }
 }
 
@@ -255,17 +259,20 @@ impl Visit for OwnedValues {
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        let owned = i64::try_from(value).map_or_else(|_| Owned::Debug(value.to_string()), Owned::I64);
+        let owned =
+            i64::try_from(value).map_or_else(|_| Owned::Debug(value.to_string()), Owned::I64);
         self.set(field, owned);
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        let owned = i64::try_from(value).map_or_else(|_| Owned::Debug(value.to_string()), Owned::I64);
+        let owned =
+            i64::try_from(value).map_or_else(|_| Owned::Debug(value.to_string()), Owned::I64);
         self.set(field, owned);
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        let owned = i64::try_from(value).map_or_else(|_| Owned::Debug(value.to_string()), Owned::I64);
+        let owned =
+            i64::try_from(value).map_or_else(|_| Owned::Debug(value.to_string()), Owned::I64);
         self.set(field, owned);
     }
 
