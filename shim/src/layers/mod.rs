@@ -42,6 +42,11 @@ impl std::fmt::Debug for BuiltLayer {
     }
 }
 
+/// Checks the combination of layers in `config`, before any is built.
+pub(crate) fn check_combination(config: &crate::config::Config) -> Result<(), Error> {
+    otel::check_at_most_one(config)
+}
+
 /// Builds the layer described by `config`; `field` names it in error messages.
 pub(crate) fn build(config: &LayerConfig, field: &str) -> Result<BuiltLayer, Error> {
     match config {
