@@ -300,6 +300,35 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
     });
   }
 
+  test("otlp: a current-thread config exports the JS thread's spans only, also with await using", async () => {
+    await withReceiver("grpc", async (receiver) => {
+      {
+        await using _tracing = new api.Tracing(
+          new api.CurrentThreadTracingConfig({
+            layers: [
+              new api.OtlpLayerConfig({
+                endpoint: receiver.endpoint(),
+                protocol: "grpc",
+                batch: NO_TIMER,
+                filter: "info",
+              }),
+            ],
+          }),
+          library(),
+        ).enter();
+        example.fibonacci(2, false);
+        example.runWorkers(2, 3);
+      }
+      const { spans } = await receiver.received();
+      assert.deepEqual(spans.map(({ span }) => span.name).sort(), [
+        "fib",
+        "fib",
+        "fib",
+        "run_workers",
+      ]);
+    });
+  });
+
   test("otlp: two OpenTelemetry layers in one config are refused, naming both", () => {
     const tracing = new api.Tracing(
       new api.GlobalTracingConfig({
