@@ -60,12 +60,6 @@ export interface NativeLibrary {
   jsDropped(handle: SubscriberHandle, layerIndex: number): number;
   /** `tracing_bridge_subscriber_stop()`: uninstall without shutting the layers down. */
   subscriberStop(handle: SubscriberHandle): number;
-  /** `tracing_bridge_subscriber_shutdown(handle, message, message.length, messageWritten)`. */
-  subscriberShutdown(
-    handle: SubscriberHandle,
-    message: Uint8Array,
-    messageWritten: BigUint64Array,
-  ): number;
   /** `tracing_bridge_subscriber_dropped_spans(handle, outCount)`. */
   subscriberDroppedSpans(handle: SubscriberHandle, outCount: BigUint64Array): number;
   /**

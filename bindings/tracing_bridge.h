@@ -38,11 +38,12 @@
  *       { "kind": "otlpJson",                OTLP JSON lines (TracesData)
  *         "writer": "stdout" | "stderr" | { "file": "path" }, ...shared OpenTelemetry options }
  *     ]
- *   Shared OpenTelemetry options: "serviceName", "resource": { "key": value }, "sampler",
- *   "samplerArg", "spanLimits": {...}, "batch": { "maxQueueSize", "maxExportBatchSize",
- *   "scheduledDelayMs", "exportTimeoutMs" }, "scope": { "name", "version" }, "flushTimeoutMs",
- *   "filter". Options left out fall back to the OTEL_* environment variables.
  *   }
+ * Shared OpenTelemetry options: "serviceName", "resource": { "key": value }, "sampler",
+ * "samplerArg", "spanLimits": {...}, "batch": { "maxQueueSize", "maxExportBatchSize",
+ * "scheduledDelayMs", "exportTimeoutMs" }, "scope": { "name", "version" }, "flushTimeoutMs",
+ * "filter". Options left out fall back to the OTEL_* environment variables. At most one
+ * otlp/otlpJson layer per config.
  * With no filter anywhere, RUST_LOG is used, else "info". Unknown fields are errors.
  *
  * Every fallible function returns a tracing_bridge_result; on failure the message is

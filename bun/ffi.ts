@@ -75,14 +75,6 @@ export const symbols = {
   },
   /** result tracing_bridge_subscriber_stop(subscriber *) */
   tracing_bridge_subscriber_stop: { args: [FFIType.ptr], returns: FFIType.u32 },
-  /**
-   * result tracing_bridge_subscriber_shutdown(const subscriber *, uint8_t *message,
-   *                                           size_t message_len, size_t *out_message_written)
-   */
-  tracing_bridge_subscriber_shutdown: {
-    args: [FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr],
-    returns: FFIType.u32,
-  },
   /** result tracing_bridge_subscriber_dropped_spans(const subscriber *, uint64_t *out_count) */
   tracing_bridge_subscriber_dropped_spans: {
     args: [FFIType.ptr, FFIType.ptr],
@@ -176,13 +168,6 @@ function openNative(path: string): NativeLibrary {
     jsDropped: (handle, layerIndex) =>
       Number(native.tracing_bridge_subscriber_js_dropped(toPointer(handle), layerIndex)),
     subscriberStop: (handle) => native.tracing_bridge_subscriber_stop(toPointer(handle)),
-    subscriberShutdown: (handle, message, written) =>
-      native.tracing_bridge_subscriber_shutdown(
-        toPointer(handle),
-        message,
-        message.length,
-        written,
-      ),
     subscriberDroppedSpans: (handle, outCount) =>
       native.tracing_bridge_subscriber_dropped_spans(toPointer(handle), outCount),
     // Bun has no asynchronous FFI calls: no `offThread`, flush and dispose are synchronous.

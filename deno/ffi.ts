@@ -66,13 +66,9 @@ export const symbols = {
   tracing_bridge_subscriber_stop: { parameters: ["pointer"], result: "u32" },
   /**
    * result tracing_bridge_subscriber_shutdown(const subscriber *, uint8_t *message,
-   *                                           size_t message_len, size_t *out_message_written)
+   *                                           size_t message_len, size_t *out_message_written),
+   * on Deno's blocking pool: the call returns a Promise.
    */
-  tracing_bridge_subscriber_shutdown: {
-    parameters: ["pointer", "buffer", "usize", "buffer"],
-    result: "u32",
-  },
-  /** Same C function, on Deno's blocking pool: the call returns a Promise. */
   tracing_bridge_subscriber_shutdown_nonblocking: {
     name: "tracing_bridge_subscriber_shutdown",
     parameters: ["pointer", "buffer", "usize", "buffer"],
@@ -183,13 +179,6 @@ function openNative(path: string): NativeLibrary {
     jsDropped: (handle, layerIndex) =>
       Number(native.tracing_bridge_subscriber_js_dropped(toPointer(handle), layerIndex)),
     subscriberStop: (handle) => native.tracing_bridge_subscriber_stop(toPointer(handle)),
-    subscriberShutdown: (handle, message, written) =>
-      native.tracing_bridge_subscriber_shutdown(
-        toPointer(handle),
-        message,
-        BigInt(message.length),
-        written,
-      ),
     subscriberDroppedSpans: (handle, outCount) =>
       native.tracing_bridge_subscriber_dropped_spans(toPointer(handle), outCount),
     offThread: {

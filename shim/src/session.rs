@@ -76,6 +76,7 @@ impl Session {
                 config.layers.len()
             )));
         }
+        layers::check_combination(config)?;
         let global_filter = match &config.filter {
             Some(directives) => Some(parse_filter(directives, "filter")?),
             None if !config.has_any_filter() => Some(fallback_filter()?),

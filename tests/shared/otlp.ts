@@ -260,6 +260,93 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
     }
   }
 
+  for (const protocol of ["grpc", "http/protobuf"] as const) {
+    test(`otlp ${protocol}: gzip, span limits and samplers apply`, async () => {
+      await withReceiver(protocol, async (receiver) => {
+        const trace = (options: Record<string, unknown>) => {
+          using _tracing = new api.Tracing(
+            new api.GlobalTracingConfig({
+              layers: [
+                new api.OtlpLayerConfig({
+                  endpoint: receiver.endpoint(),
+                  protocol,
+                  batch: NO_TIMER,
+                  filter: "info",
+                  ...options,
+                }),
+              ],
+            }),
+            library(),
+          ).enter();
+          example.runWorkers(1, 6);
+        };
+        trace({ compression: "gzip", spanLimits: { maxEventsPerSpan: 2 } });
+        const { spans, requests } = await receiver.received();
+        assert.equal(spans.length, 2, "run_workers and one worker");
+        assert.equal(byName(spans, "worker")[0].span.events!.length, 2, "maxEventsPerSpan");
+        assert.ok(requests.length >= 1);
+        for (const request of requests) {
+          const encoding = protocol === "grpc"
+            ? request.headers["grpc-encoding"]
+            : request.headers["content-encoding"];
+          assert.equal(encoding, "gzip");
+        }
+        trace({ sampler: "always_off" });
+        trace({ sampler: "parentbased_traceidratio", samplerArg: 0 });
+        assert.equal((await receiver.stats()).spans, 2, "nothing sampled, nothing sent");
+        trace({ sampler: "traceidratio", samplerArg: 1 });
+        assert.equal((await receiver.stats()).spans, 4);
+      });
+    });
+  }
+
+  test("otlp: a current-thread config exports the JS thread's spans only, also with await using", async () => {
+    await withReceiver("grpc", async (receiver) => {
+      {
+        await using _tracing = new api.Tracing(
+          new api.CurrentThreadTracingConfig({
+            layers: [
+              new api.OtlpLayerConfig({
+                endpoint: receiver.endpoint(),
+                protocol: "grpc",
+                batch: NO_TIMER,
+                filter: "info",
+              }),
+            ],
+          }),
+          library(),
+        ).enter();
+        example.fibonacci(2, false);
+        example.runWorkers(2, 3);
+      }
+      const { spans } = await receiver.received();
+      assert.deepEqual(spans.map(({ span }) => span.name).sort(), [
+        "fib",
+        "fib",
+        "fib",
+        "run_workers",
+      ]);
+    });
+  });
+
+  test("otlp: two OpenTelemetry layers in one config are refused, naming both", () => {
+    const tracing = new api.Tracing(
+      new api.GlobalTracingConfig({
+        layers: [
+          new api.OtlpLayerConfig({ endpoint: "http://127.0.0.1:1" }),
+          new api.FmtLayerConfig({ writer: "stderr" }),
+          new api.OtlpJsonLayerConfig({ writer: "stderr" }),
+        ],
+      }),
+      library(),
+    );
+    expectTracingError(
+      () => tracing.enter(),
+      "INVALID_CONFIG",
+      /layers\[2\]: a config can have one OpenTelemetry layer \(otlp or otlpJson\), and layers\[0\] is one already/,
+    );
+  });
+
   test("otlp: a receiver that never answers is abandoned at the flush timeout", async () => {
     await withReceiver("grpc", async (receiver) => {
       await receiver.fault("hang");

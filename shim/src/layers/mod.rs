@@ -50,6 +50,11 @@ impl std::fmt::Debug for BuiltLayer {
     }
 }
 
+/// Checks the combination of layers in `config`, before any is built.
+pub(crate) fn check_combination(config: &crate::config::Config) -> Result<(), Error> {
+    otel::check_at_most_one(config)
+}
+
 /// Builds the layer described by `config`, at `index` in its config; `field` names it in
 /// error messages.
 pub(crate) fn build(config: &LayerConfig, field: &str, index: usize) -> Result<BuiltLayer, Error> {

@@ -62,8 +62,9 @@ struct State {
     requests: Mutex<Vec<Value>>,
     /// Wall-clock time (ms since the epoch) when the span count last changed.
     last_change_ms: Mutex<f64>,
-    /// The span count the watcher saw last.
-    last_count: Mutex<usize>,
+    /// The span count the watcher saw last (an async lock: held across the count's read, so
+    /// that `/clear` cannot slip in between).
+    last_count: tokio::sync::Mutex<usize>,
 }
 
 fn now_ms() -> f64 {
@@ -94,7 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         fault: Mutex::new(Fault::default()),
         requests: Mutex::new(Vec::new()),
         last_change_ms: Mutex::new(0.0),
-        last_count: Mutex::new(0),
+        last_count: tokio::sync::Mutex::new(0),
     });
 
     let front = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
@@ -140,8 +141,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn watch_span_count(state: Arc<State>) {
     loop {
         tokio::time::sleep(Duration::from_millis(1)).await;
+        let mut last = state.last_count.lock().await;
         let count = state.collector.read().await.span_count();
-        let mut last = state.last_count.lock().unwrap();
         if count != *last {
             *last = count;
             *state.last_change_ms.lock().unwrap() = now_ms();
@@ -277,9 +278,10 @@ async fn set_fault(
 }
 
 async fn clear(AxumState(state): AxumState<Arc<State>>) -> Json<Value> {
+    let mut last = state.last_count.lock().await;
     state.collector.write().await.clear();
     state.requests.lock().unwrap().clear();
-    *state.last_count.lock().unwrap() = 0;
+    *last = 0;
     *state.last_change_ms.lock().unwrap() = 0.0;
     Json(json!({"ok": true}))
 }

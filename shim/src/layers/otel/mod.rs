@@ -44,9 +44,28 @@ use self::{
 };
 use super::{BaseSubscriber, BuiltLayer, LayerLifecycle};
 use crate::{
-    config::{OtlpJsonLayerConfig, OtlpLayerConfig, WriterConfig},
+    config::{Config, LayerConfig, OtlpJsonLayerConfig, OtlpLayerConfig, WriterConfig},
     error::Error,
 };
+
+/// Rejects a config with more than one OpenTelemetry layer: `tracing-opentelemetry` keeps each
+/// span's data in one slot of the span's extensions, which two such layers would both claim.
+pub(crate) fn check_at_most_one(config: &Config) -> Result<(), Error> {
+    let mut otel_layers = config
+        .layers
+        .iter()
+        .enumerate()
+        .filter(|(_, layer)| matches!(layer, LayerConfig::Otlp(_) | LayerConfig::OtlpJson(_)))
+        .map(|(index, _)| index);
+    match (otel_layers.next(), otel_layers.next()) {
+        (Some(first), Some(second)) => Err(Error::invalid_config(format!(
+            "layers[{second}]: a config can have one OpenTelemetry layer (otlp or otlpJson), and \
+             layers[{first}] is one already (tracing-opentelemetry keeps one set of span data \
+             per span); keep one of them"
+        ))),
+        _ => Ok(()),
+    }
+}
 
 /// Builds an `otlp` layer.
 pub(crate) fn build_otlp(config: &OtlpLayerConfig, field: &str) -> Result<BuiltLayer, Error> {
