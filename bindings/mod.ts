@@ -1,13 +1,7 @@
 /**
- * The runtime-neutral core of tracing-bridge. Applications import `deno/mod.ts` or `bun/mod.ts`.
+ * The runtime-neutral core of tracing-bridge. Applications import `deno/mod.ts` or `bun/mod.ts`,
+ * which add the runtime-bound `Tracing`, `openLibrary` and `renderFlameSvg`.
  * @module
  */
 
-export * from "./config.ts";
-export * from "./errors.ts";
-export * from "./js_layer.ts";
-export * from "./insight.ts";
-export * from "./library.ts";
-export * from "./otlp.ts";
-export * from "./tracing.ts";
-export type { NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";
+export * from "./public.ts";

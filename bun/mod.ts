@@ -19,62 +19,7 @@ import { openTracingLibrary, type TracingLibrary } from "../bindings/library.ts"
 import { TracingBase, type TracingOptions } from "../bindings/tracing.ts";
 import { bunRuntime } from "./ffi.ts";
 
-export {
-  CurrentThreadTracingConfig,
-  type FmtFormat,
-  FmtLayerConfig,
-  type FmtLayerOptions,
-  GlobalTracingConfig,
-  type LayerConfig,
-  type SpanEvent,
-  TracingConfig,
-  type TracingConfigOptions,
-  type TracingScope,
-  type Writer,
-} from "../bindings/config.ts";
-export {
-  type OtelBatchOptions,
-  type OtelSampler,
-  type OtelSdkOptions,
-  type OtelSpanLimits,
-  OtlpJsonLayerConfig,
-  type OtlpJsonLayerOptions,
-  OtlpLayerConfig,
-  type OtlpLayerOptions,
-  type OtlpProtocol,
-} from "../bindings/otlp.ts";
-export { TracingError, type TracingErrorCode } from "../bindings/errors.ts";
-export {
-  type CallsiteMetadata,
-  type EventData,
-  type Fields,
-  type FieldValue,
-  JsLayerConfig,
-  type JsLayerOptions,
-  type Layer,
-  LAYER_CALLBACKS,
-  type LayerErrorContext,
-  type LayerMethod,
-  type Level,
-  type SpanData,
-  type ThreadInfo,
-} from "../bindings/js_layer.ts";
-export {
-  FlameLayerConfig,
-  type FlameLayerOptions,
-  type FlameSvgOptions,
-  TimelineLayerConfig,
-  type TimelineLayerOptions,
-  type TimelineStyle,
-} from "../bindings/insight.ts";
-export { ABI_VERSION, LIBRARY_ENV_VAR, TracingLibrary } from "../bindings/library.ts";
-export { TracingBase, type TracingOptions } from "../bindings/tracing.ts";
-export type {
-  NativeCallback,
-  NativeLibrary,
-  Runtime,
-  SubscriberHandle,
-} from "../bindings/native.ts";
+export * from "../bindings/public.ts";
 
 /** Tracing for a native library, in Bun. See {@link TracingBase}. */
 export class Tracing extends TracingBase {

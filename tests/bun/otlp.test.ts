@@ -4,18 +4,10 @@ import { dlopen, FFIType } from "bun:ffi";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import * as api from "../../bun/mod.ts";
 import { defineOtlpScenarios } from "../shared/otlp.ts";
 import type { Api } from "../shared/harness.ts";
-
-const release = (name: string) =>
-  fileURLToPath(new URL(`../../target/release/lib${name}.so`, import.meta.url));
-const paths = {
-  fibonacci: release("fibonacci"),
-  wrongAbi: release("wrong_abi"),
-  notABridge: release("not_a_bridge"),
-};
+import { paths } from "./libraries.ts";
 
 const fibonacciLibrary = dlopen(paths.fibonacci, {
   fibonacci: { args: [FFIType.u32, FFIType.bool], returns: FFIType.u64 },

@@ -46,4 +46,4 @@ test("the npm package installs into a new project and works by its name", () => 
   const log = join(dir, "app.log");
   run(process.execPath, ["app.ts", myLibrary, log], project);
   expect(readFileSync(log, "utf8")).toMatch(/INFO sum\{count=3\}: my_library: summed total=6\n$/);
-});
+}, 60_000); // npm pack + install: seconds, more on a loaded machine

@@ -10,14 +10,7 @@ import { defineScenarios } from "../shared/scenarios.ts";
 import { defineJsLayerScenarios } from "../shared/js_layer_scenarios.ts";
 import type { Api, ChildResult } from "../shared/harness.ts";
 import type { JsLayerHarness } from "../shared/js_layer_scenarios.ts";
-
-const release = (name: string) =>
-  fileURLToPath(new URL(`../../target/release/lib${name}.so`, import.meta.url));
-const paths = {
-  fibonacci: release("fibonacci"),
-  wrongAbi: release("wrong_abi"),
-  notABridge: release("not_a_bridge"),
-};
+import { paths } from "./libraries.ts";
 
 const { symbols } = dlopen(paths.fibonacci, {
   fibonacci: { args: [FFIType.u32, FFIType.bool], returns: FFIType.u64 },

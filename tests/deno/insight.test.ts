@@ -2,14 +2,7 @@
 import assert from "node:assert/strict";
 import * as api from "../../deno/mod.ts";
 import { defineInsightScenarios } from "../shared/insight.ts";
-
-const release = (name: string) =>
-  new URL(`../../target/release/lib${name}.so`, import.meta.url).pathname;
-const paths = {
-  fibonacci: release("fibonacci"),
-  wrongAbi: release("wrong_abi"),
-  notABridge: release("not_a_bridge"),
-};
+import { paths } from "./libraries.ts";
 
 const fibonacciLibrary = Deno.dlopen(paths.fibonacci, {
   fibonacci: { parameters: ["u32", "bool"], result: "u64" },

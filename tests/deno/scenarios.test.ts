@@ -6,14 +6,7 @@ import { defineJsLayerScenarios } from "../shared/js_layer_scenarios.ts";
 import { denoFibonacciSymbols } from "../shared/example_library.ts";
 import type { ChildResult } from "../shared/harness.ts";
 import type { JsLayerHarness } from "../shared/js_layer_scenarios.ts";
-
-const release = (name: string) =>
-  new URL(`../../target/release/lib${name}.so`, import.meta.url).pathname;
-const paths = {
-  fibonacci: release("fibonacci"),
-  wrongAbi: release("wrong_abi"),
-  notABridge: release("not_a_bridge"),
-};
+import { paths } from "./libraries.ts";
 
 const { symbols } = Deno.dlopen(paths.fibonacci, denoFibonacciSymbols);
 

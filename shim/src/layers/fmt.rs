@@ -1,9 +1,8 @@
 //! The fmt layer: `tracing_subscriber::fmt` writing to stdout, stderr or a file.
 
 use std::{
-    fs::{File, OpenOptions},
+    fs::File,
     io::{self, IsTerminal, Write},
-    path::Path,
     sync::Arc,
 };
 
@@ -35,7 +34,10 @@ pub(crate) fn build(config: &FmtLayerConfig, field: &str) -> Result<BuiltLayer, 
                 io::stderr().is_terminal(),
             ),
             WriterConfig::File(path) => {
-                let file = Arc::new(open_for_append(path, &format!("{field}.writer.file"))?);
+                let file = Arc::new(super::open_for_append(
+                    path,
+                    &format!("{field}.writer.file"),
+                )?);
                 (
                     BoxMakeWriter::new(Arc::clone(&file)),
                     Arc::new(FileLifecycle(file)),
@@ -97,42 +99,6 @@ fn span_events(kinds: &[SpanEventKind]) -> tfmt::format::FmtSpan {
                 SpanEventKind::Close => FmtSpan::CLOSE,
             }
     })
-}
-
-/// Opens `path` for appending, creating it if needed, with errors that say what to do.
-pub(crate) fn open_for_append(path: &Path, field: &str) -> Result<File, Error> {
-    if path.as_os_str().is_empty() {
-        return Err(Error::invalid_config(format!(
-            "{field} is empty; give a file path"
-        )));
-    }
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    if !directory.is_dir() {
-        return Err(Error::new(
-            ErrorKind::FileNotWritable,
-            format!(
-                "{field}: directory `{}` does not exist; create it first or choose another path",
-                directory.display()
-            ),
-        ));
-    }
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|error| {
-            Error::new(
-                ErrorKind::FileNotWritable,
-                format!(
-                    "{field}: cannot open `{}` for appending: {error}; check that the path is a \
-                     writable file",
-                    path.display()
-                ),
-            )
-        })
 }
 
 struct StdoutLifecycle;

@@ -12,7 +12,7 @@ pub mod js;
 mod output_file;
 pub mod timeline;
 
-pub(crate) use output_file::create_truncated;
+pub(crate) use output_file::{create_truncated, open_for_append};
 mod otel;
 
 pub use crate::switch::BaseSubscriber;

@@ -27,6 +27,26 @@ pub(crate) fn create_truncated(path: &Path, field: &str) -> Result<File, Error> 
         })
 }
 
+/// Opens `path` for appending, creating it if needed: for line outputs (fmt, OTLP JSON) that a
+/// later run may add to. `field` names the option in error messages.
+pub(crate) fn open_for_append(path: &Path, field: &str) -> Result<File, Error> {
+    check_directory(path, field)?;
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|error| {
+            Error::new(
+                ErrorKind::FileNotWritable,
+                format!(
+                    "{field}: cannot open `{}` for appending: {error}; check that the path is a \
+                     writable file",
+                    path.display()
+                ),
+            )
+        })
+}
+
 /// Fails unless `path` is non-empty and its directory exists.
 fn check_directory(path: &Path, field: &str) -> Result<(), Error> {
     if path.as_os_str().is_empty() {

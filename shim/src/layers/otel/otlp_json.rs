@@ -19,7 +19,7 @@ use opentelemetry_proto::{
 use opentelemetry_sdk::{trace::SpanData, Resource};
 
 use super::batch::{Cancel, ExportBatch};
-use crate::{config::WriterConfig, error::Error, layers::fmt::open_for_append};
+use crate::{config::WriterConfig, error::Error, layers::open_for_append};
 
 /// Where the lines go.
 #[derive(Debug)]

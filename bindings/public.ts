@@ -1,0 +1,62 @@
+/**
+ * The public API shared by both runtimes, re-exported by `deno/mod.ts` and `bun/mod.ts` next to
+ * their runtime-bound `Tracing`, `openLibrary` and `renderFlameSvg`.
+ * @module
+ */
+
+export {
+  CurrentThreadTracingConfig,
+  type FmtFormat,
+  FmtLayerConfig,
+  type FmtLayerOptions,
+  GlobalTracingConfig,
+  type LayerConfig,
+  type SpanEvent,
+  TracingConfig,
+  type TracingConfigOptions,
+  type TracingScope,
+  type Writer,
+} from "./config.ts";
+export {
+  type OtelBatchOptions,
+  type OtelSampler,
+  type OtelSdkOptions,
+  type OtelSpanLimits,
+  OtlpJsonLayerConfig,
+  type OtlpJsonLayerOptions,
+  OtlpLayerConfig,
+  type OtlpLayerOptions,
+  type OtlpProtocol,
+} from "./otlp.ts";
+export { TracingError, type TracingErrorCode } from "./errors.ts";
+export {
+  type CallsiteMetadata,
+  type EventData,
+  type Fields,
+  type FieldValue,
+  JsLayerConfig,
+  type JsLayerOptions,
+  type Layer,
+  LAYER_CALLBACKS,
+  type LayerErrorContext,
+  type LayerMethod,
+  type Level,
+  type SpanData,
+  type ThreadInfo,
+} from "./js_layer.ts";
+export {
+  FlameLayerConfig,
+  type FlameLayerOptions,
+  type FlameSvgOptions,
+  TimelineLayerConfig,
+  type TimelineLayerOptions,
+  type TimelineStyle,
+} from "./insight.ts";
+export { ABI_VERSION, LIBRARY_ENV_VAR, TracingLibrary } from "./library.ts";
+export { TracingBase, type TracingOptions } from "./tracing.ts";
+export type {
+  NativeCallback,
+  NativeLibrary,
+  Runtime,
+  SubscriberHandle,
+} from "./native.ts";
