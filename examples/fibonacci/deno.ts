@@ -8,8 +8,10 @@ import {
   FmtLayerConfig,
   GlobalTracingConfig,
   JsLayerConfig,
+  type LayerConfig,
   TimelineLayerConfig,
   Tracing,
+  type TracingError,
 } from "../../deno/mod.ts";
 
 const libraryPath = Deno.args[0] ??
@@ -34,10 +36,19 @@ const counter = new JsLayerConfig({
   onEvent: (event) =>
     seen.set(event.thread.name ?? "?", (seen.get(event.thread.name ?? "?") ?? 0) + 1),
 }, { filter: "info" });
-const tracing = new Tracing(
-  new GlobalTracingConfig({ layers: [log, timeline, flame, counter] }),
-  { library: libraryPath },
-).enter();
+const start = (layers: LayerConfig[]) =>
+  new Tracing(new GlobalTracingConfig({ layers }), { library: libraryPath }).enter();
+let tracing: Tracing;
+let insight = true;
+try {
+  tracing = start([log, timeline, flame, counter]);
+} catch (error) {
+  // With --allow-ffi alone the demo cannot create out/deno/ (scripts/demo does).
+  if ((error as TracingError).code !== "FILE_NOT_WRITABLE") throw error;
+  insight = false;
+  console.log(`[deno] ${outDir} is missing: no timeline or flame graph this run`);
+  tracing = start([log, counter]);
+}
 
 console.log(`[deno] fibonacci(10) = ${fibonacci(10, true)}`);
 tracing.setLayerFilter(log, "debug"); // takes effect at once: the steps are printed now
@@ -53,12 +64,16 @@ console.log(
   }`,
 );
 
-await tracing.renderFlameSvg(`${outDir}fibonacci.svg`, { title: "fibonacci demo (Deno)" });
-await tracing.renderFlameSvg(`${outDir}fibonacci-chart.svg`, {
-  style: "chart",
-  title: "fibonacci demo (Deno), in time order",
-});
+if (insight) {
+  await tracing.renderFlameSvg(`${outDir}fibonacci.svg`, { title: "fibonacci demo (Deno)" });
+  await tracing.renderFlameSvg(`${outDir}fibonacci-chart.svg`, {
+    style: "chart",
+    title: "fibonacci demo (Deno), in time order",
+  });
+}
 console.log("[deno] tracing disposed: nothing more is printed");
 fibonacci(3, true);
-console.log(`[deno] timeline:    ${outDir}fibonacci.trace.json`);
-console.log(`[deno] flame graph: ${outDir}fibonacci.svg (and fibonacci-chart.svg)`);
+if (insight) {
+  console.log(`[deno] timeline:    ${outDir}fibonacci.trace.json`);
+  console.log(`[deno] flame graph: ${outDir}fibonacci.svg (and fibonacci-chart.svg)`);
+}
