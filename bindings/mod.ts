@@ -6,6 +6,7 @@
 export * from "./config.ts";
 export * from "./errors.ts";
 export * from "./js_layer.ts";
+export * from "./js_spans.ts";
 export * from "./insight.ts";
 export * from "./library.ts";
 export * from "./otlp.ts";

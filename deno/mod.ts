@@ -45,6 +45,15 @@ export {
 } from "../bindings/otlp.ts";
 export { TracingError, type TracingErrorCode } from "../bindings/errors.ts";
 export {
+  type EventOptions,
+  JsSpan,
+  type SpanFields,
+  type SpanFieldValue,
+  type SpanLevel,
+  type StartSpanOptions,
+  type TraceContext,
+} from "../bindings/js_spans.ts";
+export {
   type CallsiteMetadata,
   type EventData,
   type Fields,
