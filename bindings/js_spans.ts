@@ -85,7 +85,18 @@ const PARENT_NONE = 0xfffffffe;
 const FALLBACK_BIT = 0x80000000;
 const MAX_FIELDS = 32;
 
-const LEVELS: Record<string, number> = { TRACE: 1, DEBUG: 2, INFO: 3, WARN: 4, ERROR: 5 };
+const LEVELS: Record<string, number> = {
+  TRACE: 1,
+  DEBUG: 2,
+  INFO: 3,
+  WARN: 4,
+  ERROR: 5,
+  trace: 1,
+  debug: 2,
+  info: 3,
+  warn: 4,
+  error: 5,
+};
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -154,6 +165,16 @@ export class JsSpan implements Disposable {
 interface Callsite {
   id: number;
   fallback: boolean;
+  kind: number;
+  level: number;
+  target: string;
+  fields: string[];
+}
+
+function sameFields(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
+  return true;
 }
 
 /** Writes field values in the encoding of `shim/src/js_spans/values.rs`. */
@@ -178,9 +199,21 @@ class ValueWriter {
   string(text: string): void {
     // UTF-8 needs at most 3 bytes per UTF-16 unit.
     this.#ensure(5 + text.length * 3);
+    const bytes = this.bytes;
     const start = this.length + 5;
-    const { written } = encoder.encodeInto(text, this.bytes.subarray(start));
-    this.bytes[this.length] = 1;
+    let written = 0;
+    // Short ASCII strings are copied by hand: cheaper than a new view for `encodeInto`.
+    if (text.length <= 64) {
+      for (; written < text.length; written++) {
+        const code = text.charCodeAt(written);
+        if (code >= 0x80) break;
+        bytes[start + written] = code;
+      }
+    }
+    if (written < text.length) {
+      written = encoder.encodeInto(text, bytes.subarray(start)).written;
+    }
+    bytes[this.length] = 1;
     this.view.setUint32(this.length + 1, written, true);
     this.length = start + written;
   }
@@ -193,7 +226,10 @@ class ValueWriter {
         this.#ensure(9);
         if (Number.isSafeInteger(value)) {
           this.bytes[this.length] = 3;
-          this.view.setBigInt64(this.length + 1, BigInt(value), true);
+          // Two's complement halves; exact for safe integers.
+          const high = Math.floor(value / 4294967296);
+          this.view.setUint32(this.length + 1, value - high * 4294967296, true);
+          this.view.setInt32(this.length + 5, high, true);
         } else {
           this.bytes[this.length] = 2;
           this.view.setFloat64(this.length + 1, value, true);
@@ -236,7 +272,8 @@ class ValueWriter {
 export class JsSpans {
   readonly #native: NativeLibrary;
   readonly #current = new AsyncLocalStorage<JsSpan>();
-  readonly #callsites = new Map<string, Callsite>();
+  /** By name: the callsites made so far (usually one per name). */
+  readonly #callsites = new Map<string, Callsite[]>();
   readonly #writer = new ValueWriter();
   readonly #outId = new Uint32Array(1);
   readonly #contextBuffer = new Uint8Array(1024);
@@ -418,9 +455,15 @@ export class JsSpans {
     target: string,
     fields: string[],
   ): Callsite {
-    const key = `${kind}${level}\0${name}\0${target}\0${fields.join("\0")}`;
-    let callsite = this.#callsites.get(key);
-    if (callsite) return callsite;
+    const known = this.#callsites.get(name);
+    if (known) {
+      for (const callsite of known) {
+        if (
+          callsite.kind === kind && callsite.level === level && callsite.target === target &&
+          sameFields(callsite.fields, fields)
+        ) return callsite;
+      }
+    }
     if (typeof target !== "string") {
       throw new TracingError("INVALID_PARAMETER", "target must be a non-empty string");
     }
@@ -428,9 +471,12 @@ export class JsSpans {
     const result = this.#native.jsCallsiteNew(kind, level, spec, this.#outId);
     if (result !== RESULT_OK) throw this.#failure(result);
     const id = this.#outId[0];
-    callsite = { id, fallback: (id & FALLBACK_BIT) !== 0 };
+    const callsite = { id, fallback: (id & FALLBACK_BIT) !== 0, kind, level, target, fields };
     // Fallbacks are not cached: the table of distinct names would grow without bound here.
-    if (!callsite.fallback) this.#callsites.set(key, callsite);
+    if (!callsite.fallback) {
+      if (known) known.push(callsite);
+      else this.#callsites.set(name, [callsite]);
+    }
     return callsite;
   }
 
@@ -467,7 +513,9 @@ export class JsSpans {
 }
 
 function levelNumber(level: SpanLevel): number {
-  const number = typeof level === "string" ? LEVELS[level.toUpperCase()] : undefined;
+  const number = typeof level === "string"
+    ? LEVELS[level] ?? LEVELS[level.toUpperCase()]
+    : undefined;
   if (number === undefined) {
     throw new TracingError(
       "INVALID_PARAMETER",

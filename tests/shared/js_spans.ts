@@ -103,7 +103,14 @@ export function defineJsSpanScenarios(test: TestFn, h: JsSpansHarness): void {
     const layer = new TreeLayer();
     {
       using tracing = withLayer(layer);
-      tracing.span("outer", { flag: true, big: 2n ** 70n, ratio: 0.5 }, () => {
+      tracing.span("outer", {
+        flag: true,
+        big: 2n ** 70n,
+        ratio: 0.5,
+        negative: -5,
+        wide: 2 ** 40 + 3,
+        text: "héllo",
+      }, () => {
         using inner = tracing.startSpan("inner", { target: "app", level: "warn" });
         inner.run(() => example.fibonacci(1, false));
         tracing.event("WARN", "done", { count: 3 });
@@ -111,7 +118,7 @@ export function defineJsSpanScenarios(test: TestFn, h: JsSpansHarness): void {
       tracing.event("info", "after", {});
     }
     assert.deepEqual(layer.lines, [
-      `span outer < root {"flag":true,"big":"1180591620717411303424","ratio":0.5}`,
+      `span outer < root {"flag":true,"big":"1180591620717411303424","ratio":0.5,"negative":-5,"wide":1099511627779,"text":"héllo"}`,
       "span inner < outer {}",
       `span fib < inner {"index":1,"use_memoized":false}`,
       `event computed < fib {"value":1}`,
