@@ -74,24 +74,20 @@
 // index i holds records.
 #define TRACING_BRIDGE_JS_CONTROL_BYTES 16
 
-// How many distinct callsites JavaScript may create in one process before new ones share a
-// fallback callsite.
-#define MAX_CALLSITES 1024
+// Set in a callsite id when it names a shared fallback callsite (the table is full).
+#define TRACING_BRIDGE_CALLSITE_FALLBACK 2147483648
 
-// At most this many fields per span or event (`tracing`'s own limit for a value set).
-#define MAX_FIELDS 32
+// How many distinct callsites JavaScript may make per process before fallbacks are used.
+#define TRACING_BRIDGE_MAX_JS_CALLSITES 1024
 
-// Set in a callsite id when it is a fallback callsite.
-#define FALLBACK_BIT 2147483648
+// The handle of a span that no layer wanted; every operation on it succeeds and does nothing.
+#define TRACING_BRIDGE_SPAN_DISABLED 4294967295
 
-// The handle of a span that no layer wanted (filtered out, or no subscriber installed).
-#define DISABLED UINT32_MAX
+// `parent`: the calling thread's current span (if any).
+#define TRACING_BRIDGE_PARENT_CURRENT 0
 
-// `parent` value: the span is a child of the thread's current span (if any).
-#define PARENT_CURRENT 0
-
-// `parent` value: the span has no parent.
-#define PARENT_NONE (UINT32_MAX - 1)
+// `parent`: no parent (a root span).
+#define TRACING_BRIDGE_PARENT_NONE 4294967294
 
 // The queue capacity used when the config gives none.
 #define DEFAULT_CAPACITY (1 << 18)

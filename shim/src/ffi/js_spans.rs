@@ -14,13 +14,23 @@ use crate::{
     },
 };
 
-pub use crate::js_spans::callsites::{
-    FALLBACK_BIT as TRACING_BRIDGE_CALLSITE_FALLBACK,
-    MAX_CALLSITES as TRACING_BRIDGE_MAX_JS_CALLSITES,
-};
-pub use crate::js_spans::spans::{
-    DISABLED as TRACING_BRIDGE_SPAN_DISABLED, PARENT_CURRENT as TRACING_BRIDGE_PARENT_CURRENT,
-    PARENT_NONE as TRACING_BRIDGE_PARENT_NONE,
+/// Set in a callsite id when it names a shared fallback callsite (the table is full).
+pub const TRACING_BRIDGE_CALLSITE_FALLBACK: u32 = 0x8000_0000;
+/// How many distinct callsites JavaScript may make per process before fallbacks are used.
+pub const TRACING_BRIDGE_MAX_JS_CALLSITES: u32 = 1024;
+/// The handle of a span that no layer wanted; every operation on it succeeds and does nothing.
+pub const TRACING_BRIDGE_SPAN_DISABLED: u32 = 0xFFFF_FFFF;
+/// `parent`: the calling thread's current span (if any).
+pub const TRACING_BRIDGE_PARENT_CURRENT: u32 = 0;
+/// `parent`: no parent (a root span).
+pub const TRACING_BRIDGE_PARENT_NONE: u32 = 0xFFFF_FFFE;
+
+const _: () = {
+    assert!(TRACING_BRIDGE_CALLSITE_FALLBACK == crate::js_spans::callsites::FALLBACK_BIT);
+    assert!(TRACING_BRIDGE_MAX_JS_CALLSITES as usize == crate::js_spans::callsites::MAX_CALLSITES);
+    assert!(TRACING_BRIDGE_SPAN_DISABLED == spans::DISABLED);
+    assert!(TRACING_BRIDGE_PARENT_CURRENT == spans::PARENT_CURRENT);
+    assert!(TRACING_BRIDGE_PARENT_NONE == spans::PARENT_NONE);
 };
 
 /// Bytes at `pointer`, where a zero length may come with any pointer (even null).
