@@ -39,8 +39,9 @@ fn bad_callsites_are_invalid_parameters() {
         unsafe { tracing_bridge_js_callsite_new(0, 3, ptr::null(), 4, &mut id) },
         R::NullParameter
     );
+    let spec: &[u8] = b"a\0t\0";
     assert_eq!(
-        unsafe { tracing_bridge_js_callsite_new(0, 3, b"a\0t\0".as_ptr(), 4, ptr::null_mut()) },
+        unsafe { tracing_bridge_js_callsite_new(0, 3, spec.as_ptr(), 4, ptr::null_mut()) },
         R::NullParameter
     );
 }
