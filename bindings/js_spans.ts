@@ -275,6 +275,11 @@ export class JsSpans {
   /** By name: the callsites made so far (usually one per name). */
   readonly #callsites = new Map<string, Callsite[]>();
   readonly #writer = new ValueWriter();
+  /**
+   * Native calls in progress that read the values: a JS layer's callback may start spans or
+   * events during them, which must not overwrite the values still being read.
+   */
+  #nativeCalls = 0;
   readonly #outId = new Uint32Array(1);
   readonly #contextBuffer = new Uint8Array(1024);
   readonly #contextWritten = new Uint32Array(1);
@@ -306,13 +311,14 @@ export class JsSpans {
       jsParent = liveAncestor(parent instanceof JsSpan ? parent : this.#current.getStore());
       parentHandle = jsParent ? jsParent.handle : PARENT_CURRENT;
     }
-    this.#encode(callsite, name, target, names, fields, "otel.name");
-    const handle = this.#native.jsSpanNew(
-      callsite.id,
-      parentHandle,
-      this.#writer.bytes,
-      this.#writer.length,
-    );
+    const writer = this.#encode(callsite, name, target, names, fields, "otel.name");
+    let handle: number;
+    this.#nativeCalls++;
+    try {
+      handle = this.#native.jsSpanNew(callsite.id, parentHandle, writer.bytes, writer.length);
+    } finally {
+      this.#nativeCalls--;
+    }
     if (handle === 0) throw this.#failure(7115);
     const span = new JsSpan(this, name, handle, jsParent);
     if (remote) {
@@ -369,7 +375,7 @@ export class JsSpans {
       );
     }
     const callsite = this.#callsite(1, levelNumber(level), "event", target, ["message", ...names]);
-    this.#encode(callsite, String(message), target, names, fields, "message");
+    const writer = this.#encode(callsite, String(message), target, names, fields, "message");
     const jsParent = parent === null
       ? undefined
       : liveAncestor(parent instanceof JsSpan ? parent : this.#current.getStore());
@@ -378,12 +384,13 @@ export class JsSpans {
       : jsParent
       ? jsParent.handle
       : PARENT_CURRENT;
-    const result = this.#native.jsEvent(
-      callsite.id,
-      parentHandle,
-      this.#writer.bytes,
-      this.#writer.length,
-    );
+    let result: number;
+    this.#nativeCalls++;
+    try {
+      result = this.#native.jsEvent(callsite.id, parentHandle, writer.bytes, writer.length);
+    } finally {
+      this.#nativeCalls--;
+    }
     if (result !== RESULT_OK) throw this.#failure(result);
   }
 
@@ -480,7 +487,10 @@ export class JsSpans {
     return callsite;
   }
 
-  /** Encodes the values; for a fallback callsite: `first`, `js.target`, `js.fields`. */
+  /**
+   * Encodes the values (for a fallback callsite: `first`, `js.target`, `js.fields`) into the
+   * shared writer, or a new one while a native call still reads the shared one.
+   */
   #encode(
     callsite: Callsite,
     first: string,
@@ -488,8 +498,8 @@ export class JsSpans {
     names: string[],
     fields: SpanFields | undefined,
     firstField: "otel.name" | "message",
-  ): void {
-    const writer = this.#writer;
+  ): ValueWriter {
+    const writer = this.#nativeCalls === 0 ? this.#writer : new ValueWriter();
     writer.length = 0;
     if (firstField === "message" && !callsite.fallback) writer.string(first);
     if (callsite.fallback) {
@@ -498,9 +508,10 @@ export class JsSpans {
       writer.string(
         names.map((name) => `${name}=${String(fields?.[name])}`).join(" "),
       );
-      return;
+      return writer;
     }
     for (const name of names) writer.value(name, fields?.[name]);
+    return writer;
   }
 
   #failure(result: number): TracingError {

@@ -43,7 +43,10 @@ defineEmbeddingScenarios((name, body) => Deno.test(name, body), {
   },
   myLibrary: { sum: (count) => myLibrary.symbols.my_library_sum(count) },
   paths,
-  boundSymbols: Object.keys(symbols),
+  // An entry with `name` binds that C function under another key (e.g. `_nonblocking`).
+  boundSymbols: Object.entries(symbols).map(([key, definition]) =>
+    "name" in definition ? definition.name : key
+  ),
   tempDir: () => Deno.makeTempDirSync({ prefix: "tracing-bridge-" }),
   runExitChild,
 });

@@ -127,6 +127,39 @@ export function defineJsSpanScenarios(test: TestFn, h: JsSpansHarness): void {
     ]);
   });
 
+  test("js spans: a JS layer callback may record JS events while a JS span is being created", () => {
+    const seen: string[] = [];
+    let tracing: ReturnType<typeof withLayer> | undefined;
+    const layer = {
+      onNewSpan(span: { name: string; fields: Record<string, unknown> }) {
+        seen.push(`${span.name} ${JSON.stringify(span.fields)}`);
+        if (span.name === "outer") {
+          tracing!.event("info", "from the layer", { note: "x".repeat(300) });
+        }
+      },
+      onEvent(event: { message: string | undefined; fields: Record<string, unknown> }) {
+        seen.push(`${event.message} ${String(event.fields.note).length}`);
+      },
+    };
+    const log = join(h.tempDir(), "reentrant.log");
+    tracing = new api.Tracing(
+      new api.GlobalTracingConfig({
+        layers: [
+          new api.JsLayerConfig(layer),
+          new api.FmtLayerConfig({ writer: { file: log }, spanEvents: ["new"] }),
+        ],
+      }),
+      library(),
+    ).enter();
+    try {
+      tracing.startSpan("outer", { fields: { route: "/same-bytes" } }).end();
+    } finally {
+      tracing.dispose();
+    }
+    assert.deepEqual(seen, [`outer {"route":"/same-bytes"}`, "from the layer 300"]);
+    assert.match(readLines(log).join("\n"), /outer\{route="\/same-bytes"\}/);
+  });
+
   test("js spans: async functions keep their parent across await; explicit run() nests native calls", async () => {
     const layer = new TreeLayer();
     {
