@@ -608,6 +608,47 @@ function lastErrorMessage(native: NativeLibrary): string {
   return decoder.decode(buffer.subarray(0, Number(messageLength[0])));
 }
 
+/** What this module reads of an `@opentelemetry/api` span (no dependency on the package). */
+interface OtelApiSpan {
+  spanContext?(): {
+    traceId: string;
+    spanId: string;
+    traceFlags: number;
+    traceState?: { serialize(): string };
+  };
+}
+
+/**
+ * The W3C trace context of the span active in `@opentelemetry/api` (version 1), e.g. a span of
+ * Deno's built-in OpenTelemetry (`OTEL_DENO=true`) or of the OpenTelemetry JS SDK, or
+ * `undefined` when none is active. Pass it as `parent` to continue that trace:
+ * `tracing.startSpan("work", { parent: activeOpenTelemetryContext() })` (an `undefined` parent
+ * means the usual default). Reads the API's global registration; needs no import of the package.
+ */
+export function activeOpenTelemetryContext(): TraceContext | undefined {
+  const registry = (globalThis as Record<symbol, unknown>)[Symbol.for("opentelemetry.js.api.1")] as
+    | { context?: { active?(): { getValue?(key: symbol): unknown } } }
+    | undefined;
+  const active = registry?.context?.active?.();
+  const span = active?.getValue?.(Symbol.for("OpenTelemetry Context Key SPAN")) as
+    | OtelApiSpan
+    | undefined;
+  const spanContext = span?.spanContext?.();
+  if (
+    !spanContext || !/^[0-9a-f]{32}$/.test(spanContext.traceId) ||
+    !/^[0-9a-f]{16}$/.test(spanContext.spanId) || /^0+$/.test(spanContext.traceId) ||
+    /^0+$/.test(spanContext.spanId)
+  ) {
+    return undefined;
+  }
+  return {
+    traceparent: `00-${spanContext.traceId}-${spanContext.spanId}-${
+      spanContext.traceFlags & 1 ? "01" : "00"
+    }`,
+    tracestate: spanContext.traceState?.serialize() ?? "",
+  };
+}
+
 const spansByLibrary = new WeakMap<NativeLibrary, JsSpans>();
 
 /** The {@link JsSpans} of `native` (one per library, shared by its `Tracing`s). */

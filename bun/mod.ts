@@ -45,6 +45,7 @@ export {
 } from "../bindings/otlp.ts";
 export { TracingError, type TracingErrorCode } from "../bindings/errors.ts";
 export {
+  activeOpenTelemetryContext,
   type EventOptions,
   JsSpan,
   type SpanFields,

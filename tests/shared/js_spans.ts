@@ -9,6 +9,38 @@ import { join } from "node:path";
 import type { ChildResult, FibonacciLibrary, TestFn } from "./harness.ts";
 import type { Api } from "./harness.ts";
 import { type ReceivedSpan, Receiver } from "./receiver.ts";
+import { type Context, context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+
+/** The smallest `@opentelemetry/api` context manager: a stack, enough for `context.with`. */
+class StackContextManager {
+  #stack: Context[] = [ROOT_CONTEXT];
+  active(): Context {
+    return this.#stack.at(-1)!;
+  }
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    active: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    this.#stack.push(active);
+    try {
+      return fn.call(thisArg, ...args);
+    } finally {
+      this.#stack.pop();
+    }
+  }
+  bind<T>(_context: Context, target: T): T {
+    return target;
+  }
+  enable(): this {
+    return this;
+  }
+  disable(): this {
+    this.#stack = [ROOT_CONTEXT];
+    return this;
+  }
+}
 
 /** What the JS-span scenarios need from each runtime. */
 export interface JsSpansHarness {
@@ -254,6 +286,33 @@ export function defineJsSpanScenarios(test: TestFn, h: JsSpansHarness): void {
       assert.equal(spans.length, 6);
     } finally {
       await receiver.stop();
+    }
+  });
+
+  test("js spans: the active @opentelemetry/api span can be continued", () => {
+    assert.equal(api.activeOpenTelemetryContext(), undefined, "nothing registered");
+    context.setGlobalContextManager(new StackContextManager());
+    try {
+      const otelSpan = trace.wrapSpanContext({
+        traceId: REMOTE_TRACE,
+        spanId: REMOTE_SPAN,
+        traceFlags: 1,
+      });
+      assert.equal(api.activeOpenTelemetryContext(), undefined, "no active span");
+      const found = context.with(
+        trace.setSpan(context.active(), otelSpan),
+        () => api.activeOpenTelemetryContext(),
+      );
+      assert.deepEqual(found, {
+        traceparent: `00-${REMOTE_TRACE}-${REMOTE_SPAN}-01`,
+        tracestate: "",
+      });
+      const layer = new TreeLayer();
+      using tracing = withLayer(layer);
+      tracing.startSpan("continued", { parent: found }).end();
+      assert.deepEqual(layer.lines, ["span continued < root {}"]);
+    } finally {
+      context.disable();
     }
   });
 
