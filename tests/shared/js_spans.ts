@@ -161,12 +161,12 @@ export function defineJsSpanScenarios(test: TestFn, h: JsSpansHarness): void {
 
   test("js spans: a JS layer callback may record JS events while a JS span is being created", () => {
     const seen: string[] = [];
-    let tracing: ReturnType<typeof withLayer> | undefined;
+    const current: { tracing?: ReturnType<typeof withLayer> } = {};
     const layer = {
       onNewSpan(span: { name: string; fields: Record<string, unknown> }) {
         seen.push(`${span.name} ${JSON.stringify(span.fields)}`);
         if (span.name === "outer") {
-          tracing!.event("info", "from the layer", { note: "x".repeat(300) });
+          current.tracing!.event("info", "from the layer", { note: "x".repeat(300) });
         }
       },
       onEvent(event: { message: string | undefined; fields: Record<string, unknown> }) {
@@ -174,7 +174,7 @@ export function defineJsSpanScenarios(test: TestFn, h: JsSpansHarness): void {
       },
     };
     const log = join(h.tempDir(), "reentrant.log");
-    tracing = new api.Tracing(
+    const tracing = new api.Tracing(
       new api.GlobalTracingConfig({
         layers: [
           new api.JsLayerConfig(layer),
@@ -183,6 +183,7 @@ export function defineJsSpanScenarios(test: TestFn, h: JsSpansHarness): void {
       }),
       library(),
     ).enter();
+    current.tracing = tracing;
     try {
       tracing.startSpan("outer", { fields: { route: "/same-bytes" } }).end();
     } finally {
