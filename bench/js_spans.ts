@@ -15,11 +15,17 @@
  * synchronous loop never lets its timer run. ROUNDS rounds alternate; each side's best round
  * counts (the machine is shared).
  *
+ * In Deno, also Deno's built-in OpenTelemetry (`OTEL_DENO=true`, in a child process running
+ * `bench/js_spans_deno_otel.ts`, which exports at exit): timed from spawning the child until the
+ * receiver has every span, minus the time of a child that makes no span (startup and exit).
+ * Printed on the summary line, not in the JSON.
+ *
  * Last line:
  * {"bench":"js_spans","runtime":…,"spans_per_s":…,"otel_js_spans_per_s":…,
  *  "ratio_vs_otel_js":…,"received":…,"sent":…}
  */
 
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Receiver } from "../tests/shared/receiver.ts";
 import type { Api } from "../tests/shared/harness.ts";
@@ -93,6 +99,38 @@ async function runOtelJs(spans: number): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/** Seconds from spawning the built-in-OpenTelemetry child until the receiver has `spans`. */
+async function runDenoBuiltin(spans: number): Promise<{ seconds: number; received: number }> {
+  await receiver.clear();
+  const script = fileURLToPath(new URL("./js_spans_deno_otel.ts", import.meta.url));
+  const started = performance.now();
+  const child = spawn(Deno.execPath(), ["run", "-A", script, String(spans)], {
+    env: {
+      ...Deno.env.toObject(),
+      OTEL_DENO: "true",
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint("direct"),
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+      // As large as the shim's queue, so that the synchronous loop need not drop spans.
+      OTEL_BSP_MAX_QUEUE_SIZE: "262144",
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: String(BATCH),
+    },
+    stdio: "ignore",
+  });
+  await new Promise((resolve) => child.once("exit", resolve));
+  // Done when every span arrived, or when nothing more arrived for a second (spans were lost).
+  let received = await countReceived();
+  let lastChange = performance.now();
+  let finished = performance.now();
+  while (received < spans && performance.now() - lastChange < 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const now = await countReceived();
+    if (now !== received) lastChange = finished = performance.now();
+    received = now;
+  }
+  if (received >= spans) finished = performance.now();
+  return { seconds: (finished - started) / 1000, received };
+}
+
 try {
   // Warm-up for both (JIT, connections, callsite interning).
   runShim(5_000);
@@ -115,11 +153,23 @@ try {
   const sent = ROUNDS * SPANS;
   const spansPerS = SPANS / Math.min(...shimSeconds);
   const otelSpansPerS = SPANS / Math.min(...otelSeconds);
+  let builtin = "";
+  if (isDeno) {
+    const baseline = Math.min(
+      ...(await Promise.all([runDenoBuiltin(0), runDenoBuiltin(0)])).map((run) => run.seconds),
+    );
+    const runs = [];
+    for (let round = 0; round < ROUNDS; round++) runs.push(await runDenoBuiltin(SPANS));
+    const best = Math.min(...runs.map((run) => run.seconds)) - baseline;
+    builtin = `; Deno built-in OpenTelemetry ${Math.round(SPANS / best)} spans/s ` +
+      `(received ${runs.map((run) => run.received).join(", ")} of ${SPANS} per round, ` +
+      `startup + exit ${(baseline * 1000).toFixed(0)} ms subtracted)`;
+  }
   const ms = (seconds: number[]) => seconds.map((s) => `${(s * 1000).toFixed(0)} ms`).join(", ");
   console.log(
     `${runtimeName}: ${SPANS} spans per round; shim rounds ${ms(shimSeconds)} ` +
       `(received ${received}/${sent}, dropped ${dropped}); OpenTelemetry JS SDK rounds ` +
-      `${ms(otelSeconds)} (received ${otelReceived}/${sent})`,
+      `${ms(otelSeconds)} (received ${otelReceived}/${sent})${builtin}`,
   );
   console.log(JSON.stringify({
     bench: "js_spans",
