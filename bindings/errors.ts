@@ -24,6 +24,8 @@ export type TracingErrorCode =
   | "PANIC"
   | "FILE_NOT_READABLE"
   | "NO_STACKS"
+  | "INVALID_PARAMETER"
+  | "UNKNOWN_SPAN"
   | "UNKNOWN";
 
 /** An error from tracing-bridge. `code` says what failed; the message says how to fix it. */
@@ -56,6 +58,8 @@ const RESULT_CODES: Record<number, TracingErrorCode> = {
   7111: "PANIC",
   7113: "FILE_NOT_READABLE",
   7114: "NO_STACKS",
+  7115: "INVALID_PARAMETER",
+  7116: "UNKNOWN_SPAN",
 };
 
 /** Maps a `tracing_bridge_result` (not `RESULT_OK`) to an error code. */

@@ -82,6 +82,33 @@ export interface NativeLibrary {
       messageWritten: BigUint64Array,
     ): Promise<number>;
   };
+  /** `tracing_bridge_js_callsite_new(kind, level, spec, spec.length, outId)`. */
+  jsCallsiteNew(kind: number, level: number, spec: Uint8Array, outId: Uint32Array): number;
+  /** `tracing_bridge_js_span_new(callsite, parent, values, length)`: a handle, 0 on failure. */
+  jsSpanNew(callsite: number, parent: number, values: Uint8Array, length: number): number;
+  /** `tracing_bridge_js_event(callsite, parent, values, length)`. */
+  jsEvent(callsite: number, parent: number, values: Uint8Array, length: number): number;
+  /** `tracing_bridge_js_span_enter(span)`. */
+  jsSpanEnter(span: number): number;
+  /** `tracing_bridge_js_span_exit(span)`. */
+  jsSpanExit(span: number): number;
+  /** `tracing_bridge_js_span_end(span)`. */
+  jsSpanEnd(span: number): number;
+  /** `tracing_bridge_js_span_open_count()`. */
+  jsSpanOpenCount(): number;
+  /**
+   * `tracing_bridge_js_span_set_remote_parent(span, traceparent, traceparentLength, tracestate,
+   * tracestateLength)`.
+   */
+  jsSpanSetRemoteParent(
+    span: number,
+    traceparent: Uint8Array,
+    traceparentLength: number,
+    tracestate: Uint8Array,
+    tracestateLength: number,
+  ): number;
+  /** `tracing_bridge_js_span_trace_context(span, buffer, buffer.length, outWritten)`. */
+  jsSpanTraceContext(span: number, buffer: Uint8Array, outWritten: Uint32Array): number;
   /** Unloads the library; nothing may use it afterwards. */
   close(): void;
 }

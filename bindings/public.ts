@@ -30,6 +30,16 @@ export {
 } from "./otlp.ts";
 export { TracingError, type TracingErrorCode } from "./errors.ts";
 export {
+  activeOpenTelemetryContext,
+  type EventOptions,
+  JsSpan,
+  type SpanFields,
+  type SpanFieldValue,
+  type SpanLevel,
+  type StartSpanOptions,
+  type TraceContext,
+} from "./js_spans.ts";
+export {
   type CallsiteMetadata,
   type EventData,
   type Fields,
@@ -54,9 +64,4 @@ export {
 } from "./insight.ts";
 export { ABI_VERSION, LIBRARY_ENV_VAR, TracingLibrary } from "./library.ts";
 export { TracingBase, type TracingOptions } from "./tracing.ts";
-export type {
-  NativeCallback,
-  NativeLibrary,
-  Runtime,
-  SubscriberHandle,
-} from "./native.ts";
+export type { NativeCallback, NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";

@@ -12,6 +12,15 @@ import {
   renderFlameSvgWith,
 } from "./insight.ts";
 import { JsDelivery } from "./js_delivery.ts";
+import {
+  type EventOptions,
+  type JsSpan,
+  jsSpansOf,
+  type SpanFields,
+  type SpanLevel,
+  type StartSpanOptions,
+  type TraceContext,
+} from "./js_spans.ts";
 import { countEntered, openTracingLibrary, TracingLibrary } from "./library.ts";
 import type { NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";
 
@@ -279,6 +288,50 @@ export class TracingBase implements Disposable, AsyncDisposable {
     this.#droppedSpans = readDroppedSpans(native, handle);
     native.subscriberFree(handle);
     if (error) throw error;
+  }
+
+  /**
+   * Runs `fn` in a new span (a real `tracing` span in the library, seen by every layer): entered
+   * on the JavaScript thread during `fn`'s synchronous part, so native spans made there are its
+   * children; current for JavaScript spans and events across `await`; ended when `fn` returns
+   * or its promise settles. See `bindings/js_spans.ts` for the nesting rules.
+   */
+  span<T>(name: string, fields: SpanFields | undefined, fn: (span: JsSpan) => T): T;
+  /** Same without fields. */
+  span<T>(name: string, fn: (span: JsSpan) => T): T;
+  span<T>(
+    name: string,
+    fieldsOrFn: SpanFields | undefined | ((span: JsSpan) => T),
+    fn?: (span: JsSpan) => T,
+  ): T {
+    return jsSpansOf(this.library.native).span(
+      name,
+      fieldsOrFn as SpanFields | undefined,
+      (fn ?? fieldsOrFn) as (span: JsSpan) => T,
+    );
+  }
+
+  /** Starts a span with an explicit end (`span.end()` or `using span = ...`). */
+  startSpan(name: string, options?: StartSpanOptions): JsSpan {
+    return jsSpansOf(this.library.native).startSpan(name, options);
+  }
+
+  /** Records an event at `level` with `message` and `fields`, in the current span. */
+  event(level: SpanLevel, message: string, fields?: SpanFields, options?: EventOptions): void {
+    jsSpansOf(this.library.native).event(level, message, fields, options);
+  }
+
+  /** The JavaScript span current in this async context, if any. */
+  currentSpan(): JsSpan | undefined {
+    return jsSpansOf(this.library.native).currentSpan();
+  }
+
+  /**
+   * The W3C `traceparent`/`tracestate` of the current span, to send to another service, or
+   * `undefined` when no OpenTelemetry layer records it.
+   */
+  traceContext(): TraceContext | undefined {
+    return jsSpansOf(this.library.native).traceContext();
   }
 
   #track<T>(call: Promise<T>): Promise<T> {

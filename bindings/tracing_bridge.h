@@ -75,6 +75,21 @@
 // index i holds records.
 #define TRACING_BRIDGE_JS_CONTROL_BYTES 16
 
+// Set in a callsite id when it names a shared fallback callsite (the table is full).
+#define TRACING_BRIDGE_CALLSITE_FALLBACK 2147483648
+
+// How many distinct callsites JavaScript may make per process before fallbacks are used.
+#define TRACING_BRIDGE_MAX_JS_CALLSITES 1024
+
+// The handle of a span that no layer wanted; every operation on it succeeds and does nothing.
+#define TRACING_BRIDGE_SPAN_DISABLED 4294967295
+
+// `parent`: the calling thread's current span (if any).
+#define TRACING_BRIDGE_PARENT_CURRENT 0
+
+// `parent`: no parent (a root span).
+#define TRACING_BRIDGE_PARENT_NONE 4294967294
+
 // The queue capacity used when the config gives none.
 #define DEFAULT_CAPACITY (1 << 18)
 
@@ -123,6 +138,10 @@ enum tracing_bridge_result
   TRACING_BRIDGE_RESULT_FILE_NOT_READABLE = 7113,
   // The folded stacks to render hold no stack: nothing was recorded.
   TRACING_BRIDGE_RESULT_NO_STACKS = 7114,
+  // An argument is out of range or malformed (a span name, level, field value, traceparent).
+  TRACING_BRIDGE_RESULT_INVALID_PARAMETER = 7115,
+  // A span handle is unknown on this thread: the span was ended already, or made elsewhere.
+  TRACING_BRIDGE_RESULT_UNKNOWN_SPAN = 7116,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -332,6 +351,85 @@ uint32_t tracing_bridge_subscriber_js_drain(struct tracing_bridge_subscriber *su
 // `subscriber` must come from `tracing_bridge_subscriber_new` and not be freed.
 uint64_t tracing_bridge_subscriber_js_dropped(struct tracing_bridge_subscriber *subscriber,
                                               uint32_t layer_index);
+
+// Makes (or finds) the callsite for spans (`kind` 0) or events (`kind` 1) at `level` (1 trace
+// … 5 error). `spec` holds `spec_len` bytes of UTF-8: the name, the target and each field
+// name, each followed by a NUL byte. Writes the callsite id to `out_id`: at most
+// [`TRACING_BRIDGE_MAX_JS_CALLSITES`] distinct callsites are made per process; past that the id
+// has [`TRACING_BRIDGE_CALLSITE_FALLBACK`] set and names a shared callsite whose fields are
+// `otel.name` (span) or `message` (event), `js.target`, `js.fields`.
+//
+// # Safety
+// `spec` must point to `spec_len` readable bytes; `out_id` to a writable `uint32_t`.
+tracing_bridge_result tracing_bridge_js_callsite_new(uint32_t kind,
+                                                     uint32_t level,
+                                                     const uint8_t *spec,
+                                                     uint32_t spec_len,
+                                                     uint32_t *out_id);
+
+// Creates a span of `callsite` with `values` (the encoding of `shim/src/js_spans/values.rs`,
+// one value per field of the callsite). `parent` is a span handle,
+// [`TRACING_BRIDGE_PARENT_CURRENT`] (the thread's current span) or
+// [`TRACING_BRIDGE_PARENT_NONE`] (a root). Returns the new span's handle,
+// [`TRACING_BRIDGE_SPAN_DISABLED`] if no layer wants it, or 0 on failure (see the last error).
+//
+// # Safety
+// `values` must point to `values_len` readable bytes (any pointer when `values_len` is 0).
+uint32_t tracing_bridge_js_span_new(uint32_t callsite,
+                                    uint32_t parent,
+                                    const uint8_t *values,
+                                    uint32_t values_len);
+
+// Records an event of `callsite` with `values` (as for [`tracing_bridge_js_span_new`]);
+// `parent` as there.
+//
+// # Safety
+// As for [`tracing_bridge_js_span_new`].
+tracing_bridge_result tracing_bridge_js_event(uint32_t callsite,
+                                              uint32_t parent,
+                                              const uint8_t *values,
+                                              uint32_t values_len);
+
+// Enters the span on this thread: what this thread records until the matching exit is its
+// child (native spans and events included).
+tracing_bridge_result tracing_bridge_js_span_enter(uint32_t span);
+
+// Exits the span, entered before on this thread (in any order). Fails with
+// `InvalidParameter` if it is not entered, `UnknownSpan` if the handle is unknown.
+tracing_bridge_result tracing_bridge_js_span_exit(uint32_t span);
+
+// Ends the span (exiting it first where it is entered); its handle becomes invalid. Ending an
+// unknown or already ended handle fails with `UnknownSpan` and changes nothing.
+tracing_bridge_result tracing_bridge_js_span_end(uint32_t span);
+
+// How many spans JavaScript holds open on this thread.
+uint32_t tracing_bridge_js_span_open_count(void);
+
+// Makes the remote span described by the W3C `traceparent` (and `tracestate`, may be empty)
+// the OpenTelemetry parent of `span`. Call it right after creating `span` (before entering it
+// or creating children): later, the OpenTelemetry span has started and this fails. Without an
+// OpenTelemetry layer in the config it does nothing. A malformed header is `InvalidParameter`.
+//
+// # Safety
+// `traceparent` must point to `traceparent_len` readable bytes, `tracestate` to
+// `tracestate_len` (any pointer when the length is 0).
+tracing_bridge_result tracing_bridge_js_span_set_remote_parent(uint32_t span,
+                                                               const uint8_t *traceparent,
+                                                               uint32_t traceparent_len,
+                                                               const uint8_t *tracestate,
+                                                               uint32_t tracestate_len);
+
+// Writes the W3C trace context of `span` ([`TRACING_BRIDGE_PARENT_CURRENT`]: the thread's
+// current span) into `buf` as `traceparent`, a newline, then `tracestate` (may be empty), and
+// its length to `out_written`; 0 bytes when no OpenTelemetry layer records the span. Fails
+// with `BufferTooSmall` (`out_written` = size needed) when `len` is too small.
+//
+// # Safety
+// `buf` must point to `len` writable bytes; `out_written` to a writable `uint32_t`.
+tracing_bridge_result tracing_bridge_js_span_trace_context(uint32_t span,
+                                                           uint8_t *buf,
+                                                           uint32_t len,
+                                                           uint32_t *out_written);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -80,6 +80,39 @@ export const symbols = {
     args: [FFIType.ptr, FFIType.ptr],
     returns: FFIType.u32,
   },
+  /** result tracing_bridge_js_callsite_new(uint32_t kind, uint32_t level, const uint8_t *spec, uint32_t len, uint32_t *out_id) */
+  tracing_bridge_js_callsite_new: {
+    args: [FFIType.u32, FFIType.u32, FFIType.ptr, FFIType.u32, FFIType.ptr],
+    returns: FFIType.u32,
+  },
+  /** uint32_t tracing_bridge_js_span_new(uint32_t callsite, uint32_t parent, const uint8_t *values, uint32_t len) */
+  tracing_bridge_js_span_new: {
+    args: [FFIType.u32, FFIType.u32, FFIType.ptr, FFIType.u32],
+    returns: FFIType.u32,
+  },
+  /** result tracing_bridge_js_event(uint32_t callsite, uint32_t parent, const uint8_t *values, uint32_t len) */
+  tracing_bridge_js_event: {
+    args: [FFIType.u32, FFIType.u32, FFIType.ptr, FFIType.u32],
+    returns: FFIType.u32,
+  },
+  /** result tracing_bridge_js_span_enter(uint32_t span) */
+  tracing_bridge_js_span_enter: { args: [FFIType.u32], returns: FFIType.u32 },
+  /** result tracing_bridge_js_span_exit(uint32_t span) */
+  tracing_bridge_js_span_exit: { args: [FFIType.u32], returns: FFIType.u32 },
+  /** result tracing_bridge_js_span_end(uint32_t span) */
+  tracing_bridge_js_span_end: { args: [FFIType.u32], returns: FFIType.u32 },
+  /** uint32_t tracing_bridge_js_span_open_count(void) */
+  tracing_bridge_js_span_open_count: { args: [], returns: FFIType.u32 },
+  /** result tracing_bridge_js_span_set_remote_parent(uint32_t span, const uint8_t *traceparent, uint32_t len, const uint8_t *tracestate, uint32_t len) */
+  tracing_bridge_js_span_set_remote_parent: {
+    args: [FFIType.u32, FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.u32],
+    returns: FFIType.u32,
+  },
+  /** result tracing_bridge_js_span_trace_context(uint32_t span, uint8_t *buf, uint32_t len, uint32_t *out_written) */
+  tracing_bridge_js_span_trace_context: {
+    args: [FFIType.u32, FFIType.ptr, FFIType.u32, FFIType.ptr],
+    returns: FFIType.u32,
+  },
 } as const;
 
 /** A `void (*)(void)` backed by a same-thread Bun callback. */
@@ -170,6 +203,26 @@ function openNative(path: string): NativeLibrary {
     subscriberStop: (handle) => native.tracing_bridge_subscriber_stop(toPointer(handle)),
     subscriberDroppedSpans: (handle, outCount) =>
       native.tracing_bridge_subscriber_dropped_spans(toPointer(handle), outCount),
+    jsCallsiteNew: (kind, level, spec, outId) =>
+      native.tracing_bridge_js_callsite_new(kind, level, spec, spec.length, outId),
+    jsSpanNew: (callsite, parent, values, length) =>
+      native.tracing_bridge_js_span_new(callsite, parent, values, length),
+    jsEvent: (callsite, parent, values, length) =>
+      native.tracing_bridge_js_event(callsite, parent, values, length),
+    jsSpanEnter: (span) => native.tracing_bridge_js_span_enter(span),
+    jsSpanExit: (span) => native.tracing_bridge_js_span_exit(span),
+    jsSpanEnd: (span) => native.tracing_bridge_js_span_end(span),
+    jsSpanOpenCount: () => native.tracing_bridge_js_span_open_count(),
+    jsSpanSetRemoteParent: (span, traceparent, traceparentLength, tracestate, tracestateLength) =>
+      native.tracing_bridge_js_span_set_remote_parent(
+        span,
+        traceparent,
+        traceparentLength,
+        tracestate,
+        tracestateLength,
+      ),
+    jsSpanTraceContext: (span, buffer, outWritten) =>
+      native.tracing_bridge_js_span_trace_context(span, buffer, buffer.length, outWritten),
     // Bun has no asynchronous FFI calls: no `offThread`, flush and dispose are synchronous.
     close: () => library.close(),
   };

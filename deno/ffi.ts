@@ -88,6 +88,33 @@ export const symbols = {
   },
   /** result tracing_bridge_subscriber_dropped_spans(const subscriber *, uint64_t *out_count) */
   tracing_bridge_subscriber_dropped_spans: { parameters: ["pointer", "buffer"], result: "u32" },
+  /** result tracing_bridge_js_callsite_new(uint32_t kind, uint32_t level, const uint8_t *spec, uint32_t len, uint32_t *out_id) */
+  tracing_bridge_js_callsite_new: {
+    parameters: ["u32", "u32", "buffer", "u32", "buffer"],
+    result: "u32",
+  },
+  /** uint32_t tracing_bridge_js_span_new(uint32_t callsite, uint32_t parent, const uint8_t *values, uint32_t len) */
+  tracing_bridge_js_span_new: { parameters: ["u32", "u32", "buffer", "u32"], result: "u32" },
+  /** result tracing_bridge_js_event(uint32_t callsite, uint32_t parent, const uint8_t *values, uint32_t len) */
+  tracing_bridge_js_event: { parameters: ["u32", "u32", "buffer", "u32"], result: "u32" },
+  /** result tracing_bridge_js_span_enter(uint32_t span) */
+  tracing_bridge_js_span_enter: { parameters: ["u32"], result: "u32" },
+  /** result tracing_bridge_js_span_exit(uint32_t span) */
+  tracing_bridge_js_span_exit: { parameters: ["u32"], result: "u32" },
+  /** result tracing_bridge_js_span_end(uint32_t span) */
+  tracing_bridge_js_span_end: { parameters: ["u32"], result: "u32" },
+  /** uint32_t tracing_bridge_js_span_open_count(void) */
+  tracing_bridge_js_span_open_count: { parameters: [], result: "u32" },
+  /** result tracing_bridge_js_span_set_remote_parent(uint32_t span, const uint8_t *traceparent, uint32_t len, const uint8_t *tracestate, uint32_t len) */
+  tracing_bridge_js_span_set_remote_parent: {
+    parameters: ["u32", "buffer", "u32", "buffer", "u32"],
+    result: "u32",
+  },
+  /** result tracing_bridge_js_span_trace_context(uint32_t span, uint8_t *buf, uint32_t len, uint32_t *out_written) */
+  tracing_bridge_js_span_trace_context: {
+    parameters: ["u32", "buffer", "u32", "buffer"],
+    result: "u32",
+  },
 } as const;
 
 const wakeDefinition = { parameters: ["u32", "u32"], result: "void" } as const;
@@ -197,6 +224,26 @@ function openNative(path: string): NativeLibrary {
           written,
         ),
     },
+    jsCallsiteNew: (kind, level, spec, outId) =>
+      native.tracing_bridge_js_callsite_new(kind, level, spec, spec.length, outId),
+    jsSpanNew: (callsite, parent, values, length) =>
+      native.tracing_bridge_js_span_new(callsite, parent, values, length),
+    jsEvent: (callsite, parent, values, length) =>
+      native.tracing_bridge_js_event(callsite, parent, values, length),
+    jsSpanEnter: (span) => native.tracing_bridge_js_span_enter(span),
+    jsSpanExit: (span) => native.tracing_bridge_js_span_exit(span),
+    jsSpanEnd: (span) => native.tracing_bridge_js_span_end(span),
+    jsSpanOpenCount: () => native.tracing_bridge_js_span_open_count(),
+    jsSpanSetRemoteParent: (span, traceparent, traceparentLength, tracestate, tracestateLength) =>
+      native.tracing_bridge_js_span_set_remote_parent(
+        span,
+        traceparent,
+        traceparentLength,
+        tracestate,
+        tracestateLength,
+      ),
+    jsSpanTraceContext: (span, buffer, outWritten) =>
+      native.tracing_bridge_js_span_trace_context(span, buffer, buffer.length, outWritten),
     close: () => library.close(),
   };
 }

@@ -40,6 +40,10 @@ pub enum tracing_bridge_result {
     FileNotReadable = 7113,
     /// The folded stacks to render hold no stack: nothing was recorded.
     NoStacks = 7114,
+    /// An argument is out of range or malformed (a span name, level, field value, traceparent).
+    InvalidParameter = 7115,
+    /// A span handle is unknown on this thread: the span was ended already, or made elsewhere.
+    UnknownSpan = 7116,
 }
 
 /// The result code is also the error kind in Rust.

@@ -27,6 +27,7 @@ pub mod ffi;
 mod filter;
 pub mod flame_graph;
 mod guarded_registry;
+pub mod js_spans;
 pub mod layers;
 mod session;
 mod switch;

@@ -7,9 +7,13 @@
 //! generation number; disposing it empties them. Spans remember the generation they were
 //! created in, so a span that outlives its configuration never reaches the next one's layers.
 
-use std::sync::{
-    atomic::{AtomicBool, AtomicU64, Ordering},
-    Arc,
+use std::{
+    any::TypeId,
+    cell::RefCell,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc,
+    },
 };
 
 use arc_swap::ArcSwapOption;
@@ -249,6 +253,56 @@ impl Layer<Registry> for BaseLayer {
     }
 }
 
+thread_local! {
+    /// Slot contents kept alive by [`with_span_layers_reachable`] on this thread.
+    static PINNED: RefCell<Vec<(*const Slot, Arc<SlotContent>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` while the layers that recorded `span` answer `Dispatch::downcast_ref` (which
+/// `tracing-opentelemetry`'s span extension methods use to find their layer). Slots do not
+/// forward downcasts otherwise: a pointer into a slot's layer would dangle once the slot is
+/// swapped. Here each layer is pinned (an `Arc` held) until `f` returns, and only layers of
+/// the span's own generation are reachable.
+pub(crate) fn with_span_layers_reachable<R>(span: &tracing::Span, f: impl FnOnce() -> R) -> R {
+    let pinned: Vec<(*const Slot, Arc<SlotContent>)> = span
+        .with_subscriber(|(id, dispatch)| {
+            let (Some(base), Some(subscriber)) = (
+                dispatch.downcast_ref::<BaseLayer>(),
+                dispatch.downcast_ref::<BaseSubscriber>(),
+            ) else {
+                return Vec::new();
+            };
+            let Some(generation) = tracing_subscriber::registry::LookupSpan::span(subscriber, id)
+                .and_then(|data| data.extensions().get::<SpanGeneration>().map(|g| g.0))
+            else {
+                return Vec::new();
+            };
+            base.0
+                .slots
+                .iter()
+                .filter_map(|slot| {
+                    let content = slot.content.load_full()?;
+                    (content.generation == generation).then_some((Arc::as_ptr(slot), content))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let count = pinned.len();
+    PINNED.with(|list| list.borrow_mut().extend(pinned));
+    struct Unpin(usize);
+    impl Drop for Unpin {
+        fn drop(&mut self) {
+            PINNED.with(|list| {
+                let mut list = list.borrow_mut();
+                let keep = list.len().saturating_sub(self.0);
+                list.truncate(keep);
+            });
+        }
+    }
+    let _unpin = Unpin(count);
+    f()
+}
+
 /// The layer half of a slot: forwards to the slot's current layer.
 struct SlotLayer(Arc<Slot>);
 
@@ -325,6 +379,21 @@ impl Layer<BaseSubscriber> for SlotLayer {
 
     fn on_id_change(&self, old: &Id, new: &Id, ctx: Context<'_, BaseSubscriber>) {
         self.with_span_layer(old, &ctx, |layer| layer.on_id_change(old, new, ctx.clone()));
+    }
+
+    unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
+        if id == TypeId::of::<Self>() {
+            return Some(self as *const Self as *const ());
+        }
+        // Only a pinned layer (see `with_span_layers_reachable`) may be lent out: the pointer
+        // stays valid as long as the pin holds the slot content.
+        let slot = Arc::as_ptr(&self.0);
+        PINNED.with(|list| {
+            let list = list.borrow();
+            let (_, content) = list.iter().rev().find(|(pinned, _)| *pinned == slot)?;
+            // SAFETY: forwarded to the pinned layer; the caller uses the pointer while pinned.
+            unsafe { content.layer.downcast_raw(id) }
+        })
     }
 }
 

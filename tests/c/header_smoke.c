@@ -61,6 +61,19 @@ int main(void) {
          "render reports a missing folded file");
   expect(render_written > 0 && render_written <= sizeof render_error, "render error text");
 
+  static const uint8_t spec[] = "request\0app\0route\0";
+  uint32_t callsite = 0;
+  expect(tracing_bridge_js_callsite_new(0, 3, spec, sizeof spec - 1, &callsite) ==
+             TRACING_BRIDGE_RESULT_OK,
+         "JS callsite made");
+  static const uint8_t values[] = {1, 1, 0, 0, 0, '/'};
+  uint32_t span = tracing_bridge_js_span_new(callsite, TRACING_BRIDGE_PARENT_NONE, values,
+                                             sizeof values);
+  expect(span != 0, "JS span made (disabled: nothing installed)");
+  expect(tracing_bridge_js_span_end(span) == TRACING_BRIDGE_RESULT_OK, "JS span ended");
+  expect(tracing_bridge_js_span_end(12345) == TRACING_BRIDGE_RESULT_UNKNOWN_SPAN,
+         "unknown span handle code");
+
   printf("header smoke: %d failed\n", failures);
   return failures == 0 ? 0 : 1;
 }

@@ -174,3 +174,5 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_free(
 
 mod js;
 pub use js::*;
+mod js_spans;
+pub use js_spans::*;

@@ -1,0 +1,219 @@
+//! Spans that JavaScript owns: a table per thread from `u32` handles to `tracing` spans.
+//!
+//! Handles count up from 1 on each thread (0 is never a handle) and are only valid on the thread
+//! that made them: JavaScript runs a runtime's code on one thread, and a span entered there must
+//! be exited there. [`DISABLED`] stands for a span that no layer wanted; every operation on it
+//! succeeds and does nothing, so JavaScript need not tell the two apart.
+
+use std::{cell::RefCell, collections::HashMap};
+
+use tracing::{span::Id, Event, Span};
+
+use super::{
+    callsites::{CallsiteKind, Callsites, JsCallsite},
+    values,
+};
+use crate::error::{Error, ErrorKind};
+
+/// The handle of a span that no layer wanted (filtered out, or no subscriber installed).
+pub const DISABLED: u32 = u32::MAX;
+
+/// `parent` value: the span is a child of the thread's current span (if any).
+pub const PARENT_CURRENT: u32 = 0;
+/// `parent` value: the span has no parent.
+pub const PARENT_NONE: u32 = u32::MAX - 1;
+
+struct Entry {
+    span: Span,
+    /// How often the span is entered now (by this thread).
+    entered: u32,
+}
+
+#[derive(Default)]
+struct Table {
+    next: u32,
+    spans: HashMap<u32, Entry>,
+}
+
+impl Table {
+    fn insert(&mut self, span: Span) -> u32 {
+        loop {
+            self.next = self.next.wrapping_add(1);
+            let handle = self.next;
+            if handle == 0 || handle >= PARENT_NONE || self.spans.contains_key(&handle) {
+                continue;
+            }
+            self.spans.insert(handle, Entry { span, entered: 0 });
+            return handle;
+        }
+    }
+}
+
+thread_local! {
+    static TABLE: RefCell<Table> = RefCell::new(Table::default());
+}
+
+fn unknown(handle: u32, what: &str) -> Error {
+    Error::new(
+        ErrorKind::UnknownSpan,
+        format!(
+            "{what}: span handle {handle} is unknown on this thread: it was ended already, or \
+             made on another thread"
+        ),
+    )
+}
+
+fn callsite(id: u32, kind: CallsiteKind) -> Result<&'static JsCallsite, Error> {
+    let callsite = Callsites::global().get(id).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidParameter,
+            format!("callsite {id} is unknown; make it with tracing_bridge_js_callsite_new"),
+        )
+    })?;
+    let is_span = callsite.meta().is_span();
+    if is_span != (kind == CallsiteKind::Span) {
+        return Err(Error::new(
+            ErrorKind::InvalidParameter,
+            format!(
+                "callsite {id} is for {}, not for {}",
+                if is_span { "spans" } else { "events" },
+                if is_span { "events" } else { "spans" }
+            ),
+        ));
+    }
+    Ok(callsite)
+}
+
+/// Runs `f` with the span of `handle` (a clone of it: `f` may create spans itself).
+pub fn with_span<R>(handle: u32, what: &str, f: impl FnOnce(&Span) -> R) -> Result<R, Error> {
+    let span = TABLE.with(|table| {
+        table
+            .borrow()
+            .spans
+            .get(&handle)
+            .map(|entry| entry.span.clone())
+    });
+    match span {
+        Some(span) => Ok(f(&span)),
+        None => Err(unknown(handle, what)),
+    }
+}
+
+/// Creates a span of callsite `callsite_id` with `encoded` values (see [`values`]). `parent`
+/// is [`PARENT_CURRENT`], [`PARENT_NONE`] or a handle ([`DISABLED`] counts as current).
+/// Returns its handle, or [`DISABLED`].
+pub fn create(callsite_id: u32, parent: u32, encoded: &[u8]) -> Result<u32, Error> {
+    let callsite = callsite(callsite_id, CallsiteKind::Span)?;
+    let meta = callsite.meta();
+    let decoded = values::decode(encoded, meta.fields().len())?;
+    let parent_span = match parent {
+        PARENT_CURRENT | PARENT_NONE | DISABLED => None,
+        handle => Some(with_span(handle, "parent", Span::clone)?),
+    };
+    if !callsite.is_enabled() {
+        return Ok(DISABLED);
+    }
+    let span = values::with_values(&decoded, |lent| {
+        let values = meta.fields().value_set_all(lent);
+        match (parent, parent_span) {
+            (_, Some(parent_span)) => Span::child_of(&parent_span, meta, &values),
+            (PARENT_NONE, None) => Span::new_root(meta, &values),
+            _ => Span::new(meta, &values),
+        }
+    });
+    if span.is_disabled() {
+        return Ok(DISABLED);
+    }
+    Ok(TABLE.with(|table| table.borrow_mut().insert(span)))
+}
+
+/// Records an event of callsite `callsite_id`, a child of `parent` (as for [`create`]).
+pub fn event(callsite_id: u32, parent: u32, encoded: &[u8]) -> Result<(), Error> {
+    let callsite = callsite(callsite_id, CallsiteKind::Event)?;
+    let meta = callsite.meta();
+    let decoded = values::decode(encoded, meta.fields().len())?;
+    let parent_id: Option<Option<Id>> = match parent {
+        PARENT_CURRENT | DISABLED => None,
+        PARENT_NONE => Some(None),
+        handle => Some(with_span(handle, "parent", |span| span.id())?),
+    };
+    if !callsite.is_enabled() {
+        return Ok(());
+    }
+    values::with_values(&decoded, |lent| {
+        let values = meta.fields().value_set_all(lent);
+        match parent_id {
+            None => Event::dispatch(meta, &values),
+            Some(parent) => Event::child_of(parent, meta, &values),
+        }
+    });
+    Ok(())
+}
+
+/// Enters the span on this thread: spans and events made on this thread until it is exited
+/// are its children.
+pub fn enter(handle: u32) -> Result<(), Error> {
+    if handle == DISABLED {
+        return Ok(());
+    }
+    let span = TABLE.with(|table| {
+        let mut table = table.borrow_mut();
+        let entry = table.spans.get_mut(&handle)?;
+        entry.entered += 1;
+        Some(entry.span.clone())
+    });
+    let span = span.ok_or_else(|| unknown(handle, "enter"))?;
+    span.with_subscriber(|(id, dispatch)| dispatch.enter(id));
+    Ok(())
+}
+
+/// Exits the span, entered before on this thread. Spans need not be exited in the order they
+/// were entered (the registry removes the latest entry of this span).
+pub fn exit(handle: u32) -> Result<(), Error> {
+    if handle == DISABLED {
+        return Ok(());
+    }
+    let span = TABLE.with(|table| {
+        let mut table = table.borrow_mut();
+        let entry = table.spans.get_mut(&handle)?;
+        if entry.entered == 0 {
+            return Some(Err(()));
+        }
+        entry.entered -= 1;
+        Some(Ok(entry.span.clone()))
+    });
+    match span {
+        None => Err(unknown(handle, "exit")),
+        Some(Err(())) => Err(Error::new(
+            ErrorKind::InvalidParameter,
+            format!("exit: span handle {handle} is not entered"),
+        )),
+        Some(Ok(span)) => {
+            span.with_subscriber(|(id, dispatch)| dispatch.exit(id));
+            Ok(())
+        }
+    }
+}
+
+/// Ends the span: exits it as often as it is entered, then closes it (layers see it close once
+/// nothing else holds it, e.g. a child still open). The handle is invalid afterwards; ending it
+/// again is an `UnknownSpan` error.
+pub fn end(handle: u32) -> Result<(), Error> {
+    if handle == DISABLED {
+        return Ok(());
+    }
+    let entry = TABLE.with(|table| table.borrow_mut().spans.remove(&handle));
+    let entry = entry.ok_or_else(|| unknown(handle, "end"))?;
+    for _ in 0..entry.entered {
+        entry
+            .span
+            .with_subscriber(|(id, dispatch)| dispatch.exit(id));
+    }
+    drop(entry);
+    Ok(())
+}
+
+/// Open spans on this thread (for tests and diagnostics).
+pub fn open_count() -> usize {
+    TABLE.with(|table| table.borrow().spans.len())
+}

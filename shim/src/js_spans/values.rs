@@ -1,0 +1,151 @@
+//! Field values as JavaScript encodes them: for each field of the callsite, in order, one tag
+//! byte and its payload (little-endian):
+//!
+//! | tag | value | payload |
+//! |---|---|---|
+//! | 0 | absent (the field is not recorded) | none |
+//! | 1 | string | `u32` byte length, UTF-8 bytes |
+//! | 2 | number (`f64`) | 8 bytes |
+//! | 3 | integer (`i64`, from a safe integer or a bigint) | 8 bytes |
+//! | 4 | boolean | 1 byte, 0 or 1 |
+//! | 5 | unsigned integer (`u64`, a bigint above `i64::MAX`) | 8 bytes |
+
+use tracing::field::Value;
+
+use crate::error::{Error, ErrorKind};
+
+/// One decoded value, borrowing strings from the input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldValue<'a> {
+    /// Not recorded.
+    Absent,
+    /// A string.
+    Str(&'a str),
+    /// A floating-point number.
+    F64(f64),
+    /// A signed integer.
+    I64(i64),
+    /// An unsigned integer.
+    U64(u64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// Decodes exactly `count` values from `bytes`.
+pub fn decode(bytes: &[u8], count: usize) -> Result<Vec<FieldValue<'_>>, Error> {
+    let mut values = Vec::with_capacity(count);
+    let mut rest = bytes;
+    for index in 0..count {
+        let (&tag, tail) = rest
+            .split_first()
+            .ok_or_else(|| malformed(index, "the values end before this field"))?;
+        rest = tail;
+        let value = match tag {
+            0 => FieldValue::Absent,
+            1 => {
+                let length = u32::from_le_bytes(take::<4>(&mut rest, index)?) as usize;
+                if rest.len() < length {
+                    return Err(malformed(index, "string length exceeds the values"));
+                }
+                let (text, tail) = rest.split_at(length);
+                rest = tail;
+                FieldValue::Str(
+                    std::str::from_utf8(text)
+                        .map_err(|_| malformed(index, "string is not valid UTF-8"))?,
+                )
+            }
+            2 => FieldValue::F64(f64::from_le_bytes(take::<8>(&mut rest, index)?)),
+            3 => FieldValue::I64(i64::from_le_bytes(take::<8>(&mut rest, index)?)),
+            4 => FieldValue::Bool(take::<1>(&mut rest, index)?[0] != 0),
+            5 => FieldValue::U64(u64::from_le_bytes(take::<8>(&mut rest, index)?)),
+            other => return Err(malformed(index, &format!("unknown value tag {other}"))),
+        };
+        values.push(value);
+    }
+    if !rest.is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidParameter,
+            format!(
+                "values: {} bytes left after the {count} field(s) of the callsite",
+                rest.len()
+            ),
+        ));
+    }
+    Ok(values)
+}
+
+fn take<const N: usize>(rest: &mut &[u8], index: usize) -> Result<[u8; N], Error> {
+    if rest.len() < N {
+        return Err(malformed(index, "the values end inside this field"));
+    }
+    let (head, tail) = rest.split_at(N);
+    *rest = tail;
+    Ok(head.try_into().expect("length checked"))
+}
+
+fn malformed(index: usize, what: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidParameter,
+        format!("values: field {index}: {what}"),
+    )
+}
+
+/// Lends `values` as `tracing` values, in field order.
+pub fn with_values<R>(values: &[FieldValue<'_>], f: impl FnOnce(&[Option<&dyn Value>]) -> R) -> R {
+    let lent: Vec<Option<&dyn Value>> = values
+        .iter()
+        .map(|value| -> Option<&dyn Value> {
+            match value {
+                FieldValue::Absent => None,
+                FieldValue::Str(text) => Some(text),
+                FieldValue::F64(number) => Some(number),
+                FieldValue::I64(number) => Some(number),
+                FieldValue::U64(number) => Some(number),
+                FieldValue::Bool(flag) => Some(flag),
+            }
+        })
+        .collect();
+    f(&lent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tag_round_trips() {
+        let mut bytes = vec![0, 1, 2, 0, 0, 0, b'h', b'i', 2];
+        bytes.extend(1.5f64.to_le_bytes());
+        bytes.push(3);
+        bytes.extend((-7i64).to_le_bytes());
+        bytes.extend([4, 1, 5]);
+        bytes.extend(u64::MAX.to_le_bytes());
+        let values = decode(&bytes, 6).unwrap();
+        assert_eq!(
+            values,
+            [
+                FieldValue::Absent,
+                FieldValue::Str("hi"),
+                FieldValue::F64(1.5),
+                FieldValue::I64(-7),
+                FieldValue::Bool(true),
+                FieldValue::U64(u64::MAX),
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_values_name_the_field() {
+        assert!(decode(&[1, 9, 0, 0, 0, b'a'], 1)
+            .unwrap_err()
+            .message()
+            .contains("field 0"));
+        assert!(decode(&[9], 1).unwrap_err().message().contains("tag 9"));
+        assert!(decode(&[0, 0], 1).unwrap_err().message().contains("left"));
+        assert!(decode(&[], 1).unwrap_err().message().contains("end"));
+        assert!(decode(&[1, 1, 0, 0, 0, 0xff], 1)
+            .unwrap_err()
+            .message()
+            .contains("UTF-8"));
+    }
+}
