@@ -354,14 +354,38 @@ export class JsSpans {
     try {
       result = this.runIn(span, () => fn(span));
     } catch (error) {
+      this.#recordFailure(span, error);
       span.end();
       throw error;
     }
     if (isPromiseLike(result)) {
-      return Promise.resolve(result).finally(() => span.end()) as T;
+      return Promise.resolve(result).then(
+        (value) => {
+          span.end();
+          return value;
+        },
+        (error) => {
+          this.#recordFailure(span, error);
+          span.end();
+          throw error;
+        },
+      ) as T;
     }
     span.end();
     return result;
+  }
+
+  /**
+   * Marks `span` as failed with an ERROR event carrying the error (which the OpenTelemetry
+   * layers turn into the span's error status). Never masks the original error.
+   */
+  #recordFailure(span: JsSpan, error: unknown): void {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    try {
+      this.event("ERROR", "span failed", { error: text }, { parent: span });
+    } catch {
+      // The caller's error is what matters; recording it is best effort.
+    }
   }
 
   /** Records an event with `message` at `level`, a child of the current span. */

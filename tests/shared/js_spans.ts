@@ -159,6 +159,32 @@ export function defineJsSpanScenarios(test: TestFn, h: JsSpansHarness): void {
     ]);
   });
 
+  test("js spans: a span whose function throws or rejects gets an ERROR event, then ends", async () => {
+    const layer = new TreeLayer();
+    {
+      using tracing = withLayer(layer);
+      assert.throws(() =>
+        tracing.span("failing", () => {
+          throw new TypeError("boom");
+        }), /boom/);
+      await assert.rejects(
+        tracing.span("rejecting", async () => {
+          await Promise.resolve();
+          throw new Error("later");
+        }),
+        /later/,
+      );
+      assert.equal(tracing.span("fine", () => 7), 7);
+    }
+    assert.deepEqual(layer.lines, [
+      "span failing < root {}",
+      `event span failed < failing {"error":"TypeError: boom"}`,
+      "span rejecting < root {}",
+      `event span failed < rejecting {"error":"Error: later"}`,
+      "span fine < root {}",
+    ]);
+  });
+
   test("js spans: a JS layer callback may record JS events while a JS span is being created", () => {
     const seen: string[] = [];
     const current: { tracing?: ReturnType<typeof withLayer> } = {};
