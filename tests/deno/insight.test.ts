@@ -2,22 +2,14 @@
 import assert from "node:assert/strict";
 import * as api from "../../deno/mod.ts";
 import { defineInsightScenarios } from "../shared/insight.ts";
-import { paths } from "./libraries.ts";
-
-const fibonacciLibrary = Deno.dlopen(paths.fibonacci, {
-  fibonacci: { parameters: ["u32", "bool"], result: "u64" },
-  run_workers: { parameters: ["u32", "u32"], result: "u64" },
-});
+import { basicExample, paths, tempDir } from "./libraries.ts";
 
 defineInsightScenarios((name, body) => Deno.test(name, body), {
   runtime: "deno",
   api,
-  example: {
-    fibonacci: (index, memoized) => fibonacciLibrary.symbols.fibonacci(index, memoized),
-    runWorkers: (threads, events) => fibonacciLibrary.symbols.run_workers(threads, events),
-  },
+  example: basicExample,
   paths,
-  tempDir: () => Deno.makeTempDirSync({ prefix: "tracing-bridge-" }),
+  tempDir,
 });
 
 Deno.test("scripts/flamegraph renders an existing folded file, and reports a missing one", () => {

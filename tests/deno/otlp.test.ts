@@ -1,12 +1,7 @@
 // Runs the OpenTelemetry layers' scenarios under `deno test`.
 import * as api from "../../deno/mod.ts";
 import { defineOtlpScenarios } from "../shared/otlp.ts";
-import { paths } from "./libraries.ts";
-
-const fibonacciLibrary = Deno.dlopen(paths.fibonacci, {
-  fibonacci: { parameters: ["u32", "bool"], result: "u64" },
-  run_workers: { parameters: ["u32", "u32"], result: "u64" },
-});
+import { basicExample, paths, tempDir } from "./libraries.ts";
 
 defineOtlpScenarios(
   // The receiver is a child process whose pipes outlive a single test's bookkeeping.
@@ -14,12 +9,9 @@ defineOtlpScenarios(
   {
     runtime: "deno",
     api,
-    example: {
-      fibonacci: (index, memoized) => fibonacciLibrary.symbols.fibonacci(index, memoized),
-      runWorkers: (threads, events) => fibonacciLibrary.symbols.run_workers(threads, events),
-    },
+    example: basicExample,
     paths,
-    tempDir: () => Deno.makeTempDirSync({ prefix: "tracing-bridge-" }),
+    tempDir,
     runChild: () => {
       throw new Error("not used by the OTLP scenarios");
     },
