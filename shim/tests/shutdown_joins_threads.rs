@@ -1,8 +1,8 @@
 //! Uninstalling a subscriber joins every thread the shim started for it: once
 //! `tracing_bridge_subscriber_uninstall` returns, the process has the threads it had before
 //! `tracing_bridge_subscriber_new`. A library may be closed only then (a thread still running
-//! its code when it is unmapped crashes the process). Today no layer starts a thread; this test
-//! is the guard for layers that will (exporters, writers): add every layer kind to `CONFIGS`.
+//! its code when it is unmapped crashes the process). The OTLP layers start exporter threads;
+//! every layer kind is in `CONFIGS`, and a new one must be added.
 //! One test in this file, so that no other test's threads come and go meanwhile.
 #![cfg(target_os = "linux")]
 
@@ -26,6 +26,11 @@ const CONFIGS: &[&str] = &[
     r#"{"layers":[{"kind":"timeline","path":"{file}.trace.json"}]}"#,
     r#"{"layers":[{"kind":"flame","path":"{file}.folded"}]}"#,
     r#"{"layers":[{"kind":"js","callbacks":["event","newSpan","close"]}]}"#,
+    r#"{"layers":[{"kind":"otlpJson","writer":{"file":"{file}.otlp.jsonl"}}]}"#,
+    // Nothing listens on port 9 (discard) here: the exporter fails fast and its threads must
+    // still be gone after uninstall.
+    r#"{"layers":[{"kind":"otlp","protocol":"grpc","endpoint":"http://127.0.0.1:9","flushTimeoutMs":300}]}"#,
+    r#"{"layers":[{"kind":"otlp","protocol":"http/protobuf","endpoint":"http://127.0.0.1:9","flushTimeoutMs":300}]}"#,
 ];
 
 /// The ids and names of this process's threads.
@@ -38,6 +43,23 @@ fn threads() -> BTreeSet<(String, String)> {
             Some((tid, name.trim().to_owned()))
         })
         .collect()
+}
+
+/// The threads not in `before`. This test's own workers (named `test-worker-*`) may stay listed
+/// in `/proc/self/task` for a moment after `pthread_join` returns (the kernel wakes the joiner
+/// before it reaps the task), so they get up to 5 s to go; the shim's threads get no grace.
+fn threads_left_after_settling(before: &BTreeSet<(String, String)>) -> Vec<(String, String)> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let left: Vec<_> = threads().difference(before).cloned().collect();
+        let workers_linger = left
+            .iter()
+            .any(|(_, name)| name.starts_with("test-worker-"));
+        if !workers_linger || std::time::Instant::now() >= deadline {
+            return left;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }
 
 fn check(result: tracing_bridge_result, call: &str) {
@@ -67,7 +89,12 @@ fn run_once(config: &str, global: bool) {
             tracing::debug!(step, "step");
         }
         let workers: Vec<_> = (0..4)
-            .map(|worker| std::thread::spawn(move || tracing::info!(worker, "from a worker")))
+            .map(|worker| {
+                std::thread::Builder::new()
+                    .name(format!("test-worker-{worker}"))
+                    .spawn(move || tracing::info!(worker, "from a worker"))
+                    .unwrap()
+            })
             .collect();
         workers
             .into_iter()
@@ -92,7 +119,7 @@ fn uninstall_leaves_no_thread_the_shim_started() {
         let config = config.replace("{file}", file);
         for global in [true, false] {
             run_once(&config, global);
-            let left: Vec<_> = threads().difference(&before).cloned().collect();
+            let left = threads_left_after_settling(&before);
             assert!(
                 left.is_empty(),
                 "CONFIGS[{index}] (global: {global}) left threads running after uninstall: \
