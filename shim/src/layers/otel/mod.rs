@@ -23,6 +23,7 @@ mod batch;
 mod integers;
 mod otlp;
 mod otlp_json;
+mod otlp_proto;
 mod settings;
 mod status;
 

@@ -1,4 +1,6 @@
-//! Export to an OTLP receiver over gRPC (tonic) or HTTP (hyper), with `opentelemetry-otlp`.
+//! Export to an OTLP receiver over gRPC (tonic) or HTTP (hyper). gRPC and HTTP/JSON go through
+//! `opentelemetry-otlp`; HTTP/protobuf is encoded by [`super::otlp_proto`] (one pass, no
+//! intermediate messages) and posted with the same hyper client.
 //!
 //! Both transports run on a small multi-thread tokio runtime that the layer owns: started when
 //! the layer is built, shut down (and its threads joined) when the layer shuts down. The batch
@@ -6,7 +8,12 @@
 
 use std::{future::Future, pin::Pin, time::Duration};
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use std::io::Write as _;
+
+use http::{
+    header::{CONTENT_ENCODING, CONTENT_TYPE},
+    HeaderMap, HeaderName, HeaderValue, Method, Uri,
+};
 use opentelemetry_http::{hyper::HyperClient, Bytes, HttpClient, HttpError, Request, Response};
 use opentelemetry_otlp::{
     Compression, Protocol, WithExportConfig, WithHttpConfig, WithTonicConfig,
@@ -19,6 +26,7 @@ use tokio::runtime::{Handle, Runtime};
 
 use super::{
     batch::{Cancel, ExportBatch},
+    otlp_proto::encode_traces,
     settings::OtlpSettings,
 };
 use crate::{config::OtlpProtocol, error::Error};
@@ -39,11 +47,29 @@ pub(crate) fn build_runtime(field: &str) -> Result<Runtime, Error> {
         })
 }
 
-/// The `opentelemetry-otlp` exporter and the runtime handle to drive it with.
+/// An OTLP exporter and the runtime handle to drive it with.
 #[derive(Debug)]
 pub(crate) struct OtlpExporter {
-    exporter: opentelemetry_otlp::SpanExporter,
+    transport: Transport,
     runtime: Handle,
+}
+
+#[derive(Debug)]
+enum Transport {
+    /// gRPC and HTTP/JSON: `opentelemetry-otlp`'s exporter.
+    Sdk(opentelemetry_otlp::SpanExporter),
+    /// HTTP/protobuf: our encoding, posted with hyper.
+    HttpProtobuf(Box<HttpProtobuf>),
+}
+
+#[derive(Debug)]
+struct HttpProtobuf {
+    client: HeaderClient,
+    endpoint: Uri,
+    gzip: bool,
+    resource: Resource,
+    /// The size of the last request body, to allocate the next one at once.
+    last_body_len: usize,
 }
 
 impl OtlpExporter {
@@ -84,12 +110,29 @@ impl OtlpExporter {
                 }
                 builder.build()
             }
-            OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => {
-                let protocol = if settings.protocol == OtlpProtocol::HttpJson {
-                    Protocol::HttpJson
-                } else {
-                    Protocol::HttpBinary
-                };
+            OtlpProtocol::HttpProtobuf => {
+                let endpoint = settings.endpoint.parse::<Uri>().map_err(|error| {
+                    Error::invalid_config(format!(
+                        "{field}.endpoint: `{}` is not a valid URL: {error}",
+                        settings.endpoint
+                    ))
+                })?;
+                return Ok(Self {
+                    transport: Transport::HttpProtobuf(Box::new(HttpProtobuf {
+                        client: HeaderClient {
+                            inner: HyperClient::with_default_connector(settings.timeout, None),
+                            headers,
+                        },
+                        endpoint,
+                        gzip: settings.gzip,
+                        resource: resource.clone(),
+                        last_body_len: 0,
+                    })),
+                    runtime: runtime.handle().clone(),
+                });
+            }
+            OtlpProtocol::HttpJson => {
+                let protocol = Protocol::HttpJson;
                 let client = HeaderClient {
                     inner: HyperClient::with_default_connector(settings.timeout, None),
                     headers,
@@ -111,7 +154,7 @@ impl OtlpExporter {
         })?;
         exporter.set_resource(resource);
         Ok(Self {
-            exporter,
+            transport: Transport::Sdk(exporter),
             runtime: runtime.handle().clone(),
         })
     }
@@ -138,12 +181,21 @@ impl ExportBatch for OtlpExporter {
         timeout: Duration,
         cancel: &Cancel,
     ) -> Result<(), String> {
-        let exporter = &self.exporter;
+        let export = async {
+            match &mut self.transport {
+                Transport::Sdk(exporter) => exporter.export(batch).await.map_err(|e| e.to_string()),
+                Transport::HttpProtobuf(http) => {
+                    let body = http.encode(&batch)?;
+                    drop(batch);
+                    http.post(body).await
+                }
+            }
+        };
         self.runtime.block_on(async move {
             tokio::select! {
-                result = tokio::time::timeout(timeout, exporter.export(batch)) => match result {
+                result = tokio::time::timeout(timeout, export) => match result {
                     Ok(Ok(())) => Ok(()),
-                    Ok(Err(error)) => Err(error.to_string()),
+                    Ok(Err(error)) => Err(error),
                     Err(_) => Err(format!(
                         "the export took longer than batch.exportTimeoutMs ({} ms)",
                         timeout.as_millis()
@@ -153,6 +205,51 @@ impl ExportBatch for OtlpExporter {
                     expired (flushTimeoutMs)".to_owned()),
             }
         })
+    }
+}
+
+impl HttpProtobuf {
+    /// The request body: the encoded batch, gzip-compressed if configured.
+    fn encode(&mut self, batch: &[SpanData]) -> Result<Vec<u8>, String> {
+        let mut body = Vec::with_capacity(self.last_body_len + self.last_body_len / 8);
+        encode_traces(batch, &self.resource, &mut body);
+        self.last_body_len = body.len();
+        if !self.gzip {
+            return Ok(body);
+        }
+        let mut encoder = flate2::write::GzEncoder::new(
+            Vec::with_capacity(body.len() / 4),
+            flate2::Compression::default(),
+        );
+        encoder
+            .write_all(&body)
+            .and_then(|()| encoder.finish())
+            .map_err(|error| format!("cannot gzip the request body: {error}"))
+    }
+
+    async fn post(&self, body: Vec<u8>) -> Result<(), String> {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(self.endpoint.clone())
+            .header(CONTENT_TYPE, "application/x-protobuf");
+        if self.gzip {
+            request = request.header(CONTENT_ENCODING, "gzip");
+        }
+        let request = request
+            .body(Bytes::from(body))
+            .map_err(|error| format!("cannot build the HTTP request: {error}"))?;
+        let response = self
+            .client
+            .send_bytes(request)
+            .await
+            .map_err(|error| format!("HTTP export failed: {error}"))?;
+        if !response.status().is_success() {
+            return Err(format!(
+                "HTTP export failed with status code: {}",
+                response.status().as_u16()
+            ));
+        }
+        Ok(())
     }
 }
 
