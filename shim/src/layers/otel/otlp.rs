@@ -54,12 +54,14 @@ pub(crate) struct OtlpExporter {
     runtime: Handle,
 }
 
+// One per layer, for its whole life: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Transport {
     /// gRPC and HTTP/JSON: `opentelemetry-otlp`'s exporter.
     Sdk(opentelemetry_otlp::SpanExporter),
     /// HTTP/protobuf: our encoding, posted with hyper.
-    HttpProtobuf(Box<HttpProtobuf>),
+    HttpProtobuf(HttpProtobuf),
 }
 
 #[derive(Debug)]
@@ -118,7 +120,7 @@ impl OtlpExporter {
                     ))
                 })?;
                 return Ok(Self {
-                    transport: Transport::HttpProtobuf(Box::new(HttpProtobuf {
+                    transport: Transport::HttpProtobuf(HttpProtobuf {
                         client: HeaderClient {
                             inner: HyperClient::with_default_connector(settings.timeout, None),
                             headers,
@@ -127,7 +129,7 @@ impl OtlpExporter {
                         gzip: settings.gzip,
                         resource: resource.clone(),
                         last_body_len: 0,
-                    })),
+                    }),
                     runtime: runtime.handle().clone(),
                 });
             }
