@@ -6,8 +6,12 @@
  * `@opentelemetry/exporter-trace-otlp-proto`) doing the same in the same runtime and run. Both
  * are counted at the receiver.
  *
- *   deno run -A bench/js_spans.ts
- *   bun bench/js_spans.ts
+ *   deno run -A bench/js_spans.ts [--all-attributes]
+ *   bun bench/js_spans.ts [--all-attributes]
+ *
+ * The shim's spans carry what the SDK's carry (the 2 fields, plus `level` and `target`):
+ * `spanAttributes` turns off the thread, code location and busy/idle attributes that
+ * `tracing-opentelemetry` adds by default; `--all-attributes` keeps them.
  *
  * Each round makes SPANS spans and is timed from the first span until everything is confirmed
  * by the receiver (dispose for the shim; `forceFlush` + `shutdown` for the SDK). The SDK flushes
@@ -26,6 +30,7 @@
  */
 
 import { spawn } from "node:child_process";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Receiver } from "../tests/shared/receiver.ts";
 import type { Api } from "../tests/shared/harness.ts";
@@ -35,6 +40,9 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 const SPANS = 100_000;
 const BATCH = 2_048;
 const ROUNDS = 3;
+/** `--all-attributes`: keep the default thread and busy/idle attributes on the shim's spans. */
+const ALL_ATTRIBUTES = process.argv.includes("--all-attributes");
+const SPAN_ATTRIBUTES = ALL_ATTRIBUTES ? {} : { thread: false, busyIdle: false, location: false };
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 const runtimeName = isDeno ? "deno" : "bun";
@@ -63,6 +71,9 @@ function runShim(spans: number): { seconds: number; dropped: number } {
           batch: { maxQueueSize: 262_144, maxExportBatchSize: BATCH },
           flushTimeoutMs: 30_000,
           filter: "info",
+          // The SDK's spans carry their 2 attributes only; ours then carry the 2 fields plus
+          // `level` and `target` (no thread, code location or busy/idle attributes).
+          spanAttributes: SPAN_ATTRIBUTES,
         }),
       ],
     }),

@@ -50,6 +50,19 @@ export interface OtelBatchOptions {
   exportTimeoutMs?: number;
 }
 
+/**
+ * The attributes every span gets besides its own fields (as `tracing-opentelemetry` adds
+ * them); each is on unless set to `false`.
+ */
+export interface OtelSpanAttributes {
+  /** `code.file.path`, `code.module.name`, `code.line.number` (Rust callsites only). */
+  location?: boolean;
+  /** `thread.id` and `thread.name` of the thread that made the span. */
+  thread?: boolean;
+  /** `busy_ns` and `idle_ns`: time spent entered and not entered. */
+  busyIdle?: boolean;
+}
+
 /** Options both OpenTelemetry layers share. */
 export interface OtelSdkOptions {
   /**
@@ -69,6 +82,8 @@ export interface OtelSdkOptions {
   batch?: OtelBatchOptions;
   /** Instrumentation scope. Default name `"tracing-bridge"` with the bridge's version. */
   scope?: { name?: string; version?: string };
+  /** Attributes added to every span besides its fields. Default: all. */
+  spanAttributes?: OtelSpanAttributes;
   /**
    * How long `flush()` and dispose wait for the receiver, in ms. Default 5000. Dispose drops
    * what is not exported by then; see `Tracing.droppedSpans`.

@@ -21,6 +21,7 @@ export {
   type OtelBatchOptions,
   type OtelSampler,
   type OtelSdkOptions,
+  type OtelSpanAttributes,
   type OtelSpanLimits,
   OtlpJsonLayerConfig,
   type OtlpJsonLayerOptions,

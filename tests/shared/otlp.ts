@@ -296,6 +296,17 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
         assert.equal((await receiver.stats()).spans, 2, "nothing sampled, nothing sent");
         trace({ sampler: "traceidratio", samplerArg: 1 });
         assert.equal((await receiver.stats()).spans, 4);
+        const everyAttribute = byName((await receiver.received()).spans, "worker")[0].attributes;
+        for (const key of ["thread.id", "thread.name", "busy_ns", "idle_ns", "code.line.number"]) {
+          assert.ok(key in everyAttribute, `${key} is there by default`);
+        }
+        await receiver.clear();
+        trace({ spanAttributes: { thread: false, busyIdle: false, location: false } });
+        const lean = byName((await receiver.received()).spans, "worker")[0].attributes;
+        for (const key of ["thread.id", "thread.name", "busy_ns", "idle_ns", "code.line.number"]) {
+          assert.ok(!(key in lean), `spanAttributes turned ${key} off`);
+        }
+        assert.equal(lean.index, everyAttribute.index, "the span's own fields stay");
       });
     });
   }

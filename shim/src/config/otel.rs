@@ -68,6 +68,9 @@ pub struct OtlpLayerConfig {
     /// this crate's version.
     #[serde(default)]
     pub scope: Option<ScopeConfig>,
+    /// Which attributes every span gets besides its own fields. Default: all of them.
+    #[serde(default)]
+    pub span_attributes: Option<SpanAttributesConfig>,
     /// How long `flush` and dispose wait for the receiver, in milliseconds. Default 5 000.
     /// Dispose drops (and counts) what is not exported by then.
     #[serde(default)]
@@ -107,6 +110,9 @@ pub struct OtlpJsonLayerConfig {
     /// this crate's version.
     #[serde(default)]
     pub scope: Option<ScopeConfig>,
+    /// Which attributes every span gets besides its own fields. Default: all of them.
+    #[serde(default)]
+    pub span_attributes: Option<SpanAttributesConfig>,
     /// How long `flush` and dispose wait for the receiver, in milliseconds. Default 5 000.
     /// Dispose drops (and counts) what is not exported by then.
     #[serde(default)]
@@ -135,6 +141,8 @@ pub struct SdkOptions<'a> {
     pub scope: Option<&'a ScopeConfig>,
     /// See [`OtlpLayerConfig::flush_timeout_ms`].
     pub flush_timeout_ms: Option<Millis>,
+    /// See [`OtlpLayerConfig::span_attributes`].
+    pub span_attributes: Option<&'a SpanAttributesConfig>,
 }
 
 macro_rules! sdk_options {
@@ -151,6 +159,7 @@ macro_rules! sdk_options {
                     batch: self.batch.as_ref(),
                     scope: self.scope.as_ref(),
                     flush_timeout_ms: self.flush_timeout_ms,
+                    span_attributes: self.span_attributes.as_ref(),
                 }
             }
         }
@@ -286,6 +295,21 @@ pub struct ScopeConfig {
     /// Scope version.
     #[serde(default)]
     pub version: Option<String>,
+}
+
+/// The attributes `tracing-opentelemetry` adds to every span, each on unless turned off.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SpanAttributesConfig {
+    /// `code.file.path`, `code.module.name`, `code.line.number` of the callsite.
+    #[serde(default)]
+    pub location: Option<bool>,
+    /// `thread.id` and `thread.name` of the thread that made the span.
+    #[serde(default)]
+    pub thread: Option<bool>,
+    /// `busy_ns` and `idle_ns`: time spent entered and not entered.
+    #[serde(default)]
+    pub busy_idle: Option<bool>,
 }
 
 /// A resource attribute value.

@@ -120,7 +120,10 @@ fn build_pipeline(
             .with_target(true)
             // Parents come from the tracing span tree, never from OpenTelemetry's thread-local
             // context: two OpenTelemetry layers in one config must not see each other's spans.
-            .with_context_activation(false),
+            .with_context_activation(false)
+            .with_location(sdk.span_attributes.location)
+            .with_threads(sdk.span_attributes.thread)
+            .with_tracked_inactivity(sdk.span_attributes.busy_idle),
     );
     let lifecycle = OtelLifecycle {
         description,

@@ -40,6 +40,15 @@ pub(crate) struct SdkSettings {
     pub(crate) batch: BatchSettings,
     pub(crate) scope: InstrumentationScope,
     pub(crate) flush_timeout: Duration,
+    pub(crate) span_attributes: SpanAttributes,
+}
+
+/// Which attributes every span gets besides its fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SpanAttributes {
+    pub(crate) location: bool,
+    pub(crate) thread: bool,
+    pub(crate) busy_idle: bool,
 }
 
 /// Batch span processor settings, resolved.
@@ -84,6 +93,14 @@ pub(crate) fn sdk_settings(
             .flush_timeout_ms
             .map(|millis| Duration::from_millis(millis.0))
             .unwrap_or(DEFAULT_FLUSH_TIMEOUT),
+        span_attributes: {
+            let given = options.span_attributes.copied().unwrap_or_default();
+            SpanAttributes {
+                location: given.location.unwrap_or(true),
+                thread: given.thread.unwrap_or(true),
+                busy_idle: given.busy_idle.unwrap_or(true),
+            }
+        },
     })
 }
 
