@@ -73,11 +73,11 @@ fn span_attributes_can_be_turned_off_one_by_one() {
 
 #[test]
 fn an_unknown_span_attribute_option_is_an_error_naming_it() {
-    let error = Session::from_json(
+    let Err(error) = Session::from_json(
         r#"{"layers":[{"kind":"otlpJson","spanAttributes":{"threads":false}}]}"#,
-    )
-    .err()
-    .expect("an unknown option is refused");
+    ) else {
+        panic!("an unknown option is refused");
+    };
     let message = error.to_string();
     assert!(
         message.contains("layers[0]") && message.contains("spanAttributes.threads"),
