@@ -3,7 +3,8 @@
 //!
 //! The SDK's own `BatchSpanProcessor` has a fixed 5 s flush timeout, leaves its thread running
 //! when shutdown times out, and does not expose how many spans it dropped. This one:
-//! - queues finished spans (bounded; a full queue drops and counts);
+//! - queues finished spans (bounded; a full queue drops and counts) in chunks of one batch, so
+//!   that the worker takes a batch without copying it under the lock, and reuses the chunks;
 //! - exports from one worker thread in batches, when a batch is full, when the scheduled delay
 //!   has passed, or when a flush asks for it;
 //! - [`BatchQueue::flush`] returns once every span queued before the call is exported or
@@ -32,10 +33,11 @@ use crate::error::{Error, ErrorKind};
 
 /// Sends one batch somewhere. Runs on the worker thread only.
 pub(crate) trait ExportBatch: Send + 'static {
-    /// Exports `batch`; gives up after `timeout`, or as soon as `cancel` fires.
+    /// Exports `batch`; gives up after `timeout`, or as soon as `cancel` fires. What is left
+    /// in `batch` afterwards is dropped (its allocation is reused).
     fn export(
         &mut self,
-        batch: Vec<SpanData>,
+        batch: &mut Vec<SpanData>,
         timeout: Duration,
         cancel: &Cancel,
     ) -> Result<(), String>;
@@ -92,9 +94,17 @@ pub(crate) struct BatchQueue {
     cancel: Cancel,
 }
 
+/// Emptied chunks kept for reuse.
+const SPARE_CHUNKS: usize = 2;
+
 #[derive(Debug, Default)]
 struct State {
-    queue: VecDeque<SpanData>,
+    /// Queued spans, in chunks of at most `max_export_batch_size`.
+    chunks: VecDeque<Vec<SpanData>>,
+    /// Spans in `chunks`.
+    queued: usize,
+    /// Emptied chunks, for reuse.
+    spare: Vec<Vec<SpanData>>,
     /// Spans ever queued.
     accepted: u64,
     /// Spans taken from the queue and exported or dropped since, plus spans dropped from it.
@@ -137,15 +147,27 @@ impl BatchQueue {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        if state.queue.len() >= self.settings.max_queue_size {
+        if state.queued >= self.settings.max_queue_size {
             drop(state);
             self.dropped.fetch_add(1, Ordering::Relaxed);
             self.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        state.queue.push_back(span);
+        let batch_size = self.settings.max_export_batch_size;
+        match state.chunks.back_mut() {
+            Some(chunk) if chunk.len() < batch_size => chunk.push(span),
+            _ => {
+                let mut chunk = state
+                    .spare
+                    .pop()
+                    .unwrap_or_else(|| Vec::with_capacity(batch_size));
+                chunk.push(span);
+                state.chunks.push_back(chunk);
+            }
+        }
+        state.queued += 1;
         state.accepted += 1;
-        let queued = state.queue.len();
+        let queued = state.queued;
         drop(state);
         // The first span starts the scheduled delay; a full batch is due at once.
         if queued == 1 || queued == self.settings.max_export_batch_size {
@@ -210,14 +232,15 @@ impl BatchQueue {
                 let mut state = self.lock();
                 loop {
                     if state.abandoned {
-                        let left = state.queue.len() as u64;
-                        state.queue.clear();
+                        let left = state.queued as u64;
+                        state.chunks.clear();
+                        state.queued = 0;
                         state.settled += left;
                         self.dropped.fetch_add(left, Ordering::Relaxed);
                         self.progress.notify_all();
                         return;
                     }
-                    if state.queue.is_empty() {
+                    if state.queued == 0 {
                         if state.closing {
                             self.progress.notify_all();
                             return;
@@ -228,7 +251,7 @@ impl BatchQueue {
                         continue;
                     }
                     let delay_passed = last_export.elapsed() >= self.settings.scheduled_delay;
-                    if state.queue.len() >= self.settings.max_export_batch_size
+                    if state.queued >= self.settings.max_export_batch_size
                         || state.closing
                         || state.flush_until > state.settled
                         || delay_passed
@@ -238,18 +261,26 @@ impl BatchQueue {
                     let remaining = self.settings.scheduled_delay - last_export.elapsed();
                     state = self.wait_for_work(state, Some(remaining));
                 }
-                let count = state.queue.len().min(self.settings.max_export_batch_size);
-                state.queue.drain(..count).collect::<Vec<_>>()
+                // The oldest chunk: a full batch, or all there is when only one chunk is left.
+                let chunk = state.chunks.pop_front().unwrap_or_default();
+                state.queued -= chunk.len();
+                chunk
             };
+            let mut batch = batch;
             last_export = Instant::now();
             let count = batch.len() as u64;
             let result = if self.cancel.is_fired() {
                 Err("abandoned at shutdown".to_owned())
             } else {
-                exporter.export(batch, self.settings.export_timeout, &self.cancel)
+                exporter.export(&mut batch, self.settings.export_timeout, &self.cancel)
             };
+            // Dropping the spans is the worker's work, not the producers'.
+            batch.clear();
             let mut state = self.lock();
             state.settled += count;
+            if batch.capacity() > 0 && state.spare.len() < SPARE_CHUNKS {
+                state.spare.push(batch);
+            }
             match result {
                 Ok(()) => {
                     self.exported.fetch_add(count, Ordering::Relaxed);
@@ -435,7 +466,7 @@ mod tests {
     impl ExportBatch for Recorder {
         fn export(
             &mut self,
-            batch: Vec<SpanData>,
+            batch: &mut Vec<SpanData>,
             _: Duration,
             cancel: &Cancel,
         ) -> Result<(), String> {

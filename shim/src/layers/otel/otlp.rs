@@ -179,16 +179,19 @@ fn header_map(settings: &OtlpSettings) -> HeaderMap {
 impl ExportBatch for OtlpExporter {
     fn export(
         &mut self,
-        batch: Vec<SpanData>,
+        batch: &mut Vec<SpanData>,
         timeout: Duration,
         cancel: &Cancel,
     ) -> Result<(), String> {
         let export = async {
             match &mut self.transport {
-                Transport::Sdk(exporter) => exporter.export(batch).await.map_err(|e| e.to_string()),
+                Transport::Sdk(exporter) => exporter
+                    .export(std::mem::take(batch))
+                    .await
+                    .map_err(|e| e.to_string()),
                 Transport::HttpProtobuf(http) => {
-                    let body = http.encode(&batch)?;
-                    drop(batch);
+                    let body = http.encode(batch)?;
+                    batch.clear();
                     http.post(body).await
                 }
             }

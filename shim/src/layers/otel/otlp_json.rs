@@ -75,12 +75,15 @@ impl JsonLinesExporter {
 impl ExportBatch for JsonLinesExporter {
     fn export(
         &mut self,
-        batch: Vec<SpanData>,
+        batch: &mut Vec<SpanData>,
         _timeout: Duration,
         _cancel: &Cancel,
     ) -> Result<(), String> {
         let data = TracesData {
-            resource_spans: group_spans_by_resource_and_scope(batch, &self.resource),
+            resource_spans: group_spans_by_resource_and_scope(
+                std::mem::take(batch),
+                &self.resource,
+            ),
         };
         self.line.clear();
         serde_json::to_writer(&mut self.line, &data).map_err(|error| error.to_string())?;

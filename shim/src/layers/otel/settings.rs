@@ -5,7 +5,11 @@
 //! The environment is read by the library itself (`getenv`), so in Deno it needs no
 //! `--allow-env`.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::{Mutex, PoisonError},
+    time::Duration,
+};
 
 use opentelemetry::{InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::{
@@ -532,12 +536,26 @@ fn scope(options: &SdkOptions<'_>) -> InstrumentationScope {
     let version = given
         .version
         .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned());
-    let builder = InstrumentationScope::builder(name);
+    let builder = InstrumentationScope::builder(interned(name));
     if version.is_empty() {
         builder.build()
     } else {
-        builder.with_version(version).build()
+        builder.with_version(interned(version)).build()
     }
+}
+
+/// `text` as a `'static` string. Every finished span carries a clone of the scope, and a
+/// borrowed name clones without allocating; interned, so that a process building many configs
+/// keeps one copy of each distinct text.
+fn interned(text: String) -> &'static str {
+    static TEXTS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut texts = TEXTS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = texts.get(text.as_str()) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(text.into_boxed_str());
+    texts.insert(leaked);
+    leaked
 }
 
 fn first_env(env: Env<'_>, names: &[&'static str]) -> Option<(&'static str, String)> {
