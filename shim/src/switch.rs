@@ -199,11 +199,62 @@ pub struct BaseLayer(Arc<Switch>);
 /// The subscriber that slot layers are layered on.
 pub type BaseSubscriber = Layered<BaseLayer, Registry>;
 
+impl BaseLayer {
+    /// What the occupied slots' own filters say of a callsite, combined: `never` when no slot
+    /// is occupied or none wants it.
+    fn slots_interest(&self, metadata: &'static Metadata<'static>) -> Interest {
+        let mut combined: Option<Interest> = None;
+        for slot in &self.0.slots {
+            slot.with((), |content| {
+                let interest = callsite_interest(content, metadata);
+                combined = Some(match combined.take() {
+                    None => interest,
+                    Some(so_far) if so_far.is_always() && interest.is_always() => so_far,
+                    Some(so_far) if so_far.is_never() && interest.is_never() => so_far,
+                    Some(_) => Interest::sometimes(),
+                });
+            });
+        }
+        combined.unwrap_or_else(Interest::never)
+    }
+
+    /// The most verbose level an occupied slot's own filter lets through.
+    fn slots_level_hint(&self) -> LevelFilter {
+        self.0
+            .slots
+            .iter()
+            .map(|slot| {
+                slot.with(LevelFilter::OFF, |content| match &*content.filter.load() {
+                    Some(filter) => Filter::<BaseSubscriber>::max_level_hint(&**filter)
+                        .unwrap_or(LevelFilter::TRACE),
+                    None => LevelFilter::TRACE,
+                })
+            })
+            .max()
+            .unwrap_or(LevelFilter::OFF)
+    }
+}
+
+// The base layer speaks for the slots when it registers callsites and hints the level. As a
+// layer without a filter of its own it would otherwise want every callsite, and a span that
+// every slot's filter rejects would still be created in the registry and only skipped by each
+// slot (tracing-subscriber's registry asks per-layer filters per span only when some layer is
+// unsure). With this, a callsite no slot wants is `never`, and `LevelFilter::current()` is the
+// most verbose level any slot records, so the `tracing` macros skip the rest for nothing.
 impl Layer<Registry> for BaseLayer {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        match &*self.0.global_filter.load() {
+        let global = match &*self.0.global_filter.load() {
             Some(filter) => Layer::<Registry>::register_callsite(&**filter, metadata),
             None => Interest::always(),
+        };
+        if global.is_never() {
+            return global;
+        }
+        let slots = self.slots_interest(metadata);
+        if slots.is_never() || (global.is_always() && slots.is_always()) {
+            slots
+        } else {
+            Interest::sometimes()
         }
     }
 
@@ -215,9 +266,13 @@ impl Layer<Registry> for BaseLayer {
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
+        let slots = self.slots_level_hint();
         match &*self.0.global_filter.load() {
-            Some(filter) => Layer::<Registry>::max_level_hint(&**filter),
-            None => None,
+            Some(filter) => Some(
+                Layer::<Registry>::max_level_hint(&**filter)
+                    .map_or(slots, |global| global.min(slots)),
+            ),
+            None => Some(slots),
         }
     }
 
