@@ -105,22 +105,28 @@ pub fn with_span<R>(handle: u32, what: &str, f: impl FnOnce(&Span) -> R) -> Resu
 pub fn create(callsite_id: u32, parent: u32, encoded: &[u8]) -> Result<u32, Error> {
     let callsite = callsite(callsite_id, CallsiteKind::Span)?;
     let meta = callsite.meta();
-    let decoded = values::decode(encoded, meta.fields().len())?;
     let parent_span = match parent {
         PARENT_CURRENT | PARENT_NONE | DISABLED => None,
         handle => Some(with_span(handle, "parent", Span::clone)?),
     };
-    if !callsite.is_enabled() {
-        return Ok(DISABLED);
-    }
-    let span = values::with_values(&decoded, |lent| {
-        let values = meta.fields().value_set_all(lent);
-        match (parent, parent_span) {
-            (_, Some(parent_span)) => Span::child_of(&parent_span, meta, &values),
-            (PARENT_NONE, None) => Span::new_root(meta, &values),
-            _ => Span::new(meta, &values),
+    let enabled = callsite.is_enabled();
+    let span = values::with_decoded(encoded, meta.fields().len(), |decoded| {
+        // Decoded (and so checked) even when disabled: bad values fail the same either way.
+        if !enabled {
+            return None;
         }
-    });
+        Some(values::with_values(decoded, |lent| {
+            let values = meta.fields().value_set_all(lent);
+            match (parent, parent_span) {
+                (_, Some(parent_span)) => Span::child_of(&parent_span, meta, &values),
+                (PARENT_NONE, None) => Span::new_root(meta, &values),
+                _ => Span::new(meta, &values),
+            }
+        }))
+    })?;
+    let Some(span) = span else {
+        return Ok(DISABLED);
+    };
     if span.is_disabled() {
         return Ok(DISABLED);
     }
@@ -131,23 +137,24 @@ pub fn create(callsite_id: u32, parent: u32, encoded: &[u8]) -> Result<u32, Erro
 pub fn event(callsite_id: u32, parent: u32, encoded: &[u8]) -> Result<(), Error> {
     let callsite = callsite(callsite_id, CallsiteKind::Event)?;
     let meta = callsite.meta();
-    let decoded = values::decode(encoded, meta.fields().len())?;
     let parent_id: Option<Option<Id>> = match parent {
         PARENT_CURRENT | DISABLED => None,
         PARENT_NONE => Some(None),
         handle => Some(with_span(handle, "parent", |span| span.id())?),
     };
-    if !callsite.is_enabled() {
-        return Ok(());
-    }
-    values::with_values(&decoded, |lent| {
-        let values = meta.fields().value_set_all(lent);
-        match parent_id {
-            None => Event::dispatch(meta, &values),
-            Some(parent) => Event::child_of(parent, meta, &values),
+    let enabled = callsite.is_enabled();
+    values::with_decoded(encoded, meta.fields().len(), |decoded| {
+        if !enabled {
+            return;
         }
-    });
-    Ok(())
+        values::with_values(decoded, |lent| {
+            let values = meta.fields().value_set_all(lent);
+            match parent_id {
+                None => Event::dispatch(meta, &values),
+                Some(parent) => Event::child_of(parent, meta, &values),
+            }
+        });
+    })
 }
 
 /// Enters the span on this thread: spans and events made on this thread until it is exited

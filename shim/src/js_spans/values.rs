@@ -31,11 +31,40 @@ pub enum FieldValue<'a> {
     Bool(bool),
 }
 
+/// How many values a callsite has at most (its fields plus `message` or `otel.name`); up to
+/// this many are decoded and lent on the stack, more (not made by the bindings) on the heap.
+const INLINE: usize = super::callsites::MAX_FIELDS + 1;
+
+/// Decodes exactly `count` values from `bytes` and runs `f` with them, without allocating.
+pub fn with_decoded<R>(
+    bytes: &[u8],
+    count: usize,
+    f: impl FnOnce(&[FieldValue<'_>]) -> R,
+) -> Result<R, Error> {
+    let mut inline = [FieldValue::Absent; INLINE];
+    let mut heap = Vec::new();
+    let values: &mut [FieldValue<'_>] = if count <= INLINE {
+        &mut inline[..count]
+    } else {
+        heap.resize(count, FieldValue::Absent);
+        &mut heap
+    };
+    decode_into(bytes, values)?;
+    Ok(f(values))
+}
+
 /// Decodes exactly `count` values from `bytes`.
 pub fn decode(bytes: &[u8], count: usize) -> Result<Vec<FieldValue<'_>>, Error> {
-    let mut values = Vec::with_capacity(count);
+    let mut values = vec![FieldValue::Absent; count];
+    decode_into(bytes, &mut values)?;
+    Ok(values)
+}
+
+/// Decodes exactly `values.len()` values from `bytes` into `values`.
+fn decode_into<'a>(bytes: &'a [u8], values: &mut [FieldValue<'a>]) -> Result<(), Error> {
+    let count = values.len();
     let mut rest = bytes;
-    for index in 0..count {
+    for (index, slot) in values.iter_mut().enumerate() {
         let (&tag, tail) = rest
             .split_first()
             .ok_or_else(|| malformed(index, "the values end before this field"))?;
@@ -60,7 +89,7 @@ pub fn decode(bytes: &[u8], count: usize) -> Result<Vec<FieldValue<'_>>, Error> 
             5 => FieldValue::U64(u64::from_le_bytes(take::<8>(&mut rest, index)?)),
             other => return Err(malformed(index, &format!("unknown value tag {other}"))),
         };
-        values.push(value);
+        *slot = value;
     }
     if !rest.is_empty() {
         return Err(Error::new(
@@ -71,7 +100,7 @@ pub fn decode(bytes: &[u8], count: usize) -> Result<Vec<FieldValue<'_>>, Error> 
             ),
         ));
     }
-    Ok(values)
+    Ok(())
 }
 
 fn take<const N: usize>(rest: &mut &[u8], index: usize) -> Result<[u8; N], Error> {
@@ -90,22 +119,27 @@ fn malformed(index: usize, what: &str) -> Error {
     )
 }
 
-/// Lends `values` as `tracing` values, in field order.
+/// Lends `values` as `tracing` values, in field order (on the stack, for up to `INLINE`).
 pub fn with_values<R>(values: &[FieldValue<'_>], f: impl FnOnce(&[Option<&dyn Value>]) -> R) -> R {
-    let lent: Vec<Option<&dyn Value>> = values
-        .iter()
-        .map(|value| -> Option<&dyn Value> {
-            match value {
-                FieldValue::Absent => None,
-                FieldValue::Str(text) => Some(text),
-                FieldValue::F64(number) => Some(number),
-                FieldValue::I64(number) => Some(number),
-                FieldValue::U64(number) => Some(number),
-                FieldValue::Bool(flag) => Some(flag),
-            }
-        })
-        .collect();
-    f(&lent)
+    fn lend<'v>(value: &'v FieldValue<'_>) -> Option<&'v dyn Value> {
+        match value {
+            FieldValue::Absent => None,
+            FieldValue::Str(text) => Some(text),
+            FieldValue::F64(number) => Some(number),
+            FieldValue::I64(number) => Some(number),
+            FieldValue::U64(number) => Some(number),
+            FieldValue::Bool(flag) => Some(flag),
+        }
+    }
+    if values.len() > INLINE {
+        let lent: Vec<Option<&dyn Value>> = values.iter().map(lend).collect();
+        return f(&lent);
+    }
+    let mut lent: [Option<&dyn Value>; INLINE] = [None; INLINE];
+    for (slot, value) in lent.iter_mut().zip(values) {
+        *slot = lend(value);
+    }
+    f(&lent[..values.len()])
 }
 
 #[cfg(test)]
