@@ -224,10 +224,8 @@ impl BaseLayer {
             .slots
             .iter()
             .map(|slot| {
-                slot.with(LevelFilter::OFF, |content| match &*content.filter.load() {
-                    Some(filter) => Filter::<BaseSubscriber>::max_level_hint(&**filter)
-                        .unwrap_or(LevelFilter::TRACE),
-                    None => LevelFilter::TRACE,
+                slot.with(LevelFilter::OFF, |content| {
+                    own_level_hint(content).unwrap_or(LevelFilter::TRACE)
                 })
             })
             .max()
@@ -574,6 +572,14 @@ fn callsite_interest(content: &SlotContent, metadata: &'static Metadata<'static>
     }
 }
 
+/// The most verbose level a slot's filter lets through (`None`: the filter cannot tell).
+fn own_level_hint(content: &SlotContent) -> Option<LevelFilter> {
+    match &*content.filter.load() {
+        Some(filter) => Filter::<BaseSubscriber>::max_level_hint(&**filter),
+        None => Some(LevelFilter::TRACE),
+    }
+}
+
 impl Filter<BaseSubscriber> for SlotFilter {
     fn enabled(&self, metadata: &Metadata<'_>, cx: &Context<'_, BaseSubscriber>) -> bool {
         self.slot.with(false, |content| {
@@ -606,12 +612,7 @@ impl Filter<BaseSubscriber> for SlotFilter {
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        self.slot.with(Some(LevelFilter::OFF), |content| {
-            match &*content.filter.load() {
-                Some(filter) => Filter::<BaseSubscriber>::max_level_hint(&**filter),
-                None => Some(LevelFilter::TRACE),
-            }
-        })
+        self.slot.with(Some(LevelFilter::OFF), own_level_hint)
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, BaseSubscriber>) {

@@ -96,6 +96,8 @@ pub(crate) struct BatchQueue {
 
 /// Emptied chunks kept for reuse.
 const SPARE_CHUNKS: usize = 2;
+/// Spans a new chunk has room for at once (about 1.4 MB of `SpanData`).
+const MAX_CHUNK_RESERVE: usize = 4096;
 
 #[derive(Debug, Default)]
 struct State {
@@ -157,10 +159,11 @@ impl BatchQueue {
         match state.chunks.back_mut() {
             Some(chunk) if chunk.len() < batch_size => chunk.push(span),
             _ => {
+                // A huge batch size grows its chunk as spans come rather than up front.
                 let mut chunk = state
                     .spare
                     .pop()
-                    .unwrap_or_else(|| Vec::with_capacity(batch_size));
+                    .unwrap_or_else(|| Vec::with_capacity(batch_size.min(MAX_CHUNK_RESERVE)));
                 chunk.push(span);
                 state.chunks.push_back(chunk);
             }
@@ -228,7 +231,7 @@ impl BatchQueue {
     fn run(&self, exporter: &mut dyn ExportBatch) {
         let mut last_export = Instant::now();
         loop {
-            let batch = {
+            let mut batch = {
                 let mut state = self.lock();
                 loop {
                     if state.abandoned {
@@ -266,7 +269,6 @@ impl BatchQueue {
                 state.queued -= chunk.len();
                 chunk
             };
-            let mut batch = batch;
             last_export = Instant::now();
             let count = batch.len() as u64;
             let result = if self.cancel.is_fired() {

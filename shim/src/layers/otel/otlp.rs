@@ -134,14 +134,13 @@ impl OtlpExporter {
                 });
             }
             OtlpProtocol::HttpJson => {
-                let protocol = Protocol::HttpJson;
                 let client = HeaderClient {
                     inner: HyperClient::with_default_connector(settings.timeout, None),
                     headers,
                 };
                 let mut builder = opentelemetry_otlp::SpanExporter::builder()
                     .with_http()
-                    .with_protocol(protocol)
+                    .with_protocol(Protocol::HttpJson)
                     .with_endpoint(settings.endpoint.clone())
                     .with_timeout(settings.timeout)
                     .with_http_client(client);
