@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Api, ChildResult, FibonacciLibrary, TestFn } from "./harness.ts";
+import { readLines } from "./expect.ts";
 
 /** The template library's own function. */
 export interface MyLibrary {
@@ -58,10 +59,6 @@ export const releaseDirectory: string = fileURLToPath(
 );
 
 const headerPath = fileURLToPath(new URL("../../bindings/tracing_bridge.h", import.meta.url));
-
-function readLines(path: string): string[] {
-  return readFileSync(path, "utf8").split("\n").filter((line) => line.length > 0);
-}
 
 /** The functions the C header declares. */
 function headerFunctions(): string[] {

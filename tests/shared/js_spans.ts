@@ -4,12 +4,12 @@
  */
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildResult, FibonacciLibrary, TestFn } from "./harness.ts";
 import type { Api } from "./harness.ts";
 import { type ReceivedSpan, Receiver } from "./receiver.ts";
 import { type Context, context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { expectTracingError, readLines } from "./expect.ts";
 
 /** The smallest `@opentelemetry/api` context manager: a stack, enough for `context.with`. */
 class StackContextManager {
@@ -55,23 +55,6 @@ export interface JsSpansHarness {
 
 const REMOTE_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const REMOTE_SPAN = "00f067aa0ba902b7";
-
-function readLines(path: string): string[] {
-  return readFileSync(path, "utf8").split("\n").filter((line) => line.length > 0);
-}
-
-function expectTracingError(body: () => unknown, code: string, pattern: RegExp): void {
-  let caught: unknown;
-  try {
-    body();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof Error, `expected a TracingError with code ${code}`);
-  const error = caught as Error & { code?: string };
-  assert.equal(error.code, code, error.message);
-  assert.match(error.message, pattern);
-}
 
 /** A JS layer that records `name(parentName)` for each new span and event. */
 class TreeLayer {

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Harness, TestFn } from "./harness.ts";
 import { attributes, closedPort, type Protocol, type ReceivedSpan, Receiver } from "./receiver.ts";
+import { expectTracingError } from "./expect.ts";
 
 const PROTOCOLS: Protocol[] = ["grpc", "http/protobuf", "http/json"];
 const EXPORT_PATH: Record<Protocol, string> = {
@@ -32,19 +33,6 @@ async function withReceiver(protocol: Protocol, body: (receiver: Receiver) => Pr
 
 function byName(spans: ReceivedSpan[], name: string): ReceivedSpan[] {
   return spans.filter(({ span }) => span.name === name);
-}
-
-function expectTracingError(body: () => unknown, code: string, pattern: RegExp): void {
-  let caught: unknown;
-  try {
-    body();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof Error, `expected a TracingError with code ${code}`);
-  const error = caught as Error & { code?: string };
-  assert.equal(error.code, code, error.message);
-  assert.match(error.message, pattern);
 }
 
 /** Runs `tests/<runtime>/otlp_child.ts` with `env` added; returns its output. */

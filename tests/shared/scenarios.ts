@@ -3,28 +3,10 @@
  */
 
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Harness, TestFn } from "./harness.ts";
-
-function readLines(path: string): string[] {
-  return readFileSync(path, "utf8").split("\n").filter((line) => line.length > 0);
-}
-
-function expectTracingError(body: () => unknown, code: string, pattern?: RegExp): Error {
-  let caught: unknown;
-  try {
-    body();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof Error, `expected a TracingError with code ${code}, nothing thrown`);
-  const error = caught as Error & { code?: string };
-  assert.equal(error.name, "TracingError", error.message);
-  assert.equal(error.code, code, error.message);
-  if (pattern) assert.match(error.message, pattern);
-  return error;
-}
+import { expectTracingError, readLines } from "./expect.ts";
 
 export function defineScenarios(test: TestFn, h: Harness): void {
   const { api, example, paths } = h;
