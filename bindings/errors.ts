@@ -26,6 +26,7 @@ export type TracingErrorCode =
   | "NO_STACKS"
   | "INVALID_PARAMETER"
   | "UNKNOWN_SPAN"
+  | "REENTRANT"
   | "UNKNOWN";
 
 /** An error from tracing-bridge. `code` says what failed; the message says how to fix it. */
@@ -60,6 +61,7 @@ const RESULT_CODES: Record<number, TracingErrorCode> = {
   7114: "NO_STACKS",
   7115: "INVALID_PARAMETER",
   7116: "UNKNOWN_SPAN",
+  7117: "REENTRANT",
 };
 
 /** Maps a `tracing_bridge_result` (not `RESULT_OK`) to an error code. */

@@ -6,8 +6,11 @@
  *   callback at once: usually the record is already in the shared buffer; any queued records
  *   are drained too, all before the FFI call returns.
  * - Records of other threads wait in their queue (Rust never calls JavaScript from its own
- *   threads), flagged in the shared control block, until the next poll (an unref'd timer every
- *   millisecond that reads the flags without an FFI call), the next wake, `flush()` or dispose.
+ *   threads) until the next poll (an unref'd timer every millisecond that asks which queues hold
+ *   records with one cheap FFI call), the next wake, `flush()` or dispose.
+ * - A layer callback may dispose its own `Tracing` (or flush it, or start another one): closing
+ *   waits until the delivery in progress has drained what was recorded before, and the wake
+ *   callback is released only once no native frame can still return into it.
  * @module
  */
 
@@ -19,10 +22,9 @@ import type { NativeCallback, NativeLibrary, Runtime, SubscriberHandle } from ".
 const NEEDS_BUFFER = 0x80000000;
 /** `TRACING_BRIDGE_DRAIN_MORE`: records are left in the queue. */
 const MORE = 0x40000000;
-/** `TRACING_BRIDGE_JS_CONTROL_BYTES`: byte 0 = dispatching, byte 8 + i = layer i has records. */
+/** `TRACING_BRIDGE_JS_CONTROL_BYTES`: byte 0 = dispatching; the rest is reserved. */
 const CONTROL_BYTES = 16;
 const DISPATCHING = 0;
-const PENDING = 8;
 const DATA_BYTES = 256 * 1024;
 const POLL_MS = 1;
 const ERROR_REPORT_INTERVAL_MS = 1000;
@@ -41,6 +43,10 @@ export class JsDelivery {
   readonly #dataView = new DataView(this.#shared.buffer, CONTROL_BYTES);
   #stopTimer: (() => void) | null = null;
   #attached = false;
+  /** Wake callbacks running now (native code called into JavaScript and has not returned). */
+  #inCallback = 0;
+  /** What to run once the delivery in progress has finished (see {@link JsDelivery.close}). */
+  #afterDispatch: (() => void)[] = [];
   #droppedWarned = false;
   #lastErrorReport = -Infinity;
   #suppressedErrors = 0;
@@ -57,7 +63,14 @@ export class JsDelivery {
       this.#dispatchers[index] = new JsLayerDispatcher(config, index, this.#reporterFor(config));
     }
     this.#indices = layers.map(([, index]) => index);
-    this.#callback = runtime.createWakeCallback((index, length) => this.#wake(index, length));
+    this.#callback = runtime.createWakeCallback((index, length) => {
+      this.#inCallback++;
+      try {
+        this.#wake(index, length);
+      } finally {
+        this.#inCallback--;
+      }
+    });
   }
 
   /**
@@ -96,22 +109,45 @@ export class JsDelivery {
     this.#wake(0, 0);
   }
 
-  /** Delivers what is left and detaches from the library. Idempotent. */
-  close(): void {
-    if (!this.#attached) return;
-    this.#stopTimer?.();
-    this.#stopTimer = null;
-    this.#drainAll();
-    this.#warnIfDropped();
-    this.#native.jsAttach(this.#handle, null, null);
-    this.#attached = false;
-    this.#callback.close();
+  /** Whether a delivery is in progress: the caller is inside one of its layer callbacks. */
+  get dispatching(): boolean {
+    return this.#shared[DISPATCHING] !== 0;
+  }
+
+  /**
+   * Delivers what is left and detaches from the library, then runs `then`. Idempotent. Called
+   * from inside a layer callback, it does so once the delivery in progress has finished (it
+   * delivers the records made before, in order), before control returns to the code that
+   * recorded them.
+   */
+  close(then?: () => void): void {
+    if (this.dispatching) {
+      this.#afterDispatch.push(() => {
+        this.close();
+        then?.();
+      });
+      return;
+    }
+    if (this.#attached) {
+      this.#stopTimer?.();
+      this.#stopTimer = null;
+      this.drain();
+      this.#warnIfDropped();
+      this.#native.jsAttach(this.#handle, null, null);
+      this.#attached = false;
+      const callback = this.#callback;
+      // Native code may still have to return through the callback: release it afterwards.
+      if (this.#inCallback > 0) queueMicrotask(() => callback.close());
+      else callback.close();
+    }
+    then?.();
   }
 
   /** Runs on the JavaScript thread, from the library (a record was made) or from JavaScript. */
   #wake(index: number, directLength: number): void {
     const control = this.#shared;
     if (control[DISPATCHING] !== 0) return; // inside a layer callback: the outer loop drains
+    if (!this.#attached) return;
     control[DISPATCHING] = 1;
     try {
       if (directLength !== 0) {
@@ -124,32 +160,35 @@ export class JsDelivery {
     } finally {
       control[DISPATCHING] = 0;
     }
+    this.#runAfterDispatch();
   }
 
-  #poll(): void {
-    if (this.#anyPending()) this.drain();
-    this.#warnIfDropped();
-  }
-
-  #anyPending(): boolean {
-    for (const index of this.#indices) {
-      if (this.#shared[PENDING + (index % 8)] !== 0) return true;
-    }
-    return false;
-  }
-
-  /** Drains every layer whose queue is flagged, until none is (callbacks may add records). */
-  #drainPending(): void {
-    while (this.#anyPending()) {
-      for (const index of this.#indices) {
-        if (this.#shared[PENDING + (index % 8)] !== 0) this.#drainLayer(index);
+  #runAfterDispatch(): void {
+    while (this.#afterDispatch.length > 0) {
+      const next = this.#afterDispatch.shift()!;
+      try {
+        next();
+      } catch (error) {
+        console.error("tracing-bridge: closing a JS layer delivery failed:", error);
       }
     }
   }
 
-  #drainAll(): void {
-    for (const index of this.#indices) this.#shared[PENDING + (index % 8)] = 1;
-    this.drain();
+  #poll(): void {
+    if (!this.#attached) return;
+    if (this.#native.jsPending(this.#handle) !== 0) this.drain();
+    this.#warnIfDropped();
+  }
+
+  /** Drains every layer whose queue holds records, until none does (callbacks may add some). */
+  #drainPending(): void {
+    for (;;) {
+      const pending = this.#native.jsPending(this.#handle);
+      if (pending === 0) return;
+      for (const index of this.#indices) {
+        if ((pending & (1 << index)) !== 0) this.#drainLayer(index);
+      }
+    }
   }
 
   #drainLayer(index: number): void {

@@ -41,7 +41,10 @@ const VALUE_BYTES = 8;
 const NONE_U32 = 0xffffffff;
 const LEVELS: readonly Level[] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"];
 
+/** What the decoder keeps per callsite; layers see only its frozen `metadata`. */
 interface Callsite extends CallsiteMetadata {
+  /** The documented keys only, frozen: the object events carry as `metadata`. */
+  readonly metadata: CallsiteMetadata;
   readonly fieldNames: string[];
   /** Index of the `message` field, or -1. */
   readonly messageIndex: number;
@@ -148,13 +151,15 @@ export class JsLayerDispatcher {
     const count = this.#view.getUint8(this.#at++);
     const fieldNames: string[] = [];
     for (let index = 0; index < count; index++) fieldNames.push(this.#str());
+    const line = rawLine === NONE_U32 ? undefined : rawLine;
     this.#callsites[id] = {
       name,
       target,
       level,
       modulePath,
       file,
-      line: rawLine === NONE_U32 ? undefined : rawLine,
+      line,
+      metadata: Object.freeze({ name, target, level, modulePath, file, line }),
       fieldNames,
       messageIndex: fieldNames.indexOf("message"),
       lastText: new Array(count).fill(undefined),
@@ -204,7 +209,7 @@ export class JsLayerDispatcher {
       modulePath: callsite.modulePath,
       file: callsite.file,
       line: callsite.line,
-      metadata: callsite,
+      metadata: callsite.metadata,
       message,
       fields,
       parent: parent === 0 ? undefined : parent,

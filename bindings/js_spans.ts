@@ -280,6 +280,8 @@ export class JsSpans {
    * events during them, which must not overwrite the values still being read.
    */
   #nativeCalls = 0;
+  /** Per `tracing.span` running on the stack: the previous current span, then `entered`. */
+  readonly #entered: unknown[] = [];
   readonly #outId = new Uint32Array(1);
   readonly #contextBuffer = new Uint8Array(1024);
   readonly #contextWritten = new Uint32Array(1);
@@ -344,35 +346,64 @@ export class JsSpans {
     fieldsOrFn: SpanFields | undefined | ((span: JsSpan) => T),
     maybeFn?: (span: JsSpan) => T,
   ): T {
+    // This frame stays on the stack while `fn` runs, so it is kept small (`tracing.span` inside
+    // `tracing.span` must nest deeply): the work happens in `#begin` and `#finish`, which return
+    // before and run after `fn`.
     const fn = typeof fieldsOrFn === "function" ? fieldsOrFn : maybeFn;
-    const fields = typeof fieldsOrFn === "function" ? undefined : fieldsOrFn;
+    const span = this.#begin(name, fieldsOrFn, fn);
+    let result: T;
+    try {
+      result = fn!(span);
+    } catch (error) {
+      this.#finish(span, error, true);
+      throw error;
+    }
+    return this.#finish(span, result, false) as T;
+  }
+
+  /**
+   * Starts `tracing.span`'s span, enters it on this thread and makes it current. `enterWith`
+   * (not `AsyncLocalStorage.run`, whose frames stay on the stack) makes it current for `fn`'s
+   * synchronous part and every continuation created there; `#finish` restores the previous one.
+   */
+  #begin(name: string, fieldsOrFn: unknown, fn: unknown): JsSpan {
     if (typeof fn !== "function") {
       throw new TracingError("INVALID_PARAMETER", "tracing.span needs a function to run");
     }
-    const span = this.startSpan(name, { fields });
-    let result: T;
-    try {
-      result = this.runIn(span, () => fn(span));
-    } catch (error) {
-      this.#recordFailure(span, error);
-      span.end();
-      throw error;
-    }
-    if (isPromiseLike(result)) {
-      return Promise.resolve(result).then(
-        (value) => {
-          span.end();
-          return value;
-        },
-        (error) => {
-          this.#recordFailure(span, error);
-          span.end();
-          throw error;
-        },
-      ) as T;
+    const fields = typeof fieldsOrFn === "function" ? undefined : fieldsOrFn as SpanFields;
+    const span = this.startSpan(name, fields === undefined ? undefined : { fields });
+    const entered = !span.disabled && this.#native.jsSpanEnter(span.handle) === RESULT_OK;
+    this.#entered.push(this.#current.getStore(), entered);
+    this.#current.enterWith(span);
+    return span;
+  }
+
+  /** Undoes `#begin`; ends the span now, or when `outcome` (a promise) settles. */
+  #finish(span: JsSpan, outcome: unknown, failed: boolean): unknown {
+    const entered = this.#entered.pop() as boolean;
+    this.#current.enterWith(this.#entered.pop() as JsSpan);
+    if (entered && !span.ended) this.#native.jsSpanExit(span.handle);
+    if (failed) {
+      this.#recordFailure(span, outcome);
+    } else if (isPromiseLike(outcome)) {
+      return this.#endWhenSettled(span, outcome);
     }
     span.end();
-    return result;
+    return outcome;
+  }
+
+  #endWhenSettled(span: JsSpan, result: PromiseLike<unknown>): Promise<unknown> {
+    return Promise.resolve(result).then(
+      (value) => {
+        span.end();
+        return value;
+      },
+      (error) => {
+        this.#recordFailure(span, error);
+        span.end();
+        throw error;
+      },
+    );
   }
 
   /**

@@ -11,7 +11,7 @@ import { TracingError } from "./errors.ts";
 import type { NativeLibrary, Runtime } from "./native.ts";
 
 /** The C ABI version these bindings speak (`TRACING_BRIDGE_ABI_VERSION`). */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** The environment variable naming the library when no path is given. */
 export const LIBRARY_ENV_VAR = "TRACING_BRIDGE_LIB";
@@ -59,6 +59,17 @@ export class TracingLibrary {
           "entered into it; dispose every Tracing of this library first",
       );
     }
+    const releasing = heldCount.get(this) ?? 0;
+    if (releasing > 0) {
+      throw new TracingError(
+        "LIBRARY_IN_USE",
+        `cannot close ${this.path} yet: ${releasing} disposed Tracing ${
+          releasing === 1 ? "is" : "are"
+        } still shutting down (disposed from inside a layer callback, or while a flushAsync() ` +
+          "runs); close it after that callback returns or that flushAsync() settles, e.g. in " +
+          "queueMicrotask(() => library.close()) or after await tracing.flushAsync()",
+      );
+    }
     this.#native?.close();
     this.#native = null;
     forgetLibrary(this);
@@ -66,6 +77,15 @@ export class TracingLibrary {
 }
 
 const enteredCount = new WeakMap<TracingLibrary, number>();
+const heldCount = new WeakMap<TracingLibrary, number>();
+
+/**
+ * Counts a disposed `Tracing` whose native subscriber is still being released (`+1`) or is
+ * released (`-1`): the library must stay loaded meanwhile.
+ */
+export function holdLibrary(library: TracingLibrary, delta: 1 | -1): void {
+  heldCount.set(library, (heldCount.get(library) ?? 0) + delta);
+}
 
 /** Counts a `Tracing` entered into `library` (`+1`) or disposed (`-1`), for `close()`. */
 export function countEntered(library: TracingLibrary, delta: 1 | -1): void {

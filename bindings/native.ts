@@ -56,8 +56,19 @@ export interface NativeLibrary {
   ): number;
   /** `tracing_bridge_subscriber_js_drain(handle, layerIndex, buffer, buffer.length)`. */
   jsDrain(handle: SubscriberHandle, layerIndex: number, buffer: Uint8Array): number;
+  /** `tracing_bridge_subscriber_js_pending()`: bit i set while layer i's queue holds records. */
+  jsPending(handle: SubscriberHandle): number;
   /** `tracing_bridge_subscriber_js_dropped()`, as a number. */
   jsDropped(handle: SubscriberHandle, layerIndex: number): number;
+  /**
+   * `tracing_bridge_subscriber_shutdown(handle, message, message.length, messageWritten)`, on
+   * the calling thread: flushes and shuts down the layers of a stopped subscriber.
+   */
+  subscriberShutdown(
+    handle: SubscriberHandle,
+    message: Uint8Array,
+    messageWritten: BigUint64Array,
+  ): number;
   /** `tracing_bridge_subscriber_stop()`: uninstall without shutting the layers down. */
   subscriberStop(handle: SubscriberHandle): number;
   /** `tracing_bridge_subscriber_dropped_spans(handle, outCount)`. */

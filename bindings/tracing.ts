@@ -21,7 +21,7 @@ import {
   type StartSpanOptions,
   type TraceContext,
 } from "./js_spans.ts";
-import { countEntered, openTracingLibrary, TracingLibrary } from "./library.ts";
+import { countEntered, holdLibrary, openTracingLibrary, TracingLibrary } from "./library.ts";
 import type { NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";
 
 /** Options of a {@link TracingBase}. */
@@ -138,9 +138,11 @@ export class TracingBase implements Disposable, AsyncDisposable {
    * {@link TracingBase.flushAsync}).
    */
   flush(): void {
-    const handle = this.#requireEntered("flush");
+    this.#requireEntered("flush");
     this.#delivery?.drain();
-    check(this.library.native, this.library.native.subscriberFlush(handle));
+    // A layer callback may have disposed this tracing during the drain; dispose flushed then.
+    if (this.#handle === null) return;
+    check(this.library.native, this.library.native.subscriberFlush(this.#handle));
   }
   /**
    * Replaces the config's global filter (`RUST_LOG` syntax) while entered: what is recorded
@@ -195,9 +197,11 @@ export class TracingBase implements Disposable, AsyncDisposable {
    * the layers' flush timeouts.
    */
   async flushAsync(): Promise<void> {
-    const handle = this.#requireEntered("flush");
+    this.#requireEntered("flush");
     const native = this.library.native;
     this.#delivery?.drain();
+    const handle = this.#handle;
+    if (handle === null) return; // disposed by a layer callback during the drain
     if (!native.offThread) return this.flush();
     const reply = new OffThreadReply();
     const result = await this.#track(native.offThread.flush(handle, reply.message, reply.written));
@@ -218,6 +222,13 @@ export class TracingBase implements Disposable, AsyncDisposable {
   /**
    * Flushes and uninstalls the config. Idempotent. A current-thread config must be disposed
    * on the thread that entered it (the JavaScript thread).
+   *
+   * When it returns, nothing recorded afterwards reaches the layers, the JS layers have had
+   * every record made before, and the global slot is free for another `Tracing`. It may be
+   * called anywhere, also from inside a JS layer callback of this very tracing: then the
+   * records made before it are still delivered, in order, as soon as that callback returns,
+   * and the layers are flushed and shut down right after. While a `flushAsync()` still runs,
+   * the layers are shut down once it settles.
    */
   dispose(): void {
     if (this.#state === "disposed") return;
@@ -226,31 +237,78 @@ export class TracingBase implements Disposable, AsyncDisposable {
     this.#state = "disposed";
     if (handle === null) return;
     countEntered(this.library, -1);
+    const native = this.library.native;
+    const stopped = native.subscriberStop(handle);
+    const error = stopped === RESULT_OK ? null : failure(native, stopped);
+    holdLibrary(this.library, 1);
+    const delivery = this.#delivery;
+    if (delivery?.dispatching) {
+      // Inside a layer callback: the handle is still in use by the delivery in progress.
+      delivery.close(() => this.#releaseReporting(handle, delivery, error));
+      return;
+    }
+    this.#release(handle, delivery, error, (late) => {
+      console.error("tracing-bridge: dispose after flushAsync failed:", late);
+    });
+  }
+
+  #releaseReporting(
+    handle: SubscriberHandle,
+    delivery: JsDelivery | null,
+    error: TracingError | null,
+  ): void {
+    const report = (late: unknown) => console.error("tracing-bridge: dispose failed:", late);
+    try {
+      this.#release(handle, delivery, error, report);
+    } catch (late) {
+      report(late);
+    }
+  }
+
+  /**
+   * After stop: delivers what the JS layers hold and detaches them, then shuts the layers down
+   * and frees the handle, now or, while a `flushAsync()` still uses the handle, once it settles
+   * (errors then go to `lateError`). Throws the first error when done now.
+   */
+  #release(
+    handle: SubscriberHandle,
+    delivery: JsDelivery | null,
+    error: TracingError | null,
+    lateError: (error: unknown) => void,
+  ): void {
+    const native = this.library.native;
+    if (delivery) {
+      delivery.close();
+      this.#finalDropped = delivery.dropped;
+      this.#delivery = null;
+    }
+    const finish = () => {
+      const reply = new OffThreadReply();
+      const result = native.subscriberShutdown(handle, reply.message, reply.written);
+      const shutdownError = result === RESULT_OK ? null : reply.error(result);
+      this.#droppedSpans = readDroppedSpans(native, handle);
+      native.subscriberFree(handle);
+      holdLibrary(this.library, -1);
+      return error ?? shutdownError;
+    };
     if (this.#inFlight.size > 0) {
       // A `flushAsync()` still runs on another thread with this handle: finish after it.
       void Promise.allSettled([...this.#inFlight]).then(() => {
         try {
-          this.#uninstallAndFree(handle);
-        } catch (error) {
-          console.error("tracing-bridge: dispose after flushAsync failed:", error);
+          const late = finish();
+          if (late) lateError(late);
+        } catch (late) {
+          lateError(late);
         }
       });
+      if (error) throw error;
       return;
     }
-    this.#uninstallAndFree(handle);
+    const failed = finish();
+    if (failed) throw failed;
   }
 
-  #uninstallAndFree(handle: SubscriberHandle): void {
-    const native = this.library.native;
-    const result = native.subscriberUninstall(handle);
-    const error = result === RESULT_OK ? null : failure(native, result);
-    this.#closeDelivery();
-    this.#droppedSpans = readDroppedSpans(native, handle);
-    native.subscriberFree(handle);
-    if (error) throw error;
-  }
-
-  /** Delivers what the JS layers still hold and detaches them; after uninstall or stop. */
+  /** Delivers what the JS layers still hold and detaches them; after stop. */
   #closeDelivery(): void {
     if (!this.#delivery) return;
     this.#delivery.close();
@@ -270,23 +328,32 @@ export class TracingBase implements Disposable, AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     const native = this.library.native;
     const offThread = native.offThread;
-    if (!offThread || this.#state !== "entered" || this.#handle === null) {
+    if (
+      !offThread || this.#state !== "entered" || this.#handle === null ||
+      this.#delivery?.dispatching
+    ) {
       return this.dispose();
     }
     const handle = this.#handle;
     this.#handle = null;
     this.#state = "disposed";
     countEntered(this.library, -1);
-    await Promise.allSettled([...this.#inFlight]);
-    // Stopping is quick and, for a current-thread config, must happen on this thread.
+    holdLibrary(this.library, 1);
+    // Stopping is quick and, for a current-thread config, must happen on this thread; the JS
+    // layers get what they hold before this returns its promise, like `dispose()`.
     const stopped = native.subscriberStop(handle);
     let error = stopped === RESULT_OK ? null : failure(native, stopped);
     this.#closeDelivery();
-    const reply = new OffThreadReply();
-    const result = await offThread.shutdown(handle, reply.message, reply.written);
-    if (error === null && result !== RESULT_OK) error = reply.error(result);
-    this.#droppedSpans = readDroppedSpans(native, handle);
-    native.subscriberFree(handle);
+    try {
+      await Promise.allSettled([...this.#inFlight]);
+      const reply = new OffThreadReply();
+      const result = await offThread.shutdown(handle, reply.message, reply.written);
+      if (error === null && result !== RESULT_OK) error = reply.error(result);
+      this.#droppedSpans = readDroppedSpans(native, handle);
+      native.subscriberFree(handle);
+    } finally {
+      holdLibrary(this.library, -1);
+    }
     if (error) throw error;
   }
 

@@ -60,7 +60,7 @@
 #include <stdint.h>
 
 // The version of this C ABI. Bindings refuse a library whose ABI version differs from theirs.
-#define TRACING_BRIDGE_ABI_VERSION 1
+#define TRACING_BRIDGE_ABI_VERSION 2
 
 // Set in a [`tracing_bridge_subscriber_js_drain`] result when the buffer is too small for the
 // next record; the other bits are the size needed.
@@ -71,8 +71,7 @@
 
 // Size of the control block at the start of the shared memory given to
 // [`tracing_bridge_subscriber_js_attach`]: byte 0 is set by JavaScript to 1 while it dispatches
-// or drains; byte 8 + i is set by the library to 1 while the queue of the JS layer at config
-// index i holds records.
+// or drains; the library reads it on the JavaScript thread only. The other bytes are reserved.
 #define TRACING_BRIDGE_JS_CONTROL_BYTES 16
 
 // Set in a callsite id when it names a shared fallback callsite (the table is full).
@@ -142,6 +141,9 @@ enum tracing_bridge_result
   TRACING_BRIDGE_RESULT_INVALID_PARAMETER = 7115,
   // A span handle is unknown on this thread: the span was ended already, or made elsewhere.
   TRACING_BRIDGE_RESULT_UNKNOWN_SPAN = 7116,
+  // The call cannot run while this thread dispatches a span or event (from inside a
+  // callback the dispatch called); make it after the callback returns.
+  TRACING_BRIDGE_RESULT_REENTRANT = 7117,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -318,8 +320,11 @@ tracing_bridge_result tracing_bridge_subscriber_dropped_spans(const struct traci
 // When the JavaScript thread records a span or event, `wake(layer_index, direct_length)` is
 // called at once on that thread: `direct_length` bytes of whole records were written to the data
 // buffer (0: the records are queued; drain them). Records of other threads never call `wake`;
-// they are queued and flagged in the control block. `wake` `NULL` detaches; after detaching,
-// `shared` is never touched again, and `wake` must stay callable until then.
+// they are queued, and [`tracing_bridge_subscriber_js_pending`] tells which queues hold
+// records. The library touches `shared` and calls `wake` on the JavaScript thread only. `wake`
+// `NULL` detaches; after detaching, `shared` is never touched again, and `wake` must stay
+// callable until then. If the JavaScript thread ends while attached and installed (a
+// terminated Worker), the subscriber is uninstalled and its JS layers detached as it ends.
 //
 // # Safety
 // `subscriber` must come from `tracing_bridge_subscriber_new` and not be freed; `shared` must
@@ -343,6 +348,13 @@ uint32_t tracing_bridge_subscriber_js_drain(struct tracing_bridge_subscriber *su
                                             uint32_t layer_index,
                                             uint8_t *buf,
                                             uint32_t len);
+
+// Returns a bit mask of the JS layers whose queue holds records: bit i for the layer at config
+// index i (0 for an invalid subscriber). Cheap enough to poll every millisecond.
+//
+// # Safety
+// `subscriber` must come from `tracing_bridge_subscriber_new` and not be freed.
+uint32_t tracing_bridge_subscriber_js_pending(const struct tracing_bridge_subscriber *subscriber);
 
 // Records the JS layer at `layer_index` dropped because its queue was full (0 for an invalid
 // subscriber or index).

@@ -53,6 +53,8 @@ export const symbols = {
     args: [FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.u32],
     returns: FFIType.u32,
   },
+  /** uint32_t tracing_bridge_subscriber_js_pending(const subscriber *) */
+  tracing_bridge_subscriber_js_pending: { args: [FFIType.ptr], returns: FFIType.u32 },
   /** uint64_t tracing_bridge_subscriber_js_dropped(subscriber *, uint32_t layer) */
   tracing_bridge_subscriber_js_dropped: {
     args: [FFIType.ptr, FFIType.u32],
@@ -75,6 +77,11 @@ export const symbols = {
   },
   /** result tracing_bridge_subscriber_stop(subscriber *) */
   tracing_bridge_subscriber_stop: { args: [FFIType.ptr], returns: FFIType.u32 },
+  /** result tracing_bridge_subscriber_shutdown(const subscriber *, uint8_t *message, size_t message_len, size_t *out_message_written) */
+  tracing_bridge_subscriber_shutdown: {
+    args: [FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr],
+    returns: FFIType.u32,
+  },
   /** result tracing_bridge_subscriber_dropped_spans(const subscriber *, uint64_t *out_count) */
   tracing_bridge_subscriber_dropped_spans: {
     args: [FFIType.ptr, FFIType.ptr],
@@ -198,9 +205,17 @@ function openNative(path: string): NativeLibrary {
         buffer,
         buffer.length,
       ),
+    jsPending: (handle) => native.tracing_bridge_subscriber_js_pending(toPointer(handle)),
     jsDropped: (handle, layerIndex) =>
       Number(native.tracing_bridge_subscriber_js_dropped(toPointer(handle), layerIndex)),
     subscriberStop: (handle) => native.tracing_bridge_subscriber_stop(toPointer(handle)),
+    subscriberShutdown: (handle, message, written) =>
+      native.tracing_bridge_subscriber_shutdown(
+        toPointer(handle),
+        message,
+        message.length,
+        written,
+      ),
     subscriberDroppedSpans: (handle, outCount) =>
       native.tracing_bridge_subscriber_dropped_spans(toPointer(handle), outCount),
     jsCallsiteNew: (kind, level, spec, outId) =>

@@ -44,6 +44,8 @@ export const symbols = {
     parameters: ["pointer", "u32", "buffer", "u32"],
     result: "u32",
   },
+  /** uint32_t tracing_bridge_subscriber_js_pending(const subscriber *) */
+  tracing_bridge_subscriber_js_pending: { parameters: ["pointer"], result: "u32" },
   /** uint64_t tracing_bridge_subscriber_js_dropped(subscriber *, uint32_t layer) */
   tracing_bridge_subscriber_js_dropped: { parameters: ["pointer", "u32"], result: "u64" },
   /** result tracing_bridge_subscriber_set_filter(subscriber *, const uint8_t *directives, size_t len) */
@@ -64,6 +66,14 @@ export const symbols = {
   },
   /** result tracing_bridge_subscriber_stop(subscriber *) */
   tracing_bridge_subscriber_stop: { parameters: ["pointer"], result: "u32" },
+  /**
+   * result tracing_bridge_subscriber_shutdown(const subscriber *, uint8_t *message,
+   *                                           size_t message_len, size_t *out_message_written)
+   */
+  tracing_bridge_subscriber_shutdown: {
+    parameters: ["pointer", "buffer", "usize", "buffer"],
+    result: "u32",
+  },
   /**
    * result tracing_bridge_subscriber_shutdown(const subscriber *, uint8_t *message,
    *                                           size_t message_len, size_t *out_message_written),
@@ -203,9 +213,17 @@ function openNative(path: string): NativeLibrary {
         buffer,
         buffer.length,
       ),
+    jsPending: (handle) => native.tracing_bridge_subscriber_js_pending(toPointer(handle)),
     jsDropped: (handle, layerIndex) =>
       Number(native.tracing_bridge_subscriber_js_dropped(toPointer(handle), layerIndex)),
     subscriberStop: (handle) => native.tracing_bridge_subscriber_stop(toPointer(handle)),
+    subscriberShutdown: (handle, message, written) =>
+      native.tracing_bridge_subscriber_shutdown(
+        toPointer(handle),
+        message,
+        BigInt(message.length),
+        written,
+      ),
     subscriberDroppedSpans: (handle, outCount) =>
       native.tracing_bridge_subscriber_dropped_spans(toPointer(handle), outCount),
     offThread: {

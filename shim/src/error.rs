@@ -44,6 +44,9 @@ pub enum tracing_bridge_result {
     InvalidParameter = 7115,
     /// A span handle is unknown on this thread: the span was ended already, or made elsewhere.
     UnknownSpan = 7116,
+    /// The call cannot run while this thread dispatches a span or event (from inside a
+    /// callback the dispatch called); make it after the callback returns.
+    Reentrant = 7117,
 }
 
 /// The result code is also the error kind in Rust.

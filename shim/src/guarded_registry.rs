@@ -6,8 +6,12 @@
 //! there, and a Rust worker thread (recording to the global dispatcher) that creates a child
 //! with `parent: &span`. The wrapper turns such a span into a contextual one (its parent is the
 //! worker thread's current span) instead of a panic.
+//!
+//! It also counts, per thread, the dispatches of new spans and events in progress: during
+//! those, `tracing-core` borrows the thread's default dispatcher, so replacing it (setting or
+//! dropping a current-thread default from inside a callback) would panic there.
 
-use std::any::TypeId;
+use std::{any::TypeId, cell::Cell};
 
 use tracing::{
     span::{Attributes, Id, Record},
@@ -16,6 +20,32 @@ use tracing::{
 };
 use tracing_core::{dispatcher::Dispatch, LevelFilter};
 use tracing_subscriber::registry::LookupSpan;
+
+thread_local! {
+    static DISPATCHING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Whether this thread is inside the dispatch of a new span or event of a tracing-bridge
+/// subscriber (for example in a JS layer callback called for a record made on this thread).
+pub(crate) fn dispatching_now() -> bool {
+    DISPATCHING.try_with(Cell::get).unwrap_or(0) > 0
+}
+
+/// Counts a dispatch in progress on this thread until dropped.
+struct Dispatching;
+
+impl Dispatching {
+    fn start() -> Self {
+        let _ = DISPATCHING.try_with(|depth| depth.set(depth.get() + 1));
+        Dispatching
+    }
+}
+
+impl Drop for Dispatching {
+    fn drop(&mut self) {
+        let _ = DISPATCHING.try_with(|depth| depth.set(depth.get().saturating_sub(1)));
+    }
+}
 
 /// Forwards everything to `S`, checking explicit parents of new spans first.
 #[derive(Debug)]
@@ -42,6 +72,7 @@ where
     }
 
     fn new_span(&self, attrs: &Attributes<'_>) -> Id {
+        let _dispatching = Dispatching::start();
         match attrs.parent() {
             Some(parent) if self.0.span_data(parent).is_none() => {
                 let contextual = Attributes::new(attrs.metadata(), attrs.values());
@@ -67,6 +98,7 @@ where
 
     fn event(&self, event: &Event<'_>) {
         // An unknown explicit parent is harmless here: layers find no span for it.
+        let _dispatching = Dispatching::start();
         self.0.event(event)
     }
 

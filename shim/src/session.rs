@@ -16,6 +16,7 @@ use crate::{
     config::Config,
     error::{Error, ErrorKind},
     filter::{fallback_filter, parse_filter},
+    guarded_registry::dispatching_now,
     layers::{
         self,
         js::{JsSink, JsTarget},
@@ -31,14 +32,17 @@ pub struct Session {
     layer_count: usize,
     lifecycles: Vec<Arc<dyn LayerLifecycle>>,
     js_sinks: Vec<Option<Arc<JsSink>>>,
-    installed: Installed,
-    layers_shut_down: AtomicBool,
+    /// Behind a lock so that stopping needs only `&self`: another thread may flush meanwhile.
+    installed: Mutex<Installed>,
+    layers_shut_down: Arc<AtomicBool>,
+    /// Set once this session is stopped; read by the owner-thread watch (see [`OwnerWatch`]).
+    stopped: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
-            .field("installed", &self.installed)
+            .field("installed", &*self.lock_installed())
             .finish_non_exhaustive()
     }
 }
@@ -107,8 +111,9 @@ impl Session {
             }),
             lifecycles,
             js_sinks,
-            installed: Installed::NotYet,
-            layers_shut_down: AtomicBool::new(false),
+            installed: Mutex::new(Installed::NotYet),
+            layers_shut_down: Arc::new(AtomicBool::new(false)),
+            stopped: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -122,6 +127,7 @@ impl Session {
     /// At most one session is installed globally at a time; after it is uninstalled, another
     /// may be installed.
     pub fn install_global(&mut self) -> Result<(), Error> {
+        drop_deferred_guards();
         let pending = self.take_pending()?;
         let mut global = lock_global();
         if global.active.is_some() {
@@ -150,7 +156,8 @@ impl Session {
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
         switch.load(generation, pending.global_filter, pending.layers);
         global.active = Some(generation);
-        self.installed = Installed::Global { generation, switch };
+        self.watch_owner_thread(Some((generation, Arc::clone(&switch))));
+        *self.lock_installed() = Installed::Global { generation, switch };
         Ok(())
     }
 
@@ -158,6 +165,18 @@ impl Session {
     ///
     /// Spans and events of other threads, including threads this thread starts, do not reach it.
     pub fn install_current_thread(&mut self) -> Result<(), Error> {
+        drop_deferred_guards();
+        if dispatching_now() {
+            // `tracing-core` borrows the thread's dispatcher for the whole dispatch; replacing
+            // it now would panic inside `tracing-core`.
+            return Err(Error::new(
+                ErrorKind::Reentrant,
+                "a current-thread tracing config cannot be entered while this thread is \
+                 dispatching a span or event (from inside a JS layer callback called for a \
+                 record made on this thread); enter it after the callback returns, e.g. in \
+                 queueMicrotask(), or use a global config",
+            ));
+        }
         let pending = self.take_pending()?;
         let (switch, dispatch) = Switch::new();
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
@@ -170,7 +189,8 @@ impl Session {
         // Loaded only now: when this is the only live dispatcher, `tracing-core` rebuilds
         // callsite interest from the calling thread's default, which must already be this one.
         switch.load(generation, pending.global_filter, pending.layers);
-        self.installed = Installed::CurrentThread {
+        self.watch_owner_thread(None);
+        *self.lock_installed() = Installed::CurrentThread {
             thread: thread::current().id(),
             key,
             switch,
@@ -181,6 +201,15 @@ impl Session {
     /// The queue of the JS layer at `index` in the config, if that layer is a JS layer.
     pub fn js_sink(&self, index: usize) -> Option<&Arc<JsSink>> {
         self.js_sinks.get(index)?.as_ref()
+    }
+
+    /// A bit mask of the JS layers whose queue holds records (bit i: config index i).
+    pub fn js_pending(&self) -> u32 {
+        self.js_sinks
+            .iter()
+            .enumerate()
+            .filter(|(_, sink)| sink.as_ref().is_some_and(|sink| sink.pending()))
+            .fold(0, |mask, (index, _)| mask | 1 << (index % 32))
     }
 
     /// Registers JavaScript's side with every JS layer (see [`JsTarget`]); the calling thread
@@ -194,9 +223,36 @@ impl Session {
     /// Whether the session is installed now.
     pub fn is_installed(&self) -> bool {
         matches!(
-            self.installed,
+            *self.lock_installed(),
             Installed::Global { .. } | Installed::CurrentThread { .. }
         )
+    }
+
+    fn lock_installed(&self) -> MutexGuard<'_, Installed> {
+        // Every write under the lock is one assignment.
+        self.installed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// When the installing thread ends without stopping this session (a terminated Worker
+    /// whose JavaScript can no longer dispose it), releases what it holds: the global slot
+    /// (`global`), the JS layers' link to the dead thread's memory (their queued records are
+    /// counted as dropped), and the layers themselves, shut down on a thread of their own.
+    fn watch_owner_thread(&self, global: Option<(u64, Arc<Switch>)>) {
+        let watch = OwnerWatch {
+            stopped: Arc::clone(&self.stopped),
+            global,
+            js_sinks: self.js_sinks.iter().flatten().cloned().collect(),
+            lifecycles: self.lifecycles.clone(),
+            layers_shut_down: Arc::clone(&self.layers_shut_down),
+        };
+        // A thread that is being torn down has no thread-locals left: nothing to watch then.
+        let _ = OWNER_WATCHES.try_with(|watches| {
+            let mut watches = watches.borrow_mut();
+            watches.retain(|watch| !watch.stopped.load(Ordering::Acquire));
+            watches.push(watch);
+        });
     }
 
     /// Replaces the config's global filter while installed, without reinstalling: what is
@@ -230,10 +286,10 @@ impl Session {
         }
     }
 
-    fn installed_switch(&self, action: &str) -> Result<(&Switch, u64), Error> {
-        match &self.installed {
-            Installed::Global { generation, switch } => Ok((switch, *generation)),
-            Installed::CurrentThread { key, switch, .. } => Ok((switch, *key)),
+    fn installed_switch(&self, action: &str) -> Result<(Arc<Switch>, u64), Error> {
+        match &*self.lock_installed() {
+            Installed::Global { generation, switch } => Ok((Arc::clone(switch), *generation)),
+            Installed::CurrentThread { key, switch, .. } => Ok((Arc::clone(switch), *key)),
             Installed::NotYet | Installed::Finished => Err(Error::new(
                 ErrorKind::NotInstalled,
                 format!("cannot {action}: this tracing subscriber is not installed"),
@@ -249,7 +305,7 @@ impl Session {
     /// Stops this subscriber receiving data, then flushes and shuts down its layers.
     ///
     /// A current-thread session must be uninstalled on the thread that installed it.
-    pub fn uninstall(&mut self) -> Result<(), Error> {
+    pub fn uninstall(&self) -> Result<(), Error> {
         self.stop()?;
         self.shutdown_layers()
     }
@@ -257,8 +313,13 @@ impl Session {
     /// Stops this subscriber receiving data, like [`Session::uninstall`], but leaves its layers
     /// running: call [`Session::shutdown_layers`] next, from any thread (so that a slow export
     /// need not block the thread that stops the session).
-    pub fn stop(&mut self) -> Result<(), Error> {
-        match &self.installed {
+    ///
+    /// Safe from inside a layer's callback (for example a JS layer's, while the record that
+    /// called it is still being dispatched): a current-thread dispatcher that is in use at that
+    /// moment is released at this thread's next install, stop or free instead.
+    pub fn stop(&self) -> Result<(), Error> {
+        let mut installed = self.lock_installed();
+        match &*installed {
             Installed::NotYet | Installed::Finished => {
                 return Err(Error::new(
                     ErrorKind::NotInstalled,
@@ -288,19 +349,32 @@ impl Session {
                 }
                 switch.clear();
                 let key = *key;
-                THREAD_GUARDS.with(|guards| {
-                    let removed = {
-                        let mut guards = guards.borrow_mut();
-                        guards
-                            .iter()
-                            .position(|(candidate, _)| *candidate == key)
-                            .map(|index| guards.remove(index))
-                    };
-                    drop(removed);
+                let removed = THREAD_GUARDS.with(|guards| {
+                    let mut guards = guards.borrow_mut();
+                    guards
+                        .iter()
+                        .position(|(candidate, _)| *candidate == key)
+                        .map(|index| guards.remove(index))
                 });
+                if let Some((_, guard)) = removed {
+                    if dispatching_now() {
+                        // Dropping the guard now would replace the thread's dispatcher while
+                        // `tracing` still borrows it (a panic inside `tracing-core`).
+                        DEFERRED_GUARDS.with(|deferred| deferred.borrow_mut().push(guard));
+                    } else {
+                        drop(guard);
+                        drop_deferred_guards();
+                    }
+                }
             }
         }
-        self.installed = Installed::Finished;
+        *installed = Installed::Finished;
+        self.stopped.store(true, Ordering::Release);
+        let _ = OWNER_WATCHES.try_with(|watches| {
+            if let Ok(mut watches) = watches.try_borrow_mut() {
+                watches.retain(|watch| !watch.stopped.load(Ordering::Acquire));
+            }
+        });
         Ok(())
     }
 
@@ -334,10 +408,11 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        if let Installed::CurrentThread { switch, thread, .. } = &self.installed {
+        if let Installed::CurrentThread { switch, thread, .. } = &*self.lock_installed() {
             if *thread != thread::current().id() {
                 // The guard lives in the other thread; make its dispatcher inert instead.
                 switch.clear();
+                self.stopped.store(true, Ordering::Release);
                 return;
             }
         }
@@ -345,7 +420,7 @@ impl Drop for Session {
             if let Err(error) = self.uninstall() {
                 eprintln!("tracing-bridge: while dropping a subscriber: {error}");
             }
-        } else if matches!(self.installed, Installed::Finished) {
+        } else if matches!(*self.lock_installed(), Installed::Finished) {
             if let Err(error) = self.shutdown_layers() {
                 eprintln!("tracing-bridge: while dropping a subscriber: {error}");
             }
@@ -372,6 +447,71 @@ fn lock_global() -> MutexGuard<'static, GlobalState> {
 
 thread_local! {
     static THREAD_GUARDS: RefCell<Vec<(u64, DefaultGuard)>> = const { RefCell::new(Vec::new()) };
+    /// Guards of stopped sessions whose dispatcher was in use when they stopped.
+    static DEFERRED_GUARDS: RefCell<Vec<DefaultGuard>> = const { RefCell::new(Vec::new()) };
+    /// Sessions installed by this thread, released if it ends before stopping them.
+    static OWNER_WATCHES: RefCell<Vec<OwnerWatch>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Drops the guards deferred by [`Session::stop`], newest first, once no dispatch is running.
+pub(crate) fn drop_deferred_guards() {
+    if dispatching_now() {
+        return;
+    }
+    let deferred = DEFERRED_GUARDS
+        .try_with(|deferred| std::mem::take(&mut *deferred.borrow_mut()))
+        .unwrap_or_default();
+    for guard in deferred.into_iter().rev() {
+        drop(guard);
+    }
+}
+
+/// A session as seen from the thread that installed it; see [`Session::watch_owner_thread`].
+struct OwnerWatch {
+    stopped: Arc<AtomicBool>,
+    global: Option<(u64, Arc<Switch>)>,
+    js_sinks: Vec<Arc<JsSink>>,
+    lifecycles: Vec<Arc<dyn LayerLifecycle>>,
+    layers_shut_down: Arc<AtomicBool>,
+}
+
+impl Drop for OwnerWatch {
+    fn drop(&mut self) {
+        if self.stopped.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        // The owning thread ended with the session installed.
+        for sink in &self.js_sinks {
+            sink.abandon();
+        }
+        if let Some((generation, switch)) = &self.global {
+            let mut global = lock_global();
+            if global.active == Some(*generation) {
+                switch.clear();
+                global.active = None;
+            }
+        }
+        if self.layers_shut_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let lifecycles = std::mem::take(&mut self.lifecycles);
+        let shutdown = move || {
+            if let Err(error) = first_error(lifecycles.iter().map(|lifecycle| lifecycle.shutdown()))
+            {
+                eprintln!(
+                    "tracing-bridge: shutting down the layers of a thread that ended without \
+                     disposing its tracing: {error}"
+                );
+            }
+        };
+        if thread::Builder::new()
+            .name("tracing-bridge-orphan".into())
+            .spawn(shutdown)
+            .is_err()
+        {
+            eprintln!("tracing-bridge: could not start a thread to shut down an orphaned tracing");
+        }
+    }
 }
 
 fn parse_new_filter(directives: &str, origin: &str) -> Result<EnvFilter, Error> {

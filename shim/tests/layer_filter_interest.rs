@@ -17,7 +17,7 @@ fn spans_no_layer_wants_are_disabled_at_the_callsite() {
     let dir = tempfile::tempdir().unwrap();
     let file = serde_json::to_string(&dir.path().join("out.log")).unwrap();
 
-    let mut only_warn = session(&format!(
+    let only_warn = session(&format!(
         r#"{{"layers":[{{"kind":"fmt","writer":{{"file":{file}}},"filter":"warn"}}]}}"#
     ));
     assert_eq!(LevelFilter::current(), LevelFilter::WARN);
@@ -33,7 +33,7 @@ fn spans_no_layer_wants_are_disabled_at_the_callsite() {
     only_warn.uninstall().unwrap();
 
     // Two layers: the more verbose one decides; a target only one layer wants stays enabled.
-    let mut two = session(&format!(
+    let two = session(&format!(
         r#"{{"layers":[{{"kind":"fmt","writer":{{"file":{file}}},"filter":"warn"}},
             {{"kind":"fmt","writer":{{"file":{file}}},"filter":"other=trace"}}]}}"#
     ));
@@ -43,7 +43,7 @@ fn spans_no_layer_wants_are_disabled_at_the_callsite() {
     two.uninstall().unwrap();
 
     // The config's global filter and a layer's own filter both apply.
-    let mut global = session(&format!(
+    let global = session(&format!(
         r#"{{"filter":"info","layers":[{{"kind":"fmt","writer":{{"file":{file}}},"filter":"debug"}}]}}"#
     ));
     assert!(tracing::debug_span!("detail").is_disabled());

@@ -237,7 +237,7 @@ export function defineScenarios(test: TestFn, h: Harness): void {
     expectTracingError(
       () => api.openLibrary(paths.wrongAbi),
       "ABI_MISMATCH",
-      /libwrong_abi\.so .*version 999, but these bindings expect version 1/,
+      /libwrong_abi\.so .*version 999, but these bindings expect version 2/,
     );
   });
 

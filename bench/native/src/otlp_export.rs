@@ -35,13 +35,13 @@ fn main() {
             .expect("install the global subscriber");
         session
     };
-    let mut warmup = start_session();
+    let warmup = start_session();
     for _ in 0..warmup_calls {
         black_box(fibonacci::fibonacci(black_box(index), false));
     }
     warmup.uninstall().expect("uninstall");
 
-    let mut session = start_session();
+    let session = start_session();
     let started = Instant::now();
     for _ in 0..calls {
         black_box(fibonacci::fibonacci(black_box(index), false));

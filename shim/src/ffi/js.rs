@@ -21,8 +21,7 @@ pub const TRACING_BRIDGE_DRAIN_MORE: u32 = 0x4000_0000;
 
 /// Size of the control block at the start of the shared memory given to
 /// [`tracing_bridge_subscriber_js_attach`]: byte 0 is set by JavaScript to 1 while it dispatches
-/// or drains; byte 8 + i is set by the library to 1 while the queue of the JS layer at config
-/// index i holds records.
+/// or drains; the library reads it on the JavaScript thread only. The other bytes are reserved.
 pub const TRACING_BRIDGE_JS_CONTROL_BYTES: u32 = 16;
 
 /// Attaches JavaScript to the subscriber's JS layers and makes the calling thread their
@@ -32,8 +31,11 @@ pub const TRACING_BRIDGE_JS_CONTROL_BYTES: u32 = 16;
 /// When the JavaScript thread records a span or event, `wake(layer_index, direct_length)` is
 /// called at once on that thread: `direct_length` bytes of whole records were written to the data
 /// buffer (0: the records are queued; drain them). Records of other threads never call `wake`;
-/// they are queued and flagged in the control block. `wake` `NULL` detaches; after detaching,
-/// `shared` is never touched again, and `wake` must stay callable until then.
+/// they are queued, and [`tracing_bridge_subscriber_js_pending`] tells which queues hold
+/// records. The library touches `shared` and calls `wake` on the JavaScript thread only. `wake`
+/// `NULL` detaches; after detaching, `shared` is never touched again, and `wake` must stay
+/// callable until then. If the JavaScript thread ends while attached and installed (a
+/// terminated Worker), the subscriber is uninstalled and its JS layers detached as it ends.
 ///
 /// # Safety
 /// `subscriber` must come from `tracing_bridge_subscriber_new` and not be freed; `shared` must
@@ -111,6 +113,22 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_js_drain(
                     | (bytes as u32 & !TRACING_BRIDGE_DRAIN_NEEDS_BUFFER)
             }
         }
+    })
+}
+
+/// Returns a bit mask of the JS layers whose queue holds records: bit i for the layer at config
+/// index i (0 for an invalid subscriber). Cheap enough to poll every millisecond.
+///
+/// # Safety
+/// `subscriber` must come from `tracing_bridge_subscriber_new` and not be freed.
+#[no_mangle]
+pub unsafe extern "C" fn tracing_bridge_subscriber_js_pending(
+    subscriber: *const tracing_bridge_subscriber,
+) -> u32 {
+    guarded_or(0, || {
+        subscriber
+            .as_ref()
+            .map_or(0, |subscriber| subscriber.session.js_pending())
     })
 }
 

@@ -21,7 +21,7 @@ use crate::error::tracing_bridge_result;
 pub unsafe extern "C" fn tracing_bridge_subscriber_stop(
     subscriber: *mut tracing_bridge_subscriber,
 ) -> tracing_bridge_result {
-    guarded(|| try_mut(subscriber, "subscriber")?.session.stop())
+    guarded(|| try_ref(subscriber, "subscriber")?.session.stop())
 }
 
 /// Flushes and shuts down the layers of a stopped (or never installed) subscriber: exports

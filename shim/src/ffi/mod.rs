@@ -27,7 +27,7 @@ pub use lifecycle::{
 use crate::{error::tracing_bridge_result, session::Session};
 
 /// The version of this C ABI. Bindings refuse a library whose ABI version differs from theirs.
-pub const TRACING_BRIDGE_ABI_VERSION: u32 = 1;
+pub const TRACING_BRIDGE_ABI_VERSION: u32 = 2;
 
 /// A subscriber built from a configuration. Created by [`tracing_bridge_subscriber_new`],
 /// released by [`tracing_bridge_subscriber_free`].
@@ -153,7 +153,7 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_flush(
 pub unsafe extern "C" fn tracing_bridge_subscriber_uninstall(
     subscriber: *mut tracing_bridge_subscriber,
 ) -> tracing_bridge_result {
-    guarded(|| try_mut(subscriber, "subscriber")?.session.uninstall())
+    guarded(|| try_ref(subscriber, "subscriber")?.session.uninstall())
 }
 
 /// Uninstalls (if installed) and releases the subscriber. `NULL` is accepted and ignored.
@@ -169,6 +169,7 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_free(
         if !subscriber.is_null() {
             drop(Box::from_raw(subscriber));
         }
+        crate::session::drop_deferred_guards();
     })
 }
 

@@ -21,7 +21,11 @@ use tracing::{
     span::{Attributes, Id, Record},
     Event, Subscriber,
 };
-use tracing_subscriber::{layer::Context, registry::LookupSpan, Layer};
+use tracing_subscriber::{
+    layer::Context,
+    registry::{LookupSpan, SpanRef},
+    Layer,
+};
 
 pub use sink::{Drained, JsSink, JsTarget, WakeCallback, CONTROL_BYTES};
 
@@ -170,16 +174,66 @@ struct JsLayer {
     bit: u8,
 }
 
+/// What a JS layer knows of a span.
+enum Known {
+    /// JavaScript was told of its creation (or does not listen for creations): its id.
+    Announced(u64),
+    /// Its creation was dropped (the queue was full): its later records are dropped too,
+    /// and counted, so that JavaScript never hears of a span it was not told of.
+    Dropped,
+    /// Not a span of this configuration.
+    Unknown,
+}
+
 impl JsLayer {
-    /// The span's JavaScript id, if this layer told JavaScript of its creation.
-    fn admitted<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Option<u64>
+    fn known<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Known
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        let span = ctx.span(id)?;
+        let Some(span) = ctx.span(id) else {
+            return Known::Unknown;
+        };
         let extensions = span.extensions();
-        let js = extensions.get::<JsSpan>()?;
-        (js.admitted & self.bit != 0).then_some(js.id)
+        match extensions.get::<JsSpan>() {
+            Some(js) if js.admitted & self.bit != 0 => Known::Announced(js.id),
+            Some(_) => Known::Dropped,
+            None => Known::Unknown,
+        }
+    }
+
+    /// The span's JavaScript id if JavaScript was told of it; counts the record `wanted` as
+    /// dropped when the span's creation was dropped.
+    fn announced<S>(&self, id: &Id, ctx: &Context<'_, S>, wanted: bool) -> Option<u64>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        match self.known(id, ctx) {
+            Known::Announced(js_id) => Some(js_id),
+            Known::Dropped => {
+                if wanted {
+                    self.sink.count_dropped(1);
+                }
+                None
+            }
+            Known::Unknown => None,
+        }
+    }
+
+    /// The JavaScript id of the nearest span in `scope` (innermost first) that JavaScript was
+    /// told of, or 0: a record whose own parent's creation was dropped names the nearest
+    /// announced ancestor instead of an id JavaScript never saw.
+    fn nearest_announced<'a, R>(&self, scope: impl Iterator<Item = SpanRef<'a, R>>) -> u64
+    where
+        R: LookupSpan<'a> + 'a,
+    {
+        for span in scope {
+            if let Some(js) = span.extensions().get::<JsSpan>() {
+                if js.admitted & self.bit != 0 {
+                    return js.id;
+                }
+            }
+        }
+        0
     }
 }
 
@@ -206,8 +260,7 @@ where
         let admitted = if self.interest.new_span {
             let parent = span
                 .parent()
-                .and_then(|parent| parent.extensions().get::<JsSpan>().map(|js| js.id))
-                .unwrap_or(0);
+                .map_or(0, |parent| self.nearest_announced(parent.scope()));
             with_fields(
                 |fields| attrs.record(fields),
                 |fields| {
@@ -237,7 +290,7 @@ where
         if !self.interest.record {
             return;
         }
-        let Some(js_id) = self.admitted(id, &ctx) else {
+        let Some(js_id) = self.announced(id, &ctx, true) else {
             return;
         };
         let Some(span) = ctx.span(id) else { return };
@@ -260,9 +313,13 @@ where
         if !self.interest.follows_from {
             return;
         }
-        let (Some(span), Some(follows)) = (self.admitted(id, &ctx), self.admitted(follows, &ctx))
-        else {
-            return;
+        let (span, follows) = match (self.known(id, &ctx), self.known(follows, &ctx)) {
+            (Known::Announced(span), Known::Announced(follows)) => (span, follows),
+            (Known::Unknown, _) | (_, Known::Unknown) => return,
+            _ => {
+                self.sink.count_dropped(1);
+                return;
+            }
         };
         self.sink
             .push(&Payload::FollowsFrom { span, follows }, false);
@@ -274,8 +331,7 @@ where
         }
         let parent = ctx
             .event_span(event)
-            .and_then(|span| span.extensions().get::<JsSpan>().map(|js| js.id))
-            .unwrap_or(0);
+            .map_or(0, |span| self.nearest_announced(span.scope()));
         with_fields(
             |fields| event.record(fields),
             |fields| {
@@ -294,7 +350,7 @@ where
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         if self.interest.enter {
-            if let Some(span) = self.admitted(id, &ctx) {
+            if let Some(span) = self.announced(id, &ctx, true) {
                 self.sink.push(&Payload::Enter(span), false);
             }
         }
@@ -302,7 +358,7 @@ where
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
         if self.interest.exit {
-            if let Some(span) = self.admitted(id, &ctx) {
+            if let Some(span) = self.announced(id, &ctx, true) {
                 self.sink.push(&Payload::Exit(span), false);
             }
         }
@@ -311,7 +367,7 @@ where
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         // Sent whenever JavaScript may hold state for the span, and never dropped.
         if self.interest.close || self.interest.new_span {
-            if let Some(span) = self.admitted(&id, &ctx) {
+            if let Some(span) = self.announced(&id, &ctx, self.interest.close) {
                 self.sink.push(&Payload::Close(span), true);
             }
         }

@@ -8,13 +8,18 @@
 //! JavaScript is not already dispatching, it is written straight into JavaScript's buffer and
 //! the wake callback is called with its length, so it is delivered before the FFI call returns
 //! without a queue round trip. Otherwise it is queued and the wake callback is called with 0.
+//!
+//! JavaScript's memory is only ever touched on the JavaScript thread: other threads set the
+//! sink's own `pending` flag, which JavaScript polls with an FFI call. So a JavaScript thread
+//! that dies without detaching (a terminated Worker) leaves nothing that writes into its freed
+//! memory.
 
 use std::{
     cell::Cell,
     collections::HashMap,
     hash::{BuildHasherDefault, Hasher},
     sync::{
-        atomic::{AtomicU32, AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering},
         Mutex, MutexGuard,
     },
 };
@@ -37,8 +42,6 @@ const MAX_QUEUED_BYTES: usize = 256 << 20;
 pub const CONTROL_BYTES: usize = 16;
 /// Control byte JavaScript sets to 1 while it dispatches or drains.
 const CONTROL_DISPATCHING: usize = 0;
-/// Control bytes 8 + layer index: 1 while that layer's queue holds records.
-const CONTROL_PENDING: usize = 8;
 
 /// The JavaScript side of a sink, registered by `attach` on the JavaScript thread.
 #[derive(Debug, Clone, Copy)]
@@ -52,8 +55,8 @@ pub struct JsTarget {
     pub shared_len: usize,
 }
 
-// SAFETY: the pointer is only dereferenced under the sink's lock, while JavaScript keeps the
-// memory alive (it detaches, under the same lock, before releasing it).
+// SAFETY: the pointer is only dereferenced on the JavaScript thread (the thread that attached),
+// while JavaScript keeps the memory alive (it detaches, on that thread, before releasing it).
 unsafe impl Send for JsTarget {}
 
 /// One record to append.
@@ -93,6 +96,8 @@ pub struct JsSink {
     index: u32,
     dropped: AtomicU64,
     js_thread: AtomicU32,
+    /// Whether the queue holds records; JavaScript polls it (`js_pending`).
+    pending: AtomicBool,
 }
 
 /// Hashes a pointer-sized key by multiplication: callsite keys are addresses, so this is enough
@@ -171,6 +176,7 @@ impl JsSink {
             index,
             dropped: AtomicU64::new(0),
             js_thread: AtomicU32::new(0),
+            pending: AtomicBool::new(false),
         }
     }
 
@@ -180,8 +186,30 @@ impl JsSink {
         let mut state = self.lock();
         self.js_thread.store(current_thread_id(), Ordering::Release);
         state.target = target.filter(|target| target.shared_len > CONTROL_BYTES);
-        let pending = state.head < state.queue.len();
-        state.set_pending(self.index, pending);
+    }
+
+    /// Detaches JavaScript whose thread is gone (a terminated Worker): nothing is ever
+    /// delivered to it again, and the records still queued are counted as dropped.
+    pub fn abandon(&self) {
+        let mut state = self.lock();
+        state.target = None;
+        self.js_thread.store(0, Ordering::Release);
+        let queued = state.records as u64;
+        state.queue.clear();
+        state.head = 0;
+        state.records = 0;
+        self.pending.store(false, Ordering::Release);
+        self.dropped.fetch_add(queued, Ordering::Relaxed);
+    }
+
+    /// Whether records wait in the queue.
+    pub fn pending(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    /// Counts `count` records this layer made but could not deliver (see `JsLayer`).
+    pub(crate) fn count_dropped(&self, count: u64) {
+        self.dropped.fetch_add(count, Ordering::Relaxed);
     }
 
     /// Records dropped because the queue was full.
@@ -241,7 +269,7 @@ impl JsSink {
                 return Pushed::Direct(length, target);
             }
         }
-        state.set_pending(self.index, true);
+        self.pending.store(true, Ordering::Release);
         Pushed::Queued(target)
     }
 
@@ -288,7 +316,7 @@ impl JsSink {
             *head = 0;
         }
         let more = *head < queue.len();
-        state.set_pending(self.index, more);
+        self.pending.store(more, Ordering::Release);
         Drained::Bytes {
             bytes: copied,
             more,
@@ -327,18 +355,6 @@ impl SinkState {
         self.head = 0;
         self.records = 0;
         Some(length as u32)
-    }
-
-    /// Tells JavaScript whether this layer's queue holds records, so that it polls without an
-    /// FFI call.
-    fn set_pending(&mut self, index: u32, pending: bool) {
-        let Some(target) = self.target else { return };
-        let slot = CONTROL_PENDING + (index as usize % 8);
-        // SAFETY: within the control block of the attached shared memory. JavaScript reads the
-        // byte on its thread; a single byte store cannot tear.
-        unsafe {
-            std::ptr::write_volatile(target.shared.add(slot), u8::from(pending));
-        }
     }
 
     fn append(&mut self, payload: &Payload<'_>, thread: u32) {
