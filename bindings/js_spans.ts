@@ -321,7 +321,7 @@ export class JsSpans {
     } finally {
       this.#nativeCalls--;
     }
-    if (handle === 0) throw this.#failure(7115);
+    if (handle === 0) throw this.#failure(this.#native.lastErrorResult());
     const span = new JsSpan(this, name, handle, jsParent);
     if (remote) {
       try {

@@ -13,6 +13,8 @@ export interface NativeLibrary {
   abiVersion(): number;
   /** `tracing_bridge_version()`, read as a string. */
   version(): string;
+  /** `tracing_bridge_last_error_result()`: the result of this thread's last failed call. */
+  lastErrorResult(): number;
   /** `tracing_bridge_last_error_message(buffer, buffer.length, outWritten)`. */
   lastErrorMessage(buffer: Uint8Array, outWritten: BigUint64Array): number;
   /** `tracing_bridge_subscriber_new()`; `handle` is set when `result` is OK. */

@@ -181,6 +181,11 @@ tracing_bridge_result tracing_bridge_last_error_message(uint8_t *buf,
                                                         size_t len,
                                                         size_t *out_written);
 
+// Returns the result of the last failed call on this thread (`Ok` after a success): for the
+// functions that report failure through their return value alone, such as
+// `tracing_bridge_js_span_new`'s 0.
+tracing_bridge_result tracing_bridge_last_error_result(void);
+
 // Builds a subscriber from a JSON configuration of `config_len` bytes at `config`. Output
 // files are opened and filters parsed now; nothing is installed yet. On success `*out` holds
 // the new subscriber.

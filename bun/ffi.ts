@@ -22,6 +22,8 @@ export const symbols = {
   ...abiProbeSymbols,
   /** const char *tracing_bridge_version(void) */
   tracing_bridge_version: { args: [], returns: FFIType.ptr },
+  /** result tracing_bridge_last_error_result(void) */
+  tracing_bridge_last_error_result: { args: [], returns: FFIType.u32 },
   /** result tracing_bridge_last_error_message(uint8_t *buf, size_t len, size_t *out_written) */
   tracing_bridge_last_error_message: {
     args: [FFIType.ptr, FFIType.u64, FFIType.ptr],
@@ -156,6 +158,7 @@ function openNative(path: string): NativeLibrary {
       const pointer = native.tracing_bridge_version();
       return pointer === null ? "unknown" : new CString(pointer).toString();
     },
+    lastErrorResult: () => native.tracing_bridge_last_error_result(),
     lastErrorMessage: (buffer, outWritten) =>
       native.tracing_bridge_last_error_message(buffer, buffer.length, outWritten),
     subscriberNew(config) {

@@ -20,6 +20,8 @@ export const symbols = {
   ...abiProbeSymbols,
   /** const char *tracing_bridge_version(void) */
   tracing_bridge_version: { parameters: [], result: "pointer" },
+  /** result tracing_bridge_last_error_result(void) */
+  tracing_bridge_last_error_result: { parameters: [], result: "u32" },
   /** result tracing_bridge_last_error_message(uint8_t *buf, size_t len, size_t *out_written) */
   tracing_bridge_last_error_message: { parameters: ["buffer", "usize", "buffer"], result: "u32" },
   /** result tracing_bridge_subscriber_new(const uint8_t *config, size_t len, subscriber **out) */
@@ -162,6 +164,7 @@ function openNative(path: string): NativeLibrary {
       const pointer = native.tracing_bridge_version();
       return pointer === null ? "unknown" : Deno.UnsafePointerView.getCString(pointer);
     },
+    lastErrorResult: () => native.tracing_bridge_last_error_result(),
     lastErrorMessage: (buffer, outWritten) =>
       native.tracing_bridge_last_error_message(buffer, BigInt(buffer.length), outWritten),
     subscriberNew(config) {

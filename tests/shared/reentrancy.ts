@@ -311,6 +311,34 @@ export function defineReentrancyScenarios(
     });
   }
 
+  test("a JS event inside a callback of a current-thread config is a typed error, not lost", () => {
+    const codes: string[] = [];
+    let events = 0;
+    const tracing: InstanceType<Api["Tracing"]> = new api.Tracing(
+      new api.CurrentThreadTracingConfig({
+        layers: [
+          new api.JsLayerConfig({
+            onEvent(event: EventData) {
+              events++;
+              if (event.message !== "computed") return;
+              try {
+                tracing.event("info", "nested");
+              } catch (error) {
+                codes.push((error as { code: string }).code);
+              }
+            },
+          }, { filter: "info" }),
+        ],
+      }),
+      { library: paths.fibonacci },
+    ).enter();
+    example.fibonacci(3, true);
+    tracing.event("info", "after the callback"); // outside a dispatch: recorded
+    tracing.dispose();
+    assert.deepEqual(codes, ["REENTRANT"]);
+    assert.equal(events, 2);
+  });
+
   test("dispose while flushAsync() is pending: uninstalled when it returns", async () => {
     let delivered = 0;
     const tracing = global([

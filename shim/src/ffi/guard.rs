@@ -18,14 +18,17 @@ pub(crate) fn guarded(body: impl FnOnce() -> Result<(), Error>) -> tracing_bridg
         }
         Ok(Err(error)) => {
             let kind = error.kind();
-            set_last_error(error.message().to_owned());
+            set_last_error(kind, error.message().to_owned());
             kind
         }
         Err(payload) => {
-            set_last_error(format!(
-                "tracing-bridge panicked (a bug; please report it): {}",
-                panic_message(&*payload)
-            ));
+            set_last_error(
+                tracing_bridge_result::Panic,
+                format!(
+                    "tracing-bridge panicked (a bug; please report it): {}",
+                    panic_message(&*payload)
+                ),
+            );
             tracing_bridge_result::Panic
         }
     }

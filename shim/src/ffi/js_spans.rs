@@ -87,6 +87,10 @@ pub unsafe extern "C" fn tracing_bridge_js_callsite_new(
             ));
         };
         let fields: Vec<&str> = parts.collect();
+        spans::refuse_if_unrecordable(match kind {
+            CallsiteKind::Span => "a span",
+            CallsiteKind::Event => "an event",
+        })?;
         *out_id = Callsites::global().intern(kind, level, name, target, &fields)?;
         Ok(())
     })

@@ -18,7 +18,7 @@ pub use insight::{
 use std::ffi::c_char;
 
 use guard::{guarded, guarded_or, try_mut, try_ref, try_str};
-use last_error::last_error;
+use last_error::{last_error, last_result};
 pub use lifecycle::{
     tracing_bridge_subscriber_dropped_spans, tracing_bridge_subscriber_flush_with_message,
     tracing_bridge_subscriber_shutdown, tracing_bridge_subscriber_stop,
@@ -82,6 +82,14 @@ pub unsafe extern "C" fn tracing_bridge_last_error_message(
         std::ptr::copy_nonoverlapping(message.as_ptr(), buf, message.len());
         tracing_bridge_result::Ok
     })
+}
+
+/// Returns the result of the last failed call on this thread (`Ok` after a success): for the
+/// functions that report failure through their return value alone, such as
+/// `tracing_bridge_js_span_new`'s 0.
+#[no_mangle]
+pub extern "C" fn tracing_bridge_last_error_result() -> tracing_bridge_result {
+    guarded_or(tracing_bridge_result::Panic, last_result)
 }
 
 /// Builds a subscriber from a JSON configuration of `config_len` bytes at `config`. Output

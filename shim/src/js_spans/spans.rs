@@ -7,13 +7,16 @@
 
 use std::{cell::RefCell, collections::HashMap};
 
-use tracing::{span::Id, Event, Span};
+use tracing::{span::Id, subscriber::NoSubscriber, Event, Span};
 
 use super::{
     callsites::{CallsiteKind, Callsites, JsCallsite},
     values,
 };
-use crate::error::{Error, ErrorKind};
+use crate::{
+    error::{Error, ErrorKind},
+    guarded_registry::dispatching_now,
+};
 
 /// The handle of a span that no layer wanted (filtered out, or no subscriber installed).
 pub const DISABLED: u32 = u32::MAX;
@@ -103,6 +106,7 @@ pub fn with_span<R>(handle: u32, what: &str, f: impl FnOnce(&Span) -> R) -> Resu
 /// is [`PARENT_CURRENT`], [`PARENT_NONE`] or a handle ([`DISABLED`] counts as current).
 /// Returns its handle, or [`DISABLED`].
 pub fn create(callsite_id: u32, parent: u32, encoded: &[u8]) -> Result<u32, Error> {
+    refuse_if_unrecordable("a span")?;
     let callsite = callsite(callsite_id, CallsiteKind::Span)?;
     let meta = callsite.meta();
     let parent_span = match parent {
@@ -133,8 +137,31 @@ pub fn create(callsite_id: u32, parent: u32, encoded: &[u8]) -> Result<u32, Erro
     Ok(TABLE.with(|table| table.borrow_mut().insert(span)))
 }
 
+/// Inside the dispatch of a record made on this thread (a JS layer callback), `tracing-core`
+/// hands a nested record to no subscriber when the thread's dispatcher is a scoped one (a
+/// current-thread config exists somewhere in the library): say so instead of losing it. A
+/// callsite registered then would be remembered as wanted by no one, so callsites are refused
+/// too.
+pub(crate) fn refuse_if_unrecordable(what: &str) -> Result<(), Error> {
+    if dispatching_now()
+        && tracing::dispatcher::get_default(|dispatch| dispatch.is::<NoSubscriber>())
+    {
+        return Err(Error::new(
+            ErrorKind::Reentrant,
+            format!(
+                "{what} made inside a JS layer callback for a record of this same thread cannot \
+                 be recorded while a current-thread config is active (tracing does not dispatch \
+                 records from inside a dispatch); make it after the callback returns, e.g. in \
+                 queueMicrotask()"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Records an event of callsite `callsite_id`, a child of `parent` (as for [`create`]).
 pub fn event(callsite_id: u32, parent: u32, encoded: &[u8]) -> Result<(), Error> {
+    refuse_if_unrecordable("an event")?;
     let callsite = callsite(callsite_id, CallsiteKind::Event)?;
     let meta = callsite.meta();
     let parent_id: Option<Option<Id>> = match parent {
