@@ -106,9 +106,54 @@ export abstract class TracingConfig {
     this.filter = options.filter;
   }
 
-  /** The JSON document sent to the native library. */
+  /**
+   * The JSON document sent to the native library. Throws `INVALID_CONFIG` naming the option
+   * (`layers[0].batch.maxQueueSize`) for a value JSON cannot carry: `NaN` and `Infinity` would
+   * become `null` ("unset"), a function or symbol would vanish, a bigint would not encode.
+   */
   toJSON(): Record<string, unknown> {
-    return { filter: this.filter, layers: this.layers.map((layer) => layer.toJSON()) };
+    const document = {
+      filter: this.filter,
+      layers: this.layers.map((layer) => layer.toJSON()),
+    };
+    checkJsonValues(document, "");
+    return document;
+  }
+}
+
+/**
+ * Throws `INVALID_CONFIG` for the first value under `value` that `JSON.stringify` would turn
+ * into `null` or drop while it was given (`undefined` means "not given" and is left out).
+ * `path` names `value` in the message (`options`, `layers[1]`).
+ */
+export function checkJsonValues(value: unknown, path: string): void {
+  const fail = (what: string, fix: string) => {
+    throw new TracingError(
+      "INVALID_CONFIG",
+      `${path}: ${what} cannot be sent to the native library; ${fix}, or leave the option ` +
+        "out for its default",
+    );
+  };
+  switch (typeof value) {
+    case "number":
+      // JSON.stringify would write null, which reads as "not given".
+      if (!Number.isFinite(value)) fail(String(value), "give a finite number");
+      return;
+    case "bigint":
+      return fail(`a bigint (${value}n)`, "give a number");
+    case "function":
+    case "symbol":
+      return fail(`a ${typeof value}`, "give a number, string, boolean, array or plain object");
+    case "object":
+      if (value === null) return;
+      if (Array.isArray(value)) {
+        value.forEach((item, index) => checkJsonValues(item, `${path}[${index}]`));
+        return;
+      }
+      if (typeof (value as { toJSON?: unknown }).toJSON === "function") return;
+      for (const [key, item] of Object.entries(value)) {
+        checkJsonValues(item, path === "" ? key : `${path}.${key}`);
+      }
   }
 }
 

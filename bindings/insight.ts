@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { LayerConfig } from "./config.ts";
+import { checkJsonValues, type LayerConfig } from "./config.ts";
 import { errorCodeOf, RESULT_OK, TracingError } from "./errors.ts";
 import type { TracingLibrary } from "./library.ts";
 
@@ -131,6 +131,7 @@ export async function renderFlameSvgWith(
       "renderFlameSvg needs the folded-stacks path and the SVG path as strings",
     );
   }
+  checkJsonValues(options, "options");
   const request = encoder.encode(JSON.stringify({ folded: foldedPath, svg: svgPath, options }));
   const errorBuffer = new Uint8Array(4096);
   const errorLength = new BigUint64Array(1);
@@ -170,8 +171,9 @@ export function flameLayerOf(
   return flames[0];
 }
 
+/** Checks that `path` is given; its type and value are checked (with the option's path) by `enter()`. */
 function requirePath<T extends { path: string }>(options: T, name: string): T {
-  if (typeof options?.path !== "string" || options.path.length === 0) {
+  if (options?.path === undefined || options.path === null) {
     throw new TracingError(
       "INVALID_CONFIG",
       `${name} needs a \`path\`: the file to write, e.g. new ${name}({ path: "out/trace" })`,

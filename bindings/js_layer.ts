@@ -124,7 +124,8 @@ export interface JsLayerOptions {
   filter?: string;
   /**
    * How many records may wait for JavaScript before new ones are dropped (and counted in
-   * `tracing.droppedRecords`). Default 262144.
+   * `tracing.droppedRecords`): a whole number from 1 to 4294967295, checked by `enter()`.
+   * Default 262144.
    */
   capacity?: number;
   /**
@@ -147,13 +148,6 @@ export class JsLayerConfig implements LayerConfig {
       throw new TracingError(
         "INVALID_CONFIG",
         "JsLayerConfig needs a layer object with methods such as onEvent(event, state)",
-      );
-    }
-    const capacity = options.capacity;
-    if (capacity !== undefined && !(Number.isInteger(capacity) && capacity >= 1)) {
-      throw new TracingError(
-        "INVALID_CONFIG",
-        `JsLayerConfig capacity must be a whole number of at least 1, got ${capacity}`,
       );
     }
     this.layer = layer;

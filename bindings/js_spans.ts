@@ -529,6 +529,10 @@ export class JsSpans {
     if (typeof target !== "string") {
       throw new TracingError("INVALID_PARAMETER", "target must be a non-empty string");
     }
+    // Checked once per new callsite, not per call: NUL separates the parts of the spec.
+    rejectNul(kind === 0 ? "span name" : "event name", name);
+    rejectNul("target", target);
+    for (const field of fields) rejectNul("field name", field);
     const spec = encoder.encode(`${name}\0${target}\0${fields.map((f) => `${f}\0`).join("")}`);
     const result = this.#native.jsCallsiteNew(kind, level, spec, this.#outId);
     if (result !== RESULT_OK) throw this.#failure(result);
@@ -574,6 +578,16 @@ export class JsSpans {
     return new TracingError(
       errorCodeOf(result),
       message || `tracing-bridge call failed with result ${result}`,
+    );
+  }
+}
+
+function rejectNul(what: string, text: string): void {
+  if (text.includes("\0")) {
+    throw new TracingError(
+      "INVALID_PARAMETER",
+      `${what} ${JSON.stringify(text)} contains a NUL character (\\0), which span and event ` +
+        "names, targets and field names cannot hold (it separates them on the way to Rust)",
     );
   }
 }

@@ -155,6 +155,16 @@ export function openTracingLibrary(runtime: Runtime, explicitPath?: string): Tra
   const chosen = places.find((place) => place.path !== undefined);
   if (chosen === undefined) throw notFound(places);
   const { path, source } = chosen as Required<LibrarySource>;
+  if (typeof path !== "string" || path.length === 0 || path.includes("\0")) {
+    // A NUL would end the C string the runtime hands to dlopen: another file would be opened.
+    throw new TracingError(
+      "INVALID_PARAMETER",
+      `library: ${
+        typeof path === "string" ? JSON.stringify(path) : `a ${typeof path}`
+      } (from ${source}) is not a usable path: give the path of the library file as a ` +
+        "non-empty string without NUL characters (\\0)",
+    );
+  }
   const cached = opened.get(path);
   if (cached) return cached;
   let probe;

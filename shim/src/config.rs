@@ -11,18 +11,24 @@
 //! }
 //! ```
 //!
-//! Unknown fields and values are rejected with an error that names them.
+//! Unknown fields and values are rejected with an error that names the option at fault, as a
+//! path into the document (`layers[0].format`), and says what is accepted.
 
-use std::path::PathBuf;
+use std::{fmt, path::PathBuf};
 
-use serde::Deserialize;
+use serde::{de, de::DeserializeOwned, Deserialize, Deserializer};
+use serde_json::Value;
+use serde_path_to_error::Segment;
 
 use crate::error::Error;
 
+mod numbers;
 mod otel;
+pub(crate) use numbers::optional_capacity;
+pub use numbers::{Count, Millis};
 pub use otel::{
-    AttributeValue, BatchConfig, Count, Millis, OtlpCompression, OtlpJsonLayerConfig,
-    OtlpLayerConfig, OtlpProtocol, SamplerName, ScopeConfig, SdkOptions, SpanLimitsConfig,
+    AttributeValue, BatchConfig, OtlpCompression, OtlpJsonLayerConfig, OtlpLayerConfig,
+    OtlpProtocol, SamplerName, ScopeConfig, SdkOptions, SpanLimitsConfig,
 };
 
 /// A whole subscriber: a list of layers, each with its own filter, plus an optional global filter.
@@ -39,18 +45,34 @@ pub struct Config {
 }
 
 impl Config {
-    /// Parses a JSON configuration document. Errors name the offending field.
+    /// Parses a JSON configuration document. Errors name the option at fault by its path
+    /// (`layers[0].format`) and say what is accepted.
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        let deserializer = &mut serde_json::Deserializer::from_str(json);
-        serde_path_to_error::deserialize(deserializer).map_err(|error| {
-            let path = error.path().to_string();
-            let inner = error.into_inner();
-            if path == "." || path.is_empty() {
-                Error::invalid_config(format!("invalid tracing config: {inner}"))
-            } else {
-                Error::invalid_config(format!("invalid tracing config at `{path}`: {inner}"))
-            }
-        })
+        let what = "tracing config";
+        Self::from_value(parse_json(json, what)?).map_err(|error| error.into_error(what))
+    }
+
+    /// Reads the document with its layers one by one, so that a layer's errors keep their
+    /// path: serde reads a layer whole before its `kind` is known, and its own path tracking
+    /// stops at `layers[i]`.
+    fn from_value(document: Value) -> Result<Self, OptionError> {
+        let (layers, rest) = match document {
+            Value::Object(mut fields) => (fields.remove("layers"), Value::Object(fields)),
+            other => (None, other),
+        };
+        let mut config: Config = read(rest)?;
+        if let Some(layers) = layers {
+            let layers: Vec<Value> = read(layers).map_err(|error| error.within("layers"))?;
+            config.layers = layers
+                .into_iter()
+                .enumerate()
+                .map(|(index, layer)| {
+                    LayerConfig::from_value(layer)
+                        .map_err(|error| error.within(&format!("layers[{index}]")))
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(config)
     }
 
     /// Whether any layer or the global filter carries a filter.
@@ -60,8 +82,7 @@ impl Config {
 }
 
 /// One layer, selected by its `kind`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub enum LayerConfig {
     /// Human-readable lines by `tracing_subscriber::fmt`.
     Fmt(FmtLayerConfig),
@@ -72,14 +93,55 @@ pub enum LayerConfig {
     /// Folded stacks for flame graphs and flame charts, by `tracing-flame`.
     Flame(FlameLayerConfig),
     /// Spans exported to an OTLP receiver over gRPC or HTTP.
-    #[serde(deserialize_with = "otel::with_option_paths")]
     Otlp(OtlpLayerConfig),
     /// Spans as OTLP JSON lines to stdout, stderr or a file.
-    #[serde(deserialize_with = "otel::with_option_paths")]
     OtlpJson(OtlpJsonLayerConfig),
 }
 
+/// The `kind` of every layer, as the document spells it.
+const LAYER_KINDS: &str = "`fmt`, `js`, `timeline`, `flame`, `otlp` or `otlpJson`";
+
 impl LayerConfig {
+    /// Reads one layer (`{"kind": "fmt", ...}`); errors carry the path inside the layer.
+    fn from_value(layer: Value) -> Result<Self, OptionError> {
+        let Value::Object(mut options) = layer else {
+            return Err(OptionError::new(
+                "",
+                format!("a layer must be an object with a `kind` ({LAYER_KINDS}), got {layer}"),
+            ));
+        };
+        let kind = match options.remove("kind") {
+            Some(Value::String(kind)) => kind,
+            Some(other) => {
+                return Err(OptionError::new(
+                    "kind",
+                    format!("must be one of {LAYER_KINDS}, got {other}"),
+                ))
+            }
+            None => {
+                return Err(OptionError::new(
+                    "kind",
+                    format!("is missing; give one of {LAYER_KINDS}"),
+                ))
+            }
+        };
+        let options = Value::Object(options);
+        Ok(match kind.as_str() {
+            "fmt" => LayerConfig::Fmt(read(options)?),
+            "js" => LayerConfig::Js(read(options)?),
+            "timeline" => LayerConfig::Timeline(read(options)?),
+            "flame" => LayerConfig::Flame(read(options)?),
+            "otlp" => LayerConfig::Otlp(read(options)?),
+            "otlpJson" => LayerConfig::OtlpJson(read(options)?),
+            _ => {
+                return Err(OptionError::new(
+                    "kind",
+                    format!("unknown layer kind `{kind}`; give one of {LAYER_KINDS}"),
+                ))
+            }
+        })
+    }
+
     /// The layer's own filter directives, if any.
     pub fn filter(&self) -> Option<&str> {
         match self {
@@ -136,6 +198,145 @@ fn yes() -> bool {
     true
 }
 
+impl<'de> Deserialize<'de> for LayerConfig {
+    /// Reads a layer from any serde format, through a JSON value; an error names the option
+    /// inside the layer (`` `format`: unknown variant ... ``).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        LayerConfig::from_value(Value::deserialize(deserializer)?).map_err(de::Error::custom)
+    }
+}
+
+/// An option that could not be read: where it is (`layers[0].batch.maxQueueSize`, empty for
+/// the document itself) and what is wrong with it.
+#[derive(Debug)]
+struct OptionError {
+    path: String,
+    message: String,
+}
+
+impl OptionError {
+    fn new(path: &str, message: String) -> Self {
+        Self {
+            path: path.to_owned(),
+            message,
+        }
+    }
+
+    /// The same error seen from `parent`, which holds the value this error is about.
+    fn within(self, parent: &str) -> Self {
+        let path = if self.path.is_empty() {
+            parent.to_owned()
+        } else if self.path.starts_with('[') {
+            format!("{parent}{}", self.path)
+        } else {
+            format!("{parent}.{}", self.path)
+        };
+        Self { path, ..self }
+    }
+}
+
+impl fmt::Display for OptionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "`{}`: {}", self.path, self.message)
+        }
+    }
+}
+
+impl OptionError {
+    /// The `INVALID_CONFIG` error of this option, in the document called `what`.
+    fn into_error(self, what: &str) -> Error {
+        let OptionError { path, message } = self;
+        if path.is_empty() {
+            Error::invalid_config(format!("invalid {what}: {message}"))
+        } else {
+            Error::invalid_config(format!("invalid {what} at `{path}`: {message}"))
+        }
+    }
+}
+
+/// Parses the JSON document called `what` (`tracing config`) as `T`. An invalid value is
+/// named by its path; only a malformed document keeps serde_json's "at line N column M",
+/// since the document is written by the bindings, not by the user.
+pub(crate) fn from_json_document<T: DeserializeOwned>(json: &str, what: &str) -> Result<T, Error> {
+    read(parse_json(json, what)?).map_err(|error| error.into_error(what))
+}
+
+fn parse_json(json: &str, what: &str) -> Result<Value, Error> {
+    serde_json::from_str(json).map_err(|error| {
+        Error::invalid_config(format!("invalid {what}: not a JSON document: {error}"))
+    })
+}
+
+/// Reads `value` as `T`; an error carries the path inside `value` of the part at fault.
+fn read<T: DeserializeOwned>(value: Value) -> Result<T, OptionError> {
+    read_at_path::<T>(value.clone()).map_err(|(segments, message)| {
+        let message = match message.strip_suffix(", expected string or map") {
+            // serde_json says this of every enum given a value of the wrong type; the values
+            // the enum accepts are in the error of a string it does not accept.
+            Some(invalid_type) => match accepted_values::<T>(value, &segments) {
+                Some(accepted) => format!("{invalid_type}, expected {accepted}"),
+                None => message,
+            },
+            None => message,
+        };
+        OptionError::new(&path_text(&segments), message)
+    })
+}
+
+fn read_at_path<T: DeserializeOwned>(value: Value) -> Result<T, (Vec<Segment>, String)> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let segments = error.path().iter().cloned().collect();
+        (segments, error.into_inner().to_string())
+    })
+}
+
+/// What an enum at `segments` in `value` accepts (`one of `full`, `compact`, ...`), learnt by
+/// reading `value` again with a string no enum accepts there.
+fn accepted_values<T: DeserializeOwned>(mut value: Value, segments: &[Segment]) -> Option<String> {
+    let mut slot = &mut value;
+    for segment in segments {
+        slot = match segment {
+            Segment::Seq { index } => slot.get_mut(index)?,
+            Segment::Map { key } => slot.get_mut(key.as_str())?,
+            _ => return None,
+        };
+    }
+    *slot = Value::String("\u{0}".to_owned());
+    let (_, message) = read_at_path::<T>(value).err()?;
+    message
+        .split_once(", expected ")
+        .filter(|(unknown, _)| unknown.starts_with("unknown variant"))
+        .map(|(_, accepted)| accepted.to_owned())
+}
+
+/// `batch.maxQueueSize`, `spanEvents[1]`; empty for the value itself.
+fn path_text(segments: &[Segment]) -> String {
+    let mut text = String::new();
+    for segment in segments {
+        if !text.is_empty() && !matches!(segment, Segment::Seq { .. }) {
+            text.push('.');
+        }
+        text.push_str(&segment.to_string());
+    }
+    text
+}
+
+/// Reads a file path that must not be empty.
+pub(crate) fn non_empty_path<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<PathBuf, D::Error> {
+    let path = PathBuf::deserialize(deserializer)?;
+    if path.as_os_str().is_empty() {
+        return Err(de::Error::custom(
+            "is empty; give the path of the file to write",
+        ));
+    }
+    Ok(path)
+}
+
 pub use crate::layers::flame::FlameLayerConfig;
 pub use crate::layers::timeline::{TimelineLayerConfig, TimelineStyle};
 
@@ -149,7 +350,7 @@ pub enum WriterConfig {
     /// The process's standard error.
     Stderr,
     /// A file, opened for appending and created if missing; its directory must exist.
-    File(PathBuf),
+    File(#[serde(deserialize_with = "non_empty_path")] PathBuf),
 }
 
 /// `tracing_subscriber::fmt` line formats.
@@ -221,6 +422,103 @@ mod tests {
             panic!("expected a fmt layer")
         };
         assert_eq!(fmt.writer, WriterConfig::File("/tmp/x.log".into()));
+    }
+
+    fn error_of(json: &str) -> String {
+        Config::from_json(json).unwrap_err().message().to_owned()
+    }
+
+    #[test]
+    fn every_kind_names_the_option_by_its_path() {
+        for (layer, path, expected) in [
+            (
+                r#"{"kind":"fmt","format":"fancy"}"#,
+                "layers[1].format",
+                "`compact`",
+            ),
+            (
+                r#"{"kind":"fmt","spanEvents":["new","open"]}"#,
+                "layers[1].spanEvents[1]",
+                "`close`",
+            ),
+            (
+                r#"{"kind":"fmt","writer":{"file":""}}"#,
+                "layers[1].writer.file",
+                "is empty",
+            ),
+            (
+                r#"{"kind":"js","capacity":4294967296}"#,
+                "layers[1].capacity",
+                "from 1 to 4294967295",
+            ),
+            (
+                r#"{"kind":"js","capacity":0}"#,
+                "layers[1].capacity",
+                "got 0",
+            ),
+            (
+                r#"{"kind":"timeline","path":"t.json","style":5}"#,
+                "layers[1].style",
+                "`threaded`",
+            ),
+            (
+                r#"{"kind":"timeline"}"#,
+                "layers[1]",
+                "missing field `path`",
+            ),
+            (
+                r#"{"kind":"flame","path":""}"#,
+                "layers[1].path",
+                "is empty",
+            ),
+            (
+                r#"{"kind":"flame","path":"f","modulePath":"yes"}"#,
+                "layers[1].modulePath",
+                "a boolean",
+            ),
+            (
+                r#"{"kind":"otlp","batch":{"maxQueueSize":-5}}"#,
+                "layers[1].batch.maxQueueSize",
+                "negative",
+            ),
+            (
+                r#"{"kind":"otlpJson","colour":1}"#,
+                "layers[1].colour",
+                "unknown field",
+            ),
+            (r#"{"kind":"fancy"}"#, "layers[1].kind", "`otlpJson`"),
+            (r#"{"format":"json"}"#, "layers[1].kind", "is missing"),
+            (r#"{"kind":5}"#, "layers[1].kind", "`fmt`"),
+            ("7", "layers[1]", "must be an object"),
+        ] {
+            let message = error_of(&format!(r#"{{"layers":[{{"kind":"fmt"}},{layer}]}}"#));
+            assert!(
+                message.contains(&format!("`{path}`:")) && message.contains(expected),
+                "{layer}: {message}"
+            );
+            assert!(!message.contains(" at line "), "{message}");
+        }
+    }
+
+    #[test]
+    fn document_level_errors_name_their_field() {
+        assert!(error_of(r#"{"filter":5}"#).contains("`filter`: invalid type"));
+        assert!(error_of(r#"{"layers":{}}"#).contains("`layers`: invalid type"));
+        assert!(error_of(r#"{"layerz":[]}"#).contains("`layerz`: unknown field"));
+        assert!(error_of("7").starts_with("invalid tracing config: invalid type"));
+    }
+
+    #[test]
+    fn layers_read_through_serde_name_the_option_too() {
+        let error = serde_json::from_str::<LayerConfig>(r#"{"kind":"fmt","ansi":1}"#).unwrap_err();
+        assert!(
+            error.to_string().starts_with("`ansi`: invalid type"),
+            "{error}"
+        );
+        let config: Config =
+            serde_json::from_str(r#"{"layers":[{"style":"async","kind":"timeline","path":"x"}]}"#)
+                .unwrap();
+        assert!(matches!(config.layers[0], LayerConfig::Timeline(_)));
     }
 
     #[test]

@@ -72,14 +72,7 @@ pub(crate) struct RenderRequest {
 
 impl RenderRequest {
     pub(crate) fn from_json(json: &str) -> Result<Self, Error> {
-        let deserializer = &mut serde_json::Deserializer::from_str(json);
-        serde_path_to_error::deserialize(deserializer).map_err(|error| {
-            let path = error.path().to_string();
-            Error::invalid_config(format!(
-                "invalid flame graph request at `{path}`: {}",
-                error.into_inner()
-            ))
-        })
+        crate::config::from_json_document(json, "flame graph request")
     }
 }
 

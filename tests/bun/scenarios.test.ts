@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import * as api from "../../bun/mod.ts";
 import { defineScenarios } from "../shared/scenarios.ts";
 import { defineJsLayerScenarios } from "../shared/js_layer_scenarios.ts";
+import { defineBadInputScenarios } from "../shared/bad_inputs.ts";
 import type { Api, ChildResult } from "../shared/harness.ts";
 import type { JsLayerHarness } from "../shared/js_layer_scenarios.ts";
 import { paths } from "./libraries.ts";
@@ -53,3 +54,4 @@ const harness: JsLayerHarness = {
 
 defineScenarios((name, body) => test(name, body), harness);
 defineJsLayerScenarios((name, body) => test(name, body), harness);
+defineBadInputScenarios((name, body) => test(name, body), harness);

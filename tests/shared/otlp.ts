@@ -503,7 +503,7 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
     expectTracingError(
       enter({ protocol: "udp" }),
       "INVALID_CONFIG",
-      /`protocol`: unknown variant `udp`, expected one of `grpc`, `http\/protobuf`, `http\/json`/,
+      /`layers\[0\]\.protocol`: unknown variant `udp`, expected one of `grpc`, `http\/protobuf`, `http\/json`/,
     );
     expectTracingError(
       enter({ headers: { "bad header": "x" } }),
@@ -513,19 +513,23 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
     expectTracingError(
       enter({ batch: { maxQueueSize: -5 } }),
       "INVALID_CONFIG",
-      /`batch\.maxQueueSize`: must not be negative, got -5/,
+      /`layers\[0\]\.batch\.maxQueueSize`: must not be negative, got -5/,
     );
     expectTracingError(
       enter({ timeoutMs: -1 }),
       "INVALID_CONFIG",
-      /`timeoutMs`: must not be negative/,
+      /`layers\[0\]\.timeoutMs`: must not be negative/,
     );
     expectTracingError(
       enter({ sampler: "traceidratio", samplerArg: 3 }),
       "INVALID_CONFIG",
       /layers\[0\]\.samplerArg: the ratio must be from 0 to 1/,
     );
-    expectTracingError(enter({ colour: "red" }), "INVALID_CONFIG", /unknown field `colour`/);
+    expectTracingError(
+      enter({ colour: "red" }),
+      "INVALID_CONFIG",
+      /`layers\[0\]\.colour`: unknown field `colour`/,
+    );
     // A failed enter installs nothing: a valid global config starts right after.
     using _ok = new api.Tracing(
       new api.GlobalTracingConfig({

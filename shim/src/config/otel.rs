@@ -11,14 +11,11 @@
 //! Every option that is not given falls back to the standard `OTEL_*` environment variable
 //! (see the README); explicit options always win.
 
-use std::{collections::BTreeMap, fmt};
+use std::collections::BTreeMap;
 
-use serde::{
-    de::{self, Visitor},
-    Deserialize, Deserializer,
-};
+use serde::Deserialize;
 
-use super::WriterConfig;
+use super::{Count, Millis, WriterConfig};
 
 /// Options of the `otlp` layer: spans exported to an OTLP receiver.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -169,28 +166,6 @@ macro_rules! sdk_options {
 sdk_options!(OtlpLayerConfig);
 sdk_options!(OtlpJsonLayerConfig);
 
-/// Deserializes a layer's options with errors that name the option at fault.
-///
-/// The layer list is an internally tagged enum, which serde buffers before it picks the
-/// variant, so paths inside a layer are lost on the way; this re-reads the buffered layer with
-/// path tracking.
-pub(crate) fn with_option_paths<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
-{
-    let value = serde_json::Value::deserialize(deserializer)?;
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        if path == "." || path.is_empty() {
-            de::Error::custom(inner)
-        } else {
-            de::Error::custom(format_args!("option `{path}`: {inner}"))
-        }
-    })
-}
-
 /// OTLP wire protocols.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum OtlpProtocol {
@@ -246,7 +221,11 @@ pub enum SamplerName {
 
 /// Span limits; `None` falls back to the environment, then to 128.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "an object of span limits such as `{\"maxAttributesPerSpan\": 64}`"
+)]
 pub struct SpanLimitsConfig {
     /// `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`.
     #[serde(default)]
@@ -267,7 +246,11 @@ pub struct SpanLimitsConfig {
 
 /// Batch span processor settings; `None` falls back to the environment, then the default.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "an object of batch settings such as `{\"maxQueueSize\": 2048}`"
+)]
 pub struct BatchConfig {
     /// Spans buffered before new ones are dropped. `OTEL_BSP_MAX_QUEUE_SIZE`, default 2048.
     #[serde(default)]
@@ -287,7 +270,11 @@ pub struct BatchConfig {
 
 /// The instrumentation scope.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "an object with a `name` and a `version`"
+)]
 pub struct ScopeConfig {
     /// Scope name.
     #[serde(default)]
@@ -299,7 +286,11 @@ pub struct ScopeConfig {
 
 /// The attributes `tracing-opentelemetry` adds to every span, each on unless turned off.
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "an object such as `{\"thread\": false}`"
+)]
 pub struct SpanAttributesConfig {
     /// `code.file.path`, `code.module.name`, `code.line.number` of the callsite.
     #[serde(default)]
@@ -314,7 +305,7 @@ pub struct SpanAttributesConfig {
 
 /// A resource attribute value.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a string, a number or a boolean")]
 pub enum AttributeValue {
     /// A boolean.
     Bool(bool),
@@ -324,80 +315,4 @@ pub enum AttributeValue {
     Float(f64),
     /// A string.
     String(String),
-}
-
-/// A whole number of milliseconds, zero or more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Millis(pub u64);
-
-/// A count, one or more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Count(pub usize);
-
-impl<'de> Deserialize<'de> for Millis {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer
-            .deserialize_any(WholeNumber { minimum: 0 })
-            .map(Millis)
-    }
-}
-
-impl<'de> Deserialize<'de> for Count {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = deserializer.deserialize_any(WholeNumber { minimum: 1 })?;
-        usize::try_from(value)
-            .map(Count)
-            .map_err(|_| de::Error::custom(format!("{value} is too large")))
-    }
-}
-
-/// Accepts JSON numbers that are whole and at least `minimum`, with messages that say so.
-struct WholeNumber {
-    minimum: u64,
-}
-
-impl WholeNumber {
-    fn check<E: de::Error>(&self, value: u64) -> Result<u64, E> {
-        if value < self.minimum {
-            Err(E::custom(format!(
-                "must be a whole number of at least {}, got {value}",
-                self.minimum
-            )))
-        } else {
-            Ok(value)
-        }
-    }
-}
-
-impl Visitor<'_> for WholeNumber {
-    type Value = u64;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "a whole number of at least {}", self.minimum)
-    }
-
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<u64, E> {
-        self.check(value)
-    }
-
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<u64, E> {
-        match u64::try_from(value) {
-            Ok(value) => self.check(value),
-            Err(_) => Err(E::custom(format!(
-                "must not be negative, got {value}; give a whole number of at least {}",
-                self.minimum
-            ))),
-        }
-    }
-
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<u64, E> {
-        if value.fract() == 0.0 && value >= 0.0 && value <= u64::MAX as f64 {
-            self.check(value as u64)
-        } else {
-            Err(E::custom(format!(
-                "must be a whole number of at least {}, got {value}",
-                self.minimum
-            )))
-        }
-    }
 }

@@ -43,8 +43,8 @@ pub struct JsLayerConfig {
     /// The callbacks the JavaScript layer implements; nothing else is encoded.
     #[serde(default)]
     pub callbacks: Vec<JsCallback>,
-    /// How many records may wait for JavaScript before new ones are dropped.
-    #[serde(default)]
+    /// How many records may wait for JavaScript before new ones are dropped: 1 to `u32::MAX`.
+    #[serde(default, deserialize_with = "crate::config::optional_capacity")]
     pub capacity: Option<u32>,
     /// This layer's own filter directives.
     #[serde(default)]

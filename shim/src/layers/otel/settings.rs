@@ -454,6 +454,10 @@ fn sampler(options: &SdkOptions<'_>, field: &str, env: Env<'_>) -> Result<Sample
             )))
         }
     };
+    if options.sampler_arg.is_some() {
+        // An explicit ratio out of range is a mistake even when the sampler ignores it.
+        ratio()?;
+    }
     Ok(match name {
         SamplerName::AlwaysOn => Sampler::AlwaysOn,
         SamplerName::AlwaysOff => Sampler::AlwaysOff,
@@ -861,17 +865,20 @@ mod tests {
         for (json, expected) in [
             (
                 r#"{"kind":"otlp","batch":{"maxQueueSize":-5}}"#,
-                "`batch.maxQueueSize`: must not be negative, got -5",
+                "`layers[0].batch.maxQueueSize`: must not be negative, got -5",
             ),
             (
                 r#"{"kind":"otlp","timeoutMs":1.5}"#,
-                "`timeoutMs`: must be a whole number of at least 0, got 1.5",
+                "`layers[0].timeoutMs`: must be a whole number of at least 0, got 1.5",
             ),
             (
                 r#"{"kind":"otlp","protocol":"udp"}"#,
-                "`protocol`: unknown variant `udp`, expected one of `grpc`, `http/protobuf`, `http/json`",
+                "`layers[0].protocol`: unknown variant `udp`, expected one of `grpc`, `http/protobuf`, `http/json`",
             ),
-            (r#"{"kind":"otlp","colour":"red"}"#, "unknown field `colour`"),
+            (
+                r#"{"kind":"otlp","colour":"red"}"#,
+                "`layers[0].colour`: unknown field `colour`",
+            ),
         ] {
             let error = Config::from_json(&format!(r#"{{"layers":[{json}]}}"#)).unwrap_err();
             assert!(error.message().contains(expected), "{json}: {}", error.message());
