@@ -14,7 +14,7 @@
 //! Unknown fields and values are rejected with an error that names the option at fault, as a
 //! path into the document (`layers[0].format`), and says what is accepted.
 
-use std::{fmt, path::PathBuf};
+use std::fmt;
 
 use serde::{de, de::DeserializeOwned, Deserialize, Deserializer};
 use serde_json::Value;
@@ -22,14 +22,11 @@ use serde_path_to_error::Segment;
 
 use crate::error::Error;
 
-mod numbers;
-mod otel;
-pub(crate) use numbers::optional_capacity;
-pub use numbers::{Count, Millis};
-pub use otel::{
+pub use crate::layers::otel::config::{
     AttributeValue, BatchConfig, OtlpCompression, OtlpJsonLayerConfig, OtlpLayerConfig,
-    OtlpProtocol, SamplerName, ScopeConfig, SdkOptions, SpanLimitsConfig,
+    OtlpProtocol, SamplerName, ScopeConfig, SdkOptions, SpanAttributesConfig, SpanLimitsConfig,
 };
+pub use crate::options::{Count, Millis, WriterConfig};
 
 /// A whole subscriber: a list of layers, each with its own filter, plus an optional global filter.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -324,34 +321,8 @@ fn path_text(segments: &[Segment]) -> String {
     text
 }
 
-/// Reads a file path that must not be empty.
-pub(crate) fn non_empty_path<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<PathBuf, D::Error> {
-    let path = PathBuf::deserialize(deserializer)?;
-    if path.as_os_str().is_empty() {
-        return Err(de::Error::custom(
-            "is empty; give the path of the file to write",
-        ));
-    }
-    Ok(path)
-}
-
 pub use crate::layers::flame::FlameLayerConfig;
 pub use crate::layers::timeline::{TimelineLayerConfig, TimelineStyle};
-
-/// Where a layer writes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub enum WriterConfig {
-    /// The process's standard output.
-    #[default]
-    Stdout,
-    /// The process's standard error.
-    Stderr,
-    /// A file, opened for appending and created if missing; its directory must exist.
-    File(#[serde(deserialize_with = "non_empty_path")] PathBuf),
-}
 
 /// `tracing_subscriber::fmt` line formats.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -521,6 +492,31 @@ mod tests {
         assert!(matches!(config.layers[0], LayerConfig::Timeline(_)));
     }
 
+    #[test]
+    fn negative_and_fractional_sizes_in_the_config_name_the_option() {
+        for (json, expected) in [
+            (
+                r#"{"kind":"otlp","batch":{"maxQueueSize":-5}}"#,
+                "`layers[0].batch.maxQueueSize`: must not be negative, got -5",
+            ),
+            (
+                r#"{"kind":"otlp","timeoutMs":1.5}"#,
+                "`layers[0].timeoutMs`: must be a whole number of at least 0, got 1.5",
+            ),
+            (
+                r#"{"kind":"otlp","protocol":"udp"}"#,
+                "`layers[0].protocol`: unknown variant `udp`, expected one of `grpc`, `http/protobuf`, `http/json`",
+            ),
+            (
+                r#"{"kind":"otlp","colour":"red"}"#,
+                "`layers[0].colour`: unknown field `colour`",
+            ),
+        ] {
+            let error = Config::from_json(&format!(r#"{{"layers":[{json}]}}"#)).unwrap_err();
+            assert!(error.message().contains(expected), "{json}: {}", error.message());
+            assert!(error.message().contains("layers[0]"), "{}", error.message());
+        }
+    }
     #[test]
     fn malformed_json_is_an_error() {
         assert!(Config::from_json("{").is_err());

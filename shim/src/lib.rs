@@ -29,6 +29,7 @@ pub mod flame_graph;
 mod guarded_registry;
 pub mod js_spans;
 pub mod layers;
+mod options;
 mod session;
 mod switch;
 

@@ -388,11 +388,12 @@ impl Session {
         first_error(self.lifecycles.iter().map(|lifecycle| lifecycle.shutdown()))
     }
 
-    /// How many spans the layers could not deliver so far, summed over layers.
+    /// How many records the layers could not deliver so far, summed over layers (see
+    /// [`LayerLifecycle::dropped`]); named after the C ABI's and JavaScript's `droppedSpans`.
     pub fn dropped_spans(&self) -> u64 {
         self.lifecycles
             .iter()
-            .map(|lifecycle| lifecycle.dropped_spans())
+            .map(|lifecycle| lifecycle.dropped())
             .sum()
     }
 

@@ -34,7 +34,7 @@ use crate::error::{Error, ErrorKind};
 pub struct FlameLayerConfig {
     /// The folded-stacks file to write; created, or truncated if it exists. Its directory must
     /// exist.
-    #[serde(deserialize_with = "crate::config::non_empty_path")]
+    #[serde(deserialize_with = "crate::options::non_empty_path")]
     pub path: PathBuf,
     /// Also record the time when no span is entered, as stacks of the thread alone.
     #[serde(default)]

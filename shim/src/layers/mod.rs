@@ -13,7 +13,7 @@ mod output_file;
 pub mod timeline;
 
 pub(crate) use output_file::{create_truncated, open_for_append};
-mod otel;
+pub mod otel;
 
 pub use crate::switch::BaseSubscriber;
 
@@ -28,8 +28,9 @@ pub trait LayerLifecycle: Send + Sync {
     fn shutdown(&self) -> Result<(), Error> {
         self.flush()
     }
-    /// How many spans the layer could not deliver so far (a full queue, a failed export).
-    fn dropped_spans(&self) -> u64 {
+    /// How many records (spans, and later log records) the layer could not deliver so far
+    /// (a full queue, a failed export).
+    fn dropped(&self) -> u64 {
         0
     }
 }
@@ -52,7 +53,14 @@ impl std::fmt::Debug for BuiltLayer {
 
 /// Checks the combination of layers in `config`, before any is built.
 pub(crate) fn check_combination(config: &crate::config::Config) -> Result<(), Error> {
-    otel::check_at_most_one(config)
+    otel::check_at_most_one(
+        config
+            .layers
+            .iter()
+            .enumerate()
+            .filter(|(_, layer)| matches!(layer, LayerConfig::Otlp(_) | LayerConfig::OtlpJson(_)))
+            .map(|(index, _)| index),
+    )
 }
 
 /// Builds the layer described by `config`, at `index` in its config; `field` names it in

@@ -48,7 +48,7 @@ use crate::error::{Error, ErrorKind};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TimelineLayerConfig {
     /// The JSON file to write; created, or truncated if it exists. Its directory must exist.
-    #[serde(deserialize_with = "crate::config::non_empty_path")]
+    #[serde(deserialize_with = "crate::options::non_empty_path")]
     pub path: PathBuf,
     /// Record span and event fields as the entries' `args`.
     #[serde(default = "yes")]

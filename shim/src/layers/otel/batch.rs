@@ -1,13 +1,15 @@
-//! A batch span processor whose flush and shutdown wait for the exporter's answer, up to a
-//! deadline, and which counts every span it does not export.
+//! A batch processor whose flush and shutdown wait for the exporter's answer, up to a
+//! deadline, and which counts every record it does not export. It is generic over the record
+//! `R` it batches (`SpanData` for traces; log records and metrics would use the same queue);
+//! [`SpanBatchProcessor`] connects it to the SDK's tracer provider.
 //!
 //! The SDK's own `BatchSpanProcessor` has a fixed 5 s flush timeout, leaves its thread running
 //! when shutdown times out, and does not expose how many spans it dropped. This one:
-//! - queues finished spans (bounded; a full queue drops and counts) in chunks of one batch, so
-//!   that the worker takes a batch without copying it under the lock, and reuses the chunks;
+//! - queues finished records (bounded; a full queue drops and counts) in chunks of one batch,
+//!   so that the worker takes a batch without copying it under the lock, and reuses the chunks;
 //! - exports from one worker thread in batches, when a batch is full, when the scheduled delay
 //!   has passed, or when a flush asks for it;
-//! - [`BatchQueue::flush`] returns once every span queued before the call is exported or
+//! - [`BatchQueue::flush`] returns once every record queued before the call is exported or
 //!   dropped, or at the deadline;
 //! - [`BatchWorker::shutdown`] exports what is left, and at the deadline cancels the export in
 //!   flight, drops the rest and joins the worker thread.
@@ -28,16 +30,16 @@ use opentelemetry_sdk::{
     trace::{Span, SpanData, SpanProcessor},
 };
 
-use super::{settings::BatchSettings, status::apply_error_status};
+use super::{sdk::BatchSettings, status::apply_error_status};
 use crate::error::{Error, ErrorKind};
 
-/// Sends one batch somewhere. Runs on the worker thread only.
-pub(crate) trait ExportBatch: Send + 'static {
+/// Sends one batch of `R` somewhere. Runs on the worker thread only.
+pub(crate) trait ExportBatch<R>: Send + 'static {
     /// Exports `batch`; gives up after `timeout`, or as soon as `cancel` fires. What is left
     /// in `batch` afterwards is dropped (its allocation is reused).
     fn export(
         &mut self,
-        batch: &mut Vec<SpanData>,
+        batch: &mut Vec<R>,
         timeout: Duration,
         cancel: &Cancel,
     ) -> Result<(), String>;
@@ -70,7 +72,7 @@ impl Cancel {
     }
 }
 
-/// Span counts of one processor.
+/// Record counts of one processor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct BatchStats {
     pub(crate) exported: u64,
@@ -79,11 +81,11 @@ pub(crate) struct BatchStats {
     pub(crate) first_error: Option<String>,
 }
 
-/// The part shared by the span processor (producers), the worker and the lifecycle.
+/// The part shared by the SDK-facing processor (producers), the worker and the lifecycle.
 #[derive(Debug)]
-pub(crate) struct BatchQueue {
+pub(crate) struct BatchQueue<R> {
     settings: BatchSettings,
-    state: Mutex<State>,
+    state: Mutex<State<R>>,
     /// Wakes the worker.
     work: Condvar,
     /// Wakes callers waiting in `flush` or `shutdown`.
@@ -96,20 +98,21 @@ pub(crate) struct BatchQueue {
 
 /// Emptied chunks kept for reuse.
 const SPARE_CHUNKS: usize = 2;
-/// Spans a new chunk has room for at once (about 1.4 MB of `SpanData`).
+/// Records a new chunk has room for at once (about 1.4 MB of `SpanData`).
 const MAX_CHUNK_RESERVE: usize = 4096;
 
-#[derive(Debug, Default)]
-struct State {
-    /// Queued spans, in chunks of at most `max_export_batch_size`.
-    chunks: VecDeque<Vec<SpanData>>,
-    /// Spans in `chunks`.
+#[derive(Debug)]
+struct State<R> {
+    /// Queued records, in chunks of at most `max_export_batch_size`.
+    chunks: VecDeque<Vec<R>>,
+    /// Records in `chunks`.
     queued: usize,
     /// Emptied chunks, for reuse.
-    spare: Vec<Vec<SpanData>>,
-    /// Spans ever queued.
+    spare: Vec<Vec<R>>,
+    /// Records ever queued.
     accepted: u64,
-    /// Spans taken from the queue and exported or dropped since, plus spans dropped from it.
+    /// Records taken from the queue and exported or dropped since, plus records dropped from
+    /// it.
     settled: u64,
     /// Export without waiting for the delay until `settled` reaches this.
     flush_until: u64,
@@ -120,7 +123,23 @@ struct State {
     first_error: Option<String>,
 }
 
-impl BatchQueue {
+impl<R> Default for State<R> {
+    fn default() -> Self {
+        Self {
+            chunks: VecDeque::new(),
+            queued: 0,
+            spare: Vec::new(),
+            accepted: 0,
+            settled: 0,
+            flush_until: 0,
+            closing: false,
+            abandoned: false,
+            first_error: None,
+        }
+    }
+}
+
+impl<R: Send + 'static> BatchQueue<R> {
     pub(crate) fn new(settings: BatchSettings) -> Arc<Self> {
         Arc::new(Self {
             settings,
@@ -134,15 +153,15 @@ impl BatchQueue {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, State<R>> {
         // Every update keeps the state consistent, so a panic elsewhere leaves it usable.
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Queues a finished span, or drops and counts it when the queue is full or closing.
-    fn push(&self, span: SpanData) {
+    /// Queues a finished record, or drops and counts it when the queue is full or closing.
+    fn push(&self, record: R) {
         let mut state = self.lock();
         if state.closing {
             drop(state);
@@ -157,14 +176,14 @@ impl BatchQueue {
         }
         let batch_size = self.settings.max_export_batch_size;
         match state.chunks.back_mut() {
-            Some(chunk) if chunk.len() < batch_size => chunk.push(span),
+            Some(chunk) if chunk.len() < batch_size => chunk.push(record),
             _ => {
-                // A huge batch size grows its chunk as spans come rather than up front.
+                // A huge batch size grows its chunk as records come rather than up front.
                 let mut chunk = state
                     .spare
                     .pop()
                     .unwrap_or_else(|| Vec::with_capacity(batch_size.min(MAX_CHUNK_RESERVE)));
-                chunk.push(span);
+                chunk.push(record);
                 state.chunks.push_back(chunk);
             }
         }
@@ -172,13 +191,13 @@ impl BatchQueue {
         state.accepted += 1;
         let queued = state.queued;
         drop(state);
-        // The first span starts the scheduled delay; a full batch is due at once.
+        // The first record starts the scheduled delay; a full batch is due at once.
         if queued == 1 || queued == self.settings.max_export_batch_size {
             self.work.notify_one();
         }
     }
 
-    /// Waits until every span queued before this call is exported or dropped, or until
+    /// Waits until every record queued before this call is exported or dropped, or until
     /// `deadline`. Returns whether everything was settled in time.
     pub(crate) fn flush(&self, deadline: Instant) -> bool {
         let mut state = self.lock();
@@ -193,7 +212,7 @@ impl BatchQueue {
 
     fn wait_settled(
         &self,
-        mut state: MutexGuard<'_, State>,
+        mut state: MutexGuard<'_, State<R>>,
         target: u64,
         deadline: Instant,
     ) -> bool {
@@ -222,13 +241,13 @@ impl BatchQueue {
         }
     }
 
-    /// Spans dropped so far.
+    /// Records dropped so far.
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
 
     /// The worker's loop: returns when shutdown is done or abandoned.
-    fn run(&self, exporter: &mut dyn ExportBatch) {
+    fn run(&self, exporter: &mut dyn ExportBatch<R>) {
         let mut last_export = Instant::now();
         loop {
             let mut batch = {
@@ -248,7 +267,7 @@ impl BatchQueue {
                             self.progress.notify_all();
                             return;
                         }
-                        // Nothing to wait for: the delay starts with the next span.
+                        // Nothing to wait for: the delay starts with the next record.
                         last_export = Instant::now();
                         state = self.wait_for_work(state, None);
                         continue;
@@ -276,7 +295,7 @@ impl BatchQueue {
             } else {
                 exporter.export(&mut batch, self.settings.export_timeout, &self.cancel)
             };
-            // Dropping the spans is the worker's work, not the producers'.
+            // Dropping the records is the worker's work, not the producers'.
             batch.clear();
             let mut state = self.lock();
             state.settled += count;
@@ -299,9 +318,9 @@ impl BatchQueue {
 
     fn wait_for_work<'a>(
         &self,
-        state: MutexGuard<'a, State>,
+        state: MutexGuard<'a, State<R>>,
         timeout: Option<Duration>,
-    ) -> MutexGuard<'a, State> {
+    ) -> MutexGuard<'a, State<R>> {
         match timeout {
             Some(timeout) => {
                 self.work
@@ -317,19 +336,19 @@ impl BatchQueue {
     }
 }
 
-/// The SDK-facing half: receives finished spans from the tracer provider.
+/// The SDK-facing half for traces: receives finished spans from the tracer provider.
 #[derive(Debug)]
-pub(crate) struct BatchProcessor {
-    queue: Arc<BatchQueue>,
+pub(crate) struct SpanBatchProcessor {
+    queue: Arc<BatchQueue<SpanData>>,
 }
 
-impl BatchProcessor {
-    pub(crate) fn new(queue: Arc<BatchQueue>) -> Self {
+impl SpanBatchProcessor {
+    pub(crate) fn new(queue: Arc<BatchQueue<SpanData>>) -> Self {
         Self { queue }
     }
 }
 
-impl SpanProcessor for BatchProcessor {
+impl SpanProcessor for SpanBatchProcessor {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
     fn on_end(&self, mut span: SpanData) {
@@ -350,17 +369,17 @@ impl SpanProcessor for BatchProcessor {
 
 /// Owns the worker thread.
 #[derive(Debug)]
-pub(crate) struct BatchWorker {
-    queue: Arc<BatchQueue>,
+pub(crate) struct BatchWorker<R: Send + 'static> {
+    queue: Arc<BatchQueue<R>>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl BatchWorker {
+impl<R: Send + 'static> BatchWorker<R> {
     /// Starts the worker thread, named `name`, exporting with `exporter`.
     pub(crate) fn start(
-        queue: Arc<BatchQueue>,
+        queue: Arc<BatchQueue<R>>,
         name: &str,
-        mut exporter: Box<dyn ExportBatch>,
+        mut exporter: Box<dyn ExportBatch<R>>,
     ) -> Result<Self, Error> {
         let worker_queue = Arc::clone(&queue);
         let thread = thread::Builder::new()
@@ -372,7 +391,7 @@ impl BatchWorker {
             .map_err(|error| {
                 Error::new(
                     ErrorKind::InvalidConfig,
-                    format!("cannot start the span export thread: {error}"),
+                    format!("cannot start the export thread: {error}"),
                 )
             })?;
         Ok(Self {
@@ -400,13 +419,13 @@ impl BatchWorker {
             queue.work.notify_one();
         }
         if thread.join().is_err() {
-            eprintln!("tracing-bridge: the span export thread panicked");
+            eprintln!("tracing-bridge: the export thread panicked");
         }
         in_time
     }
 }
 
-impl Drop for BatchWorker {
+impl<R: Send + 'static> Drop for BatchWorker<R> {
     fn drop(&mut self) {
         // Never leave the thread behind: a library must not be unloaded while it runs.
         self.shutdown(Instant::now());
@@ -465,7 +484,7 @@ mod tests {
         fail: bool,
     }
 
-    impl ExportBatch for Recorder {
+    impl ExportBatch<SpanData> for Recorder {
         fn export(
             &mut self,
             batch: &mut Vec<SpanData>,
@@ -494,7 +513,10 @@ mod tests {
         }
     }
 
-    fn start(settings: BatchSettings, recorder: Recorder) -> (Arc<BatchQueue>, BatchWorker) {
+    fn start(
+        settings: BatchSettings,
+        recorder: Recorder,
+    ) -> (Arc<BatchQueue<SpanData>>, BatchWorker<SpanData>) {
         let queue = BatchQueue::new(settings);
         let worker =
             BatchWorker::start(Arc::clone(&queue), "test-export", Box::new(recorder)).unwrap();
@@ -512,7 +534,7 @@ mod tests {
                 fail: false,
             },
         );
-        let processor = BatchProcessor::new(Arc::clone(&queue));
+        let processor = SpanBatchProcessor::new(Arc::clone(&queue));
         for index in 0..10 {
             processor.on_end(span(index));
         }
@@ -536,7 +558,7 @@ mod tests {
                 fail: false,
             },
         );
-        let processor = BatchProcessor::new(Arc::clone(&queue));
+        let processor = SpanBatchProcessor::new(Arc::clone(&queue));
         for index in 0..10 {
             processor.on_end(span(index));
         }
@@ -562,7 +584,7 @@ mod tests {
                 fail: false,
             },
         );
-        let processor = BatchProcessor::new(Arc::clone(&queue));
+        let processor = SpanBatchProcessor::new(Arc::clone(&queue));
         for index in 0..20 {
             processor.on_end(span(index));
         }
@@ -595,7 +617,7 @@ mod tests {
                 fail: true,
             },
         );
-        let processor = BatchProcessor::new(Arc::clone(&queue));
+        let processor = SpanBatchProcessor::new(Arc::clone(&queue));
         for index in 0..6 {
             processor.on_end(span(index));
         }
@@ -617,7 +639,7 @@ mod tests {
                 fail: false,
             },
         );
-        let processor = BatchProcessor::new(Arc::clone(&_queue));
+        let processor = SpanBatchProcessor::new(Arc::clone(&_queue));
         processor.on_end(span(1));
         assert_eq!(received.recv_timeout(Duration::from_secs(5)), Ok(1));
         assert!(worker.shutdown(Instant::now() + Duration::from_secs(1)));

@@ -6,7 +6,7 @@
 //! - `otlpJson`: OTLP JSON lines to stdout, stderr or a file ([`otlp_json`]).
 //!
 //! Flush and shutdown wait for the exporter's answer up to `flushTimeoutMs`; spans that could
-//! not be exported are counted ([`LayerLifecycle::dropped_spans`]) and reported once, to
+//! not be exported are counted ([`LayerLifecycle::dropped`]) and reported once, to
 //! stderr, when the layer shuts down.
 //!
 //! ```
@@ -20,12 +20,15 @@
 //! ```
 
 mod batch;
+pub mod config;
+mod env;
 mod integers;
 mod otlp;
 mod otlp_json;
 mod otlp_proto;
-mod settings;
+mod sdk;
 mod status;
+mod transport;
 
 use std::{
     cell::RefCell,
@@ -35,29 +38,24 @@ use std::{
 };
 
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData};
 use tokio::runtime::Runtime;
 use tracing::dispatcher::DefaultGuard;
 
 use self::{
-    batch::{BatchProcessor, BatchQueue, BatchWorker, ExportBatch},
-    settings::{process_env, SdkSettings},
+    batch::{BatchQueue, BatchWorker, ExportBatch, SpanBatchProcessor},
+    config::{OtlpJsonLayerConfig, OtlpLayerConfig},
+    env::{process_env, Signal},
+    sdk::SdkSettings,
 };
 use super::{BaseSubscriber, BuiltLayer, LayerLifecycle};
-use crate::{
-    config::{Config, LayerConfig, OtlpJsonLayerConfig, OtlpLayerConfig, WriterConfig},
-    error::Error,
-};
+use crate::{error::Error, options::WriterConfig};
 
-/// Rejects a config with more than one OpenTelemetry layer: `tracing-opentelemetry` keeps each
-/// span's data in one slot of the span's extensions, which two such layers would both claim.
-pub(crate) fn check_at_most_one(config: &Config) -> Result<(), Error> {
-    let mut otel_layers = config
-        .layers
-        .iter()
-        .enumerate()
-        .filter(|(_, layer)| matches!(layer, LayerConfig::Otlp(_) | LayerConfig::OtlpJson(_)))
-        .map(|(index, _)| index);
+/// Rejects a config with more than one OpenTelemetry layer (`otel_layers`: their indices in
+/// the config): `tracing-opentelemetry` keeps each span's data in one slot of the span's
+/// extensions, which two such layers would both claim.
+pub(crate) fn check_at_most_one(otel_layers: impl IntoIterator<Item = usize>) -> Result<(), Error> {
+    let mut otel_layers = otel_layers.into_iter();
     match (otel_layers.next(), otel_layers.next()) {
         (Some(first), Some(second)) => Err(Error::invalid_config(format!(
             "layers[{second}]: a config can have one OpenTelemetry layer (otlp or otlpJson), and \
@@ -70,8 +68,8 @@ pub(crate) fn check_at_most_one(config: &Config) -> Result<(), Error> {
 
 /// Builds an `otlp` layer.
 pub(crate) fn build_otlp(config: &OtlpLayerConfig, field: &str) -> Result<BuiltLayer, Error> {
-    let sdk = settings::sdk_settings(config.sdk(), field, &process_env)?;
-    let transport = settings::otlp_settings(config, field, &process_env)?;
+    let sdk = sdk::sdk_settings(config.sdk(), field, &process_env)?;
+    let transport = transport::otlp_settings(config, Signal::Traces, field, &process_env)?;
     let runtime = otlp::build_runtime(field)?;
     let exporter = otlp::OtlpExporter::new(&transport, &sdk.resource, &runtime, field)?;
     let description = format!(
@@ -87,7 +85,7 @@ pub(crate) fn build_otlp_json(
     config: &OtlpJsonLayerConfig,
     field: &str,
 ) -> Result<BuiltLayer, Error> {
-    let sdk = settings::sdk_settings(config.sdk(), field, &process_env)?;
+    let sdk = sdk::sdk_settings(config.sdk(), field, &process_env)?;
     let exporter = otlp_json::JsonLinesExporter::new(&config.writer, &sdk.resource, field)?;
     let destination = match &config.writer {
         WriterConfig::Stdout => "stdout".to_owned(),
@@ -100,14 +98,14 @@ pub(crate) fn build_otlp_json(
 
 fn build_pipeline(
     sdk: SdkSettings,
-    exporter: Box<dyn ExportBatch>,
+    exporter: Box<dyn ExportBatch<SpanData>>,
     runtime: Option<Runtime>,
     description: String,
 ) -> Result<BuiltLayer, Error> {
     let queue = BatchQueue::new(sdk.batch);
     let worker = BatchWorker::start(Arc::clone(&queue), "tracing-bridge-export", exporter)?;
     let provider = SdkTracerProvider::builder()
-        .with_span_processor(BatchProcessor::new(Arc::clone(&queue)))
+        .with_span_processor(SpanBatchProcessor::new(Arc::clone(&queue)))
         .with_sampler(sdk.sampler)
         .with_span_limits(sdk.span_limits)
         .with_resource(sdk.resource)
@@ -119,7 +117,8 @@ fn build_pipeline(
             .with_level(true)
             .with_target(true)
             // Parents come from the tracing span tree, never from OpenTelemetry's thread-local
-            // context: two OpenTelemetry layers in one config must not see each other's spans.
+            // context: the OpenTelemetry layers of two configs (a global one and a
+            // current-thread one) must not see each other's spans.
             .with_context_activation(false)
             .with_location(sdk.span_attributes.location)
             .with_threads(sdk.span_attributes.thread)
@@ -127,6 +126,7 @@ fn build_pipeline(
     );
     let lifecycle = OtelLifecycle {
         description,
+        signal: Signal::Traces,
         queue,
         flush_timeout: sdk.flush_timeout,
         running: Mutex::new(Some(Running {
@@ -145,13 +145,15 @@ fn build_pipeline(
 /// Flush, shutdown and drop counts of an OpenTelemetry layer.
 struct OtelLifecycle {
     description: String,
-    queue: Arc<BatchQueue>,
+    /// What the queue holds, for messages.
+    signal: Signal,
+    queue: Arc<BatchQueue<SpanData>>,
     flush_timeout: Duration,
     running: Mutex<Option<Running>>,
 }
 
 struct Running {
-    worker: BatchWorker,
+    worker: BatchWorker<SpanData>,
     runtime: Option<Runtime>,
     _provider: SdkTracerProvider,
 }
@@ -159,7 +161,7 @@ struct Running {
 impl LayerLifecycle for OtelLifecycle {
     fn flush(&self) -> Result<(), Error> {
         // A flush that runs out of time is not an error: what is still queued stays queued,
-        // and what the receiver refused is counted in `dropped_spans`.
+        // and what the receiver refused is counted in `dropped`.
         self.queue.flush(Instant::now() + self.flush_timeout);
         Ok(())
     }
@@ -182,13 +184,13 @@ impl LayerLifecycle for OtelLifecycle {
         Ok(())
     }
 
-    fn dropped_spans(&self) -> u64 {
+    fn dropped(&self) -> u64 {
         self.queue.dropped()
     }
 }
 
 impl OtelLifecycle {
-    /// Says once, at shutdown, how many spans were lost and why.
+    /// Says once, at shutdown, how many records were lost and why.
     fn report_dropped(&self) {
         let stats = self.queue.stats();
         if stats.dropped == 0 {
@@ -208,10 +210,11 @@ impl OtelLifecycle {
             reasons.push("they ended after shutdown had begun".to_owned());
         }
         eprintln!(
-            "tracing-bridge: {}: {} of {} spans were not exported; {}",
+            "tracing-bridge: {}: {} of {} {} were not exported; {}",
             self.description,
             stats.dropped,
             stats.dropped + stats.exported,
+            self.signal.records(),
             reasons.join("; ")
         );
     }

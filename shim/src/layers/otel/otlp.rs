@@ -26,10 +26,11 @@ use tokio::runtime::{Handle, Runtime};
 
 use super::{
     batch::{Cancel, ExportBatch},
+    config::OtlpProtocol,
     otlp_proto::encode_traces,
-    settings::OtlpSettings,
+    transport::OtlpSettings,
 };
-use crate::{config::OtlpProtocol, error::Error};
+use crate::error::Error;
 
 /// Builds the runtime the exporter's I/O runs on.
 pub(crate) fn build_runtime(field: &str) -> Result<Runtime, Error> {
@@ -175,7 +176,7 @@ fn header_map(settings: &OtlpSettings) -> HeaderMap {
     headers
 }
 
-impl ExportBatch for OtlpExporter {
+impl ExportBatch<SpanData> for OtlpExporter {
     fn export(
         &mut self,
         batch: &mut Vec<SpanData>,

@@ -19,7 +19,7 @@ use opentelemetry_proto::{
 use opentelemetry_sdk::{trace::SpanData, Resource};
 
 use super::batch::{Cancel, ExportBatch};
-use crate::{config::WriterConfig, error::Error, layers::open_for_append};
+use crate::{error::Error, layers::open_for_append, options::WriterConfig};
 
 /// Where the lines go.
 #[derive(Debug)]
@@ -72,7 +72,7 @@ impl JsonLinesExporter {
     }
 }
 
-impl ExportBatch for JsonLinesExporter {
+impl ExportBatch<SpanData> for JsonLinesExporter {
     fn export(
         &mut self,
         batch: &mut Vec<SpanData>,

@@ -1,0 +1,283 @@
+//! Options of the OpenTelemetry layers: `otlp` (export to an OTLP endpoint) and `otlpJson`
+//! (OTLP JSON lines to stdout or a file).
+//!
+//! ```json
+//! { "kind": "otlp", "endpoint": "http://127.0.0.1:4317", "protocol": "grpc",
+//!   "headers": { "x-api-key": "secret" }, "serviceName": "my-app",
+//!   "batch": { "scheduledDelayMs": 1000 }, "filter": "my_lib=debug" }
+//! { "kind": "otlpJson", "writer": { "file": "spans.jsonl" } }
+//! ```
+//!
+//! Every option that is not given falls back to the standard `OTEL_*` environment variable
+//! (see `docs/` and [`super::sdk`]); explicit options always win.
+//!
+//! The options both layers share are declared once, in [`with_sdk_options!`], which adds them
+//! to each layer's struct: serde reads each layer as one flat struct, so that an unknown option
+//! is rejected by name with every accepted option listed (`#[serde(flatten)]` cannot do that
+//! together with `deny_unknown_fields`).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::options::{Count, Millis, WriterConfig};
+
+/// Declares, from the options every OpenTelemetry layer shares (listed here and nowhere
+/// else), either the config struct of a layer (its own fields as given, then the shared ones,
+/// and `sdk()`, which borrows those) or, given `view`, [`SdkOptions`].
+macro_rules! with_sdk_options {
+    ($($input:tt)*) => {
+        otel_config! {
+            $($input)*
+            shared {
+                /// `service.name` of the resource. Falls back to `resource["service.name"]`,
+                /// then `OTEL_SERVICE_NAME`, then `OTEL_RESOURCE_ATTRIBUTES`, then
+                /// `unknown_service:<program>`.
+                service_name: Option<String>,
+                /// Resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES`.
+                resource: Option<BTreeMap<String, AttributeValue>>,
+                /// The sampler. Falls back to `OTEL_TRACES_SAMPLER`, then
+                /// `parentbased_always_on`.
+                sampler: Option<SamplerName>,
+                /// The ratio of the ratio samplers, 0 to 1. Falls back to
+                /// `OTEL_TRACES_SAMPLER_ARG`, then 1.
+                sampler_arg: Option<f64>,
+                /// Span limits; each falls back to its `OTEL_*_LIMIT` variable, then 128.
+                span_limits: Option<SpanLimitsConfig>,
+                /// Batching; each falls back to its `OTEL_BSP_*` variable.
+                batch: Option<BatchConfig>,
+                /// The instrumentation scope the records are reported under. Default:
+                /// `tracing-bridge` and this crate's version.
+                scope: Option<ScopeConfig>,
+                /// Which attributes every span gets besides its own fields. Default: all of
+                /// them.
+                span_attributes: Option<SpanAttributesConfig>,
+                /// How long `flush` and dispose wait for the exporter, in milliseconds.
+                /// Default 5 000. Dispose drops (and counts) what is not exported by then.
+                flush_timeout_ms: Option<Millis>,
+                /// This layer's own filter directives.
+                filter: Option<String>,
+            }
+        }
+    };
+}
+
+macro_rules! otel_config {
+    (
+        view
+        shared { $( $(#[$shared_meta:meta])* $shared:ident: $shared_type:ty, )* }
+    ) => {
+        /// The options both OpenTelemetry layers share, borrowed from either layer's config.
+        #[derive(Debug, Clone, Copy)]
+        pub struct SdkOptions<'a> {
+            $( $(#[$shared_meta])* pub $shared: &'a $shared_type, )*
+        }
+    };
+    (
+        $(#[$struct_meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$field_meta:meta])* pub $field:ident: $field_type:ty, )*
+        }
+        shared { $( $(#[$shared_meta:meta])* $shared:ident: $shared_type:ty, )* }
+    ) => {
+        $(#[$struct_meta])*
+        #[derive(Debug, Clone, Default, Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        pub struct $name {
+            $( $(#[$field_meta])* #[serde(default)] pub $field: $field_type, )*
+            $( $(#[$shared_meta])* #[serde(default)] pub $shared: $shared_type, )*
+        }
+
+        impl $name {
+            /// The options every OpenTelemetry layer shares.
+            pub fn sdk(&self) -> SdkOptions<'_> {
+                SdkOptions {
+                    $( $shared: &self.$shared, )*
+                }
+            }
+        }
+    };
+}
+
+with_sdk_options!(view);
+
+with_sdk_options! {
+    /// Options of the `otlp` layer: spans exported to an OTLP receiver.
+    pub struct OtlpLayerConfig {
+        /// The receiver. For gRPC its scheme, host and port; for HTTP the URL of the traces
+        /// endpoint (`/v1/traces` is appended when the URL has no path). Falls back to
+        /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, then `OTEL_EXPORTER_OTLP_ENDPOINT`.
+        pub endpoint: Option<String>,
+        /// The wire protocol. Falls back to `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, then
+        /// `OTEL_EXPORTER_OTLP_PROTOCOL`, then `http/protobuf`.
+        pub protocol: Option<OtlpProtocol>,
+        /// Request headers (gRPC metadata), merged over `OTEL_EXPORTER_OTLP_TRACES_HEADERS` or
+        /// `OTEL_EXPORTER_OTLP_HEADERS`.
+        pub headers: Option<BTreeMap<String, String>>,
+        /// Timeout of one export request, in milliseconds. Falls back to
+        /// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, then `OTEL_EXPORTER_OTLP_TIMEOUT`, then 10 000.
+        pub timeout_ms: Option<Millis>,
+        /// Request compression. Falls back to `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, then
+        /// `OTEL_EXPORTER_OTLP_COMPRESSION`, then none.
+        pub compression: Option<OtlpCompression>,
+    }
+}
+
+with_sdk_options! {
+    /// Options of the `otlpJson` layer: spans as OTLP `TracesData` JSON, one object per line.
+    pub struct OtlpJsonLayerConfig {
+        /// Where lines go: stdout (the default), stderr or a file (appended to).
+        pub writer: WriterConfig,
+    }
+}
+
+/// OTLP wire protocols.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum OtlpProtocol {
+    /// OTLP/gRPC.
+    #[serde(rename = "grpc")]
+    Grpc,
+    /// OTLP/HTTP with protobuf bodies.
+    #[serde(rename = "http/protobuf")]
+    HttpProtobuf,
+    /// OTLP/HTTP with JSON bodies.
+    #[serde(rename = "http/json")]
+    HttpJson,
+}
+
+impl OtlpProtocol {
+    /// The name used in configs and `OTEL_EXPORTER_OTLP_PROTOCOL`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OtlpProtocol::Grpc => "grpc",
+            OtlpProtocol::HttpProtobuf => "http/protobuf",
+            OtlpProtocol::HttpJson => "http/json",
+        }
+    }
+}
+
+/// Request compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OtlpCompression {
+    /// gzip.
+    Gzip,
+    /// No compression.
+    None,
+}
+
+/// The samplers of the OpenTelemetry specification, named as in `OTEL_TRACES_SAMPLER`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SamplerName {
+    /// Every span.
+    AlwaysOn,
+    /// No span.
+    AlwaysOff,
+    /// A ratio of traces, by trace id (`samplerArg`).
+    Traceidratio,
+    /// Follow the parent's decision; root spans always.
+    ParentbasedAlwaysOn,
+    /// Follow the parent's decision; root spans never.
+    ParentbasedAlwaysOff,
+    /// Follow the parent's decision; root spans by ratio (`samplerArg`).
+    ParentbasedTraceidratio,
+}
+
+/// Span limits; `None` falls back to the environment, then to 128.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "an object of span limits such as `{\"maxAttributesPerSpan\": 64}`"
+)]
+pub struct SpanLimitsConfig {
+    /// `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`.
+    #[serde(default)]
+    pub max_attributes_per_span: Option<Count>,
+    /// `OTEL_SPAN_EVENT_COUNT_LIMIT`.
+    #[serde(default)]
+    pub max_events_per_span: Option<Count>,
+    /// `OTEL_SPAN_LINK_COUNT_LIMIT`.
+    #[serde(default)]
+    pub max_links_per_span: Option<Count>,
+    /// `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`.
+    #[serde(default)]
+    pub max_attributes_per_event: Option<Count>,
+    /// `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`.
+    #[serde(default)]
+    pub max_attributes_per_link: Option<Count>,
+}
+
+/// Batch span processor settings; `None` falls back to the environment, then the default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "an object of batch settings such as `{\"maxQueueSize\": 2048}`"
+)]
+pub struct BatchConfig {
+    /// Spans buffered before new ones are dropped. `OTEL_BSP_MAX_QUEUE_SIZE`, default 2048.
+    #[serde(default)]
+    pub max_queue_size: Option<Count>,
+    /// Spans per export. `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, default 512 (at most the queue size).
+    #[serde(default)]
+    pub max_export_batch_size: Option<Count>,
+    /// Longest wait before a partial batch is exported, in milliseconds.
+    /// `OTEL_BSP_SCHEDULE_DELAY`, default 5 000.
+    #[serde(default)]
+    pub scheduled_delay_ms: Option<Millis>,
+    /// Longest time one export may take, in milliseconds. `OTEL_BSP_EXPORT_TIMEOUT`,
+    /// default 30 000.
+    #[serde(default)]
+    pub export_timeout_ms: Option<Millis>,
+}
+
+/// The instrumentation scope.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "an object with a `name` and a `version`"
+)]
+pub struct ScopeConfig {
+    /// Scope name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Scope version.
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// The attributes `tracing-opentelemetry` adds to every span, each on unless turned off.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "an object such as `{\"thread\": false}`"
+)]
+pub struct SpanAttributesConfig {
+    /// `code.file.path`, `code.module.name`, `code.line.number` of the callsite.
+    #[serde(default)]
+    pub location: Option<bool>,
+    /// `thread.id` and `thread.name` of the thread that made the span.
+    #[serde(default)]
+    pub thread: Option<bool>,
+    /// `busy_ns` and `idle_ns`: time spent entered and not entered.
+    #[serde(default)]
+    pub busy_idle: Option<bool>,
+}
+
+/// A resource attribute value.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged, expecting = "expected a string, a number or a boolean")]
+pub enum AttributeValue {
+    /// A boolean.
+    Bool(bool),
+    /// A whole number.
+    Int(i64),
+    /// Any other number.
+    Float(f64),
+    /// A string.
+    String(String),
+}

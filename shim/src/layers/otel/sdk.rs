@@ -1,0 +1,420 @@
+//! The SDK settings both OpenTelemetry layers share: resource, sampler, span limits, batching,
+//! instrumentation scope, flush timeout and span attributes. Each comes from the explicit
+//! config first, then the standard `OTEL_*` environment variables (see [`super::env`]), then
+//! the specification's defaults. Every invalid value is an `InvalidConfig` error that names the
+//! option or the variable it came from.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::{Mutex, PoisonError},
+    time::Duration,
+};
+
+use opentelemetry::{InstrumentationScope, KeyValue, Value};
+use opentelemetry_sdk::{
+    resource::TelemetryResourceDetector,
+    trace::{Sampler, SpanLimits},
+    Resource,
+};
+
+use super::{
+    config::{AttributeValue, SamplerName, SdkOptions},
+    env::{env_count, env_millis, parse_key_value_list, Env},
+};
+use crate::{config::Count, error::Error};
+
+/// Settings both OpenTelemetry layers share, resolved.
+#[derive(Debug)]
+pub(crate) struct SdkSettings {
+    pub(crate) resource: Resource,
+    pub(crate) sampler: Sampler,
+    pub(crate) span_limits: SpanLimits,
+    pub(crate) batch: BatchSettings,
+    pub(crate) scope: InstrumentationScope,
+    pub(crate) flush_timeout: Duration,
+    pub(crate) span_attributes: SpanAttributes,
+}
+
+/// Which attributes every span gets besides its fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SpanAttributes {
+    pub(crate) location: bool,
+    pub(crate) thread: bool,
+    pub(crate) busy_idle: bool,
+}
+
+/// Batch processor settings, resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BatchSettings {
+    pub(crate) max_queue_size: usize,
+    pub(crate) max_export_batch_size: usize,
+    pub(crate) scheduled_delay: Duration,
+    pub(crate) export_timeout: Duration,
+}
+
+const DEFAULT_SCOPE_NAME: &str = "tracing-bridge";
+const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_millis(5_000);
+const DEFAULT_LIMIT: usize = 128;
+
+/// Resolves the shared settings of a layer; `field` names the layer (`layers[0]`).
+pub(crate) fn sdk_settings(
+    options: SdkOptions<'_>,
+    field: &str,
+    env: Env<'_>,
+) -> Result<SdkSettings, Error> {
+    Ok(SdkSettings {
+        resource: resource(&options, field, env)?,
+        sampler: sampler(&options, field, env)?,
+        span_limits: span_limits(&options, field, env)?,
+        batch: batch(&options, field, env)?,
+        scope: scope(&options),
+        flush_timeout: options
+            .flush_timeout_ms
+            .map(|millis| Duration::from_millis(millis.0))
+            .unwrap_or(DEFAULT_FLUSH_TIMEOUT),
+        span_attributes: {
+            let given = options.span_attributes.unwrap_or_default();
+            SpanAttributes {
+                location: given.location.unwrap_or(true),
+                thread: given.thread.unwrap_or(true),
+                busy_idle: given.busy_idle.unwrap_or(true),
+            }
+        },
+    })
+}
+
+fn resource(options: &SdkOptions<'_>, field: &str, env: Env<'_>) -> Result<Resource, Error> {
+    let mut attributes: BTreeMap<String, Value> = BTreeMap::new();
+    if let Some(text) = env("OTEL_RESOURCE_ATTRIBUTES") {
+        let origin = format!("{field}: environment variable OTEL_RESOURCE_ATTRIBUTES");
+        for (key, value) in parse_key_value_list(&text, &origin)? {
+            attributes.insert(key, Value::from(value));
+        }
+    }
+    if let Some(name) = env("OTEL_SERVICE_NAME") {
+        attributes.insert("service.name".into(), Value::from(name.trim().to_owned()));
+    }
+    for (key, value) in options.resource.iter().flatten() {
+        if key.is_empty() {
+            return Err(Error::invalid_config(format!(
+                "{field}.resource: attribute names must not be empty"
+            )));
+        }
+        let value = match value {
+            AttributeValue::Bool(value) => Value::from(*value),
+            AttributeValue::Int(value) => Value::from(*value),
+            AttributeValue::Float(value) => Value::from(*value),
+            AttributeValue::String(value) => Value::from(value.clone()),
+        };
+        attributes.insert(key.clone(), value);
+    }
+    if let Some(name) = options.service_name {
+        if name.trim().is_empty() {
+            return Err(Error::invalid_config(format!(
+                "{field}.serviceName is empty; give a name or leave it out"
+            )));
+        }
+        attributes.insert("service.name".into(), Value::from(name.to_owned()));
+    }
+    attributes
+        .entry("service.name".into())
+        .or_insert_with(|| Value::from(default_service_name()));
+    Ok(Resource::builder_empty()
+        .with_detector(Box::new(TelemetryResourceDetector))
+        .with_attributes(
+            attributes
+                .into_iter()
+                .map(|(key, value)| KeyValue::new(key, value)),
+        )
+        .build())
+}
+
+/// `unknown_service:<program>`, as the OpenTelemetry specification recommends.
+fn default_service_name() -> String {
+    let program = std::env::current_exe()
+        .ok()
+        .and_then(|path| {
+            path.file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default();
+    if program.is_empty() {
+        "unknown_service".into()
+    } else {
+        format!("unknown_service:{program}")
+    }
+}
+
+fn sampler(options: &SdkOptions<'_>, field: &str, env: Env<'_>) -> Result<Sampler, Error> {
+    let name = match *options.sampler {
+        Some(name) => name,
+        None => match env("OTEL_TRACES_SAMPLER") {
+            Some(value) => match value.trim() {
+                "always_on" => SamplerName::AlwaysOn,
+                "always_off" => SamplerName::AlwaysOff,
+                "traceidratio" => SamplerName::Traceidratio,
+                "parentbased_always_on" => SamplerName::ParentbasedAlwaysOn,
+                "parentbased_always_off" => SamplerName::ParentbasedAlwaysOff,
+                "parentbased_traceidratio" => SamplerName::ParentbasedTraceidratio,
+                _ => {
+                    return Err(Error::invalid_config(format!(
+                        "{field}: environment variable OTEL_TRACES_SAMPLER=`{value}` is not a \
+                         supported sampler; use always_on, always_off, traceidratio, \
+                         parentbased_always_on, parentbased_always_off or \
+                         parentbased_traceidratio"
+                    )))
+                }
+            },
+            None => SamplerName::ParentbasedAlwaysOn,
+        },
+    };
+    let ratio = || -> Result<f64, Error> {
+        let (ratio, origin) = match *options.sampler_arg {
+            Some(ratio) => (ratio, format!("{field}.samplerArg")),
+            None => match env("OTEL_TRACES_SAMPLER_ARG") {
+                Some(text) => {
+                    let origin =
+                        format!("{field}: environment variable OTEL_TRACES_SAMPLER_ARG=`{text}`");
+                    let ratio = text.trim().parse::<f64>().map_err(|_| {
+                        Error::invalid_config(format!("{origin} is not a number from 0 to 1"))
+                    })?;
+                    (ratio, origin)
+                }
+                None => return Ok(1.0),
+            },
+        };
+        if (0.0..=1.0).contains(&ratio) {
+            Ok(ratio)
+        } else {
+            Err(Error::invalid_config(format!(
+                "{origin}: the ratio must be from 0 to 1, got {ratio}"
+            )))
+        }
+    };
+    if options.sampler_arg.is_some() {
+        // An explicit ratio out of range is a mistake even when the sampler ignores it.
+        ratio()?;
+    }
+    Ok(match name {
+        SamplerName::AlwaysOn => Sampler::AlwaysOn,
+        SamplerName::AlwaysOff => Sampler::AlwaysOff,
+        SamplerName::Traceidratio => Sampler::TraceIdRatioBased(ratio()?),
+        SamplerName::ParentbasedAlwaysOn => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+        SamplerName::ParentbasedAlwaysOff => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+        SamplerName::ParentbasedTraceidratio => {
+            Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio()?)))
+        }
+    })
+}
+
+fn span_limits(options: &SdkOptions<'_>, field: &str, env: Env<'_>) -> Result<SpanLimits, Error> {
+    let given = options.span_limits.clone().unwrap_or_default();
+    let limit = |explicit: Option<Count>, var: &'static str| -> Result<u32, Error> {
+        let value = match explicit {
+            Some(count) => count.0,
+            None => env_count(env, var, field)?.unwrap_or(DEFAULT_LIMIT),
+        };
+        Ok(u32::try_from(value).unwrap_or(u32::MAX))
+    };
+    Ok(SpanLimits {
+        max_attributes_per_span: limit(
+            given.max_attributes_per_span,
+            "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
+        )?,
+        max_events_per_span: limit(given.max_events_per_span, "OTEL_SPAN_EVENT_COUNT_LIMIT")?,
+        max_links_per_span: limit(given.max_links_per_span, "OTEL_SPAN_LINK_COUNT_LIMIT")?,
+        max_attributes_per_event: limit(
+            given.max_attributes_per_event,
+            "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT",
+        )?,
+        max_attributes_per_link: limit(
+            given.max_attributes_per_link,
+            "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
+        )?,
+    })
+}
+
+fn batch(options: &SdkOptions<'_>, field: &str, env: Env<'_>) -> Result<BatchSettings, Error> {
+    let given = options.batch.clone().unwrap_or_default();
+    let max_queue_size = match given.max_queue_size {
+        Some(count) => count.0,
+        None => env_count(env, "OTEL_BSP_MAX_QUEUE_SIZE", field)?.unwrap_or(2048),
+    };
+    let max_export_batch_size = match given.max_export_batch_size {
+        Some(count) => count.0,
+        None => env_count(env, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", field)?.unwrap_or(512),
+    };
+    let scheduled_delay = match given.scheduled_delay_ms {
+        Some(millis) => Duration::from_millis(millis.0),
+        None => env_millis(env, &["OTEL_BSP_SCHEDULE_DELAY"], field)?
+            .unwrap_or(Duration::from_millis(5_000)),
+    };
+    let export_timeout = match given.export_timeout_ms {
+        Some(millis) => Duration::from_millis(millis.0),
+        None => env_millis(env, &["OTEL_BSP_EXPORT_TIMEOUT"], field)?
+            .unwrap_or(Duration::from_millis(30_000)),
+    };
+    if export_timeout.is_zero() {
+        return Err(Error::invalid_config(format!(
+            "{field}.batch.exportTimeoutMs (or OTEL_BSP_EXPORT_TIMEOUT) must be at least 1"
+        )));
+    }
+    Ok(BatchSettings {
+        max_queue_size,
+        // The specification requires the batch to fit the queue; like the SDKs, clamp it.
+        max_export_batch_size: max_export_batch_size.min(max_queue_size),
+        scheduled_delay,
+        export_timeout,
+    })
+}
+
+fn scope(options: &SdkOptions<'_>) -> InstrumentationScope {
+    let given = options.scope.clone().unwrap_or_default();
+    let name = given
+        .name
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| DEFAULT_SCOPE_NAME.to_owned());
+    let version = given
+        .version
+        .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned());
+    let builder = InstrumentationScope::builder(interned(name));
+    if version.is_empty() {
+        builder.build()
+    } else {
+        builder.with_version(interned(version)).build()
+    }
+}
+
+/// `text` as a `'static` string. Every finished span carries a clone of the scope, and a
+/// borrowed name clones without allocating; interned, so that a process building many configs
+/// keeps one copy of each distinct text.
+fn interned(text: String) -> &'static str {
+    static TEXTS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut texts = TEXTS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = texts.get(text.as_str()) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(text.into_boxed_str());
+    texts.insert(leaked);
+    leaked
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::layers::otel::config::OtlpLayerConfig;
+
+    fn otlp(json: &str) -> OtlpLayerConfig {
+        // The layer as the config document gives it; its `kind` is read by `crate::config`.
+        let mut layer: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(layer["kind"], "otlp");
+        layer.as_object_mut().unwrap().remove("kind");
+        serde_json::from_value(layer).unwrap()
+    }
+
+    fn with_env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        let vars: HashMap<&str, &str> = vars.iter().copied().collect();
+        move |name| vars.get(name).map(|value| (*value).to_owned())
+    }
+
+    /// A layer's JSON, the environment, and a part of the expected error message.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+
+    #[test]
+    fn shared_settings_read_bsp_sampler_limits_and_resource_variables() {
+        let vars = [
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "100"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "500"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "50"),
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+            ("OTEL_SPAN_EVENT_COUNT_LIMIT", "7"),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "service.name=from-attrs,deployment.environment=test",
+            ),
+            ("OTEL_SERVICE_NAME", "from-service-name"),
+        ];
+        let config = otlp(r#"{"kind":"otlp"}"#);
+        let settings = sdk_settings(config.sdk(), "layers[0]", &with_env(&vars)).unwrap();
+        assert_eq!(settings.batch.max_queue_size, 100);
+        assert_eq!(
+            settings.batch.max_export_batch_size, 100,
+            "clamped to the queue"
+        );
+        assert_eq!(settings.batch.scheduled_delay, Duration::from_millis(50));
+        assert!(matches!(settings.sampler, Sampler::TraceIdRatioBased(ratio) if ratio == 0.25));
+        assert_eq!(settings.span_limits.max_events_per_span, 7);
+        assert_eq!(settings.span_limits.max_attributes_per_span, 128);
+        let get = |key: &'static str| settings.resource.get(&key.into()).map(|v| v.to_string());
+        assert_eq!(get("service.name").as_deref(), Some("from-service-name"));
+        assert_eq!(get("deployment.environment").as_deref(), Some("test"));
+        assert_eq!(get("telemetry.sdk.language").as_deref(), Some("rust"));
+
+        let explicit = otlp(
+            r#"{"kind":"otlp","serviceName":"explicit","resource":{"deployment.environment":"prod","n":3},
+                "batch":{"maxQueueSize":10},"sampler":"always_off"}"#,
+        );
+        let settings = sdk_settings(explicit.sdk(), "layers[0]", &with_env(&vars)).unwrap();
+        let get = |key: &'static str| settings.resource.get(&key.into()).map(|v| v.to_string());
+        assert_eq!(get("service.name").as_deref(), Some("explicit"));
+        assert_eq!(get("deployment.environment").as_deref(), Some("prod"));
+        assert_eq!(get("n").as_deref(), Some("3"));
+        assert_eq!(settings.batch.max_queue_size, 10);
+        assert!(matches!(settings.sampler, Sampler::AlwaysOff));
+    }
+
+    #[test]
+    fn default_service_name_names_the_program() {
+        let config = otlp(r#"{"kind":"otlp"}"#);
+        let settings = sdk_settings(config.sdk(), "layers[0]", &with_env(&[])).unwrap();
+        let name = settings
+            .resource
+            .get(&"service.name".into())
+            .unwrap()
+            .to_string();
+        assert!(name.starts_with("unknown_service:"), "{name}");
+    }
+
+    #[test]
+    fn invalid_shared_values_name_their_origin() {
+        let cases: &[Case] = &[
+            (
+                r#"{"kind":"otlp"}"#,
+                &[("OTEL_BSP_MAX_QUEUE_SIZE", "0")],
+                "OTEL_BSP_MAX_QUEUE_SIZE=`0` must be a whole number of at least 1",
+            ),
+            (
+                r#"{"kind":"otlp"}"#,
+                &[("OTEL_TRACES_SAMPLER", "xray")],
+                "OTEL_TRACES_SAMPLER=`xray`",
+            ),
+            (
+                r#"{"kind":"otlp","sampler":"traceidratio","samplerArg":2}"#,
+                &[],
+                "layers[0].samplerArg: the ratio must be from 0 to 1",
+            ),
+            (
+                r#"{"kind":"otlp"}"#,
+                &[("OTEL_RESOURCE_ATTRIBUTES", "=x")],
+                "OTEL_RESOURCE_ATTRIBUTES: entry `=x` has an empty key",
+            ),
+            (
+                r#"{"kind":"otlp","serviceName":" "}"#,
+                &[],
+                "layers[0].serviceName is empty",
+            ),
+        ];
+        for (json, vars, expected) in cases {
+            let config = otlp(json);
+            let error = sdk_settings(config.sdk(), "layers[0]", &with_env(vars)).unwrap_err();
+            assert!(
+                error.message().contains(expected),
+                "{json}: {}",
+                error.message()
+            );
+        }
+    }
+}

@@ -1,0 +1,405 @@
+//! Where and how an OTLP exporter sends a signal: endpoint, protocol, headers, timeout and
+//! compression, from the explicit config first, then the signal's `OTEL_EXPORTER_OTLP_*`
+//! variables (see [`Signal`]), then the specification's defaults.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use super::{
+    config::{OtlpCompression, OtlpLayerConfig, OtlpProtocol},
+    env::{env_millis, first_env, parse_key_value_list, Env, Signal},
+};
+use crate::error::Error;
+
+/// Where and how the `otlp` layer sends a signal, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OtlpSettings {
+    /// For gRPC the base URL; for HTTP the full URL of the signal (`.../v1/traces`).
+    pub(crate) endpoint: String,
+    pub(crate) protocol: OtlpProtocol,
+    /// Lower-case names, explicit entries over the environment's.
+    pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) timeout: Duration,
+    pub(crate) gzip: bool,
+}
+
+const DEFAULT_EXPORT_REQUEST_TIMEOUT: Duration = Duration::from_millis(10_000);
+
+/// Resolves the transport settings of an `otlp` layer exporting `signal`.
+pub(crate) fn otlp_settings(
+    config: &OtlpLayerConfig,
+    signal: Signal,
+    field: &str,
+    env: Env<'_>,
+) -> Result<OtlpSettings, Error> {
+    let protocol = match config.protocol {
+        Some(protocol) => protocol,
+        None => match first_env(env, &signal.exporter_variables("PROTOCOL")) {
+            Some((name, value)) => parse_protocol(&value).ok_or_else(|| {
+                Error::invalid_config(format!(
+                    "{field}: environment variable {name}=`{value}` is not an OTLP protocol; \
+                     use `grpc`, `http/protobuf` or `http/json`, or set `protocol` in the config"
+                ))
+            })?,
+            None => OtlpProtocol::HttpProtobuf,
+        },
+    };
+    let endpoint = endpoint(config.endpoint.as_deref(), protocol, signal, field, env)?;
+    let mut headers = BTreeMap::new();
+    if let Some((name, value)) = first_env(env, &signal.exporter_variables("HEADERS")) {
+        let origin = format!("{field}: environment variable {name}");
+        for (key, value) in parse_key_value_list(&value, &origin)? {
+            let key = check_header(&key, &value, &origin)?;
+            headers.insert(key, value);
+        }
+    }
+    for (key, value) in config.headers.iter().flatten() {
+        let key = check_header(key, value, &format!("{field}.headers"))?;
+        headers.insert(key, value.clone());
+    }
+    let timeout = match config.timeout_ms {
+        Some(millis) => Duration::from_millis(millis.0),
+        None => env_millis(env, &signal.exporter_variables("TIMEOUT"), field)?
+            .unwrap_or(DEFAULT_EXPORT_REQUEST_TIMEOUT),
+    };
+    let gzip = match config.compression {
+        Some(compression) => compression == OtlpCompression::Gzip,
+        None => match first_env(env, &signal.exporter_variables("COMPRESSION")) {
+            Some((name, value)) => match value.trim().to_ascii_lowercase().as_str() {
+                "gzip" => true,
+                "none" => false,
+                _ => {
+                    return Err(Error::invalid_config(format!(
+                        "{field}: environment variable {name}=`{value}` is not a supported \
+                         compression; use `gzip` or `none`"
+                    )))
+                }
+            },
+            None => false,
+        },
+    };
+    Ok(OtlpSettings {
+        endpoint,
+        protocol,
+        headers,
+        timeout,
+        gzip,
+    })
+}
+
+fn parse_protocol(value: &str) -> Option<OtlpProtocol> {
+    match value.trim() {
+        "grpc" => Some(OtlpProtocol::Grpc),
+        "http/protobuf" => Some(OtlpProtocol::HttpProtobuf),
+        "http/json" => Some(OtlpProtocol::HttpJson),
+        _ => None,
+    }
+}
+
+/// The endpoint: an explicit URL (HTTP ones without a path get the signal's path), else the
+/// signal's own variable (used as is), else the generic one (HTTP: plus the signal's path),
+/// else the local collector's default port.
+fn endpoint(
+    explicit: Option<&str>,
+    protocol: OtlpProtocol,
+    signal: Signal,
+    field: &str,
+    env: Env<'_>,
+) -> Result<String, Error> {
+    let is_http = protocol != OtlpProtocol::Grpc;
+    let with_signal_path = |base: &str| {
+        format!(
+            "{}{}",
+            base.trim().trim_end_matches('/'),
+            signal.http_path()
+        )
+    };
+    if let Some(url) = explicit {
+        let origin = format!("{field}.endpoint");
+        let path_is_empty = check_url(url, &origin)?;
+        return Ok(if is_http && path_is_empty {
+            with_signal_path(url)
+        } else {
+            url.to_owned()
+        });
+    }
+    let [signal_variable, generic_variable] = signal.exporter_variables("ENDPOINT");
+    if let Some(url) = env(&signal_variable) {
+        let origin = format!("{field}: environment variable {signal_variable}");
+        check_url(&url, &origin)?;
+        return Ok(url.trim().to_owned());
+    }
+    if let Some(url) = env(&generic_variable) {
+        let origin = format!("{field}: environment variable {generic_variable}");
+        check_url(&url, &origin)?;
+        let url = url.trim();
+        return Ok(if is_http {
+            with_signal_path(url)
+        } else {
+            url.to_owned()
+        });
+    }
+    Ok(if is_http {
+        with_signal_path("http://localhost:4318")
+    } else {
+        "http://localhost:4317".to_owned()
+    })
+}
+
+/// Checks that `url` is an `http://` URL with a host; returns whether its path is empty.
+fn check_url(url: &str, origin: &str) -> Result<bool, Error> {
+    let url = url.trim();
+    let invalid = |why: &str| {
+        Error::invalid_config(format!(
+            "{origin}: `{url}` is not a valid endpoint ({why}); give a URL such as \
+             `http://localhost:4318`"
+        ))
+    };
+    let parsed: http::Uri = url.parse().map_err(|error| invalid(&format!("{error}")))?;
+    match parsed.scheme_str() {
+        Some("http") => {}
+        Some("https") => {
+            return Err(Error::invalid_config(format!(
+                "{origin}: `{url}` needs TLS, which this build of tracing-bridge does not \
+                 include; use an `http://` endpoint (for example a local collector that \
+                 forwards over TLS)"
+            )))
+        }
+        Some(other) => return Err(invalid(&format!("scheme `{other}` is not `http`"))),
+        None => return Err(invalid("it has no scheme")),
+    }
+    if parsed.host().is_none_or(str::is_empty) {
+        return Err(invalid("it has no host"));
+    }
+    Ok(matches!(parsed.path(), "" | "/"))
+}
+
+/// Checks a header name and value; returns the name in lower case (as HTTP/2 sends it).
+fn check_header(name: &str, value: &str, origin: &str) -> Result<String, Error> {
+    let lower = name.trim().to_ascii_lowercase();
+    http::HeaderName::from_bytes(lower.as_bytes()).map_err(|_| {
+        Error::invalid_config(format!(
+            "{origin}: `{name}` is not a valid header name; use letters, digits and `-`"
+        ))
+    })?;
+    http::HeaderValue::from_str(value).map_err(|_| {
+        Error::invalid_config(format!(
+            "{origin}: the value of header `{name}` contains characters not allowed in a \
+             header (control characters or non-ASCII)"
+        ))
+    })?;
+    Ok(lower)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn otlp(json: &str) -> OtlpLayerConfig {
+        // The layer as the config document gives it; its `kind` is read by `crate::config`.
+        let mut layer: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(layer["kind"], "otlp");
+        layer.as_object_mut().unwrap().remove("kind");
+        serde_json::from_value(layer).unwrap()
+    }
+
+    fn with_env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        let vars: HashMap<&str, &str> = vars.iter().copied().collect();
+        move |name| vars.get(name).map(|value| (*value).to_owned())
+    }
+
+    /// A layer's JSON, the environment, and a part of the expected error message.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+
+    fn resolve(json: &str, vars: &[(&str, &str)]) -> Result<OtlpSettings, Error> {
+        otlp_settings(&otlp(json), Signal::Traces, "layers[0]", &with_env(vars))
+    }
+
+    #[test]
+    fn defaults_follow_the_specification() {
+        let settings = resolve(r#"{"kind":"otlp"}"#, &[]).unwrap();
+        assert_eq!(settings.protocol, OtlpProtocol::HttpProtobuf);
+        assert_eq!(settings.endpoint, "http://localhost:4318/v1/traces");
+        assert_eq!(settings.timeout, Duration::from_secs(10));
+        assert!(!settings.gzip);
+        let grpc = resolve(r#"{"kind":"otlp","protocol":"grpc"}"#, &[]).unwrap();
+        assert_eq!(grpc.endpoint, "http://localhost:4317");
+    }
+
+    #[test]
+    fn environment_fills_what_the_config_leaves_out() {
+        let vars = [
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s%20cret, X-Team=a"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+        ];
+        let settings = resolve(r#"{"kind":"otlp"}"#, &vars).unwrap();
+        assert_eq!(settings.protocol, OtlpProtocol::HttpJson);
+        assert_eq!(settings.endpoint, "http://collector:4318/v1/traces");
+        assert_eq!(settings.headers["api-key"], "s cret");
+        assert_eq!(settings.headers["x-team"], "a");
+        assert_eq!(settings.timeout, Duration::from_millis(2500));
+        assert!(settings.gzip);
+    }
+
+    #[test]
+    fn signal_specific_variables_win_over_generic_ones() {
+        let vars = [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://generic:4318"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "http://traces:9999/custom",
+            ),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf"),
+        ];
+        let settings = resolve(r#"{"kind":"otlp"}"#, &vars).unwrap();
+        assert_eq!(settings.endpoint, "http://traces:9999/custom");
+        assert_eq!(settings.protocol, OtlpProtocol::HttpProtobuf);
+    }
+
+    #[test]
+    fn explicit_config_wins_over_the_environment() {
+        let vars = [
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4318"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=from-env,other=kept"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "not a number"),
+        ];
+        let settings = resolve(
+            r#"{"kind":"otlp","protocol":"grpc","endpoint":"http://127.0.0.1:4317",
+                "headers":{"API-Key":"explicit"},"timeoutMs":100}"#,
+            &vars,
+        )
+        .unwrap();
+        assert_eq!(settings.protocol, OtlpProtocol::Grpc);
+        assert_eq!(settings.endpoint, "http://127.0.0.1:4317");
+        assert_eq!(settings.headers["api-key"], "explicit");
+        assert_eq!(settings.headers["other"], "kept");
+        assert_eq!(settings.timeout, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn an_explicit_http_endpoint_without_a_path_gets_the_traces_path() {
+        let settings =
+            resolve(r#"{"kind":"otlp","endpoint":"http://127.0.0.1:1234"}"#, &[]).unwrap();
+        assert_eq!(settings.endpoint, "http://127.0.0.1:1234/v1/traces");
+        let settings = resolve(
+            r#"{"kind":"otlp","endpoint":"http://127.0.0.1:1234/x/y"}"#,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(settings.endpoint, "http://127.0.0.1:1234/x/y");
+    }
+
+    #[test]
+    fn invalid_values_name_their_origin() {
+        let cases: &[Case] = &[
+            (
+                r#"{"kind":"otlp","endpoint":"not a url"}"#,
+                &[],
+                "layers[0].endpoint",
+            ),
+            (
+                r#"{"kind":"otlp","endpoint":"ftp://x:1"}"#,
+                &[],
+                "scheme `ftp`",
+            ),
+            (
+                r#"{"kind":"otlp","endpoint":"https://x:1"}"#,
+                &[],
+                "needs TLS",
+            ),
+            (
+                r#"{"kind":"otlp"}"#,
+                &[("OTEL_EXPORTER_OTLP_PROTOCOL", "carrier-pigeon")],
+                "OTEL_EXPORTER_OTLP_PROTOCOL=`carrier-pigeon`",
+            ),
+            (
+                r#"{"kind":"otlp"}"#,
+                &[("OTEL_EXPORTER_OTLP_HEADERS", "novalue")],
+                "OTEL_EXPORTER_OTLP_HEADERS: entry `novalue` has no `=`",
+            ),
+            (
+                r#"{"kind":"otlp"}"#,
+                &[("OTEL_EXPORTER_OTLP_HEADERS", "a=%zz")],
+                "not followed by two hex digits",
+            ),
+            (
+                r#"{"kind":"otlp","headers":{"bad header":"x"}}"#,
+                &[],
+                "layers[0].headers: `bad header` is not a valid header name",
+            ),
+            (
+                r#"{"kind":"otlp"}"#,
+                &[("OTEL_EXPORTER_OTLP_TIMEOUT", "-5")],
+                "OTEL_EXPORTER_OTLP_TIMEOUT=`-5` must be a whole number",
+            ),
+            (
+                r#"{"kind":"otlp"}"#,
+                &[("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd")],
+                "OTEL_EXPORTER_OTLP_COMPRESSION=`zstd`",
+            ),
+        ];
+        for (json, vars, expected) in cases {
+            let error = resolve(json, vars).unwrap_err();
+            assert!(
+                error.message().contains(expected),
+                "{json}: {}",
+                error.message()
+            );
+        }
+    }
+
+    #[test]
+    fn logs_and_metrics_read_their_own_variables_and_paths() {
+        let config = otlp(r#"{"kind":"otlp"}"#);
+        let vars = [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+            ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "1"),
+            ("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "2"),
+            ("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "3"),
+            ("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "signal=logs"),
+            ("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "gzip"),
+            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json"),
+        ];
+        let logs = otlp_settings(&config, Signal::Logs, "layers[0]", &with_env(&vars)).unwrap();
+        assert_eq!(logs.endpoint, "http://collector:4318/v1/logs");
+        assert_eq!(logs.timeout, Duration::from_millis(2));
+        assert_eq!(logs.headers["signal"], "logs");
+        assert!(!logs.gzip);
+        assert_eq!(logs.protocol, OtlpProtocol::HttpProtobuf);
+        let metrics =
+            otlp_settings(&config, Signal::Metrics, "layers[0]", &with_env(&vars)).unwrap();
+        assert_eq!(metrics.endpoint, "http://collector:4318/v1/metrics");
+        assert_eq!(metrics.timeout, Duration::from_millis(3));
+        assert!(metrics.headers.is_empty());
+        assert!(metrics.gzip);
+        assert_eq!(metrics.protocol, OtlpProtocol::HttpJson);
+
+        let own = [("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://logs:1/custom")];
+        let logs = otlp_settings(&config, Signal::Logs, "layers[0]", &with_env(&own)).unwrap();
+        assert_eq!(logs.endpoint, "http://logs:1/custom");
+        let traces = otlp_settings(&config, Signal::Traces, "layers[0]", &with_env(&own)).unwrap();
+        assert_eq!(traces.endpoint, "http://localhost:4318/v1/traces");
+        let metrics = otlp_settings(&config, Signal::Metrics, "layers[0]", &with_env(&[])).unwrap();
+        assert_eq!(metrics.endpoint, "http://localhost:4318/v1/metrics");
+        let error = otlp_settings(
+            &config,
+            Signal::Logs,
+            "layers[0]",
+            &with_env(&[("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "zstd")]),
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .message()
+                .contains("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION=`zstd`"),
+            "{}",
+            error.message()
+        );
+    }
+}
