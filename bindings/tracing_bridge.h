@@ -40,10 +40,12 @@
  *     ]
  *   }
  * Shared OpenTelemetry options: "serviceName", "resource": { "key": value }, "sampler",
- * "samplerArg", "spanLimits": {...}, "batch": { "maxQueueSize", "maxExportBatchSize",
- * "scheduledDelayMs", "exportTimeoutMs" }, "scope": { "name", "version" }, "flushTimeoutMs",
- * "filter". Options left out fall back to the OTEL_* environment variables. At most one
- * otlp/otlpJson layer per config.
+ * "samplerArg", "spanLimits": { "maxAttributesPerSpan", "maxEventsPerSpan",
+ * "maxLinksPerSpan", "maxAttributesPerEvent", "maxAttributesPerLink" },
+ * "batch": { "maxQueueSize", "maxExportBatchSize", "scheduledDelayMs", "exportTimeoutMs" },
+ * "scope": { "name", "version" }, "spanAttributes": { "location", "thread", "busyIdle" },
+ * "flushTimeoutMs", "filter". Options left out fall back to the OTEL_* environment variables.
+ * At most one otlp/otlpJson layer per config.
  * With no filter anywhere, RUST_LOG is used, else "info". Unknown fields are errors.
  *
  * Every fallible function returns a tracing_bridge_result; on failure the message is
@@ -89,11 +91,8 @@
 // `parent`: no parent (a root span).
 #define TRACING_BRIDGE_PARENT_NONE 4294967294
 
-// The queue capacity used when the config gives none.
-#define DEFAULT_CAPACITY (1 << 18)
-
-// Layout of the control block at the start of the shared memory JavaScript registers.
-#define CONTROL_BYTES 16
+// The JS layer's queue capacity, in records, when the config gives none.
+#define TRACING_BRIDGE_JS_DEFAULT_CAPACITY (1 << 18)
 
 // How many layers one configuration may have.
 #define TRACING_BRIDGE_MAX_LAYERS 8

@@ -1,7 +1,9 @@
 //! The JS layer: forwards spans and events to JavaScript `Layer` objects.
 //!
 //! Records go into a bounded [`JsSink`] per layer; JavaScript drains it on its own thread (see
-//! `bindings/js_layer.ts`). Only the callbacks the JavaScript layer implements are encoded.
+//! `bindings/js_delivery.ts`) and decodes them (`bindings/js_dispatch.ts`) for its `Layer`
+//! object (`bindings/js_layer.ts`). Only the callbacks the JavaScript layer implements are
+//! encoded.
 
 mod fields;
 mod sink;
@@ -33,7 +35,7 @@ use self::{fields::CapturedFields, sink::Payload};
 use super::{BuiltLayer, LayerLifecycle};
 use crate::error::Error;
 
-/// The queue capacity used when the config gives none.
+/// The JS layer's queue capacity, in records, when the config gives none.
 pub const DEFAULT_CAPACITY: u32 = 1 << 18;
 
 /// Options of the JS layer.
@@ -44,7 +46,7 @@ pub struct JsLayerConfig {
     #[serde(default)]
     pub callbacks: Vec<JsCallback>,
     /// How many records may wait for JavaScript before new ones are dropped: 1 to `u32::MAX`.
-    #[serde(default, deserialize_with = "crate::config::optional_capacity")]
+    #[serde(default, deserialize_with = "crate::options::optional_capacity")]
     pub capacity: Option<u32>,
     /// This layer's own filter directives.
     #[serde(default)]
