@@ -1,8 +1,17 @@
 //! # tracing-bridge
 //!
 //! A `tracing` subscriber for native libraries loaded into Deno or Bun. A library links this
-//! crate; its C ABI (see [`ffi`]) lets JavaScript configure layers (`fmt` to stdout, stderr or
-//! a file, each with its own filter) and install them globally or for the calling thread.
+//! crate; its C ABI (see [`ffi`]) lets JavaScript configure layers, each with its own filter,
+//! and install them globally or for the calling thread. The layer kinds ([`layers`]):
+//!
+//! - `fmt`: human-readable or JSON lines to stdout, stderr or a file ([`layers::fmt`]);
+//! - `js`: spans and events delivered to a JavaScript `Layer` object ([`layers::js`]);
+//! - `timeline`: a Trace Event Format file for Perfetto ([`layers::timeline`]);
+//! - `flame`: folded stacks for flame graphs ([`layers::flame`], rendered by [`flame_graph`]);
+//! - `otlp`: OpenTelemetry spans to an OTLP receiver over gRPC or HTTP ([`layers::otel`]);
+//! - `otlpJson`: OpenTelemetry spans as OTLP JSON lines ([`layers::otel`]).
+//!
+//! JavaScript can also make spans and events of its own in the library ([`js_spans`]).
 //!
 //! To embed it in your own `cdylib`, depend on this crate and name it once, e.g.
 //! `use tracing_bridge as _;`: a dependency that the code never names is not linked, and its

@@ -1,5 +1,5 @@
 //! The byte format in which JS-layer records cross to JavaScript (decoded by
-//! `bindings/js_decoder.ts`). Little-endian throughout.
+//! `bindings/js_dispatch.ts`). Little-endian throughout.
 //!
 //! ```text
 //! record   := u32 length-of-rest, u8 kind, payload
