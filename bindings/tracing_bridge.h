@@ -61,6 +61,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// How many layers one configuration may have.
+#define TRACING_BRIDGE_MAX_LAYERS 8
+
 // The version of this C ABI. Bindings refuse a library whose ABI version differs from theirs.
 #define TRACING_BRIDGE_ABI_VERSION 2
 
@@ -93,9 +96,6 @@
 
 // The JS layer's queue capacity, in records, when the config gives none.
 #define TRACING_BRIDGE_JS_DEFAULT_CAPACITY (1 << 18)
-
-// How many layers one configuration may have.
-#define TRACING_BRIDGE_MAX_LAYERS 8
 
 // Result of every fallible C function. `Ok` is the only success value; every other value
 // comes with a message, readable through `tracing_bridge_last_error_message`.

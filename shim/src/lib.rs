@@ -31,18 +31,17 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod config;
+pub mod dispatch;
 mod error;
 pub mod ffi;
 mod filter;
 pub mod flame_graph;
-mod guarded_registry;
 pub mod js_spans;
 pub mod layers;
 mod options;
 mod session;
-mod switch;
 
 pub use config::Config;
+pub use dispatch::{BaseLayer, BaseSubscriber, MAX_LAYERS};
 pub use error::{tracing_bridge_result, Error, ErrorKind};
 pub use session::Session;
-pub use switch::{BaseLayer, BaseSubscriber, MAX_LAYERS};

@@ -14,15 +14,14 @@ use tracing_subscriber::filter::EnvFilter;
 
 use crate::{
     config::Config,
+    dispatch::{dispatching_now, SlotLayerConfig, Switch, MAX_LAYERS},
     error::{Error, ErrorKind},
     filter::{fallback_filter, parse_filter},
-    guarded_registry::dispatching_now,
     layers::{
         self,
         js::{JsSink, JsTarget},
         LayerLifecycle,
     },
-    switch::{SlotLayerConfig, Switch, MAX_LAYERS},
 };
 
 /// A subscriber built from a [`Config`]: not installed until [`Session::install_global`] or

@@ -14,8 +14,8 @@ use super::{
     values,
 };
 use crate::{
+    dispatch::dispatching_now,
     error::{Error, ErrorKind},
-    guarded_registry::dispatching_now,
 };
 
 /// The handle of a span that no layer wanted (filtered out, or no subscriber installed).

@@ -2,7 +2,7 @@
 //! OpenTelemetry layers of the installed config.
 //!
 //! `tracing-opentelemetry` finds its layer by downcasting the dispatcher. Our layers sit in
-//! swappable slots, so a slot only answers such a downcast while [`crate::switch`] has its
+//! swappable slots, so a slot only answers such a downcast while `crate::dispatch` (its `switch.rs`) has its
 //! layer pinned for the span in question (the layer cannot be swapped out and freed meanwhile).
 
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
@@ -10,8 +10,8 @@ use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::{
+    dispatch::with_span_layers_reachable,
     error::{Error, ErrorKind},
-    switch::with_span_layers_reachable,
 };
 
 /// A parsed `traceparent` (+ `tracestate`).

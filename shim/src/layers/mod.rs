@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use tracing_subscriber::Layer;
-
 use crate::{config::LayerConfig, error::Error};
 
 pub mod flame;
@@ -15,10 +13,7 @@ pub mod timeline;
 pub(crate) use output_file::{create_truncated, open_for_append};
 pub mod otel;
 
-pub use crate::switch::BaseSubscriber;
-
-/// A type-erased layer over the subscriber every configuration's layers are built on.
-pub type BoxedLayer = Box<dyn Layer<BaseSubscriber> + Send + Sync + 'static>;
+pub use crate::dispatch::{BaseSubscriber, BoxedLayer};
 
 /// What a subscriber does with a layer's resources when asked to flush or shut down.
 pub trait LayerLifecycle: Send + Sync {

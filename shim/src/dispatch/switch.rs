@@ -28,7 +28,7 @@ use tracing_subscriber::{
     registry::Registry,
 };
 
-use crate::{guarded_registry::GuardedRegistry, layers::BoxedLayer};
+use super::{guarded_registry::GuardedRegistry, BoxedLayer};
 
 /// How many layers one configuration may have.
 pub const MAX_LAYERS: usize = 8;
