@@ -5,15 +5,16 @@
 //! The configuration crosses the boundary as one JSON document (see [`crate::config`]), so the
 //! ABI stays the same size as layers and options are added.
 
+mod filters;
+mod flame;
 mod guard;
-mod insight;
 mod last_error;
 mod lifecycle;
 
-pub use insight::{
-    tracing_bridge_flame_render_svg, tracing_bridge_subscriber_set_filter,
-    tracing_bridge_subscriber_set_layer_filter,
+pub use filters::{
+    tracing_bridge_subscriber_set_filter, tracing_bridge_subscriber_set_layer_filter,
 };
+pub use flame::tracing_bridge_flame_render_svg;
 
 use std::ffi::c_char;
 
