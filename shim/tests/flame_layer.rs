@@ -292,7 +292,7 @@ fn a_write_failure_names_the_layer_and_its_file() {
     assert!(
         error
             .message()
-            .starts_with("flame layer layers[0]: `/dev/full`: "),
+            .starts_with("flame layer layers[0]: `/dev/full`: cannot write the folded stacks: No space left on device"),
         "{}",
         error.message()
     );

@@ -173,9 +173,13 @@ impl LayerLifecycle for FlameLifecycle {
     fn flush(&self) -> Result<(), Error> {
         match &*self.guard() {
             Some(guard) => guard.flush().map_err(|error| {
+                // tracing-flame's error says "cannot flush output buffer"; the I/O error is
+                // its source.
+                let cause = std::error::Error::source(&error)
+                    .map_or_else(|| error.to_string(), ToString::to_string);
                 Error::new(
                     ErrorKind::FileNotWritable,
-                    format!("{}: cannot write the folded stacks: {error}", self.output),
+                    format!("{}: cannot write the folded stacks: {cause}", self.output),
                 )
             }),
             None => Ok(()),
