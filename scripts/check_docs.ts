@@ -7,6 +7,8 @@
  *   `-2` for repeats);
  * - every repository path written in backticks or in a code block (`shim/...`, `tests/...`, ...)
  *   exists;
+ * - the error codes listed under "Errors" in docs/api.md are exactly `TracingErrorCode`'s
+ *   (`bindings/errors.ts`);
  * - the option tables of the layer configs name exactly the options the native config parser
  *   accepts. The parser is asked through the library (`target/release/libfibonacci.so`, built by
  *   `scripts/build`): each layer kind is entered with an unknown option, and serde's
@@ -321,6 +323,28 @@ function checkOptionTables(): number {
   return checked;
 }
 
+/** The codes in docs/api.md's "Errors" section against the `TracingErrorCode` union. */
+function checkErrorCodes(): void {
+  const source = doc("docs/api.md");
+  const heading = source.headings.findIndex((h) => h.slug === "errors");
+  if (heading < 0) {
+    problem(source.file, 1, "no heading #errors (the list of error codes)");
+    return;
+  }
+  const start = source.headings[heading].line;
+  const end = source.headings[heading + 1]?.line ?? source.lines.length + 1;
+  const section = source.lines.slice(start, end - 1).join("\n");
+  const documented = new Set([...section.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]));
+  const union = Deno.readTextFileSync(`${ROOT}/bindings/errors.ts`)
+    .match(/export type TracingErrorCode =([^;]*);/)?.[1];
+  if (union === undefined) {
+    problem("bindings/errors.ts", 1, "no `export type TracingErrorCode = ...;` to compare with");
+    return;
+  }
+  const codes = [...union.matchAll(/"([A-Z0-9_]+)"/g)].map((m) => m[1]);
+  compare(source.file, start, "error codes (bindings/errors.ts)", documented, codes);
+}
+
 const files = [
   "README.md",
   ...[...Deno.readDirSync(`${ROOT}/docs`)]
@@ -338,6 +362,7 @@ for (const file of files) {
   checkLinks(doc(file));
   checkPaths(doc(file));
 }
+checkErrorCodes();
 const tables = checkOptionTables();
 
 if (problems.length > 0) {
@@ -347,5 +372,5 @@ if (problems.length > 0) {
 }
 console.log(
   `check-docs: ok: README.md ${readmeLines} lines; links and paths of ${files.length} files; ` +
-    `${tables} option lists match the native parser`,
+    `error codes match bindings/errors.ts; ${tables} option lists match the native parser`,
 );
