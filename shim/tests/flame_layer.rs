@@ -278,3 +278,23 @@ fn a_flame_chart_reads_left_to_right_in_time_order() {
         "threads in order of appearance"
     );
 }
+
+#[test]
+fn a_write_failure_names_the_layer_and_its_file() {
+    let _turn = FLAME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut session = Session::from_json(&flame_config(Path::new("/dev/full"), "")).unwrap();
+    session.install_current_thread().unwrap();
+    fib(8);
+    let error = session.flush().unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::FileNotWritable);
+    assert!(
+        error
+            .message()
+            .starts_with("flame layer layers[0]: `/dev/full`: cannot write the folded stacks: No space left on device"),
+        "{}",
+        error.message()
+    );
+    let _ = session.uninstall();
+}

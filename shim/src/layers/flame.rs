@@ -90,7 +90,10 @@ pub(crate) fn build(config: &FlameLayerConfig, field: &str) -> Result<BuiltLayer
             inner: layer,
             instance: NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed),
         }),
-        lifecycle: Arc::new(FlameLifecycle(Mutex::new(Some(guard)))),
+        lifecycle: Arc::new(FlameLifecycle {
+            guard: Mutex::new(Some(guard)),
+            output: format!("flame layer {field}: `{}`", config.path.display()),
+        }),
         js_sink: None,
     })
 }
@@ -153,11 +156,15 @@ impl Write for FoldedWriter {
 
 /// Holds the guard that flushes the folded-stacks file; releases the one-at-a-time admission
 /// when the layer is shut down or dropped.
-struct FlameLifecycle(Mutex<Option<FlushGuard<FoldedWriter>>>);
+struct FlameLifecycle {
+    guard: Mutex<Option<FlushGuard<FoldedWriter>>>,
+    /// The layer and its file, for error messages: ``flame layer layers[1]: `app.folded` ``.
+    output: String,
+}
 
 impl FlameLifecycle {
     fn guard(&self) -> std::sync::MutexGuard<'_, Option<FlushGuard<FoldedWriter>>> {
-        self.0
+        self.guard
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -167,9 +174,13 @@ impl LayerLifecycle for FlameLifecycle {
     fn flush(&self) -> Result<(), Error> {
         match &*self.guard() {
             Some(guard) => guard.flush().map_err(|error| {
+                // tracing-flame's error says "cannot flush output buffer"; the I/O error is
+                // its source.
+                let cause = std::error::Error::source(&error)
+                    .map_or_else(|| error.to_string(), ToString::to_string);
                 Error::new(
                     ErrorKind::FileNotWritable,
-                    format!("flame layer: cannot write the folded stacks: {error}"),
+                    format!("{}: cannot write the folded stacks: {cause}", self.output),
                 )
             }),
             None => Ok(()),

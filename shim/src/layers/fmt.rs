@@ -3,13 +3,13 @@
 use std::{
     fs::File,
     io::{self, IsTerminal, Write},
-    sync::Arc,
+    sync::{Arc, Mutex},
 };
 
 use tracing_subscriber::fmt::{
     self as tfmt,
     format::{Format, FormatEvent, FormatFields},
-    writer::BoxMakeWriter,
+    writer::{BoxMakeWriter, MakeWriter},
     FmtContext,
 };
 
@@ -21,30 +21,33 @@ use crate::{
 
 /// Builds a fmt layer from its config; `field` names the layer in error messages.
 pub(crate) fn build(config: &FmtLayerConfig, field: &str) -> Result<BuiltLayer, Error> {
-    let (writer, lifecycle, is_terminal): (BoxMakeWriter, Arc<dyn LayerLifecycle>, bool) =
-        match &config.writer {
-            WriterConfig::Stdout => (
-                BoxMakeWriter::new(io::stdout),
-                Arc::new(StdoutLifecycle),
-                io::stdout().is_terminal(),
-            ),
-            WriterConfig::Stderr => (
-                BoxMakeWriter::new(io::stderr),
-                Arc::new(NothingToFlush),
-                io::stderr().is_terminal(),
-            ),
-            WriterConfig::File(path) => {
-                let file = Arc::new(super::open_for_append(
-                    path,
-                    &format!("{field}.writer.file"),
-                )?);
-                (
-                    BoxMakeWriter::new(Arc::clone(&file)),
-                    Arc::new(FileLifecycle(file)),
-                    false,
-                )
-            }
-        };
+    let (destination, name, is_terminal) = match &config.writer {
+        WriterConfig::Stdout => (
+            Destination::Stdout,
+            "stdout".to_owned(),
+            io::stdout().is_terminal(),
+        ),
+        WriterConfig::Stderr => (
+            Destination::Stderr,
+            "stderr".to_owned(),
+            io::stderr().is_terminal(),
+        ),
+        WriterConfig::File(path) => {
+            let file = super::open_for_append(path, &format!("{field}.writer.file"))?;
+            (
+                Destination::File(file),
+                format!("`{}`", path.display()),
+                false,
+            )
+        }
+    };
+    let output = Arc::new(Output {
+        destination,
+        name: format!("fmt layer {field}: {name}"),
+        failures: Mutex::new(Failures::default()),
+    });
+    let writer = BoxMakeWriter::new(MakeOutput(Arc::clone(&output)));
+    let lifecycle: Arc<dyn LayerLifecycle> = Arc::new(OutputLifecycle(output));
     let ansi = config
         .ansi
         .unwrap_or_else(|| is_terminal && std::env::var_os("NO_COLOR").is_none());
@@ -101,32 +104,129 @@ fn span_events(kinds: &[SpanEventKind]) -> tfmt::format::FmtSpan {
     })
 }
 
-struct StdoutLifecycle;
+/// Where the lines go, with what went wrong writing them.
+///
+/// `tracing-subscriber` ignores write errors (or prints one line per failed event), so a full
+/// disk would lose every line in silence. Here the first failure is reported on stderr, naming
+/// the output, and every failed event is counted; `flush` then fails with the count and the
+/// first error (as the timeline's does), once per batch of failures.
+struct Output {
+    destination: Destination,
+    /// The layer and its output, for messages: ``fmt layer layers[0]: `app.log` ``, or ending
+    /// in `stdout` or `stderr`.
+    name: String,
+    failures: Mutex<Failures>,
+}
 
-impl LayerLifecycle for StdoutLifecycle {
-    fn flush(&self) -> Result<(), Error> {
-        io::stdout()
-            .flush()
-            .map_err(|error| Error::new(ErrorKind::FileNotWritable, format!("stdout: {error}")))
+enum Destination {
+    Stdout,
+    Stderr,
+    /// Opened for appending: each event is one `write` of its whole text, so lines of several
+    /// threads or processes never interleave.
+    File(File),
+}
+
+#[derive(Default)]
+struct Failures {
+    /// Whether the stderr warning was given (once per layer).
+    warned: bool,
+    /// Events lost since `flush` last reported, and the first error among them.
+    lost: u64,
+    first_error: Option<String>,
+}
+
+impl Output {
+    fn write_event(&self, text: &[u8]) -> io::Result<()> {
+        let result = match &self.destination {
+            Destination::Stdout => io::stdout().lock().write_all(text),
+            Destination::Stderr => io::stderr().lock().write_all(text),
+            Destination::File(file) => (&*file).write_all(text),
+        };
+        if let Err(error) = &result {
+            self.failed(error);
+        }
+        result
+    }
+
+    fn failed(&self, error: &io::Error) {
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        failures.lost += 1;
+        failures
+            .first_error
+            .get_or_insert_with(|| error.to_string());
+        if !std::mem::replace(&mut failures.warned, true) {
+            drop(failures);
+            eprintln!(
+                "tracing-bridge: {}: cannot write: {error}; events that cannot be written are \
+                 counted, and flush reports them",
+                self.name
+            );
+        }
+    }
+
+    /// Takes the failures since the last report, as an error naming the output.
+    fn take_failures(&self) -> Result<(), Error> {
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if failures.lost == 0 {
+            return Ok(());
+        }
+        let lost = std::mem::take(&mut failures.lost);
+        let error = failures.first_error.take().unwrap_or_default();
+        Err(Error::new(
+            ErrorKind::FileNotWritable,
+            format!(
+                "{}: {lost} event{} could not be written: {error}",
+                self.name,
+                if lost == 1 { "" } else { "s" }
+            ),
+        ))
     }
 }
 
-struct NothingToFlush;
+/// Hands `tracing-subscriber` a writer per event.
+struct MakeOutput(Arc<Output>);
 
-impl LayerLifecycle for NothingToFlush {
-    fn flush(&self) -> Result<(), Error> {
+impl<'a> MakeWriter<'a> for MakeOutput {
+    type Writer = EventWriter<'a>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        EventWriter(&self.0)
+    }
+}
+
+/// `tracing-subscriber` formats an event into a buffer, then calls `write_all` once with it.
+struct EventWriter<'a>(&'a Output);
+
+impl Write for EventWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write_event(buf).map(|()| buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0.write_event(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
 
-/// Lines are written to the file with one `write` each, unbuffered, so flushing only needs
-/// the data to reach the kernel, which it already has.
-struct FileLifecycle(Arc<File>);
+/// Flushes stdout (which buffers), then reports the events lost since the last flush.
+struct OutputLifecycle(Arc<Output>);
 
-impl LayerLifecycle for FileLifecycle {
+impl LayerLifecycle for OutputLifecycle {
     fn flush(&self) -> Result<(), Error> {
-        (&*self.0)
-            .flush()
-            .map_err(|error| Error::new(ErrorKind::FileNotWritable, error.to_string()))
+        if let Destination::Stdout = self.0.destination {
+            if let Err(error) = io::stdout().flush() {
+                self.0.failed(&error);
+            }
+        }
+        self.0.take_failures()
     }
 }
