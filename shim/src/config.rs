@@ -22,11 +22,20 @@ use serde_path_to_error::Segment;
 
 use crate::error::Error;
 
-pub use crate::layers::otel::config::{
-    AttributeValue, BatchConfig, OtlpCompression, OtlpJsonLayerConfig, OtlpLayerConfig,
-    OtlpProtocol, SamplerName, ScopeConfig, SdkOptions, SpanAttributesConfig, SpanLimitsConfig,
+pub use crate::{
+    layers::{
+        flame::FlameLayerConfig,
+        fmt::{FmtFormat, FmtLayerConfig, SpanEventKind},
+        js::{JsCallback, JsLayerConfig},
+        otel::config::{
+            AttributeValue, BatchConfig, OtlpCompression, OtlpJsonLayerConfig, OtlpLayerConfig,
+            OtlpProtocol, SamplerName, ScopeConfig, SdkOptions, SpanAttributesConfig,
+            SpanLimitsConfig,
+        },
+        timeline::{TimelineLayerConfig, TimelineStyle},
+    },
+    options::{Count, Millis, WriterConfig},
 };
-pub use crate::options::{Count, Millis, WriterConfig};
 
 /// A whole subscriber: a list of layers, each with its own filter, plus an optional global filter.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -78,33 +87,82 @@ impl Config {
     }
 }
 
-/// One layer, selected by its `kind`.
-#[derive(Debug, Clone)]
-pub enum LayerConfig {
-    /// Human-readable lines by `tracing_subscriber::fmt`.
-    Fmt(FmtLayerConfig),
-    /// Spans and events delivered to a JavaScript `Layer` object.
-    Js(crate::layers::js::JsLayerConfig),
-    /// A Trace Event Format timeline (Perfetto, `chrome://tracing`).
-    Timeline(TimelineLayerConfig),
-    /// Folded stacks for flame graphs and flame charts, by `tracing-flame`.
-    Flame(FlameLayerConfig),
-    /// Spans exported to an OTLP receiver over gRPC or HTTP.
-    Otlp(OtlpLayerConfig),
-    /// Spans as OTLP JSON lines to stdout, stderr or a file.
-    OtlpJson(OtlpJsonLayerConfig),
+/// Declares [`LayerConfig`], one variant per layer kind, and what follows from the list: the
+/// `kind` names, reading a layer's options by kind, and each layer's filter.
+macro_rules! layer_kinds {
+    ($( $(#[$doc:meta])* $kind:literal => $variant:ident($config:ty), )*) => {
+        /// One layer, selected by its `kind`.
+        #[derive(Debug, Clone)]
+        pub enum LayerConfig {
+            $( $(#[$doc])* $variant($config), )*
+        }
+
+        impl LayerConfig {
+            /// The `kind` of every layer, as the document spells it.
+            const KINDS: &'static [&'static str] = &[$($kind),*];
+
+            /// Reads the options of a layer of `kind`; `None` for an unknown kind.
+            fn read_kind(kind: &str, options: Value) -> Option<Result<Self, OptionError>> {
+                Some(match kind {
+                    $( $kind => read(options).map(LayerConfig::$variant), )*
+                    _ => return None,
+                })
+            }
+
+            /// The layer's `kind`, as the document spells it.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $( LayerConfig::$variant(_) => $kind, )*
+                }
+            }
+
+            /// The layer's own filter directives, if any.
+            pub fn filter(&self) -> Option<&str> {
+                match self {
+                    $( LayerConfig::$variant(config) => config.filter.as_deref(), )*
+                }
+            }
+        }
+    };
 }
 
-/// The `kind` of every layer, as the document spells it.
-const LAYER_KINDS: &str = "`fmt`, `js`, `timeline`, `flame`, `otlp` or `otlpJson`";
+// One line per layer kind; its config type lives with the layer, in `layers/<kind>`.
+layer_kinds! {
+    /// Human-readable lines by `tracing_subscriber::fmt`.
+    "fmt" => Fmt(FmtLayerConfig),
+    /// Spans and events delivered to a JavaScript `Layer` object.
+    "js" => Js(JsLayerConfig),
+    /// A Trace Event Format timeline (Perfetto, `chrome://tracing`).
+    "timeline" => Timeline(TimelineLayerConfig),
+    /// Folded stacks for flame graphs and flame charts, by `tracing-flame`.
+    "flame" => Flame(FlameLayerConfig),
+    /// Spans exported to an OTLP receiver over gRPC or HTTP.
+    "otlp" => Otlp(OtlpLayerConfig),
+    /// Spans as OTLP JSON lines to stdout, stderr or a file.
+    "otlpJson" => OtlpJson(OtlpJsonLayerConfig),
+}
+
+/// `` `fmt`, `js`, ... or `otlpJson` ``: the kinds, for messages.
+fn layer_kinds_text() -> String {
+    let quoted: Vec<String> = LayerConfig::KINDS
+        .iter()
+        .map(|kind| format!("`{kind}`"))
+        .collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
 
 impl LayerConfig {
     /// Reads one layer (`{"kind": "fmt", ...}`); errors carry the path inside the layer.
     fn from_value(layer: Value) -> Result<Self, OptionError> {
+        let kinds = layer_kinds_text();
         let Value::Object(mut options) = layer else {
             return Err(OptionError::new(
                 "",
-                format!("a layer must be an object with a `kind` ({LAYER_KINDS}), got {layer}"),
+                format!("a layer must be an object with a `kind` ({kinds}), got {layer}"),
             ));
         };
         let kind = match options.remove("kind") {
@@ -112,87 +170,23 @@ impl LayerConfig {
             Some(other) => {
                 return Err(OptionError::new(
                     "kind",
-                    format!("must be one of {LAYER_KINDS}, got {other}"),
+                    format!("must be one of {kinds}, got {other}"),
                 ))
             }
             None => {
                 return Err(OptionError::new(
                     "kind",
-                    format!("is missing; give one of {LAYER_KINDS}"),
+                    format!("is missing; give one of {kinds}"),
                 ))
             }
         };
-        let options = Value::Object(options);
-        Ok(match kind.as_str() {
-            "fmt" => LayerConfig::Fmt(read(options)?),
-            "js" => LayerConfig::Js(read(options)?),
-            "timeline" => LayerConfig::Timeline(read(options)?),
-            "flame" => LayerConfig::Flame(read(options)?),
-            "otlp" => LayerConfig::Otlp(read(options)?),
-            "otlpJson" => LayerConfig::OtlpJson(read(options)?),
-            _ => {
-                return Err(OptionError::new(
-                    "kind",
-                    format!("unknown layer kind `{kind}`; give one of {LAYER_KINDS}"),
-                ))
-            }
+        LayerConfig::read_kind(&kind, Value::Object(options)).unwrap_or_else(|| {
+            Err(OptionError::new(
+                "kind",
+                format!("unknown layer kind `{kind}`; give one of {kinds}"),
+            ))
         })
     }
-
-    /// The layer's own filter directives, if any.
-    pub fn filter(&self) -> Option<&str> {
-        match self {
-            LayerConfig::Fmt(fmt) => fmt.filter.as_deref(),
-            LayerConfig::Js(js) => js.filter.as_deref(),
-            LayerConfig::Timeline(timeline) => timeline.filter.as_deref(),
-            LayerConfig::Flame(flame) => flame.filter.as_deref(),
-            LayerConfig::Otlp(otlp) => otlp.filter.as_deref(),
-            LayerConfig::OtlpJson(otlp_json) => otlp_json.filter.as_deref(),
-        }
-    }
-}
-
-/// Options of the fmt layer. Every field has a default.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct FmtLayerConfig {
-    /// Where lines go.
-    #[serde(default)]
-    pub writer: WriterConfig,
-    /// The line format.
-    #[serde(default)]
-    pub format: FmtFormat,
-    /// ANSI colours; by default on only when the writer is a terminal and `NO_COLOR` is unset.
-    #[serde(default)]
-    pub ansi: Option<bool>,
-    /// Show the event's target.
-    #[serde(default = "yes")]
-    pub target: bool,
-    /// Show the event's level.
-    #[serde(default = "yes")]
-    pub level: bool,
-    /// Show the thread id.
-    #[serde(default)]
-    pub thread_ids: bool,
-    /// Show the thread name.
-    #[serde(default)]
-    pub thread_names: bool,
-    /// Show the source file.
-    #[serde(default)]
-    pub file: bool,
-    /// Show the source line.
-    #[serde(default)]
-    pub line: bool,
-    /// Which span lifecycle moments are printed as lines of their own.
-    #[serde(default)]
-    pub span_events: Vec<SpanEventKind>,
-    /// This layer's own filter directives.
-    #[serde(default)]
-    pub filter: Option<String>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 impl<'de> Deserialize<'de> for LayerConfig {
@@ -319,38 +313,6 @@ fn path_text(segments: &[Segment]) -> String {
         text.push_str(&segment.to_string());
     }
     text
-}
-
-pub use crate::layers::flame::FlameLayerConfig;
-pub use crate::layers::timeline::{TimelineLayerConfig, TimelineStyle};
-
-/// `tracing_subscriber::fmt` line formats.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum FmtFormat {
-    /// One line per event with the span context.
-    #[default]
-    Full,
-    /// Shorter lines.
-    Compact,
-    /// Multi-line, for reading by eye.
-    Pretty,
-    /// One JSON object per line.
-    Json,
-}
-
-/// Span lifecycle moments that the fmt layer can print.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum SpanEventKind {
-    /// The span was created.
-    New,
-    /// The span was entered.
-    Enter,
-    /// The span was exited.
-    Exit,
-    /// The span was closed (with its busy and idle times).
-    Close,
 }
 
 #[cfg(test)]

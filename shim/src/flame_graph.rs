@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use crate::{
     error::{Error, ErrorKind},
-    layers::create_truncated,
+    util::create_truncated,
 };
 
 /// How to draw the folded stacks. Every field has a default.

@@ -40,6 +40,7 @@ pub mod js_spans;
 pub mod layers;
 mod options;
 mod session;
+mod util;
 
 pub use config::Config;
 pub use dispatch::{BaseLayer, BaseSubscriber, MAX_LAYERS};

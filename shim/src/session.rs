@@ -1,6 +1,7 @@
 //! A configured subscriber and its installation, globally or on the current thread.
 
 use std::{
+    any::Any,
     cell::RefCell,
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -13,16 +14,40 @@ use tracing::dispatcher::DefaultGuard;
 use tracing_subscriber::filter::EnvFilter;
 
 use crate::{
-    config::Config,
+    config::{Config, LayerConfig},
     dispatch::{dispatching_now, SlotLayerConfig, Switch, MAX_LAYERS},
     error::{Error, ErrorKind},
     filter::{fallback_filter, parse_filter},
-    layers::{
-        self,
-        js::{JsSink, JsTarget},
-        LayerLifecycle,
-    },
+    layers::{flame, fmt, js, otel, timeline, BuiltLayer, LayerLifecycle},
 };
+
+/// Checks the combination of layers in `config`, before any is built.
+fn check_combination(config: &Config) -> Result<(), Error> {
+    otel::check_at_most_one(
+        config
+            .layers
+            .iter()
+            .enumerate()
+            .filter(|(_, layer)| matches!(layer, LayerConfig::Otlp(_) | LayerConfig::OtlpJson(_)))
+            .map(|(index, _)| index),
+    )
+}
+
+/// Builds the layer described by `config`, at `index` in its config; `field` names it in
+/// error messages. One line per layer kind.
+fn build_layer(config: &LayerConfig, field: &str, index: usize) -> Result<BuiltLayer, Error> {
+    match config {
+        LayerConfig::Fmt(config) => fmt::build(config, field),
+        LayerConfig::Js(config) => js::build(config, field, index),
+        LayerConfig::Timeline(config) => timeline::build(config, field),
+        LayerConfig::Flame(config) => flame::build(config, field),
+        LayerConfig::Otlp(config) => otel::build_otlp(config, field),
+        LayerConfig::OtlpJson(config) => otel::build_otlp_json(config, field),
+    }
+}
+
+/// What a layer's kind handed over besides the layer ([`BuiltLayer::extension`]).
+type Extension = Arc<dyn Any + Send + Sync>;
 
 /// A subscriber built from a [`Config`]: not installed until [`Session::install_global`] or
 /// [`Session::install_current_thread`], uninstalled by [`Session::uninstall`] or on drop.
@@ -30,7 +55,8 @@ pub struct Session {
     pending: Option<PendingLayers>,
     layer_count: usize,
     lifecycles: Vec<Arc<dyn LayerLifecycle>>,
-    js_sinks: Vec<Option<Arc<JsSink>>>,
+    /// Per layer, in config order.
+    extensions: Vec<Option<Extension>>,
     /// Behind a lock so that stopping needs only `&self`: another thread may flush meanwhile.
     installed: Mutex<Installed>,
     layers_shut_down: Arc<AtomicBool>,
@@ -79,7 +105,7 @@ impl Session {
                 config.layers.len()
             )));
         }
-        layers::check_combination(config)?;
+        check_combination(config)?;
         let global_filter = match &config.filter {
             Some(directives) => Some(parse_filter(directives, "filter")?),
             None if !config.has_any_filter() => Some(fallback_filter()?),
@@ -87,16 +113,16 @@ impl Session {
         };
         let mut layers = Vec::with_capacity(config.layers.len());
         let mut lifecycles = Vec::with_capacity(config.layers.len());
-        let mut js_sinks = Vec::with_capacity(config.layers.len());
+        let mut extensions = Vec::with_capacity(config.layers.len());
         for (index, layer_config) in config.layers.iter().enumerate() {
             let field = format!("layers[{index}]");
             let filter = layer_config
                 .filter()
                 .map(|directives| parse_filter(directives, &format!("{field}.filter")))
                 .transpose()?;
-            let built = layers::build(layer_config, &field, index)?;
+            let built = build_layer(layer_config, &field, index)?;
             lifecycles.push(built.lifecycle);
-            js_sinks.push(built.js_sink);
+            extensions.push(built.extension);
             layers.push(SlotLayerConfig {
                 layer: built.layer,
                 filter,
@@ -109,7 +135,7 @@ impl Session {
                 layers,
             }),
             lifecycles,
-            js_sinks,
+            extensions,
             installed: Mutex::new(Installed::NotYet),
             layers_shut_down: Arc::new(AtomicBool::new(false)),
             stopped: Arc::new(AtomicBool::new(false)),
@@ -197,26 +223,18 @@ impl Session {
         Ok(())
     }
 
-    /// The queue of the JS layer at `index` in the config, if that layer is a JS layer.
-    pub fn js_sink(&self, index: usize) -> Option<&Arc<JsSink>> {
-        self.js_sinks.get(index)?.as_ref()
+    /// What the layer at `index` in the config handed over besides itself, if it is a `T`:
+    /// for a JS layer, its [`JsSink`](crate::layers::js::JsSink).
+    pub fn layer_extension<T: Any + Send + Sync>(&self, index: usize) -> Option<&T> {
+        self.extensions.get(index)?.as_deref()?.downcast_ref()
     }
 
-    /// A bit mask of the JS layers whose queue holds records (bit i: config index i).
-    pub fn js_pending(&self) -> u32 {
-        self.js_sinks
+    /// Every layer's extension that is a `T`, with the layer's index in the config.
+    pub fn layer_extensions<T: Any + Send + Sync>(&self) -> impl Iterator<Item = (usize, &T)> {
+        self.extensions
             .iter()
             .enumerate()
-            .filter(|(_, sink)| sink.as_ref().is_some_and(|sink| sink.pending()))
-            .fold(0, |mask, (index, _)| mask | 1 << (index % 32))
-    }
-
-    /// Registers JavaScript's side with every JS layer (see [`JsTarget`]); the calling thread
-    /// becomes their JavaScript thread. `None` detaches.
-    pub fn attach_js(&self, target: Option<JsTarget>) {
-        for sink in self.js_sinks.iter().flatten() {
-            sink.attach(target);
-        }
+            .filter_map(|(index, extension)| Some((index, extension.as_deref()?.downcast_ref()?)))
     }
 
     /// Whether the session is installed now.
@@ -236,13 +254,13 @@ impl Session {
 
     /// When the installing thread ends without stopping this session (a terminated Worker
     /// whose JavaScript can no longer dispose it), releases what it holds: the global slot
-    /// (`global`), the JS layers' link to the dead thread's memory (their queued records are
-    /// counted as dropped), and the layers themselves, shut down on a thread of their own.
+    /// (`global`), whatever the layers tie to that thread ([`LayerLifecycle::owner_thread_ended`]:
+    /// the JS layers' link to its memory), and the layers themselves, shut down on a thread of
+    /// their own.
     fn watch_owner_thread(&self, global: Option<(u64, Arc<Switch>)>) {
         let watch = OwnerWatch {
             stopped: Arc::clone(&self.stopped),
             global,
-            js_sinks: self.js_sinks.iter().flatten().cloned().collect(),
             lifecycles: self.lifecycles.clone(),
             layers_shut_down: Arc::clone(&self.layers_shut_down),
         };
@@ -470,7 +488,6 @@ pub(crate) fn drop_deferred_guards() {
 struct OwnerWatch {
     stopped: Arc<AtomicBool>,
     global: Option<(u64, Arc<Switch>)>,
-    js_sinks: Vec<Arc<JsSink>>,
     lifecycles: Vec<Arc<dyn LayerLifecycle>>,
     layers_shut_down: Arc<AtomicBool>,
 }
@@ -481,8 +498,8 @@ impl Drop for OwnerWatch {
             return;
         }
         // The owning thread ended with the session installed.
-        for sink in &self.js_sinks {
-            sink.abandon();
+        for lifecycle in &self.lifecycles {
+            lifecycle.owner_thread_ended();
         }
         if let Some((generation, switch)) = &self.global {
             let mut global = lock_global();

@@ -1,9 +1,14 @@
 //! The JS layer's queue, drained from Rust as JavaScript would: counts, capacity and order.
 
-use tracing_bridge::{layers::js::Drained, Session};
+use tracing_bridge::{
+    layers::js::{Drained, JsSink},
+    Session,
+};
 
 fn drain_all(session: &Session) -> (usize, Vec<u8>) {
-    let sink = session.js_sink(0).expect("layer 0 is a JS layer");
+    let sink = session
+        .layer_extension::<JsSink>(0)
+        .expect("layer 0 is a JS layer");
     let mut all = Vec::new();
     let mut buffer = vec![0u8; 4096];
     loop {
@@ -56,7 +61,7 @@ fn events_of_every_thread_are_queued_whole_and_in_order() {
     // Per worker: its span's creation, 1000 events and its close.
     assert_eq!(records, 4 * 1002);
     assert!(bytes.len() > records * 20);
-    assert_eq!(session.js_sink(0).unwrap().dropped(), 0);
+    assert_eq!(session.layer_extension::<JsSink>(0).unwrap().dropped(), 0);
     session.uninstall().unwrap();
 }
 
@@ -72,7 +77,7 @@ fn a_full_queue_drops_and_counts_exactly() {
     }
     let (records, _) = drain_all(&session);
     assert_eq!(records, 5);
-    assert_eq!(session.js_sink(0).unwrap().dropped(), 7);
+    assert_eq!(session.layer_extension::<JsSink>(0).unwrap().dropped(), 7);
     tracing::info!("room again after draining");
     assert_eq!(drain_all(&session).0, 1);
     session.uninstall().unwrap();

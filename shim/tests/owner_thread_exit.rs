@@ -3,7 +3,7 @@
 
 use std::sync::mpsc;
 
-use tracing_bridge::Session;
+use tracing_bridge::{layers::js::JsSink, Session};
 
 const JS_LAYER: &str = r#"{"layers":[{"kind":"js","callbacks":["event"],"filter":"info"}]}"#;
 
@@ -25,7 +25,7 @@ fn a_thread_that_ends_with_its_global_subscriber_installed_releases_it() {
     next.install_global()
         .expect("the ended thread's global subscriber was released");
     tracing::info!("reaches the new subscriber");
-    let sink = next.js_sink(0).unwrap();
+    let sink = next.layer_extension::<JsSink>(0).unwrap();
     assert!(sink.pending());
     next.uninstall().unwrap();
 }

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::{
     error::{tracing_bridge_result, Error, ErrorKind},
-    layers::js::{Drained, JsTarget, WakeCallback},
+    layers::js::{Drained, JsSink, JsTarget, WakeCallback},
 };
 
 /// Set in a [`tracing_bridge_subscriber_js_drain`] result when the buffer is too small for the
@@ -74,7 +74,9 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_js_attach(
                 })
             }
         };
-        session.attach_js(target);
+        for (_, sink) in session.layer_extensions::<JsSink>() {
+            sink.attach(target);
+        }
         Ok(())
     })
 }
@@ -100,7 +102,10 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_js_drain(
         let (Some(subscriber), false) = (subscriber.as_ref(), buf.is_null()) else {
             return 0;
         };
-        let Some(sink) = subscriber.session.js_sink(layer_index as usize) else {
+        let Some(sink) = subscriber
+            .session
+            .layer_extension::<JsSink>(layer_index as usize)
+        else {
             return 0;
         };
         let out = std::slice::from_raw_parts_mut(buf, len as usize);
@@ -126,9 +131,13 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_js_pending(
     subscriber: *const tracing_bridge_subscriber,
 ) -> u32 {
     guarded_or(0, || {
-        subscriber
-            .as_ref()
-            .map_or(0, |subscriber| subscriber.session.js_pending())
+        subscriber.as_ref().map_or(0, |subscriber| {
+            subscriber
+                .session
+                .layer_extensions::<JsSink>()
+                .filter(|(_, sink)| sink.pending())
+                .fold(0, |mask, (index, _)| mask | 1 << (index % 32))
+        })
     })
 }
 
@@ -145,7 +154,11 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_js_dropped(
     guarded_or(0, || {
         subscriber
             .as_ref()
-            .and_then(|subscriber| subscriber.session.js_sink(layer_index as usize))
+            .and_then(|subscriber| {
+                subscriber
+                    .session
+                    .layer_extension::<JsSink>(layer_index as usize)
+            })
             .map_or(0, |sink| sink.dropped())
     })
 }

@@ -25,8 +25,12 @@ use tracing::span::Id;
 use tracing_flame::{FlameLayer, FlushGuard};
 use tracing_subscriber::{layer::Context, Layer};
 
-use super::{output_file::create_truncated, BaseSubscriber, BuiltLayer, LayerLifecycle};
-use crate::error::{Error, ErrorKind};
+use super::{BuiltLayer, LayerLifecycle};
+use crate::{
+    dispatch::BaseSubscriber,
+    error::{Error, ErrorKind},
+    util::create_truncated,
+};
 
 /// Options of the flame layer.
 #[derive(Debug, Clone, Deserialize)]
@@ -94,7 +98,7 @@ pub(crate) fn build(config: &FlameLayerConfig, field: &str) -> Result<BuiltLayer
             guard: Mutex::new(Some(guard)),
             output: format!("flame layer {field}: `{}`", config.path.display()),
         }),
-        js_sink: None,
+        extension: None,
     })
 }
 

@@ -13,11 +13,87 @@ use tracing_subscriber::fmt::{
     FmtContext,
 };
 
-use super::{BaseSubscriber, BoxedLayer, BuiltLayer, LayerLifecycle};
+use serde::Deserialize;
+
+use super::{BuiltLayer, LayerLifecycle};
 use crate::{
-    config::{FmtFormat, FmtLayerConfig, SpanEventKind, WriterConfig},
+    dispatch::{BaseSubscriber, BoxedLayer},
     error::{Error, ErrorKind},
+    options::WriterConfig,
+    util::open_for_append,
 };
+
+/// Options of the fmt layer. Every field has a default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FmtLayerConfig {
+    /// Where lines go.
+    #[serde(default)]
+    pub writer: WriterConfig,
+    /// The line format.
+    #[serde(default)]
+    pub format: FmtFormat,
+    /// ANSI colours; by default on only when the writer is a terminal and `NO_COLOR` is unset.
+    #[serde(default)]
+    pub ansi: Option<bool>,
+    /// Show the event's target.
+    #[serde(default = "yes")]
+    pub target: bool,
+    /// Show the event's level.
+    #[serde(default = "yes")]
+    pub level: bool,
+    /// Show the thread id.
+    #[serde(default)]
+    pub thread_ids: bool,
+    /// Show the thread name.
+    #[serde(default)]
+    pub thread_names: bool,
+    /// Show the source file.
+    #[serde(default)]
+    pub file: bool,
+    /// Show the source line.
+    #[serde(default)]
+    pub line: bool,
+    /// Which span lifecycle moments are printed as lines of their own.
+    #[serde(default)]
+    pub span_events: Vec<SpanEventKind>,
+    /// This layer's own filter directives.
+    #[serde(default)]
+    pub filter: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `tracing_subscriber::fmt` line formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FmtFormat {
+    /// One line per event with the span context.
+    #[default]
+    Full,
+    /// Shorter lines.
+    Compact,
+    /// Multi-line, for reading by eye.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Span lifecycle moments that the fmt layer can print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SpanEventKind {
+    /// The span was created.
+    New,
+    /// The span was entered.
+    Enter,
+    /// The span was exited.
+    Exit,
+    /// The span was closed (with its busy and idle times).
+    Close,
+}
 
 /// Builds a fmt layer from its config; `field` names the layer in error messages.
 pub(crate) fn build(config: &FmtLayerConfig, field: &str) -> Result<BuiltLayer, Error> {
@@ -33,7 +109,7 @@ pub(crate) fn build(config: &FmtLayerConfig, field: &str) -> Result<BuiltLayer, 
             io::stderr().is_terminal(),
         ),
         WriterConfig::File(path) => {
-            let file = super::open_for_append(path, &format!("{field}.writer.file"))?;
+            let file = open_for_append(path, &format!("{field}.writer.file"))?;
             (
                 Destination::File(file),
                 format!("`{}`", path.display()),
@@ -64,7 +140,7 @@ pub(crate) fn build(config: &FmtLayerConfig, field: &str) -> Result<BuiltLayer, 
     Ok(BuiltLayer {
         layer,
         lifecycle,
-        js_sink: None,
+        extension: None,
     })
 }
 

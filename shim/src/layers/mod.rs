@@ -1,19 +1,23 @@
-//! The layers a configuration can ask for, each in a module named for what it does.
+//! The layer kinds a configuration can ask for, each in a module named for what it does. A
+//! kind's module holds its config type (read by [`crate::config`]), its `build` function and
+//! its [`LayerLifecycle`]; the session builds a config's layers through them
+//! (`session.rs`, `build_layer`).
+//!
+//! Kinds build their layers over [`BaseSubscriber`](crate::dispatch::BaseSubscriber) and hand
+//! them over as a [`BuiltLayer`]. Helpers several kinds use live in `crate::util`, options
+//! they share in `crate::options`.
 
-use std::sync::Arc;
+use std::{any::Any, sync::Arc};
 
-use crate::{config::LayerConfig, error::Error};
+use crate::{dispatch::BoxedLayer, error::Error};
 
 pub mod flame;
 pub mod fmt;
 pub mod js;
-mod output_file;
+pub mod otel;
 pub mod timeline;
 
-pub(crate) use output_file::{create_truncated, open_for_append};
-pub mod otel;
-
-pub use crate::dispatch::{BaseSubscriber, BoxedLayer};
+pub use crate::dispatch::BaseSubscriber;
 
 /// What a subscriber does with a layer's resources when asked to flush or shut down.
 pub trait LayerLifecycle: Send + Sync {
@@ -28,45 +32,46 @@ pub trait LayerLifecycle: Send + Sync {
     fn dropped(&self) -> u64 {
         0
     }
+    /// The thread that installed the session ended without stopping it (a terminated
+    /// Worker): let go of anything tied to that thread, before [`LayerLifecycle::shutdown`]
+    /// runs on another thread.
+    fn owner_thread_ended(&self) {}
 }
 
-/// A built layer and the handle that flushes it.
+/// A built layer, the handle that flushes it, and what else its kind hands to the layer's
+/// users.
 pub struct BuiltLayer {
     /// The layer itself.
     pub layer: BoxedLayer,
     /// Flush and shutdown for the layer's resources.
     pub lifecycle: Arc<dyn LayerLifecycle>,
-    /// The queue JavaScript drains, for a JS layer.
-    pub js_sink: Option<Arc<js::JsSink>>,
+    /// Anything the layer's users reach through the session by type
+    /// (`Session::layer_extension`): for a JS layer, the [`js::JsSink`] JavaScript drains.
+    /// The session does not look inside.
+    pub extension: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl BuiltLayer {
+    /// A layer and its lifecycle, with no extension.
+    pub fn new(layer: BoxedLayer, lifecycle: Arc<dyn LayerLifecycle>) -> Self {
+        Self {
+            layer,
+            lifecycle,
+            extension: None,
+        }
+    }
+
+    /// The same layer, with `extension` for its users.
+    pub fn with_extension(self, extension: Arc<dyn Any + Send + Sync>) -> Self {
+        Self {
+            extension: Some(extension),
+            ..self
+        }
+    }
 }
 
 impl std::fmt::Debug for BuiltLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BuiltLayer").finish_non_exhaustive()
-    }
-}
-
-/// Checks the combination of layers in `config`, before any is built.
-pub(crate) fn check_combination(config: &crate::config::Config) -> Result<(), Error> {
-    otel::check_at_most_one(
-        config
-            .layers
-            .iter()
-            .enumerate()
-            .filter(|(_, layer)| matches!(layer, LayerConfig::Otlp(_) | LayerConfig::OtlpJson(_)))
-            .map(|(index, _)| index),
-    )
-}
-
-/// Builds the layer described by `config`, at `index` in its config; `field` names it in
-/// error messages.
-pub(crate) fn build(config: &LayerConfig, field: &str, index: usize) -> Result<BuiltLayer, Error> {
-    match config {
-        LayerConfig::Fmt(fmt_config) => fmt::build(fmt_config, field),
-        LayerConfig::Js(js_config) => js::build(js_config, field, index),
-        LayerConfig::Timeline(timeline_config) => timeline::build(timeline_config, field),
-        LayerConfig::Flame(flame_config) => flame::build(flame_config, field),
-        LayerConfig::Otlp(otlp_config) => otel::build_otlp(otlp_config, field),
-        LayerConfig::OtlpJson(json_config) => otel::build_otlp_json(json_config, field),
     }
 }

@@ -40,8 +40,11 @@ use tracing_subscriber::{
     Layer,
 };
 
-use super::{output_file::create_truncated, BuiltLayer, LayerLifecycle};
-use crate::error::{Error, ErrorKind};
+use super::{BuiltLayer, LayerLifecycle};
+use crate::{
+    error::{Error, ErrorKind},
+    util::{create_truncated, os_thread_name},
+};
 
 /// Options of the timeline layer.
 #[derive(Debug, Clone, Deserialize)]
@@ -114,7 +117,7 @@ pub(crate) fn build(config: &TimelineLayerConfig, field: &str) -> Result<BuiltLa
             sender,
             writer: Mutex::new(Some(handle)),
         }),
-        js_sink: None,
+        extension: None,
     })
 }
 
@@ -349,14 +352,6 @@ fn current_thread() -> TimelineThread {
         .try_with(|cell| cell.get_or_init(make).clone())
         // The thread-local is gone while the thread exits; number it anew for this record.
         .unwrap_or_else(|_| make())
-}
-
-/// The name the OS knows the thread by: threads that Rust did not start (a JavaScript
-/// runtime's own) have no Rust name, but usually an OS one (e.g. `deno` for Deno's main thread).
-pub(crate) fn os_thread_name() -> Option<String> {
-    let name = std::fs::read_to_string("/proc/thread-self/comm").ok()?;
-    let name = name.trim();
-    (!name.is_empty()).then(|| name.to_owned())
 }
 
 /// What the layer sends to the writer thread.

@@ -114,19 +114,26 @@ pub(crate) fn build(
         interest,
         bit: 1u8 << (index % 8),
     };
-    Ok(BuiltLayer {
-        layer: Box::new(layer),
-        lifecycle: Arc::new(NothingToFlush),
-        js_sink: Some(sink),
-    })
+    let lifecycle = JsLifecycle {
+        sink: Arc::clone(&sink),
+    };
+    // JavaScript reaches the sink through the session (`Session::layer_extension`).
+    Ok(BuiltLayer::new(Box::new(layer), Arc::new(lifecycle)).with_extension(sink))
 }
 
-/// JavaScript drains the sink itself, on flush and dispose.
-struct NothingToFlush;
+/// JavaScript drains the sink itself, on flush and dispose; when its thread ends without
+/// disposing, the sink lets go of that thread's memory.
+struct JsLifecycle {
+    sink: Arc<JsSink>,
+}
 
-impl LayerLifecycle for NothingToFlush {
+impl LayerLifecycle for JsLifecycle {
     fn flush(&self) -> Result<(), Error> {
         Ok(())
+    }
+
+    fn owner_thread_ended(&self) {
+        self.sink.abandon();
     }
 }
 

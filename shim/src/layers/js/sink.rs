@@ -485,7 +485,7 @@ impl SinkState {
         let name = std::thread::current()
             .name()
             .map(str::to_owned)
-            .or_else(crate::layers::timeline::os_thread_name);
+            .or_else(crate::util::os_thread_name);
         self.queue.put_optional_str(name.as_deref());
         self.finish(start);
     }

@@ -138,7 +138,7 @@ fn build_pipeline(
     Ok(BuiltLayer {
         layer: Box::new(layer),
         lifecycle: Arc::new(lifecycle),
-        js_sink: None,
+        extension: None,
     })
 }
 

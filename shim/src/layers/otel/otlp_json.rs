@@ -31,8 +31,8 @@ use opentelemetry_sdk::{trace::SpanData, Resource};
 use super::batch::{Cancel, ExportBatch};
 use crate::{
     error::{Error, ErrorKind},
-    layers::open_for_append,
     options::WriterConfig,
+    util::open_for_append,
 };
 
 /// Where the lines go.

@@ -307,7 +307,7 @@ mod tests {
     use crate::layers::otel::config::OtlpLayerConfig;
 
     fn otlp(json: &str) -> OtlpLayerConfig {
-        // The layer as the config document gives it; its `kind` is read by `crate::config`.
+        // The layer as the config document gives it; its `kind` is read by config.rs.
         let mut layer: serde_json::Value = serde_json::from_str(json).unwrap();
         assert_eq!(layer["kind"], "otlp");
         layer.as_object_mut().unwrap().remove("kind");
