@@ -47,7 +47,7 @@ pub struct FlameLayerConfig {
     #[serde(default)]
     pub threads_collapsed: bool,
     /// Prefix span names with their module path (`my_crate::module::span`).
-    #[serde(default = "yes")]
+    #[serde(default = "crate::options::yes")]
     pub module_path: bool,
     /// Suffix span names with their source file and line.
     #[serde(default)]
@@ -55,10 +55,6 @@ pub struct FlameLayerConfig {
     /// This layer's own filter directives.
     #[serde(default)]
     pub filter: Option<String>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// `tracing-flame` measures time per thread in process-wide thread-locals, so two flame layers

@@ -37,10 +37,10 @@ pub struct FmtLayerConfig {
     #[serde(default)]
     pub ansi: Option<bool>,
     /// Show the event's target.
-    #[serde(default = "yes")]
+    #[serde(default = "crate::options::yes")]
     pub target: bool,
     /// Show the event's level.
-    #[serde(default = "yes")]
+    #[serde(default = "crate::options::yes")]
     pub level: bool,
     /// Show the thread id.
     #[serde(default)]
@@ -60,10 +60,6 @@ pub struct FmtLayerConfig {
     /// This layer's own filter directives.
     #[serde(default)]
     pub filter: Option<String>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// `tracing_subscriber::fmt` line formats.

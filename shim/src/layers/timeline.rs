@@ -54,10 +54,10 @@ pub struct TimelineLayerConfig {
     #[serde(deserialize_with = "crate::options::non_empty_path")]
     pub path: PathBuf,
     /// Record span and event fields as the entries' `args`.
-    #[serde(default = "yes")]
+    #[serde(default = "crate::options::yes")]
     pub include_args: bool,
     /// Record the source file and line of each entry (`.file`, `.line`).
-    #[serde(default = "yes")]
+    #[serde(default = "crate::options::yes")]
     pub include_locations: bool,
     /// One track per thread, or one track per root span.
     #[serde(default)]
@@ -65,10 +65,6 @@ pub struct TimelineLayerConfig {
     /// This layer's own filter directives.
     #[serde(default)]
     pub filter: Option<String>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// How spans are laid out on the timeline.

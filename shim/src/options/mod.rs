@@ -35,3 +35,8 @@ pub(crate) fn non_empty_path<'de, D: Deserializer<'de>>(
     }
     Ok(path)
 }
+
+/// The default of options that are on unless turned off (`#[serde(default = "...")]`).
+pub(crate) fn yes() -> bool {
+    true
+}

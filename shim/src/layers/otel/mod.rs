@@ -28,6 +28,8 @@ mod otlp_json;
 mod otlp_proto;
 mod sdk;
 mod status;
+#[cfg(test)]
+mod test_support;
 mod transport;
 
 use std::{
@@ -48,8 +50,8 @@ use self::{
     env::{process_env, Signal},
     sdk::SdkSettings,
 };
-use super::{BaseSubscriber, BuiltLayer, LayerLifecycle};
-use crate::{error::Error, options::WriterConfig};
+use super::{BuiltLayer, LayerLifecycle};
+use crate::{dispatch::BaseSubscriber, error::Error, options::WriterConfig};
 
 /// Rejects a config with more than one OpenTelemetry layer (`otel_layers`: their indices in
 /// the config): `tracing-opentelemetry` keeps each span's data in one slot of the span's

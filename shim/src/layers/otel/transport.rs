@@ -192,25 +192,8 @@ fn check_header(name: &str, value: &str, origin: &str) -> Result<String, Error> 
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
-
-    fn otlp(json: &str) -> OtlpLayerConfig {
-        // The layer as the config document gives it; its `kind` is read by config.rs.
-        let mut layer: serde_json::Value = serde_json::from_str(json).unwrap();
-        assert_eq!(layer["kind"], "otlp");
-        layer.as_object_mut().unwrap().remove("kind");
-        serde_json::from_value(layer).unwrap()
-    }
-
-    fn with_env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        let vars: HashMap<&str, &str> = vars.iter().copied().collect();
-        move |name| vars.get(name).map(|value| (*value).to_owned())
-    }
-
-    /// A layer's JSON, the environment, and a part of the expected error message.
-    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    use crate::layers::otel::test_support::{otlp, with_env, Case};
 
     fn resolve(json: &str, vars: &[(&str, &str)]) -> Result<OtlpSettings, Error> {
         otlp_settings(&otlp(json), Signal::Traces, "layers[0]", &with_env(vars))

@@ -1,0 +1,23 @@
+//! What the OpenTelemetry settings' unit tests share: a layer's options read as the config
+//! document gives them, and a made-up environment.
+
+use std::collections::HashMap;
+
+use super::config::OtlpLayerConfig;
+
+/// The options of `{"kind":"otlp", ...}`; the `kind` itself is read by config.rs.
+pub(super) fn otlp(json: &str) -> OtlpLayerConfig {
+    let mut layer: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(layer["kind"], "otlp");
+    layer.as_object_mut().unwrap().remove("kind");
+    serde_json::from_value(layer).unwrap()
+}
+
+/// An environment holding `vars` and nothing else.
+pub(super) fn with_env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    let vars: HashMap<&str, &str> = vars.iter().copied().collect();
+    move |name| vars.get(name).map(|value| (*value).to_owned())
+}
+
+/// A layer's JSON, the environment, and a part of the expected error message.
+pub(super) type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
