@@ -8,8 +8,8 @@
 //! - `js`: spans and events delivered to a JavaScript `Layer` object ([`layers::js`]);
 //! - `timeline`: a Trace Event Format file for Perfetto ([`layers::timeline`]);
 //! - `flame`: folded stacks for flame graphs ([`layers::flame`], rendered by [`flame_graph`]);
-//! - `otlp`: OpenTelemetry spans to an OTLP receiver over gRPC or HTTP ([`layers::otel`]);
-//! - `otlpJson`: OpenTelemetry spans as OTLP JSON lines ([`layers::otel`]).
+//! - `otlp`: OpenTelemetry spans to an OTLP receiver over gRPC or HTTP;
+//! - `otlpJson`: OpenTelemetry spans as OTLP JSON lines (both: `docs/opentelemetry.md`).
 //!
 //! JavaScript can also make spans and events of its own in the library ([`js_spans`]).
 //!

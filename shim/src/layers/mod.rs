@@ -3,7 +3,7 @@
 //! its [`LayerLifecycle`]; the session builds a config's layers through them
 //! (`session.rs`, `build_layer`).
 //!
-//! Kinds build their layers over [`BaseSubscriber`](crate::dispatch::BaseSubscriber) and hand
+//! Kinds build their layers over [`BaseSubscriber`] and hand
 //! them over as a [`BuiltLayer`]. Helpers several kinds use live in `crate::util`, options
 //! they share in `crate::options`.
 
@@ -14,7 +14,7 @@ use crate::{dispatch::BoxedLayer, error::Error};
 pub mod flame;
 pub mod fmt;
 pub mod js;
-pub mod otel;
+pub(crate) mod otel;
 pub mod timeline;
 
 pub use crate::dispatch::BaseSubscriber;

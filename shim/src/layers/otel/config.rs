@@ -9,9 +9,9 @@
 //! ```
 //!
 //! Every option that is not given falls back to the standard `OTEL_*` environment variable
-//! (see `docs/` and [`super::sdk`]); explicit options always win.
+//! (see `docs/opentelemetry.md` and `sdk.rs`); explicit options always win.
 //!
-//! The options both layers share are declared once, in [`with_sdk_options!`], which adds them
+//! The options both layers share are declared once, in `with_sdk_options!`, which adds them
 //! to each layer's struct: serde reads each layer as one flat struct, so that an unknown option
 //! is rejected by name with every accepted option listed (`#[serde(flatten)]` cannot do that
 //! together with `deny_unknown_fields`).

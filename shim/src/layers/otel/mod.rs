@@ -20,7 +20,7 @@
 //! ```
 
 mod batch;
-pub mod config;
+pub(crate) mod config;
 mod env;
 mod integers;
 mod otlp;
