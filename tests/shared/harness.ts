@@ -3,10 +3,30 @@
  * exactly the same checks.
  */
 
-import type * as DenoApi from "../../deno/mod.ts";
+import type * as Shared from "../../bindings/public.ts";
+import type {
+  FlameSvgOptions,
+  TracingBase,
+  TracingConfig,
+  TracingLibrary,
+  TracingOptions,
+} from "../../bindings/public.ts";
 
-/** The public API of `deno/mod.ts` or `bun/mod.ts` (they are the same). */
-export type Api = typeof DenoApi;
+/**
+ * The public API of `deno/mod.ts` or `bun/mod.ts` (they are the same): the shared exports and
+ * the three runtime-bound ones. Written without importing either, so that `deno check` and
+ * `tsc` with Bun's types both check the shared scenarios.
+ */
+export type Api = typeof Shared & {
+  Tracing: new (config: TracingConfig, options?: TracingOptions) => TracingBase;
+  openLibrary(path?: string): TracingLibrary;
+  renderFlameSvg(
+    foldedPath: string,
+    svgPath: string,
+    options?: FlameSvgOptions,
+    library?: { library?: string | TracingLibrary },
+  ): Promise<void>;
+};
 
 /** The example library's own functions. */
 export interface FibonacciLibrary {
