@@ -4,7 +4,7 @@
  */
 
 import type { LayerConfig, TracingConfig } from "./config.ts";
-import { errorCodeOf, RESULT_OK, TracingError } from "./errors.ts";
+import { bufferedFailure, check, failure, RESULT_OK, TracingError } from "./errors.ts";
 import {
   type FlameLayerConfig,
   flameLayerOf,
@@ -22,7 +22,7 @@ import {
   type TraceContext,
 } from "./js_spans.ts";
 import { countEntered, holdLibrary, openTracingLibrary, TracingLibrary } from "./library.ts";
-import type { NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";
+import { type NativeLibrary, nonEmpty, type Runtime, type SubscriberHandle } from "./native.ts";
 
 /** Options of a {@link TracingBase}. */
 export interface TracingOptions {
@@ -428,20 +428,9 @@ function encodeDirectives(directives: string): { bytes: Uint8Array; length: numb
     );
   }
   const bytes = encoder.encode(directives);
-  return { bytes: bytes.length > 0 ? bytes : new Uint8Array(1), length: bytes.length };
+  return { bytes: nonEmpty(bytes), length: bytes.length };
 }
 
-function check(native: NativeLibrary, result: number): void {
-  if (result !== RESULT_OK) throw failure(native, result);
-}
-
-function failure(native: NativeLibrary, result: number): TracingError {
-  const message = lastErrorMessage(native) || `tracing-bridge call failed with result ${result}`;
-  return new TracingError(errorCodeOf(result), message);
-}
-
-const decoder = new TextDecoder();
-const messageLength = new BigUint64Array(1);
 const droppedCount = new BigUint64Array(1);
 
 function readDroppedSpans(native: NativeLibrary, handle: SubscriberHandle): number {
@@ -457,23 +446,6 @@ class OffThreadReply {
   readonly written = new BigUint64Array(1);
 
   error(result: number): TracingError {
-    const length = Number(this.written[0]);
-    const shown = Math.min(length, this.message.length);
-    let text = decoder.decode(this.message.subarray(0, shown));
-    if (length > shown) text += "…";
-    return new TracingError(
-      errorCodeOf(result),
-      text || `tracing-bridge call failed with result ${result}`,
-    );
+    return bufferedFailure(result, this.message, this.written);
   }
-}
-
-/** Reads the message of the last failed call on this thread. */
-function lastErrorMessage(native: NativeLibrary): string {
-  let buffer = new Uint8Array(1024);
-  if (native.lastErrorMessage(buffer, messageLength) !== RESULT_OK) {
-    buffer = new Uint8Array(Number(messageLength[0]));
-    if (native.lastErrorMessage(buffer, messageLength) !== RESULT_OK) return "";
-  }
-  return decoder.decode(buffer.subarray(0, Number(messageLength[0])));
 }
