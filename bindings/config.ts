@@ -174,3 +174,14 @@ export class CurrentThreadTracingConfig extends TracingConfig {
   /** Always `"currentThread"`. */
   readonly scope = "currentThread" as const;
 }
+
+/** Checks that `path` is given; its type and value are checked (with the option's path) by `enter()`. */
+export function requirePath<T extends { path: string }>(options: T, name: string): T {
+  if (options?.path === undefined || options.path === null) {
+    throw new TracingError(
+      "INVALID_CONFIG",
+      `${name} needs a \`path\`: the file to write, e.g. new ${name}({ path: "out/trace" })`,
+    );
+  }
+  return options;
+}

@@ -55,14 +55,9 @@ export {
   type SpanData,
   type ThreadInfo,
 } from "./js_layer.ts";
-export {
-  FlameLayerConfig,
-  type FlameLayerOptions,
-  type FlameSvgOptions,
-  TimelineLayerConfig,
-  type TimelineLayerOptions,
-  type TimelineStyle,
-} from "./insight.ts";
+export { FlameLayerConfig, type FlameLayerOptions } from "./flame.ts";
+export type { FlameSvgOptions } from "./flame_svg.ts";
+export { TimelineLayerConfig, type TimelineLayerOptions, type TimelineStyle } from "./timeline.ts";
 export { ABI_VERSION, LIBRARY_ENV_VAR, TracingLibrary } from "./library.ts";
 export { TracingBase, type TracingOptions } from "./tracing.ts";
 export type { NativeCallback, NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";

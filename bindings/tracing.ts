@@ -5,12 +5,8 @@
 
 import type { LayerConfig, TracingConfig } from "./config.ts";
 import { bufferedFailure, check, failure, RESULT_OK, TracingError } from "./errors.ts";
-import {
-  type FlameLayerConfig,
-  flameLayerOf,
-  type FlameSvgOptions,
-  renderFlameSvgWith,
-} from "./insight.ts";
+import { type FlameLayerConfig, flameLayerOf } from "./flame.ts";
+import { type FlameSvgOptions, renderFlameSvgWith } from "./flame_svg.ts";
 import { JsDelivery } from "./js_delivery.ts";
 import {
   type EventOptions,

@@ -14,7 +14,7 @@
  */
 
 import type { TracingConfig } from "../bindings/config.ts";
-import { type FlameSvgOptions, renderFlameSvgWith } from "../bindings/insight.ts";
+import { type FlameSvgOptions, renderFlameSvgWith } from "../bindings/flame_svg.ts";
 import { openTracingLibrary, type TracingLibrary } from "../bindings/library.ts";
 import { TracingBase, type TracingOptions } from "../bindings/tracing.ts";
 import { denoRuntime } from "./ffi.ts";
