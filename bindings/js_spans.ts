@@ -76,14 +76,15 @@ export interface EventOptions {
 }
 
 /** `TRACING_BRIDGE_SPAN_DISABLED`: no layer wanted the span. */
-const DISABLED = 0xffffffff;
+export const DISABLED = 0xffffffff;
 /** `TRACING_BRIDGE_PARENT_CURRENT`. */
-const PARENT_CURRENT = 0;
+export const PARENT_CURRENT = 0;
 /** `TRACING_BRIDGE_PARENT_NONE`. */
-const PARENT_NONE = 0xfffffffe;
+export const PARENT_NONE = 0xfffffffe;
 /** `TRACING_BRIDGE_CALLSITE_FALLBACK`. */
-const FALLBACK_BIT = 0x80000000;
-const MAX_FIELDS = 32;
+export const FALLBACK_BIT = 0x80000000;
+/** `MAX_FIELDS` of `shim/src/js_spans/callsites.rs`: the fields a span or event may have. */
+export const MAX_FIELDS = 32;
 
 const LEVELS: Record<string, number> = {
   TRACE: 1,
