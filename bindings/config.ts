@@ -41,6 +41,35 @@ export interface FmtLayerOptions {
   filter?: string;
 }
 
+/**
+ * `names` when it lists every option of `Options`: a compile error names the ones missing. The
+ * option lists made with it are what the drift test (`tests/shared/options.ts`) compares with
+ * the options the native parser accepts, since the interfaces vanish at run time.
+ */
+export function optionNames<Options>(): <const Names extends readonly (keyof Options)[]>(
+  names:
+    & Names
+    & ([Exclude<keyof Options, Names[number]>] extends [never] ? unknown
+      : { readonly missing: Exclude<keyof Options, Names[number]> }),
+) => Names {
+  return (names) => names;
+}
+
+/** Every option of {@link FmtLayerOptions}. */
+export const FMT_OPTIONS = optionNames<FmtLayerOptions>()([
+  "writer",
+  "format",
+  "ansi",
+  "target",
+  "level",
+  "threadIds",
+  "threadNames",
+  "file",
+  "line",
+  "spanEvents",
+  "filter",
+]);
+
 /** A layer of a tracing config. */
 export interface LayerConfig {
   /** The JSON form sent to the native library. */

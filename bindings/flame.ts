@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type LayerConfig, requirePath } from "./config.ts";
+import { type LayerConfig, optionNames, requirePath } from "./config.ts";
 import { TracingError } from "./errors.ts";
 
 /** Options of {@link FlameLayerConfig}. Only `path` is required. */
@@ -22,6 +22,16 @@ export interface FlameLayerOptions {
   /** This layer's own filter, in `RUST_LOG` syntax. */
   filter?: string;
 }
+
+/** Every option of {@link FlameLayerOptions}. */
+export const FLAME_OPTIONS = optionNames<FlameLayerOptions>()([
+  "path",
+  "emptySamples",
+  "threadsCollapsed",
+  "modulePath",
+  "fileAndLine",
+  "filter",
+]);
 
 /**
  * Folded stacks of the spans entered (by `tracing-flame`): one line per stack with the

@@ -3,7 +3,7 @@
  * @module
  */
 
-import { type LayerConfig, requirePath } from "./config.ts";
+import { type LayerConfig, optionNames, requirePath } from "./config.ts";
 
 /** How the timeline lays out spans. */
 export type TimelineStyle = "threaded" | "async";
@@ -24,6 +24,15 @@ export interface TimelineLayerOptions {
   /** This layer's own filter, in `RUST_LOG` syntax. */
   filter?: string;
 }
+
+/** Every option of {@link TimelineLayerOptions}. */
+export const TIMELINE_OPTIONS = optionNames<TimelineLayerOptions>()([
+  "path",
+  "includeArgs",
+  "includeLocations",
+  "style",
+  "filter",
+]);
 
 /**
  * A timeline of spans and events per thread, as a Trace Event Format JSON file: open it in

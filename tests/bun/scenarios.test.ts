@@ -9,6 +9,7 @@ import * as api from "../../bun/mod.ts";
 import { defineScenarios } from "../shared/scenarios.ts";
 import { defineJsLayerScenarios } from "../shared/js_layer_scenarios.ts";
 import { defineBadInputScenarios } from "../shared/bad_inputs.ts";
+import { defineOptionScenarios } from "../shared/options.ts";
 import type { ChildResult } from "../shared/harness.ts";
 import type { JsLayerHarness } from "../shared/js_layer_scenarios.ts";
 import { paths } from "./libraries.ts";
@@ -55,3 +56,4 @@ const harness: JsLayerHarness = {
 defineScenarios((name, body) => test(name, body), harness);
 defineJsLayerScenarios((name, body) => test(name, body), harness);
 defineBadInputScenarios((name, body) => test(name, body), harness);
+defineOptionScenarios((name, body) => test(name, body), harness);
