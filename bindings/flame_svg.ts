@@ -6,7 +6,8 @@
 
 import { checkJsonValues } from "./config.ts";
 import { bufferedFailure, RESULT_OK, TracingError } from "./errors.ts";
-import type { TracingLibrary } from "./library.ts";
+import { openTracingLibrary, type TracingLibrary } from "./library.ts";
+import { currentRuntime } from "./native.ts";
 
 /** How to draw folded stacks. Every option has a default. */
 export interface FlameSvgOptions {
@@ -55,4 +56,20 @@ export async function renderFlameSvgWith(
   const errorLength = new BigUint64Array(1);
   const result = await library.native.flameRenderSvg(request, errorBuffer, errorLength);
   if (result !== RESULT_OK) throw bufferedFailure(result, errorBuffer, errorLength);
+}
+
+/**
+ * Renders an existing folded-stacks file (what a `FlameLayerConfig` writes) to an SVG flame
+ * graph or flame chart. `library` is found as for `Tracing` when not given.
+ */
+export async function renderFlameSvg(
+  foldedPath: string,
+  svgPath: string,
+  options: FlameSvgOptions = {},
+  { library }: { library?: string | TracingLibrary } = {},
+): Promise<void> {
+  const opened = typeof library === "object"
+    ? library
+    : openTracingLibrary(currentRuntime(), library);
+  await renderFlameSvgWith(opened, foldedPath, svgPath, options);
 }

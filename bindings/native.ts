@@ -285,3 +285,24 @@ export function nativeLibrary(port: FfiPort): NativeLibrary {
     close: () => port.close(),
   };
 }
+
+let boundRuntime: Runtime | undefined;
+
+/**
+ * Binds the shared API (`Tracing`, `openLibrary`, `renderFlameSvg`) to `runtime`: each runtime's
+ * `mod.ts` calls it as it loads, so that nothing else of the API is written per runtime.
+ */
+export function useRuntime(runtime: Runtime): void {
+  boundRuntime = runtime;
+}
+
+/** The runtime `deno/mod.ts` or `bun/mod.ts` bound. */
+export function currentRuntime(): Runtime {
+  if (boundRuntime === undefined) {
+    throw new Error(
+      "tracing-bridge: no runtime adapter is loaded; import deno/mod.ts (Deno) or bun/mod.ts " +
+        "(Bun) rather than bindings/ alone",
+    );
+  }
+  return boundRuntime;
+}

@@ -18,7 +18,13 @@ import {
   type TraceContext,
 } from "./js_spans.ts";
 import { countEntered, holdLibrary, openTracingLibrary, TracingLibrary } from "./library.ts";
-import { type NativeLibrary, nonEmpty, type Runtime, type SubscriberHandle } from "./native.ts";
+import {
+  currentRuntime,
+  type NativeLibrary,
+  nonEmpty,
+  type Runtime,
+  type SubscriberHandle,
+} from "./native.ts";
 
 /** Options of a {@link TracingBase}. */
 export interface TracingOptions {
@@ -39,7 +45,7 @@ const encoder = new TextEncoder();
  * using tracing = new Tracing(config, { library: "./libmine.so" }).enter();
  * ```
  *
- * Each runtime's module exports a `Tracing` subclass bound to its FFI.
+ * Use {@link Tracing}, which runs on the runtime whose `mod.ts` was imported.
  */
 export class TracingBase implements Disposable, AsyncDisposable {
   /** The config this tracing installs. */
@@ -412,6 +418,14 @@ export class TracingBase implements Disposable, AsyncDisposable {
       throw new TracingError("NOT_INSTALLED", `cannot ${action}: call enter() first`);
     }
     return this.#handle;
+  }
+}
+
+/** Tracing for a native library, in the runtime whose `mod.ts` was imported. See {@link TracingBase}. */
+export class Tracing extends TracingBase {
+  /** Prepares tracing with `config`; call {@link TracingBase.enter} to install it. */
+  constructor(config: TracingConfig, options: TracingOptions = {}) {
+    super(currentRuntime(), config, options);
   }
 }
 

@@ -7,12 +7,7 @@
 
 import { CString, dlopen, JSCallback, type Pointer, suffix } from "bun:ffi";
 import { fileURLToPath } from "node:url";
-import {
-  type NativeCallback,
-  nativeLibrary,
-  type Runtime,
-  type SubscriberHandle,
-} from "../bindings/native.ts";
+import { nativeLibrary, type Runtime, type SubscriberHandle } from "../bindings/native.ts";
 import {
   abiProbeSymbols,
   bunSymbols,
@@ -24,7 +19,7 @@ import {
 export const symbols = bunSymbols(cSymbols);
 
 /** A `void (*)(uint32_t layer_index, uint32_t direct_length)` backed by a same-thread callback. */
-class WakeCallback implements NativeCallback {
+class WakeCallback {
   readonly #callback: JSCallback;
 
   constructor(fn: (index: number, length: number) => void) {

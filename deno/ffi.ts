@@ -6,7 +6,6 @@
 
 import {
   type FfiPort,
-  type NativeCallback,
   nativeLibrary,
   type Runtime,
   type SubscriberHandle,
@@ -44,7 +43,7 @@ export const symbols = {
 const wakeDefinition = { parameters: ["u32", "u32"], result: "void" } as const;
 
 /** A `void (*)(uint32_t layer_index, uint32_t direct_length)` backed by a Deno callback. */
-class WakeCallback implements NativeCallback {
+class WakeCallback {
   readonly #callback: Deno.UnsafeCallback<typeof wakeDefinition>;
 
   constructor(fn: (index: number, length: number) => void) {

@@ -3,30 +3,14 @@
  * exactly the same checks.
  */
 
-import type * as Shared from "../../bindings/public.ts";
-import type {
-  FlameSvgOptions,
-  TracingBase,
-  TracingConfig,
-  TracingLibrary,
-  TracingOptions,
-} from "../../bindings/public.ts";
+import type * as PublicApi from "../../bindings/public.ts";
 
 /**
- * The public API of `deno/mod.ts` or `bun/mod.ts` (they are the same): the shared exports and
- * the three runtime-bound ones. Written without importing either, so that `deno check` and
- * `tsc` with Bun's types both check the shared scenarios.
+ * The public API of `deno/mod.ts` or `bun/mod.ts`: both re-export `bindings/public.ts`, bound to
+ * their runtime. Imported from there, so that `deno check` and `tsc` with Bun's types both check
+ * the shared scenarios.
  */
-export type Api = typeof Shared & {
-  Tracing: new (config: TracingConfig, options?: TracingOptions) => TracingBase;
-  openLibrary(path?: string): TracingLibrary;
-  renderFlameSvg(
-    foldedPath: string,
-    svgPath: string,
-    options?: FlameSvgOptions,
-    library?: { library?: string | TracingLibrary },
-  ): Promise<void>;
-};
+export type Api = typeof PublicApi;
 
 /** The example library's own functions. */
 export interface FibonacciLibrary {
