@@ -41,6 +41,35 @@ export interface FmtLayerOptions {
   filter?: string;
 }
 
+/**
+ * `names` when it lists every option of `Options`: a compile error names the ones missing. The
+ * option lists made with it are what the drift test (`tests/shared/options.ts`) compares with
+ * the options the native parser accepts, since the interfaces vanish at run time.
+ */
+export function optionNames<Options>(): <const Names extends readonly (keyof Options)[]>(
+  names:
+    & Names
+    & ([Exclude<keyof Options, Names[number]>] extends [never] ? unknown
+      : { readonly missing: Exclude<keyof Options, Names[number]> }),
+) => Names {
+  return (names) => names;
+}
+
+/** Every option of {@link FmtLayerOptions}. */
+export const FMT_OPTIONS = optionNames<FmtLayerOptions>()([
+  "writer",
+  "format",
+  "ansi",
+  "target",
+  "level",
+  "threadIds",
+  "threadNames",
+  "file",
+  "line",
+  "spanEvents",
+  "filter",
+]);
+
 /** A layer of a tracing config. */
 export interface LayerConfig {
   /** The JSON form sent to the native library. */
@@ -173,4 +202,15 @@ export class GlobalTracingConfig extends TracingConfig {
 export class CurrentThreadTracingConfig extends TracingConfig {
   /** Always `"currentThread"`. */
   readonly scope = "currentThread" as const;
+}
+
+/** Checks that `path` is given; its type and value are checked (with the option's path) by `enter()`. */
+export function requirePath<T extends { path: string }>(options: T, name: string): T {
+  if (options?.path === undefined || options.path === null) {
+    throw new TracingError(
+      "INVALID_CONFIG",
+      `${name} needs a \`path\`: the file to write, e.g. new ${name}({ path: "out/trace" })`,
+    );
+  }
+  return options;
 }

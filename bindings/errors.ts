@@ -1,7 +1,10 @@
 /**
- * The one error class of tracing-bridge, with a machine-readable `code`.
+ * The one error class of tracing-bridge, with a machine-readable `code`, and the helpers that
+ * turn a failed call's result and message into one.
  * @module
  */
+
+import type { NativeLibrary } from "./native.ts";
 
 /** Every reason a tracing-bridge call can fail. */
 export type TracingErrorCode =
@@ -42,10 +45,17 @@ export class TracingError extends Error {
   }
 }
 
-/** `tracing_bridge_result` values, as in `tracing_bridge.h`. */
+/** `TRACING_BRIDGE_RESULT_OK`, as in `tracing_bridge.h`. */
 export const RESULT_OK = 7100;
 
-const RESULT_CODES: Record<number, TracingErrorCode> = {
+/**
+ * `TRACING_BRIDGE_RESULT_BUFFER_TOO_SMALL`: the caller retries with the size the call wrote;
+ * never surfaced as an error.
+ */
+export const RESULT_BUFFER_TOO_SMALL = 7112;
+
+/** The other `tracing_bridge_result` values, as in `tracing_bridge.h`, by the code they become. */
+export const RESULT_CODES: Readonly<Record<number, TracingErrorCode>> = {
   7101: "NULL_PARAMETER",
   7102: "INVALID_UTF8",
   7103: "INVALID_CONFIG",
@@ -67,4 +77,47 @@ const RESULT_CODES: Record<number, TracingErrorCode> = {
 /** Maps a `tracing_bridge_result` (not `RESULT_OK`) to an error code. */
 export function errorCodeOf(result: number): TracingErrorCode {
   return RESULT_CODES[result] ?? "UNKNOWN";
+}
+
+/** Throws the error of `result` unless it is `RESULT_OK`. */
+export function check(native: NativeLibrary, result: number): void {
+  if (result !== RESULT_OK) throw failure(native, result);
+}
+
+/** The error of a failed call, with this thread's last error message. */
+export function failure(native: NativeLibrary, result: number): TracingError {
+  return new TracingError(errorCodeOf(result), lastErrorMessage(native) || fallbackMessage(result));
+}
+
+/**
+ * The error of a failed call that wrote its message into `message` (`written`: its full length),
+ * as the calls that may run off the JavaScript thread do.
+ */
+export function bufferedFailure(
+  result: number,
+  message: Uint8Array,
+  written: BigUint64Array,
+): TracingError {
+  const length = Number(written[0]);
+  const shown = Math.min(length, message.length);
+  let text = decoder.decode(message.subarray(0, shown));
+  if (length > shown) text += "…";
+  return new TracingError(errorCodeOf(result), text || fallbackMessage(result));
+}
+
+function fallbackMessage(result: number): string {
+  return `tracing-bridge call failed with result ${result}`;
+}
+
+const decoder = new TextDecoder();
+const messageLength = new BigUint64Array(1);
+
+/** Reads the message of the last failed call on this thread; `""` when there is none. */
+export function lastErrorMessage(native: NativeLibrary): string {
+  let buffer = new Uint8Array(1024);
+  if (native.lastErrorMessage(buffer, messageLength) !== RESULT_OK) {
+    buffer = new Uint8Array(Number(messageLength[0]));
+    if (native.lastErrorMessage(buffer, messageLength) !== RESULT_OK) return "";
+  }
+  return decoder.decode(buffer.subarray(0, Number(messageLength[0])));
 }

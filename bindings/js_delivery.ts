@@ -19,11 +19,12 @@ import { JsLayerConfig, type LayerErrorContext } from "./js_layer.ts";
 import type { NativeCallback, NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";
 
 /** `TRACING_BRIDGE_DRAIN_NEEDS_BUFFER`: the buffer is too small; the other bits are the size. */
-const NEEDS_BUFFER = 0x80000000;
+export const NEEDS_BUFFER = 0x80000000;
 /** `TRACING_BRIDGE_DRAIN_MORE`: records are left in the queue. */
-const MORE = 0x40000000;
+export const MORE = 0x40000000;
 /** `TRACING_BRIDGE_JS_CONTROL_BYTES`: byte 0 = dispatching; the rest is reserved. */
-const CONTROL_BYTES = 16;
+export const CONTROL_BYTES = 16;
+/** The control byte JavaScript sets to 1 while it dispatches or drains. */
 const DISPATCHING = 0;
 const DATA_BYTES = 256 * 1024;
 const POLL_MS = 1;

@@ -18,27 +18,28 @@ import type {
   ThreadInfo,
 } from "./js_layer.ts";
 
-const KIND_CALLSITE = 1;
-const KIND_THREAD = 2;
-const KIND_NEW_SPAN = 10;
-const KIND_EVENT = 11;
-const KIND_RECORD = 12;
-const KIND_FOLLOWS = 13;
-const KIND_ENTER = 14;
-const KIND_EXIT = 15;
-const KIND_CLOSE = 16;
+/** The record kinds and value kinds of `shim/src/layers/js/wire.rs`, with the same names. */
+export const KIND_CALLSITE = 1;
+export const KIND_THREAD = 2;
+export const KIND_NEW_SPAN = 10;
+export const KIND_EVENT = 11;
+export const KIND_RECORD = 12;
+export const KIND_FOLLOWS = 13;
+export const KIND_ENTER = 14;
+export const KIND_EXIT = 15;
+export const KIND_CLOSE = 16;
 
-const VALUE_STR = 0;
-const VALUE_SAME = 1;
-const VALUE_NUMBER = 2;
-const VALUE_I64 = 3;
-const VALUE_U64 = 4;
-const VALUE_TRUE = 5;
-const VALUE_FALSE = 6;
-const VALUE_BIGINT = 7;
-const VALUE_BYTES = 8;
+export const VALUE_STR = 0;
+export const VALUE_SAME = 1;
+export const VALUE_NUMBER = 2;
+export const VALUE_I64 = 3;
+export const VALUE_U64 = 4;
+export const VALUE_TRUE = 5;
+export const VALUE_FALSE = 6;
+export const VALUE_BIGINT = 7;
+export const VALUE_BYTES = 8;
 
-const NONE_U32 = 0xffffffff;
+export const NONE_U32 = 0xffffffff;
 const LEVELS: readonly Level[] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"];
 
 /** What the decoder keeps per callsite; layers see only its frozen `metadata`. */

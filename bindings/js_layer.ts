@@ -3,7 +3,7 @@
  * @module
  */
 
-import type { LayerConfig } from "./config.ts";
+import { type LayerConfig, optionNames } from "./config.ts";
 import { TracingError } from "./errors.ts";
 
 /** `tracing` levels. */
@@ -134,6 +134,17 @@ export interface JsLayerOptions {
    */
   onError?: (error: unknown, context: LayerErrorContext) => void;
 }
+
+/** Every option of {@link JsLayerOptions}. */
+export const JS_LAYER_OPTIONS = optionNames<JsLayerOptions>()(["filter", "capacity", "onError"]);
+
+/** The options of {@link JS_LAYER_OPTIONS} that stay in JavaScript (not sent to the library). */
+export const JS_LAYER_LOCAL_OPTIONS = [
+  "onError",
+] as const satisfies readonly (keyof JsLayerOptions)[];
+
+/** What `toJSON` sends besides the options: the callbacks the layer implements. */
+export const JS_LAYER_DERIVED_OPTIONS = ["callbacks"] as const;
 
 /** A layer config that delivers spans and events to a JavaScript {@link Layer}. */
 export class JsLayerConfig implements LayerConfig {

@@ -17,8 +17,8 @@
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import { errorCodeOf, RESULT_OK, TracingError } from "./errors.ts";
-import type { NativeLibrary } from "./native.ts";
+import { failure, RESULT_BUFFER_TOO_SMALL, RESULT_OK, TracingError } from "./errors.ts";
+import { type NativeLibrary, nonEmpty } from "./native.ts";
 
 /** A level name, upper or lower case. */
 export type SpanLevel =
@@ -76,14 +76,15 @@ export interface EventOptions {
 }
 
 /** `TRACING_BRIDGE_SPAN_DISABLED`: no layer wanted the span. */
-const DISABLED = 0xffffffff;
+export const DISABLED = 0xffffffff;
 /** `TRACING_BRIDGE_PARENT_CURRENT`. */
-const PARENT_CURRENT = 0;
+export const PARENT_CURRENT = 0;
 /** `TRACING_BRIDGE_PARENT_NONE`. */
-const PARENT_NONE = 0xfffffffe;
+export const PARENT_NONE = 0xfffffffe;
 /** `TRACING_BRIDGE_CALLSITE_FALLBACK`. */
-const FALLBACK_BIT = 0x80000000;
-const MAX_FIELDS = 32;
+export const FALLBACK_BIT = 0x80000000;
+/** `MAX_FIELDS` of `shim/src/js_spans/callsites.rs`: the fields a span or event may have. */
+export const MAX_FIELDS = 32;
 
 const LEVELS: Record<string, number> = {
   TRACE: 1,
@@ -484,7 +485,7 @@ export class JsSpans {
   traceContextOf(handle: number): TraceContext | undefined {
     let buffer = this.#contextBuffer;
     let result = this.#native.jsSpanTraceContext(handle, buffer, this.#contextWritten);
-    if (result === 7112) {
+    if (result === RESULT_BUFFER_TOO_SMALL) {
       buffer = new Uint8Array(this.#contextWritten[0]);
       result = this.#native.jsSpanTraceContext(handle, buffer, this.#contextWritten);
     }
@@ -574,11 +575,7 @@ export class JsSpans {
   }
 
   #failure(result: number): TracingError {
-    const message = lastErrorMessage(this.#native);
-    return new TracingError(
-      errorCodeOf(result),
-      message || `tracing-bridge call failed with result ${result}`,
-    );
+    return failure(this.#native, result);
   }
 }
 
@@ -659,22 +656,6 @@ function isTraceContext(value: unknown): value is TraceContext {
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof value === "object" && value !== null &&
     typeof (value as { then?: unknown }).then === "function";
-}
-
-/** Never an empty buffer, which some FFIs pass as a null pointer. */
-function nonEmpty(bytes: Uint8Array): Uint8Array {
-  return bytes.length > 0 ? bytes : new Uint8Array(1);
-}
-
-const messageLength = new BigUint64Array(1);
-
-function lastErrorMessage(native: NativeLibrary): string {
-  let buffer = new Uint8Array(1024);
-  if (native.lastErrorMessage(buffer, messageLength) !== RESULT_OK) {
-    buffer = new Uint8Array(Number(messageLength[0]));
-    if (native.lastErrorMessage(buffer, messageLength) !== RESULT_OK) return "";
-  }
-  return decoder.decode(buffer.subarray(0, Number(messageLength[0])));
 }
 
 /** What this module reads of an `@opentelemetry/api` span (no dependency on the package). */

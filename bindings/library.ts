@@ -8,7 +8,7 @@
  */
 
 import { TracingError } from "./errors.ts";
-import type { NativeLibrary, Runtime } from "./native.ts";
+import { currentRuntime, type NativeLibrary, type Runtime } from "./native.ts";
 
 /** The C ABI version these bindings speak (`TRACING_BRIDGE_ABI_VERSION`). */
 export const ABI_VERSION = 2;
@@ -220,6 +220,14 @@ function notFound(places: LibrarySource[], cause?: unknown): TracingError {
       `${LIBRARY_ENV_VAR}, or build the shim (cargo build --release -p tracing-bridge).`,
     cause === undefined ? undefined : { cause },
   );
+}
+
+/**
+ * Opens the native library that embeds tracing-bridge: `path`, else `$TRACING_BRIDGE_LIB`,
+ * else the local release build. Checks its ABI version.
+ */
+export function openLibrary(path?: string): TracingLibrary {
+  return openTracingLibrary(currentRuntime(), path);
 }
 
 /** Forgets a closed library so that its path can be opened again. */

@@ -1,6 +1,7 @@
 /**
  * The runtime-neutral core of tracing-bridge. Applications import `deno/mod.ts` or `bun/mod.ts`,
- * which add the runtime-bound `Tracing`, `openLibrary` and `renderFlameSvg`.
+ * which bind it to their runtime first: without one, `Tracing`, `openLibrary` and
+ * `renderFlameSvg` throw.
  * @module
  */
 

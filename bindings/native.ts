@@ -1,8 +1,12 @@
 /**
- * The FFI port: the few native calls the runtime-neutral core needs. Each runtime adapter
- * (`deno/`, `bun/`) implements it over its own FFI; everything else is shared.
+ * The FFI port: the native calls the runtime-neutral core makes ({@link NativeLibrary}), written
+ * once over the table of `symbols.ts` by {@link nativeLibrary}. Each runtime adapter (`deno/`,
+ * `bun/`) opens that table with its own FFI and supplies only what differs ({@link FfiPort}:
+ * pointers, C strings, `nonblocking` calls) and the {@link Runtime} services.
  * @module
  */
+
+import type { OffThreadFunctions, SymbolFunctions } from "./symbols.ts";
 
 /** An opaque `tracing_bridge_subscriber *`, in whatever form the runtime represents pointers. */
 export type SubscriberHandle = { readonly __brand: "tracing_bridge_subscriber" };
@@ -128,6 +132,8 @@ export interface NativeLibrary {
 
 /** A native function pointer that calls back into JavaScript. */
 export interface NativeCallback {
+  /** The function pointer, in the runtime's own pointer form, as passed to the library. */
+  readonly pointer: unknown;
   /** Releases the callback; native code must not call it afterwards. */
   close(): void;
 }
@@ -155,4 +161,148 @@ export interface Runtime {
   createWakeCallback(fn: (index: number, length: number) => void): NativeCallback;
   /** Runs `fn` every `ms` milliseconds without keeping the process alive; returns a stop. */
   startUnrefTimer(fn: () => void, ms: number): () => void;
+}
+
+/** What a runtime adapter supplies about one opened library: where the two FFIs differ. */
+export interface FfiPort {
+  /** The library's functions, opened from `symbols.ts` (in Bun through `bunSymbols`). */
+  readonly functions: SymbolFunctions;
+  /**
+   * The `nonblocking` variants, run off the JavaScript thread (Deno); absent where the runtime
+   * has no asynchronous FFI calls (Bun).
+   */
+  readonly offThread?: OffThreadFunctions;
+  /** The handle at `address` (what `tracing_bridge_subscriber_new` wrote), `null` for 0. */
+  handleAt(address: bigint): SubscriberHandle | null;
+  /** Reads the NUL-terminated string at `pointer` (a pointer the library returned, not null). */
+  readCString(pointer: unknown): string;
+  /** Unloads the library. */
+  close(): void;
+}
+
+/** Never an empty buffer, which some FFIs pass as a null pointer; the length goes separately. */
+export function nonEmpty(bytes: Uint8Array): Uint8Array {
+  return bytes.length > 0 ? bytes : new Uint8Array(1);
+}
+
+/** The {@link NativeLibrary} of an opened library. The hot calls are one call each. */
+export function nativeLibrary(port: FfiPort): NativeLibrary {
+  const native = port.functions;
+  const offThread = port.offThread;
+  const outPointer = new BigUint64Array(1);
+  return {
+    abiVersion: () => native.tracing_bridge_abi_version(),
+    version() {
+      const pointer = native.tracing_bridge_version();
+      return pointer === null || pointer === 0 ? "unknown" : port.readCString(pointer);
+    },
+    lastErrorResult: () => native.tracing_bridge_last_error_result(),
+    lastErrorMessage: (buffer, outWritten) =>
+      native.tracing_bridge_last_error_message(buffer, buffer.length, outWritten),
+    subscriberNew(config) {
+      outPointer[0] = 0n;
+      const result = native.tracing_bridge_subscriber_new(config, config.length, outPointer);
+      return { result, handle: port.handleAt(outPointer[0]) };
+    },
+    subscriberInstallGlobal: (handle) => native.tracing_bridge_subscriber_install_global(handle),
+    subscriberInstallCurrentThread: (handle) =>
+      native.tracing_bridge_subscriber_install_current_thread(handle),
+    subscriberFlush: (handle) => native.tracing_bridge_subscriber_flush(handle),
+    subscriberUninstall: (handle) => native.tracing_bridge_subscriber_uninstall(handle),
+    subscriberSetFilter: (handle, directives, length) =>
+      native.tracing_bridge_subscriber_set_filter(handle, directives, length),
+    subscriberSetLayerFilter: (handle, index, directives, length) =>
+      native.tracing_bridge_subscriber_set_layer_filter(handle, index, directives, length),
+    // Off the JavaScript thread where the runtime can (the buffers stay referenced until the
+    // promise settles); in Bun it renders on the JavaScript thread.
+    flameRenderSvg: (request, errorBuffer, outWritten) =>
+      offThread
+        ? offThread.tracing_bridge_flame_render_svg(
+          request,
+          request.length,
+          errorBuffer,
+          errorBuffer.length,
+          outWritten,
+        )
+        : Promise.resolve(
+          native.tracing_bridge_flame_render_svg(
+            request,
+            request.length,
+            errorBuffer,
+            errorBuffer.length,
+            outWritten,
+          ),
+        ),
+    subscriberFree: (handle) => native.tracing_bridge_subscriber_free(handle),
+    jsAttach: (handle, callback, shared) =>
+      native.tracing_bridge_subscriber_js_attach(
+        handle,
+        callback === null ? null : callback.pointer,
+        shared,
+        shared?.length ?? 0,
+      ),
+    jsDrain: (handle, layerIndex, buffer) =>
+      native.tracing_bridge_subscriber_js_drain(handle, layerIndex, buffer, buffer.length),
+    jsPending: (handle) => native.tracing_bridge_subscriber_js_pending(handle),
+    jsDropped: (handle, layerIndex) =>
+      Number(native.tracing_bridge_subscriber_js_dropped(handle, layerIndex)),
+    subscriberStop: (handle) => native.tracing_bridge_subscriber_stop(handle),
+    subscriberShutdown: (handle, message, written) =>
+      native.tracing_bridge_subscriber_shutdown(handle, message, message.length, written),
+    subscriberDroppedSpans: (handle, outCount) =>
+      native.tracing_bridge_subscriber_dropped_spans(handle, outCount),
+    offThread: offThread && {
+      flush: (handle, message, written) =>
+        offThread.tracing_bridge_subscriber_flush_with_message(
+          handle,
+          message,
+          message.length,
+          written,
+        ),
+      shutdown: (handle, message, written) =>
+        offThread.tracing_bridge_subscriber_shutdown(handle, message, message.length, written),
+    },
+    jsCallsiteNew: (kind, level, spec, outId) =>
+      native.tracing_bridge_js_callsite_new(kind, level, spec, spec.length, outId),
+    jsSpanNew: (callsite, parent, values, length) =>
+      native.tracing_bridge_js_span_new(callsite, parent, values, length),
+    jsEvent: (callsite, parent, values, length) =>
+      native.tracing_bridge_js_event(callsite, parent, values, length),
+    jsSpanEnter: (span) => native.tracing_bridge_js_span_enter(span),
+    jsSpanExit: (span) => native.tracing_bridge_js_span_exit(span),
+    jsSpanEnd: (span) => native.tracing_bridge_js_span_end(span),
+    jsSpanOpenCount: () => native.tracing_bridge_js_span_open_count(),
+    jsSpanSetRemoteParent: (span, traceparent, traceparentLength, tracestate, tracestateLength) =>
+      native.tracing_bridge_js_span_set_remote_parent(
+        span,
+        traceparent,
+        traceparentLength,
+        tracestate,
+        tracestateLength,
+      ),
+    jsSpanTraceContext: (span, buffer, outWritten) =>
+      native.tracing_bridge_js_span_trace_context(span, buffer, buffer.length, outWritten),
+    close: () => port.close(),
+  };
+}
+
+let boundRuntime: Runtime | undefined;
+
+/**
+ * Binds the shared API (`Tracing`, `openLibrary`, `renderFlameSvg`) to `runtime`: each runtime's
+ * `mod.ts` calls it as it loads, so that nothing else of the API is written per runtime.
+ */
+export function useRuntime(runtime: Runtime): void {
+  boundRuntime = runtime;
+}
+
+/** The runtime `deno/mod.ts` or `bun/mod.ts` bound. */
+export function currentRuntime(): Runtime {
+  if (boundRuntime === undefined) {
+    throw new Error(
+      "tracing-bridge: no runtime adapter is loaded; import deno/mod.ts (Deno) or bun/mod.ts " +
+        "(Bun) rather than bindings/ alone",
+    );
+  }
+  return boundRuntime;
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { LayerConfig, Writer } from "./config.ts";
+import { type LayerConfig, optionNames, type Writer } from "./config.ts";
 
 /** OTLP wire protocols. */
 export type OtlpProtocol = "grpc" | "http/protobuf" | "http/json";
@@ -117,6 +117,55 @@ export interface OtlpJsonLayerOptions extends OtelSdkOptions {
   /** Where lines go. Default `"stdout"`. */
   writer?: Writer;
 }
+
+/** Every option of {@link OtelSdkOptions}, shared by both OpenTelemetry layers. */
+export const OTEL_SDK_OPTIONS = optionNames<OtelSdkOptions>()([
+  "serviceName",
+  "resource",
+  "sampler",
+  "samplerArg",
+  "spanLimits",
+  "batch",
+  "scope",
+  "spanAttributes",
+  "flushTimeoutMs",
+  "filter",
+]);
+
+/** Every option of {@link OtlpLayerOptions}. */
+export const OTLP_OPTIONS = optionNames<OtlpLayerOptions>()([
+  "endpoint",
+  "protocol",
+  "headers",
+  "timeoutMs",
+  "compression",
+  ...OTEL_SDK_OPTIONS,
+]);
+
+/** Every option of {@link OtlpJsonLayerOptions}. */
+export const OTLP_JSON_OPTIONS = optionNames<OtlpJsonLayerOptions>()([
+  "writer",
+  ...OTEL_SDK_OPTIONS,
+]);
+
+/** The options of the OpenTelemetry options that are objects, by option. */
+export const OTEL_NESTED_OPTIONS = {
+  spanLimits: optionNames<OtelSpanLimits>()([
+    "maxAttributesPerSpan",
+    "maxEventsPerSpan",
+    "maxLinksPerSpan",
+    "maxAttributesPerEvent",
+    "maxAttributesPerLink",
+  ]),
+  batch: optionNames<OtelBatchOptions>()([
+    "maxQueueSize",
+    "maxExportBatchSize",
+    "scheduledDelayMs",
+    "exportTimeoutMs",
+  ]),
+  scope: optionNames<NonNullable<OtelSdkOptions["scope"]>>()(["name", "version"]),
+  spanAttributes: optionNames<OtelSpanAttributes>()(["location", "thread", "busyIdle"]),
+} as const;
 
 /** Spans exported to an OTLP receiver (an OpenTelemetry Collector, Jaeger, …). */
 export class OtlpLayerConfig implements LayerConfig {

@@ -1,6 +1,6 @@
 /**
- * The public API shared by both runtimes, re-exported by `deno/mod.ts` and `bun/mod.ts` next to
- * their runtime-bound `Tracing`, `openLibrary` and `renderFlameSvg`.
+ * The public API, the same in both runtimes: `deno/mod.ts` and `bun/mod.ts` re-export it after
+ * binding `Tracing`, `openLibrary` and `renderFlameSvg` to their runtime (`useRuntime`).
  * @module
  */
 
@@ -55,14 +55,9 @@ export {
   type SpanData,
   type ThreadInfo,
 } from "./js_layer.ts";
-export {
-  FlameLayerConfig,
-  type FlameLayerOptions,
-  type FlameSvgOptions,
-  TimelineLayerConfig,
-  type TimelineLayerOptions,
-  type TimelineStyle,
-} from "./insight.ts";
-export { ABI_VERSION, LIBRARY_ENV_VAR, TracingLibrary } from "./library.ts";
-export { TracingBase, type TracingOptions } from "./tracing.ts";
+export { FlameLayerConfig, type FlameLayerOptions } from "./flame.ts";
+export { type FlameSvgOptions, renderFlameSvg } from "./flame_svg.ts";
+export { TimelineLayerConfig, type TimelineLayerOptions, type TimelineStyle } from "./timeline.ts";
+export { ABI_VERSION, LIBRARY_ENV_VAR, openLibrary, TracingLibrary } from "./library.ts";
+export { Tracing, TracingBase, type TracingOptions } from "./tracing.ts";
 export type { NativeCallback, NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";

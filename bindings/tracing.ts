@@ -4,13 +4,9 @@
  */
 
 import type { LayerConfig, TracingConfig } from "./config.ts";
-import { errorCodeOf, RESULT_OK, TracingError } from "./errors.ts";
-import {
-  type FlameLayerConfig,
-  flameLayerOf,
-  type FlameSvgOptions,
-  renderFlameSvgWith,
-} from "./insight.ts";
+import { bufferedFailure, check, failure, RESULT_OK, TracingError } from "./errors.ts";
+import { type FlameLayerConfig, flameLayerOf } from "./flame.ts";
+import { type FlameSvgOptions, renderFlameSvgWith } from "./flame_svg.ts";
 import { JsDelivery } from "./js_delivery.ts";
 import {
   type EventOptions,
@@ -22,7 +18,13 @@ import {
   type TraceContext,
 } from "./js_spans.ts";
 import { countEntered, holdLibrary, openTracingLibrary, TracingLibrary } from "./library.ts";
-import type { NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";
+import {
+  currentRuntime,
+  type NativeLibrary,
+  nonEmpty,
+  type Runtime,
+  type SubscriberHandle,
+} from "./native.ts";
 
 /** Options of a {@link TracingBase}. */
 export interface TracingOptions {
@@ -43,7 +45,7 @@ const encoder = new TextEncoder();
  * using tracing = new Tracing(config, { library: "./libmine.so" }).enter();
  * ```
  *
- * Each runtime's module exports a `Tracing` subclass bound to its FFI.
+ * Use {@link Tracing}, which runs on the runtime whose `mod.ts` was imported.
  */
 export class TracingBase implements Disposable, AsyncDisposable {
   /** The config this tracing installs. */
@@ -419,6 +421,14 @@ export class TracingBase implements Disposable, AsyncDisposable {
   }
 }
 
+/** Tracing for a native library, in the runtime whose `mod.ts` was imported. See {@link TracingBase}. */
+export class Tracing extends TracingBase {
+  /** Prepares tracing with `config`; call {@link TracingBase.enter} to install it. */
+  constructor(config: TracingConfig, options: TracingOptions = {}) {
+    super(currentRuntime(), config, options);
+  }
+}
+
 /** Encodes filter directives; never an empty buffer, which some FFIs pass as a null pointer. */
 function encodeDirectives(directives: string): { bytes: Uint8Array; length: number } {
   if (typeof directives !== "string") {
@@ -428,20 +438,9 @@ function encodeDirectives(directives: string): { bytes: Uint8Array; length: numb
     );
   }
   const bytes = encoder.encode(directives);
-  return { bytes: bytes.length > 0 ? bytes : new Uint8Array(1), length: bytes.length };
+  return { bytes: nonEmpty(bytes), length: bytes.length };
 }
 
-function check(native: NativeLibrary, result: number): void {
-  if (result !== RESULT_OK) throw failure(native, result);
-}
-
-function failure(native: NativeLibrary, result: number): TracingError {
-  const message = lastErrorMessage(native) || `tracing-bridge call failed with result ${result}`;
-  return new TracingError(errorCodeOf(result), message);
-}
-
-const decoder = new TextDecoder();
-const messageLength = new BigUint64Array(1);
 const droppedCount = new BigUint64Array(1);
 
 function readDroppedSpans(native: NativeLibrary, handle: SubscriberHandle): number {
@@ -457,23 +456,6 @@ class OffThreadReply {
   readonly written = new BigUint64Array(1);
 
   error(result: number): TracingError {
-    const length = Number(this.written[0]);
-    const shown = Math.min(length, this.message.length);
-    let text = decoder.decode(this.message.subarray(0, shown));
-    if (length > shown) text += "…";
-    return new TracingError(
-      errorCodeOf(result),
-      text || `tracing-bridge call failed with result ${result}`,
-    );
+    return bufferedFailure(result, this.message, this.written);
   }
-}
-
-/** Reads the message of the last failed call on this thread. */
-function lastErrorMessage(native: NativeLibrary): string {
-  let buffer = new Uint8Array(1024);
-  if (native.lastErrorMessage(buffer, messageLength) !== RESULT_OK) {
-    buffer = new Uint8Array(Number(messageLength[0]));
-    if (native.lastErrorMessage(buffer, messageLength) !== RESULT_OK) return "";
-  }
-  return decoder.decode(buffer.subarray(0, Number(messageLength[0])));
 }

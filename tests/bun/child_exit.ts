@@ -3,7 +3,6 @@
 import { dlopen, FFIType } from "bun:ffi";
 import * as api from "../../bun/mod.ts";
 import { exitChild } from "../shared/embedding.ts";
-import type { Api } from "../shared/harness.ts";
 
 const args = process.argv.slice(2);
 const [, , fibonacciPath, myLibraryPath] = args;
@@ -15,7 +14,7 @@ const myLibrary = dlopen(myLibraryPath, {
   my_library_sum: { args: [FFIType.u32], returns: FFIType.u64 },
 });
 
-const report = exitChild(api as unknown as Api, {
+const report = exitChild(api, {
   fibonacci: {
     fibonacci: (index, memoized) => fibonacci.symbols.fibonacci(index, memoized),
     runWorkers: (threads, events) => fibonacci.symbols.run_workers(threads, events),

@@ -14,7 +14,7 @@ import {
   libraryPaths,
   releaseDirectory,
 } from "../shared/embedding.ts";
-import type { Api, ChildResult } from "../shared/harness.ts";
+import type { ChildResult } from "../shared/harness.ts";
 
 const paths = libraryPaths(process.env[LIBRARY_DIR_ENV_VAR] || releaseDirectory);
 
@@ -38,7 +38,7 @@ function runExitChild(args: string[]): ChildResult {
 
 defineEmbeddingScenarios((name, body) => test(name, body), {
   runtime: "bun",
-  api: api as unknown as Api,
+  api: api,
   fibonacci: {
     fibonacci: (index, memoized) => fibonacci.symbols.fibonacci(index, memoized),
     runWorkers: (threads, events) => fibonacci.symbols.run_workers(threads, events),

@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as api from "../../bun/mod.ts";
 import { defineJsSpanScenarios } from "../shared/js_spans.ts";
-import type { Api } from "../shared/harness.ts";
 
 const fibonacciPath = fileURLToPath(
   new URL("../../target/release/libfibonacci.so", import.meta.url),
@@ -20,7 +19,7 @@ const fibonacciLibrary = dlopen(fibonacciPath, {
 
 defineJsSpanScenarios((name, body) => test(name, body, 30_000), {
   runtime: "bun",
-  api: api as unknown as Api,
+  api: api,
   example: {
     fibonacci: (index, memoized) => fibonacciLibrary.symbols.fibonacci(index, memoized),
     runWorkers: (threads, events) => fibonacciLibrary.symbols.run_workers(threads, events),

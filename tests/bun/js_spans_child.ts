@@ -2,9 +2,8 @@
 import { fileURLToPath } from "node:url";
 import * as api from "../../bun/mod.ts";
 import { runInterningChild } from "../shared/js_spans.ts";
-import type { Api } from "../shared/harness.ts";
 
 const fibonacciPath = fileURLToPath(
   new URL("../../target/release/libfibonacci.so", import.meta.url),
 );
-if (process.argv[2] === "interning") runInterningChild(api as unknown as Api, fibonacciPath);
+if (process.argv[2] === "interning") runInterningChild(api, fibonacciPath);

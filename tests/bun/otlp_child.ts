@@ -2,7 +2,6 @@
 import { dlopen, FFIType } from "bun:ffi";
 import { fileURLToPath } from "node:url";
 import * as api from "../../bun/mod.ts";
-import type { Api } from "../shared/harness.ts";
 import { runOtlpChild } from "../shared/otlp_child.ts";
 
 const path = fileURLToPath(new URL("../../target/release/libfibonacci.so", import.meta.url));
@@ -11,7 +10,7 @@ const fibonacci = dlopen(path, {
   run_workers: { args: [FFIType.u32, FFIType.u32], returns: FFIType.u64 },
 });
 const code = await runOtlpChild(
-  api as unknown as Api,
+  api,
   {
     fibonacci: (index, memoized) => fibonacci.symbols.fibonacci(index, memoized),
     runWorkers: (threads, events) => fibonacci.symbols.run_workers(threads, events),

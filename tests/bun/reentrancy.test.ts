@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as api from "../../bun/mod.ts";
-import type { Api, ChildResult } from "../shared/harness.ts";
+import type { ChildResult } from "../shared/harness.ts";
 import { defineReentrancyScenarios } from "../shared/reentrancy.ts";
 import { fullExample } from "./example.ts";
 import { paths } from "./libraries.ts";
@@ -26,7 +26,7 @@ function runChild(script: string, env: Record<string, string>): ChildResult {
 
 defineReentrancyScenarios((name, body) => test(name, body, 90_000), {
   runtime: "bun",
-  api: api as unknown as Api,
+  api: api,
   example: fullExample,
   paths,
   tempDir: () => mkdtempSync(join(tmpdir(), "tracing-bridge-")),

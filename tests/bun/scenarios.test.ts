@@ -9,7 +9,8 @@ import * as api from "../../bun/mod.ts";
 import { defineScenarios } from "../shared/scenarios.ts";
 import { defineJsLayerScenarios } from "../shared/js_layer_scenarios.ts";
 import { defineBadInputScenarios } from "../shared/bad_inputs.ts";
-import type { Api, ChildResult } from "../shared/harness.ts";
+import { defineOptionScenarios } from "../shared/options.ts";
+import type { ChildResult } from "../shared/harness.ts";
 import type { JsLayerHarness } from "../shared/js_layer_scenarios.ts";
 import { paths } from "./libraries.ts";
 
@@ -36,7 +37,7 @@ function runChild(script: string, env: Record<string, string>): ChildResult {
 
 const harness: JsLayerHarness = {
   runtime: "bun",
-  api: api as unknown as Api,
+  api: api,
   example: {
     fibonacci: (index, memoized) => symbols.fibonacci(index, memoized),
     runWorkers: (threads, events) => symbols.run_workers(threads, events),
@@ -55,3 +56,4 @@ const harness: JsLayerHarness = {
 defineScenarios((name, body) => test(name, body), harness);
 defineJsLayerScenarios((name, body) => test(name, body), harness);
 defineBadInputScenarios((name, body) => test(name, body), harness);
+defineOptionScenarios((name, body) => test(name, body), harness);

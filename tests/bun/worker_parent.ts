@@ -1,12 +1,11 @@
 // Child process of the Worker scenario: see `workerParent` in tests/shared/reentrancy.ts.
 import * as api from "../../bun/mod.ts";
-import type { Api } from "../shared/harness.ts";
 import { workerParent } from "../shared/reentrancy.ts";
 import { fullExample } from "./example.ts";
 import { paths } from "./libraries.ts";
 
 await workerParent(
-  api as unknown as Api,
+  api,
   fullExample,
   paths.fibonacci,
   () => new Worker(new URL("./worker_tracing.ts", import.meta.url).href),

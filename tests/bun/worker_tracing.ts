@@ -1,8 +1,7 @@
 // The Worker of the Worker scenario: see `workerChild` in tests/shared/reentrancy.ts.
 import * as api from "../../bun/mod.ts";
-import type { Api } from "../shared/harness.ts";
 import { workerChild } from "../shared/reentrancy.ts";
 import { paths } from "./libraries.ts";
 
 declare const self: { postMessage(message: unknown): void };
-workerChild(api as unknown as Api, paths.fibonacci, (message) => self.postMessage(message));
+workerChild(api, paths.fibonacci, (message) => self.postMessage(message));

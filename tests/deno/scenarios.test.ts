@@ -4,6 +4,7 @@ import * as api from "../../deno/mod.ts";
 import { defineScenarios } from "../shared/scenarios.ts";
 import { defineJsLayerScenarios } from "../shared/js_layer_scenarios.ts";
 import { defineBadInputScenarios } from "../shared/bad_inputs.ts";
+import { defineOptionScenarios } from "../shared/options.ts";
 import { denoFibonacciSymbols } from "../shared/example_library.ts";
 import type { ChildResult } from "../shared/harness.ts";
 import type { JsLayerHarness } from "../shared/js_layer_scenarios.ts";
@@ -47,6 +48,7 @@ const test = (name: string, body: () => void | Promise<void>) => Deno.test(name,
 defineScenarios(test, harness);
 defineJsLayerScenarios(test, harness);
 defineBadInputScenarios(test, harness);
+defineOptionScenarios(test, harness);
 
 Deno.test("with --allow-ffi alone, TRACING_BRIDGE_LIB is skipped without a prompt or an error", () => {
   const result = runChild("child_resolve.ts", { TRACING_BRIDGE_LIB: "/nonexistent/libx.so" }, [

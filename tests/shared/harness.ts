@@ -3,10 +3,14 @@
  * exactly the same checks.
  */
 
-import type * as DenoApi from "../../deno/mod.ts";
+import type * as PublicApi from "../../bindings/public.ts";
 
-/** The public API of `deno/mod.ts` or `bun/mod.ts` (they are the same). */
-export type Api = typeof DenoApi;
+/**
+ * The public API of `deno/mod.ts` or `bun/mod.ts`: both re-export `bindings/public.ts`, bound to
+ * their runtime. Imported from there, so that `deno check` and `tsc` with Bun's types both check
+ * the shared scenarios.
+ */
+export type Api = typeof PublicApi;
 
 /** The example library's own functions. */
 export interface FibonacciLibrary {

@@ -3,7 +3,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { EventData, Fields, Layer, SpanData } from "../../deno/mod.ts";
+import type { EventData, Fields, Layer, SpanData } from "../../bindings/public.ts";
 import type { FullFibonacciLibrary, Harness, TestFn } from "./harness.ts";
 
 /** The harness, with every example function the scenarios call. */

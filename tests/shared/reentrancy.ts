@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { EventData, SpanData } from "../../deno/mod.ts";
+import type { EventData, SpanData } from "../../bindings/public.ts";
 import type { Api, FullFibonacciLibrary, Harness, TestFn } from "./harness.ts";
 
 /** The callbacks an action is tried from. */
