@@ -13,6 +13,11 @@
 //!
 //! Unknown fields and values are rejected with an error that names the option at fault, as a
 //! path into the document (`layers[0].format`), and says what is accepted.
+//!
+//! This module only assembles the document: each layer kind's options are declared with the
+//! kind (`layers/<kind>`), options several kinds share in `options/`, and [`LayerConfig`]
+//! lists the kinds, one line each. The header's schema comment is checked against these types
+//! by `shim/tests/header_schema.rs`.
 
 use std::fmt;
 
