@@ -112,18 +112,24 @@ export function defineWriteFailureScenarios(test: TestFn, h: Harness): void {
   });
 
   test("otlpJson: a writer killed mid-line again and again leaves only whole lines", async () => {
-    const file = join(h.tempDir(), "spans.jsonl");
+    // A round whose kill lands between lines leaves a clean file that may be large (the child
+    // writes for up to 5 s): the next round then starts a new file, so none grows without bound.
+    const directory = h.tempDir();
+    let files = 0;
+    const newFile = () => join(directory, `spans-${files++}.jsonl`);
+    let file = newFile();
     const script = fileURLToPath(
       new URL(`../${h.runtime}/write_failures_child.ts`, import.meta.url),
     );
-    const args = h.runtime === "deno"
-      ? ["run", "--allow-ffi", "--allow-read", "--allow-write", "--allow-env", script, file]
-      : [script, file];
+    const args = () =>
+      h.runtime === "deno"
+        ? ["run", "--allow-ffi", "--allow-read", "--allow-write", "--allow-env", script, file]
+        : [script, file];
     let torn = 0;
     let cut = 0;
     let midLine = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+      const child = spawn(process.execPath, args(), { stdio: ["ignore", "ignore", "pipe"] });
       let stderr = "";
       child.stderr!.on("data", (chunk) => stderr += chunk);
       let done = false;
@@ -141,23 +147,30 @@ export function defineWriteFailureScenarios(test: TestFn, h: Harness): void {
       await exited;
       cut += stderr.split("\n").filter((line) => line.includes("ended in a torn line")).length;
 
-      const text = readFileSync(file, "utf8");
-      const end = text.lastIndexOf("\n") + 1;
-      const lines = text.slice(0, end).split("\n").slice(0, -1);
-      assert.ok(lines.length > 0, `round ${round}: no whole line`);
-      lines.forEach((line, index) => {
+      // Read as bytes and parse line by line: the file may be larger than a string can be.
+      const bytes = readFileSync(file);
+      const end = bytes.lastIndexOf(0x0a) + 1;
+      let lines = 0;
+      for (let start = 0; start < end;) {
+        const stop = bytes.indexOf(0x0a, start);
+        const line = bytes.toString("utf8", start, stop);
         assert.doesNotThrow(
           () => JSON.parse(line),
-          `round ${round}: line ${index} of ${lines.length} (${line.length} bytes) does not parse`,
+          `round ${round}: line ${lines} (${line.length} bytes) does not parse`,
         );
-      });
-      const tail = text.slice(end);
+        lines++;
+        start = stop + 1;
+      }
+      assert.ok(lines > 0, `round ${round}: no whole line`);
+      const tail = bytes.toString("utf8", end, Math.min(bytes.length, end + 64));
       if (tail.length > 0) {
         torn++;
         assert.ok(
           tail.startsWith('{"resourceSpans":'),
           `round ${round}: tail ${tail.slice(0, 40)}`,
         );
+      } else if (bytes.length > 64 << 20) {
+        file = newFile();
       }
     }
     // Every torn line but the last was found and cut by the next writer.
