@@ -5,40 +5,17 @@ import { defineScenarios } from "../shared/scenarios.ts";
 import { defineJsLayerScenarios } from "../shared/js_layer_scenarios.ts";
 import { defineBadInputScenarios } from "../shared/bad_inputs.ts";
 import { defineOptionScenarios } from "../shared/options.ts";
-import { denoFibonacciSymbols } from "../shared/example_library.ts";
-import type { ChildResult } from "../shared/harness.ts";
 import type { JsLayerHarness } from "../shared/js_layer_scenarios.ts";
-import { paths } from "./libraries.ts";
+import { fullExample } from "./example.ts";
+import { paths, runDenoChild } from "./libraries.ts";
 
-const { symbols } = Deno.dlopen(paths.fibonacci, denoFibonacciSymbols);
-
-function runChild(script: string, env: Record<string, string>, denoFlags: string[]): ChildResult {
-  const child = new URL(`./${script}`, import.meta.url).pathname;
-  const output = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...denoFlags, child],
-    env,
-  }).outputSync();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
+const runChild = (script: string, env: Record<string, string>, flags: string[]) =>
+  runDenoChild(script, { env, flags });
 
 const harness: JsLayerHarness = {
   runtime: "deno",
   api,
-  example: {
-    fibonacci: (index, memoized) => symbols.fibonacci(index, memoized),
-    runWorkers: (threads, events) => symbols.run_workers(threads, events),
-    startWorkers: (threads, events) => symbols.start_workers(threads, events),
-    joinWorkers: (handle) => symbols.join_workers(BigInt(handle)),
-    recordResult: (value) => symbols.record_result(BigInt(value)),
-    followsFrom: () => symbols.follows_from(),
-    emitEvents: (count) => symbols.emit_events(count),
-    emitWideValues: () => symbols.emit_wide_values(),
-  },
+  example: fullExample,
   paths,
   tempDir: () => Deno.makeTempDirSync({ prefix: "tracing-bridge-" }),
   runChild,
