@@ -5,7 +5,6 @@ import { dlopen, FFIType } from "bun:ffi";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import * as api from "../../bun/mod.ts";
 import { symbols } from "../../bun/ffi.ts";
 import {
@@ -14,7 +13,7 @@ import {
   libraryPaths,
   releaseDirectory,
 } from "../shared/embedding.ts";
-import type { ChildResult } from "../shared/harness.ts";
+import { runBunChild } from "./child.ts";
 
 const paths = libraryPaths(process.env[LIBRARY_DIR_ENV_VAR] || releaseDirectory);
 
@@ -26,15 +25,7 @@ const myLibrary = dlopen(paths.myLibrary, {
   my_library_sum: { args: [FFIType.u32], returns: FFIType.u64 },
 });
 
-function runExitChild(args: string[]): ChildResult {
-  const child = fileURLToPath(new URL("./child_exit.ts", import.meta.url));
-  const output = Bun.spawnSync([process.execPath, child, ...args]);
-  return {
-    code: output.exitCode ?? -1,
-    stdout: output.stdout.toString(),
-    stderr: output.stderr.toString(),
-  };
-}
+const runExitChild = (args: string[]) => runBunChild("child_exit.ts", { args });
 
 defineEmbeddingScenarios((name, body) => test(name, body), {
   runtime: "bun",

@@ -1,13 +1,13 @@
 // Runs the JS-span scenarios under `bun test`.
 import { test } from "bun:test";
 import { dlopen, FFIType } from "bun:ffi";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as api from "../../bun/mod.ts";
 import { defineJsSpanScenarios } from "../shared/js_spans.ts";
+import { runBunChild } from "./child.ts";
 
 const fibonacciPath = fileURLToPath(
   new URL("../../target/release/libfibonacci.so", import.meta.url),
@@ -26,9 +26,5 @@ defineJsSpanScenarios((name, body) => test(name, body, 30_000), {
   },
   fibonacciPath,
   tempDir: () => mkdtempSync(join(tmpdir(), "tracing-bridge-")),
-  runChild(args) {
-    const child = fileURLToPath(new URL("./js_spans_child.ts", import.meta.url));
-    const output = spawnSync(process.execPath, [child, ...args], { encoding: "utf8" });
-    return { code: output.status ?? -1, stdout: output.stdout, stderr: output.stderr };
-  },
+  runChild: (args) => runBunChild("js_spans_child.ts", { args }),
 });

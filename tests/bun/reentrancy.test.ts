@@ -3,7 +3,8 @@ import { test } from "bun:test";
 import * as api from "../../bun/mod.ts";
 import { defineReentrancyScenarios } from "../shared/reentrancy.ts";
 import { fullExample } from "./example.ts";
-import { paths, runBunChild, tempDir } from "./libraries.ts";
+import { runBunChild } from "./child.ts";
+import { paths, tempDir } from "./libraries.ts";
 
 defineReentrancyScenarios((name, body) => test(name, body, 90_000), {
   runtime: "bun",

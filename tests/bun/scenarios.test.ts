@@ -7,7 +7,8 @@ import { defineBadInputScenarios } from "../shared/bad_inputs.ts";
 import { defineOptionScenarios } from "../shared/options.ts";
 import type { JsLayerHarness } from "../shared/js_layer_scenarios.ts";
 import { fullExample } from "./example.ts";
-import { paths, runBunChild, tempDir } from "./libraries.ts";
+import { runBunChild } from "./child.ts";
+import { paths, tempDir } from "./libraries.ts";
 
 const harness: JsLayerHarness = {
   runtime: "bun",

@@ -8,7 +8,7 @@ import {
   libraryPaths,
   releaseDirectory,
 } from "../shared/embedding.ts";
-import type { ChildResult } from "../shared/harness.ts";
+import { runDenoChild } from "./child.ts";
 
 const paths = libraryPaths(Deno.env.get(LIBRARY_DIR_ENV_VAR) || releaseDirectory);
 
@@ -20,19 +20,9 @@ const myLibrary = Deno.dlopen(paths.myLibrary, {
   my_library_sum: { parameters: ["u32"], result: "u64" },
 });
 
-function runExitChild(args: string[]): ChildResult {
-  const child = new URL("./child_exit.ts", import.meta.url).pathname;
-  // --allow-all: Deno lets nothing less read /proc/self/task, where the child counts threads.
-  const output = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", child, ...args],
-  }).outputSync();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
+// --allow-all: Deno lets nothing less read /proc/self/task, where the child counts threads.
+const runExitChild = (args: string[]) =>
+  runDenoChild("child_exit.ts", { args, flags: ["--allow-all"] });
 
 defineEmbeddingScenarios((name, body) => Deno.test(name, body), {
   runtime: "deno",

@@ -1,6 +1,7 @@
 // Runs the JS-span scenarios under `deno test`.
 import * as api from "../../deno/mod.ts";
 import { defineJsSpanScenarios } from "../shared/js_spans.ts";
+import { runDenoChild } from "./child.ts";
 
 const fibonacciPath = new URL("../../target/release/libfibonacci.so", import.meta.url).pathname;
 const fibonacciLibrary = Deno.dlopen(fibonacciPath, {
@@ -20,17 +21,7 @@ defineJsSpanScenarios(
     },
     fibonacciPath,
     tempDir: () => Deno.makeTempDirSync({ prefix: "tracing-bridge-" }),
-    runChild(args) {
-      const child = new URL("./js_spans_child.ts", import.meta.url).pathname;
-      const output = new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-ffi", "--allow-read", child, ...args],
-      }).outputSync();
-      const decoder = new TextDecoder();
-      return {
-        code: output.code,
-        stdout: decoder.decode(output.stdout),
-        stderr: decoder.decode(output.stderr),
-      };
-    },
+    runChild: (args) =>
+      runDenoChild("js_spans_child.ts", { args, flags: ["--allow-ffi", "--allow-read"] }),
   },
 );

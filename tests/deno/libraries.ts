@@ -1,5 +1,4 @@
 // The libraries the Deno tests load: the example library and the loader fixtures.
-import type { ChildResult } from "../shared/harness.ts";
 const release = (name: string) =>
   new URL(`../../target/release/lib${name}.so`, import.meta.url).pathname;
 
@@ -25,32 +24,3 @@ export const basicExample = {
 
 /** A new empty directory. */
 export const tempDir = () => Deno.makeTempDirSync({ prefix: "tracing-bridge-" });
-
-/**
- * Runs `tests/deno/<script>` with `deno run`, the given permission flags, `args` and `env`
- * added, for at most `timeoutSeconds` (`timeout`), so that a hang fails the test.
- */
-export function runDenoChild(
-  script: string,
-  options: { args?: string[]; env?: Record<string, string>; flags: string[] },
-  timeoutSeconds = 120,
-): ChildResult {
-  const child = new URL(`./${script}`, import.meta.url).pathname;
-  const output = new Deno.Command("timeout", {
-    args: [
-      String(timeoutSeconds),
-      Deno.execPath(),
-      "run",
-      ...options.flags,
-      child,
-      ...(options.args ?? []),
-    ],
-    env: options.env,
-  }).outputSync();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}

@@ -2,7 +2,8 @@
 import * as api from "../../deno/mod.ts";
 import { defineReentrancyScenarios } from "../shared/reentrancy.ts";
 import { fullExample } from "./example.ts";
-import { paths, runDenoChild, tempDir } from "./libraries.ts";
+import { runDenoChild } from "./child.ts";
+import { paths, tempDir } from "./libraries.ts";
 
 defineReentrancyScenarios((name, body) => Deno.test(name, body), {
   runtime: "deno",

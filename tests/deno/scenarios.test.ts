@@ -7,7 +7,8 @@ import { defineBadInputScenarios } from "../shared/bad_inputs.ts";
 import { defineOptionScenarios } from "../shared/options.ts";
 import type { JsLayerHarness } from "../shared/js_layer_scenarios.ts";
 import { fullExample } from "./example.ts";
-import { paths, runDenoChild } from "./libraries.ts";
+import { runDenoChild } from "./child.ts";
+import { paths } from "./libraries.ts";
 
 const runChild = (script: string, env: Record<string, string>, flags: string[]) =>
   runDenoChild(script, { env, flags });
