@@ -161,6 +161,12 @@ export interface Runtime {
   createWakeCallback(fn: (index: number, length: number) => void): NativeCallback;
   /** Runs `fn` every `ms` milliseconds without keeping the process alive; returns a stop. */
   startUnrefTimer(fn: () => void, ms: number): () => void;
+  /**
+   * Runs `fn` synchronously on the JavaScript thread when the program exits normally: the event
+   * loop ran empty, or `Deno.exit()` / `process.exit()` was called (Deno: the `unload` event;
+   * Bun: `process.on("exit")`). Not on a signal that kills the process. Called at most once.
+   */
+  onExit(fn: () => void): void;
 }
 
 /** What a runtime adapter supplies about one opened library: where the two FFIs differ. */

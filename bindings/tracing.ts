@@ -7,6 +7,7 @@ import type { LayerConfig, TracingConfig } from "./config.ts";
 import { bufferedFailure, check, failure, RESULT_OK, TracingError } from "./errors.ts";
 import { type FlameLayerConfig, flameLayerOf } from "./flame.ts";
 import { type FlameSvgOptions, renderFlameSvgWith } from "./flame_svg.ts";
+import { forgetEntered, trackEntered } from "./exit.ts";
 import { JsDelivery } from "./js_delivery.ts";
 import {
   type EventOptions,
@@ -122,6 +123,7 @@ export class TracingBase implements Disposable, AsyncDisposable {
     this.#delivery = delivery;
     this.#state = "entered";
     countEntered(this.library, 1);
+    trackEntered(this.#runtime, this);
     return this;
   }
 
@@ -239,6 +241,7 @@ export class TracingBase implements Disposable, AsyncDisposable {
     this.#state = "disposed";
     if (handle === null) return;
     countEntered(this.library, -1);
+    forgetEntered(this);
     const native = this.library.native;
     const stopped = native.subscriberStop(handle);
     const error = stopped === RESULT_OK ? null : failure(native, stopped);
@@ -340,6 +343,7 @@ export class TracingBase implements Disposable, AsyncDisposable {
     this.#handle = null;
     this.#state = "disposed";
     countEntered(this.library, -1);
+    forgetEntered(this);
     holdLibrary(this.library, 1);
     // Stopping is quick and, for a current-thread config, must happen on this thread; the JS
     // layers get what they hold before this returns its promise, like `dispose()`.

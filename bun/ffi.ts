@@ -73,4 +73,8 @@ export const bunRuntime: Runtime = {
     timer.unref();
     return () => clearInterval(timer);
   },
+  // Emitted when the event loop runs empty and by `process.exit()`; listeners run synchronously.
+  onExit(fn) {
+    process.on("exit", () => fn());
+  },
 };

@@ -119,4 +119,8 @@ export const denoRuntime: Runtime = {
     Deno.unrefTimer(timer);
     return () => clearInterval(timer);
   },
+  // Dispatched when the event loop runs empty and by `Deno.exit()`.
+  onExit(fn) {
+    globalThis.addEventListener("unload", () => fn());
+  },
 };

@@ -1,0 +1,224 @@
+/**
+ * Nothing lost at exit, run identically by `deno test` and `bun test`: a child process enters a
+ * global `Tracing` and exits without disposing it, by falling off the end of its script or by
+ * `Deno.exit(0)` / `process.exit(0)`. The exit hook disposes it: the OTLP receiver gets every span,
+ * the OTLP JSON file every line, the timeline is valid JSON with every span closed, the flame file
+ * is complete. A child that never enters a `Tracing` exits as fast as a plain script.
+ */
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Api, ChildResult, FibonacciLibrary, TestFn } from "./harness.ts";
+import { type Protocol, Receiver } from "./receiver.ts";
+
+/** What the exit child traces into. */
+export type ExitKind = "otlp" | "otlpJson" | "timeline" | "flame" | "none";
+/** How the exit child ends: falling off the end, `exit(0)`, or disposing first (the reference). */
+export type ExitHow = "end" | "exit" | "dispose";
+
+export interface ExitFlushHarness {
+  runtime: "deno" | "bun";
+  /** A new empty directory. */
+  tempDir(): string;
+  /**
+   * Runs `tests/<runtime>/exit_flush_child.ts <kind> <how> <target> [protocol]` (see
+   * {@link exitFlushChild}), which calls `exit(0)` itself when `how` is `"exit"`.
+   */
+  runExitFlushChild(args: string[]): ChildResult;
+  /** Runs `tests/<runtime>/exit_plain_child.ts`: the example library without the bindings. */
+  runPlainChild(): ChildResult;
+}
+
+/** fib(6) recursing makes 25 spans; run_workers(2, 3) one, and one per worker. */
+const FIB_INDEX = 6;
+const FIB_SPANS = 25;
+const ALL_SPANS = FIB_SPANS + 1 + 2;
+
+/**
+ * The body of the exit children: enters a global `Tracing` with one layer of `kind` writing to
+ * `target` (a file, or the receiver's endpoint for `otlp`), makes {@link ALL_SPANS} spans and
+ * returns without disposing, unless `how` is `"dispose"`. `none` makes the calls untraced.
+ */
+export function exitFlushChild(
+  api: Api,
+  example: Pick<FibonacciLibrary, "fibonacci" | "runWorkers">,
+  libraryPath: string,
+  [kind, how, target, protocol]: string[],
+): void {
+  // Long enough that the batch timer never exports: only dispose (or the exit hook) does.
+  const batch = { scheduledDelayMs: 600_000 };
+  const layer = () => {
+    switch (kind as ExitKind) {
+      case "otlp":
+        return new api.OtlpLayerConfig({
+          endpoint: target,
+          protocol: protocol as Protocol,
+          batch,
+          flushTimeoutMs: 10_000,
+        });
+      case "otlpJson":
+        return new api.OtlpJsonLayerConfig({ writer: { file: target }, batch });
+      case "timeline":
+        return new api.TimelineLayerConfig({ path: target });
+      case "flame":
+        return new api.FlameLayerConfig({ path: target });
+      default:
+        return null;
+    }
+  };
+  const chosen = layer();
+  const tracing = chosen === null ? null : new api.Tracing(
+    new api.GlobalTracingConfig({ layers: [chosen], filter: "info" }),
+    { library: libraryPath },
+  ).enter();
+  example.fibonacci(FIB_INDEX, false);
+  example.runWorkers(2, 3);
+  if (how === "dispose") tracing?.dispose();
+  console.log(`done ${kind} ${how}`);
+}
+
+interface TraceEntry {
+  ph: string;
+  name: string;
+  tid?: number;
+}
+
+/** The names of the timeline's spans in the order they ended; fails on a B without its E. */
+function closedSpans(path: string): string[] {
+  const entries = JSON.parse(readFileSync(path, "utf8")) as TraceEntry[];
+  const open = new Map<number, string[]>();
+  const ended: string[] = [];
+  for (const entry of entries) {
+    if (entry.tid === undefined) continue;
+    const stack = open.get(entry.tid) ?? [];
+    open.set(entry.tid, stack);
+    if (entry.ph === "B") stack.push(entry.name);
+    else if (entry.ph === "E") {
+      assert.equal(stack.pop(), entry.name, `E of ${entry.name} on track ${entry.tid}`);
+      ended.push(entry.name);
+    }
+  }
+  for (const [tid, stack] of open) {
+    assert.deepEqual(stack, [], `spans begun on track ${tid} never end`);
+  }
+  return ended;
+}
+
+/** The folded stacks of a flame file, checking that every line is `stack count`. */
+function foldedStacks(path: string): string[] {
+  const text = readFileSync(path, "utf8");
+  assert.ok(text.length > 0, "the flame file is empty");
+  assert.ok(text.endsWith("\n"), "the flame file's last line is cut off");
+  const lines = text.slice(0, -1).split("\n");
+  for (const line of lines) assert.match(line, /^\S.* [1-9]\d*$/, `not "stack count": ${line}`);
+  return lines.map((line) => line.slice(0, line.lastIndexOf(" "))).sort();
+}
+
+/** The names of the spans in an OTLP JSON file, checking that every line parses. */
+function otlpJsonSpans(path: string): string[] {
+  const text = readFileSync(path, "utf8");
+  assert.ok(text.endsWith("\n"), "the OTLP JSON file's last line is cut off");
+  const names: string[] = [];
+  for (const line of text.slice(0, -1).split("\n")) {
+    const data = JSON.parse(line) as {
+      resourceSpans: { scopeSpans: { spans: { name: string }[] }[] }[];
+    };
+    for (const resource of data.resourceSpans) {
+      for (const scope of resource.scopeSpans) names.push(...scope.spans.map((span) => span.name));
+    }
+  }
+  return names.sort();
+}
+
+function countOf(names: string[], name: string): number {
+  return names.filter((each) => each === name).length;
+}
+
+export function defineExitFlushScenarios(test: TestFn, h: ExitFlushHarness): void {
+  const exitNames = h.runtime === "deno" ? "Deno.exit(0)" : "process.exit(0)";
+  const run = (kind: ExitKind, how: ExitHow, target: string, protocol?: Protocol) => {
+    const result = h.runExitFlushChild([kind, how, target, ...(protocol ? [protocol] : [])]);
+    assert.equal(result.code, 0, `${kind} ${how}: exit ${result.code}\n${result.stderr}`);
+    assert.equal(result.stderr, "", `${kind} ${how}`);
+    assert.match(result.stdout, new RegExp(`done ${kind} ${how}`));
+    return result;
+  };
+  const ends: [ExitHow, string][] = [["end", "falling off the end"], ["exit", exitNames]];
+
+  for (const protocol of ["http/protobuf", "grpc"] as Protocol[]) {
+    test(`exit without dispose: otlp ${protocol} sends every span, at the end and on ${exitNames}`, async () => {
+      const receiver = await Receiver.start(protocol);
+      try {
+        for (const [how, label] of ends) {
+          await receiver.clear();
+          run("otlp", how, receiver.endpoint(), protocol);
+          const { spans } = await receiver.received();
+          const names = spans.map(({ span }) => span.name);
+          assert.equal(countOf(names, "fib"), FIB_SPANS, `${label}: ${names.join(" ")}`);
+          assert.equal(countOf(names, "worker"), 2, label);
+          assert.equal(names.length, ALL_SPANS, `${label}: nothing else, nothing twice`);
+        }
+      } finally {
+        await receiver.stop();
+      }
+    });
+  }
+
+  test(`exit without dispose: the OTLP JSON file has every line, at the end and on ${exitNames}`, () => {
+    const reference = join(h.tempDir(), "disposed.jsonl");
+    run("otlpJson", "dispose", reference);
+    const expected = otlpJsonSpans(reference);
+    assert.equal(expected.length, ALL_SPANS);
+    for (const [how, label] of ends) {
+      const path = join(h.tempDir(), "spans.jsonl");
+      run("otlpJson", how, path);
+      assert.deepEqual(otlpJsonSpans(path), expected, label);
+    }
+  });
+
+  test(`exit without dispose: the timeline is valid JSON with every span closed, at the end and on ${exitNames}`, () => {
+    for (const [how, label] of ends) {
+      const path = join(h.tempDir(), "trace.json");
+      run("timeline", how, path);
+      const ended = closedSpans(path);
+      assert.equal(countOf(ended, "fib"), FIB_SPANS, label);
+      assert.equal(countOf(ended, "worker"), 2, label);
+      assert.equal(countOf(ended, "run_workers"), 1, label);
+    }
+  });
+
+  test(`exit without dispose: the flame file is complete, at the end and on ${exitNames}`, () => {
+    const reference = join(h.tempDir(), "disposed.folded");
+    run("flame", "dispose", reference);
+    const expected = foldedStacks(reference);
+    assert.ok(expected.some((stack) => stack.includes("fib")), expected.join("\n"));
+    for (const [how, label] of ends) {
+      const path = join(h.tempDir(), "stacks.folded");
+      run("flame", how, path);
+      assert.deepEqual(foldedStacks(path), expected, label);
+    }
+  });
+
+  test("a child that never enters a Tracing exits as fast as a plain script", () => {
+    const timed = (body: () => ChildResult) => {
+      const started = performance.now();
+      const result = body();
+      const elapsed = performance.now() - started;
+      assert.equal(result.code, 0, result.stderr);
+      return { elapsed, result };
+    };
+    // The fastest of three runs of each, so that one slow start does not decide.
+    const fastest = (body: () => ChildResult) =>
+      Math.min(...[0, 1, 2].map(() => timed(body).elapsed));
+    const plain = fastest(() => h.runPlainChild());
+    const untraced = fastest(() => run("none", "end", "-"));
+    assert.ok(
+      untraced < plain + 1000 && untraced < 5000,
+      `untraced ${untraced.toFixed(0)} ms, plain ${plain.toFixed(0)} ms`,
+    );
+    // Bun reports its exit listeners: none was registered.
+    const listeners = /exit listeners: (\d+)/.exec(run("none", "end", "-").stdout)?.[1];
+    if (listeners !== undefined) assert.equal(listeners, "0");
+  });
+}
