@@ -249,22 +249,18 @@ export class TracingBase implements Disposable, AsyncDisposable {
     const delivery = this.#delivery;
     if (delivery?.dispatching) {
       // Inside a layer callback: the handle is still in use by the delivery in progress.
-      delivery.close(() => this.#releaseReporting(handle, delivery, error));
+      delivery.close(() => this.#releaseReporting(handle, error));
       return;
     }
-    this.#release(handle, delivery, error, (late) => {
+    this.#release(handle, error, (late) => {
       console.error("tracing-bridge: dispose after flushAsync failed:", late);
     });
   }
 
-  #releaseReporting(
-    handle: SubscriberHandle,
-    delivery: JsDelivery | null,
-    error: TracingError | null,
-  ): void {
+  #releaseReporting(handle: SubscriberHandle, error: TracingError | null): void {
     const report = (late: unknown) => console.error("tracing-bridge: dispose failed:", late);
     try {
-      this.#release(handle, delivery, error, report);
+      this.#release(handle, error, report);
     } catch (late) {
       report(late);
     }
@@ -277,16 +273,11 @@ export class TracingBase implements Disposable, AsyncDisposable {
    */
   #release(
     handle: SubscriberHandle,
-    delivery: JsDelivery | null,
     error: TracingError | null,
     lateError: (error: unknown) => void,
   ): void {
     const native = this.library.native;
-    if (delivery) {
-      delivery.close();
-      this.#finalDropped = delivery.dropped;
-      this.#delivery = null;
-    }
+    this.#closeDelivery();
     const finish = () => {
       const reply = new OffThreadReply();
       const result = native.subscriberShutdown(handle, reply.message, reply.written);
