@@ -54,12 +54,11 @@ type Extension = Arc<dyn Any + Send + Sync>;
 pub struct Session {
     pending: Option<PendingLayers>,
     layer_count: usize,
-    lifecycles: Vec<Arc<dyn LayerLifecycle>>,
+    lifecycles: Arc<Lifecycles>,
     /// Per layer, in config order.
     extensions: Vec<Option<Extension>>,
     /// Behind a lock so that stopping needs only `&self`: another thread may flush meanwhile.
     installed: Mutex<Installed>,
-    layers_shut_down: Arc<AtomicBool>,
     /// Set once this session is stopped; read by the owner-thread watch (see [`OwnerWatch`]).
     stopped: Arc<AtomicBool>,
 }
@@ -134,10 +133,12 @@ impl Session {
                 global_filter,
                 layers,
             }),
-            lifecycles,
+            lifecycles: Arc::new(Lifecycles {
+                list: lifecycles,
+                shut_down: AtomicBool::new(false),
+            }),
             extensions,
             installed: Mutex::new(Installed::NotYet),
-            layers_shut_down: Arc::new(AtomicBool::new(false)),
             stopped: Arc::new(AtomicBool::new(false)),
         })
     }
@@ -181,7 +182,7 @@ impl Session {
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
         switch.load(generation, pending.global_filter, pending.layers);
         global.active = Some(generation);
-        self.watch_owner_thread(Some((generation, Arc::clone(&switch))));
+        self.watch_owner_thread(Some(generation));
         *self.lock_installed() = Installed::Global { generation, switch };
         Ok(())
     }
@@ -257,12 +258,11 @@ impl Session {
     /// (`global`), whatever the layers tie to that thread ([`LayerLifecycle::owner_thread_ended`]:
     /// the JS layers' link to its memory), and the layers themselves, shut down on a thread of
     /// their own.
-    fn watch_owner_thread(&self, global: Option<(u64, Arc<Switch>)>) {
+    fn watch_owner_thread(&self, global: Option<u64>) {
         let watch = OwnerWatch {
             stopped: Arc::clone(&self.stopped),
             global,
-            lifecycles: self.lifecycles.clone(),
-            layers_shut_down: Arc::clone(&self.layers_shut_down),
+            lifecycles: Arc::clone(&self.lifecycles),
         };
         // A thread that is being torn down has no thread-locals left: nothing to watch then.
         let _ = OWNER_WATCHES.try_with(|watches| {
@@ -316,7 +316,12 @@ impl Session {
 
     /// Writes out everything the layers buffer. Returns the first error, after trying all.
     pub fn flush(&self) -> Result<(), Error> {
-        first_error(self.lifecycles.iter().map(|lifecycle| lifecycle.flush()))
+        first_error(
+            self.lifecycles
+                .list
+                .iter()
+                .map(|lifecycle| lifecycle.flush()),
+        )
     }
 
     /// Stops this subscriber receiving data, then flushes and shuts down its layers.
@@ -343,15 +348,7 @@ impl Session {
                     "this tracing subscriber is not installed",
                 ))
             }
-            Installed::Global { generation, .. } => {
-                let mut global = lock_global();
-                if global.active == Some(*generation) {
-                    if let Some(switch) = &global.switch {
-                        switch.clear();
-                    }
-                    global.active = None;
-                }
-            }
+            Installed::Global { generation, .. } => release_global(*generation),
             Installed::CurrentThread {
                 thread,
                 key,
@@ -399,16 +396,14 @@ impl Session {
     /// buffer and joining their threads, each within its own timeout. Safe to call from any
     /// thread, also while another thread flushes.
     pub fn shutdown_layers(&self) -> Result<(), Error> {
-        if self.layers_shut_down.swap(true, Ordering::AcqRel) {
-            return Ok(());
-        }
-        first_error(self.lifecycles.iter().map(|lifecycle| lifecycle.shutdown()))
+        self.lifecycles.shutdown()
     }
 
     /// How many records the layers could not deliver so far, summed over layers (see
     /// [`LayerLifecycle::dropped`]); named after the C ABI's and JavaScript's `droppedSpans`.
     pub fn dropped_spans(&self) -> u64 {
         self.lifecycles
+            .list
             .iter()
             .map(|lifecycle| lifecycle.dropped())
             .sum()
@@ -485,11 +480,39 @@ pub(crate) fn drop_deferred_guards() {
 }
 
 /// A session as seen from the thread that installed it; see [`Session::watch_owner_thread`].
+/// The layers' lifecycles, shut down once (by dispose, drop, or the owner-thread watch).
+struct Lifecycles {
+    list: Vec<Arc<dyn LayerLifecycle>>,
+    shut_down: AtomicBool,
+}
+
+impl Lifecycles {
+    /// Shuts every layer down the first time; later calls do nothing. Returns the first error.
+    fn shutdown(&self) -> Result<(), Error> {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        first_error(self.list.iter().map(|lifecycle| lifecycle.shutdown()))
+    }
+}
+
+/// Frees the global slot if the session of `generation` still holds it; its layers no longer
+/// receive anything.
+fn release_global(generation: u64) {
+    let mut global = lock_global();
+    if global.active == Some(generation) {
+        if let Some(switch) = &global.switch {
+            switch.clear();
+        }
+        global.active = None;
+    }
+}
+
 struct OwnerWatch {
     stopped: Arc<AtomicBool>,
-    global: Option<(u64, Arc<Switch>)>,
-    lifecycles: Vec<Arc<dyn LayerLifecycle>>,
-    layers_shut_down: Arc<AtomicBool>,
+    /// The generation, when the session was installed globally.
+    global: Option<u64>,
+    lifecycles: Arc<Lifecycles>,
 }
 
 impl Drop for OwnerWatch {
@@ -498,23 +521,18 @@ impl Drop for OwnerWatch {
             return;
         }
         // The owning thread ended with the session installed.
-        for lifecycle in &self.lifecycles {
+        for lifecycle in &self.lifecycles.list {
             lifecycle.owner_thread_ended();
         }
-        if let Some((generation, switch)) = &self.global {
-            let mut global = lock_global();
-            if global.active == Some(*generation) {
-                switch.clear();
-                global.active = None;
-            }
+        if let Some(generation) = self.global {
+            release_global(generation);
         }
-        if self.layers_shut_down.swap(true, Ordering::AcqRel) {
+        if self.lifecycles.shut_down.load(Ordering::Acquire) {
             return;
         }
-        let lifecycles = std::mem::take(&mut self.lifecycles);
+        let lifecycles = Arc::clone(&self.lifecycles);
         let shutdown = move || {
-            if let Err(error) = first_error(lifecycles.iter().map(|lifecycle| lifecycle.shutdown()))
-            {
+            if let Err(error) = lifecycles.shutdown() {
                 eprintln!(
                     "tracing-bridge: shutting down the layers of a thread that ended without \
                      disposing its tracing: {error}"
