@@ -2,7 +2,7 @@
 //! filter and each layer's own.
 
 use super::{
-    guard::{guarded, try_mut, try_str},
+    guard::{guarded, try_ref, try_str},
     tracing_bridge_subscriber,
 };
 use crate::error::tracing_bridge_result;
@@ -21,7 +21,7 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_set_filter(
     directives_len: usize,
 ) -> tracing_bridge_result {
     guarded(|| {
-        let subscriber = try_mut(subscriber, "subscriber")?;
+        let subscriber = try_ref(subscriber, "subscriber")?;
         let directives = try_str(directives, directives_len, "directives")?;
         subscriber.session.set_filter(directives)
     })
@@ -41,7 +41,7 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_set_layer_filter(
     directives_len: usize,
 ) -> tracing_bridge_result {
     guarded(|| {
-        let subscriber = try_mut(subscriber, "subscriber")?;
+        let subscriber = try_ref(subscriber, "subscriber")?;
         let directives = try_str(directives, directives_len, "directives")?;
         subscriber
             .session
