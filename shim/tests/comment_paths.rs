@@ -2,10 +2,9 @@
 //! `shim/src/layers/js/wire.rs`, `examples/template`) exists: a file that moves takes the
 //! comments that point at it along.
 
-use std::{
-    fs,
-    path::{Path, PathBuf},
-};
+mod support;
+
+use std::{fs, path::Path};
 
 const ROOTS: &[&str] = &[
     "bindings/",
@@ -20,17 +19,6 @@ const ROOTS: &[&str] = &[
     "tests/",
     "fuzz/",
 ];
-
-fn rust_files(dir: &Path, files: &mut Vec<PathBuf>) {
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, files);
-        } else if path.extension().is_some_and(|extension| extension == "rs") {
-            files.push(path);
-        }
-    }
-}
 
 /// The paths named in `text`: a known top-level folder followed by path characters.
 fn named_paths(text: &str) -> Vec<String> {
@@ -69,7 +57,7 @@ fn every_path_named_in_a_rust_comment_exists() {
         "bench/native",
         "fixtures",
     ] {
-        rust_files(&repository.join(dir), &mut files);
+        support::rust_files(&repository.join(dir), &mut files);
     }
     let mut missing = Vec::new();
     for file in files {

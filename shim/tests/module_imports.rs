@@ -3,6 +3,8 @@
 //! kind's builder or the session. A kind reaches shared option types through `crate::options`,
 //! shared helpers through `crate::util`, dispatch types through `crate::dispatch`.
 
+mod support;
+
 use std::{fs, path::Path};
 
 fn code_lines(path: &Path) -> Vec<(usize, String)> {
@@ -15,22 +17,11 @@ fn code_lines(path: &Path) -> Vec<(usize, String)> {
         .collect()
 }
 
-fn rust_files(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, files);
-        } else if path.extension().is_some_and(|extension| extension == "rs") {
-            files.push(path);
-        }
-    }
-}
-
 #[test]
 fn layer_kinds_do_not_import_the_config_document() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
-    rust_files(&src.join("layers"), &mut files);
+    support::rust_files(&src.join("layers"), &mut files);
     let mut found = Vec::new();
     for file in files {
         for (number, line) in code_lines(&file) {
