@@ -47,22 +47,52 @@ pub(crate) fn parse_filter(directives: &str, origin: &str) -> Result<EnvFilter, 
             parts.len()
         )));
     }
+    let mut canonical = Vec::with_capacity(parts.len());
     for directive in &parts {
-        check_directive(directive).map_err(|reason| {
+        canonical.push(check_directive(directive).map_err(|reason| {
             invalid(format!(
                 "invalid filter directive `{directive}` in {origin}: {reason}; {SYNTAX_HINT}"
             ))
-        })?;
+        })?);
     }
-    without_regex().parse(parts.join(",")).map_err(|error| {
-        invalid(format!(
-            "invalid filter in {origin}: {error}; {SYNTAX_HINT}"
-        ))
-    })
+    without_regex()
+        .parse(last_of_each_field_match(&parts, &canonical))
+        .map_err(|error| {
+            invalid(format!(
+                "invalid filter in {origin}: {error}; {SYNTAX_HINT}"
+            ))
+        })
 }
 
-/// Checks one trimmed directive the way the filter will read it.
-fn check_directive(directive: &str) -> Result<(), String> {
+/// Joins `parts`, leaving out a directive with field matches when a later one matches the same
+/// target, span and fields (`canonical` holds each part as `EnvFilter` prints it, level last).
+/// The filter would keep only the later one anyway, but comparing two such directives trips a
+/// debug assertion inside `tracing-subscriber` (its `ValueMatch` equality has no arm for text
+/// values): a panic in debug builds of a library that embeds the shim.
+fn last_of_each_field_match(parts: &[&str], canonical: &[String]) -> String {
+    fn key(text: &str) -> Option<&str> {
+        text.contains('{')
+            .then(|| text.rsplit_once('=').map_or(text, |(key, _)| key))
+    }
+    let kept: Vec<&str> = parts
+        .iter()
+        .zip(canonical)
+        .enumerate()
+        .filter(|(index, (_, text))| {
+            key(text).is_none_or(|own| {
+                !canonical[index + 1..]
+                    .iter()
+                    .any(|later| key(later) == Some(own))
+            })
+        })
+        .map(|(_, (part, _))| *part)
+        .collect();
+    kept.join(",")
+}
+
+/// Checks one trimmed directive the way the filter will read it; returns it as the filter
+/// prints it.
+fn check_directive(directive: &str) -> Result<String, String> {
     // `EnvFilter` splits its input on every comma, so a directive that matches two span
     // fields (`span{a=1,b=2}`) cannot be given to it.
     if directive.contains(',') {
@@ -74,7 +104,7 @@ fn check_directive(directive: &str) -> Result<(), String> {
     }
     without_regex()
         .parse(directive)
-        .map(drop)
+        .map(|filter| filter.to_string())
         .map_err(|error| error.to_string())
 }
 
@@ -240,5 +270,28 @@ mod tests {
     fn field_values_are_text_not_patterns() {
         // `[` does not open a character class: the value is matched as written.
         parse_filter("a[s{f=[unclosed}]=debug", "filter").unwrap();
+    }
+}
+
+#[cfg(test)]
+mod repeated_field_matches {
+    use super::*;
+
+    #[test]
+    fn repeated_directives_with_text_field_matches_do_not_panic() {
+        // Found by the fuzzer; each used to trip tracing-subscriber's debug assertion.
+        parse_filter("[{\"o=}],[{\"o=}]", "filter").unwrap();
+        parse_filter("a[s{f=x}]=trace,a[s{f=x}]=info", "filter").unwrap();
+        parse_filter(
+            "rwan,e_modwdu}],info,[{\"o=}],in,oinfo,[{\"o=}],inCledebwoff",
+            "filter",
+        )
+        .unwrap_or_else(|error| panic!("typed error at most: {}", error.message()));
+    }
+
+    #[test]
+    fn the_later_of_two_equal_field_matches_wins() {
+        let filter = parse_filter("a[s{f=x}]=trace,a[s{f=x}]=info", "filter").unwrap();
+        assert_eq!(filter.to_string(), "a[s{f=x}]=info");
     }
 }
