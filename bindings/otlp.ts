@@ -96,10 +96,11 @@ export interface OtelSdkOptions {
 /** Options of {@link OtlpLayerConfig}. */
 export interface OtlpLayerOptions extends OtelSdkOptions {
   /**
-   * The receiver: for gRPC `http://host:port`; for HTTP the traces URL (`/v1/traces` is added
-   * when the URL has no path). Default `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else
-   * `OTEL_EXPORTER_OTLP_ENDPOINT`, else `http://localhost:4317` (gRPC) or
-   * `http://localhost:4318/v1/traces` (HTTP). Only `http://` (no TLS in this build).
+   * The receiver: for gRPC `https://host:port` or `http://host:port` (or `host:port`, TLS
+   * unless `insecure`); for HTTP the traces URL (`/v1/traces` is added when the URL has no
+   * path). `https://` is verified against the system's root certificates (or `certificate`).
+   * Default `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT`, else
+   * `http://localhost:4317` (gRPC) or `http://localhost:4318/v1/traces` (HTTP).
    */
   endpoint?: string;
   /** Default `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `"http/protobuf"`. */
@@ -110,6 +111,20 @@ export interface OtlpLayerOptions extends OtelSdkOptions {
   timeoutMs?: number;
   /** Default `OTEL_EXPORTER_OTLP_(TRACES_)COMPRESSION`, else `"none"`. */
   compression?: "gzip" | "none";
+  /**
+   * PEM file of the certificate authorities that verify an `https` receiver, instead of the
+   * system's roots. Default `OTEL_EXPORTER_OTLP_(TRACES_)CERTIFICATE`.
+   */
+  certificate?: string;
+  /** PEM client certificate chain for mutual TLS. Default `OTEL_EXPORTER_OTLP_(TRACES_)CLIENT_CERTIFICATE`. */
+  clientCertificate?: string;
+  /** PEM private key of `clientCertificate`. Default `OTEL_EXPORTER_OTLP_(TRACES_)CLIENT_KEY`. */
+  clientKey?: string;
+  /**
+   * gRPC endpoints without a scheme only: `true` connects without TLS. Default
+   * `OTEL_EXPORTER_OTLP_(TRACES_)INSECURE`, else `false`.
+   */
+  insecure?: boolean;
 }
 
 /** Options of {@link OtlpJsonLayerConfig}. */
@@ -139,6 +154,10 @@ export const OTLP_OPTIONS = optionNames<OtlpLayerOptions>()([
   "headers",
   "timeoutMs",
   "compression",
+  "certificate",
+  "clientCertificate",
+  "clientKey",
+  "insecure",
   ...OTEL_SDK_OPTIONS,
 ]);
 

@@ -120,6 +120,23 @@ with_sdk_options! {
         /// Request compression. Falls back to `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, then
         /// `OTEL_EXPORTER_OTLP_COMPRESSION`, then none.
         pub compression: Option<OtlpCompression>,
+        /// PEM file of the certificate authorities that verify an `https` receiver, used
+        /// instead of the system's roots. Falls back to `OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE`,
+        /// then `OTEL_EXPORTER_OTLP_CERTIFICATE`, then the system's roots (the bundled Mozilla
+        /// roots where the system has none).
+        pub certificate: Option<String>,
+        /// PEM file of the client certificate chain for mutual TLS (with `clientKey`). Falls
+        /// back to `OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE`, then
+        /// `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`.
+        pub client_certificate: Option<String>,
+        /// PEM file of the client's private key (PKCS#8, PKCS#1 or SEC1). Falls back to
+        /// `OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY`, then `OTEL_EXPORTER_OTLP_CLIENT_KEY`.
+        pub client_key: Option<String>,
+        /// gRPC only, for an endpoint given without a scheme (`collector:4317`): `true` connects
+        /// without TLS. Falls back to `OTEL_EXPORTER_OTLP_TRACES_INSECURE`, then
+        /// `OTEL_EXPORTER_OTLP_INSECURE`, then `false` (TLS). An endpoint's `http://` or
+        /// `https://` scheme always decides.
+        pub insecure: Option<bool>,
     }
 }
 

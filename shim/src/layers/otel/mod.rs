@@ -26,10 +26,12 @@ mod integers;
 mod otlp;
 mod otlp_json;
 mod otlp_proto;
+mod retry;
 mod sdk;
 mod status;
 #[cfg(test)]
 mod test_support;
+mod tls;
 mod transport;
 
 use std::{

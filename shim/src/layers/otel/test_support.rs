@@ -21,3 +21,29 @@ pub(super) fn with_env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> O
 
 /// A layer's JSON, the environment, and a part of the expected error message.
 pub(super) type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+
+/// A finished span with ids made from `index`, no attributes and the default scope.
+pub(super) fn span_data(index: u64) -> opentelemetry_sdk::trace::SpanData {
+    use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId};
+    opentelemetry_sdk::trace::SpanData {
+        span_context: SpanContext::new(
+            TraceId::from(u128::from(index) + 1),
+            SpanId::from(index + 1),
+            TraceFlags::SAMPLED,
+            false,
+            Default::default(),
+        ),
+        parent_span_id: SpanId::INVALID,
+        parent_span_is_remote: false,
+        span_kind: SpanKind::Internal,
+        name: "test".into(),
+        start_time: std::time::SystemTime::now(),
+        end_time: std::time::SystemTime::now(),
+        attributes: Vec::new(),
+        dropped_attributes_count: 0,
+        events: Default::default(),
+        links: Default::default(),
+        status: Status::Unset,
+        instrumentation_scope: Default::default(),
+    }
+}

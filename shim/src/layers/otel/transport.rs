@@ -7,6 +7,7 @@ use std::{collections::BTreeMap, time::Duration};
 use super::{
     config::{OtlpCompression, OtlpLayerConfig, OtlpProtocol},
     env::{env_millis, first_env, parse_key_value_list, Env, Signal},
+    tls::{FileOption, TlsFiles},
 };
 use crate::error::Error;
 
@@ -18,8 +19,18 @@ pub(crate) struct OtlpSettings {
     pub(crate) protocol: OtlpProtocol,
     /// Lower-case names, explicit entries over the environment's.
     pub(crate) headers: BTreeMap<String, String>,
+    /// The whole time one export may take, retries included.
     pub(crate) timeout: Duration,
     pub(crate) gzip: bool,
+    /// The TLS files; read only when the endpoint is `https`.
+    pub(crate) tls: TlsFiles,
+}
+
+impl OtlpSettings {
+    /// Whether the endpoint is reached over TLS.
+    pub(crate) fn uses_tls(&self) -> bool {
+        self.endpoint.starts_with("https://")
+    }
 }
 
 const DEFAULT_EXPORT_REQUEST_TIMEOUT: Duration = Duration::from_millis(10_000);
@@ -43,7 +54,39 @@ pub(crate) fn otlp_settings(
             None => OtlpProtocol::HttpProtobuf,
         },
     };
-    let endpoint = endpoint(config.endpoint.as_deref(), protocol, signal, field, env)?;
+    let insecure = insecure(config, signal, field, env)?;
+    let (endpoint, scheme_from_insecure) = endpoint(
+        config.endpoint.as_deref(),
+        protocol,
+        insecure.map(|(insecure, _)| insecure),
+        signal,
+        field,
+        env,
+    )?;
+    let tls = tls_files(config, signal, field, env);
+    let uses_tls = endpoint.starts_with("https://");
+    if !uses_tls {
+        // Explicit TLS options on an endpoint without TLS are a mistake; the environment's
+        // may be meant for other exporters and are left unused.
+        let explicit = [
+            ("certificate", &config.certificate),
+            ("clientCertificate", &config.client_certificate),
+            ("clientKey", &config.client_key),
+        ];
+        if let Some((name, _)) = explicit.iter().find(|(_, value)| value.is_some()) {
+            return Err(Error::invalid_config(format!(
+                "{field}.{name}: the endpoint `{endpoint}` does not use TLS, so {name} would \
+                 not be used; give an `https://` endpoint or remove {name}"
+            )));
+        }
+    }
+    if config.insecure.is_some() && !scheme_from_insecure {
+        return Err(Error::invalid_config(format!(
+            "{field}.insecure: applies only to a gRPC endpoint given without a scheme \
+             (`collector:4317`); the scheme of `{endpoint}` decides whether TLS is used; \
+             remove insecure"
+        )));
+    }
     let mut headers = BTreeMap::new();
     if let Some((name, value)) = first_env(env, &signal.exporter_variables("HEADERS")) {
         let origin = format!("{field}: environment variable {name}");
@@ -83,7 +126,60 @@ pub(crate) fn otlp_settings(
         headers,
         timeout,
         gzip,
+        tls,
     })
+}
+
+fn has_scheme(url: &str) -> bool {
+    url.contains("://")
+}
+
+/// `insecure` from the config, else the signal's `..._INSECURE` variables; with its origin.
+fn insecure(
+    config: &OtlpLayerConfig,
+    signal: Signal,
+    field: &str,
+    env: Env<'_>,
+) -> Result<Option<(bool, String)>, Error> {
+    if let Some(insecure) = config.insecure {
+        return Ok(Some((insecure, format!("{field}.insecure"))));
+    }
+    let Some((name, value)) = first_env(env, &signal.exporter_variables("INSECURE")) else {
+        return Ok(None);
+    };
+    let origin = format!("{field}: environment variable {name}");
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(Some((true, origin))),
+        "false" => Ok(Some((false, origin))),
+        _ => Err(Error::invalid_config(format!(
+            "{origin}=`{value}` is not a boolean; use `true` or `false`"
+        ))),
+    }
+}
+
+/// The TLS files from the config, else the signal's variables.
+fn tls_files(config: &OtlpLayerConfig, signal: Signal, field: &str, env: Env<'_>) -> TlsFiles {
+    let file = |explicit: &Option<String>, option: &str, setting: &str| {
+        if let Some(path) = explicit {
+            return Some(FileOption {
+                path: path.clone(),
+                origin: format!("{field}.{option}"),
+            });
+        }
+        first_env(env, &signal.exporter_variables(setting)).map(|(name, path)| FileOption {
+            path: path.trim().to_owned(),
+            origin: format!("{field}: environment variable {name}"),
+        })
+    };
+    TlsFiles {
+        certificate: file(&config.certificate, "certificate", "CERTIFICATE"),
+        client_certificate: file(
+            &config.client_certificate,
+            "clientCertificate",
+            "CLIENT_CERTIFICATE",
+        ),
+        client_key: file(&config.client_key, "clientKey", "CLIENT_KEY"),
+    }
 }
 
 fn parse_protocol(value: &str) -> Option<OtlpProtocol> {
@@ -97,15 +193,32 @@ fn parse_protocol(value: &str) -> Option<OtlpProtocol> {
 
 /// The endpoint: an explicit URL (HTTP ones without a path get the signal's path), else the
 /// signal's own variable (used as is), else the generic one (HTTP: plus the signal's path),
-/// else the local collector's default port.
+/// else the local collector's default port. Also says whether the scheme was chosen by
+/// `insecure` (a gRPC endpoint given without one).
 fn endpoint(
     explicit: Option<&str>,
     protocol: OtlpProtocol,
+    insecure: Option<bool>,
     signal: Signal,
     field: &str,
     env: Env<'_>,
-) -> Result<String, Error> {
+) -> Result<(String, bool), Error> {
     let is_http = protocol != OtlpProtocol::Grpc;
+    // A gRPC endpoint without a scheme (`collector:4317`) uses TLS unless `insecure`, as the
+    // specification defines `OTEL_EXPORTER_OTLP_INSECURE`.
+    let with_scheme = |url: &str| -> String {
+        let url = url.trim();
+        if !is_http && !has_scheme(url) {
+            let scheme = if insecure == Some(true) {
+                "http"
+            } else {
+                "https"
+            };
+            format!("{scheme}://{url}")
+        } else {
+            url.to_owned()
+        }
+    };
     let with_signal_path = |base: &str| {
         format!(
             "{}{}",
@@ -115,37 +228,42 @@ fn endpoint(
     };
     if let Some(url) = explicit {
         let origin = format!("{field}.endpoint");
+        let chosen = !is_http && !has_scheme(url);
+        let url = &with_scheme(url);
         let path_is_empty = check_url(url, &origin)?;
-        return Ok(if is_http && path_is_empty {
+        let url = if is_http && path_is_empty {
             with_signal_path(url)
         } else {
             url.to_owned()
-        });
+        };
+        return Ok((url, chosen));
     }
     let [signal_variable, generic_variable] = signal.exporter_variables("ENDPOINT");
     if let Some(url) = env(&signal_variable) {
         let origin = format!("{field}: environment variable {signal_variable}");
+        let chosen = !is_http && !has_scheme(&url);
+        let url = with_scheme(&url);
         check_url(&url, &origin)?;
-        return Ok(url.trim().to_owned());
+        return Ok((url, chosen));
     }
     if let Some(url) = env(&generic_variable) {
         let origin = format!("{field}: environment variable {generic_variable}");
+        let chosen = !is_http && !has_scheme(&url);
+        let url = with_scheme(&url);
         check_url(&url, &origin)?;
-        let url = url.trim();
-        return Ok(if is_http {
-            with_signal_path(url)
-        } else {
-            url.to_owned()
-        });
+        let url = if is_http { with_signal_path(&url) } else { url };
+        return Ok((url, chosen));
     }
-    Ok(if is_http {
+    let url = if is_http {
         with_signal_path("http://localhost:4318")
     } else {
         "http://localhost:4317".to_owned()
-    })
+    };
+    Ok((url, false))
 }
 
-/// Checks that `url` is an `http://` URL with a host; returns whether its path is empty.
+/// Checks that `url` is an `http://` or `https://` URL with a host; returns whether its path
+/// is empty.
 fn check_url(url: &str, origin: &str) -> Result<bool, Error> {
     let url = url.trim();
     let invalid = |why: &str| {
@@ -156,15 +274,12 @@ fn check_url(url: &str, origin: &str) -> Result<bool, Error> {
     };
     let parsed: http::Uri = url.parse().map_err(|error| invalid(&format!("{error}")))?;
     match parsed.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(Error::invalid_config(format!(
-                "{origin}: `{url}` needs TLS, which this build of tracing-bridge does not \
-                 include; use an `http://` endpoint (for example a local collector that \
-                 forwards over TLS)"
+        Some("http" | "https") => {}
+        Some(other) => {
+            return Err(invalid(&format!(
+                "scheme `{other}` is neither `http` nor `https`"
             )))
         }
-        Some(other) => return Err(invalid(&format!("scheme `{other}` is not `http`"))),
         None => return Err(invalid("it has no scheme")),
     }
     if parsed.host().is_none_or(str::is_empty) {
@@ -279,6 +394,79 @@ mod tests {
     }
 
     #[test]
+    fn tls_follows_the_scheme_and_insecure_applies_to_grpc_without_one() {
+        let https = resolve(
+            r#"{"kind":"otlp","endpoint":"https://api.example:443"}"#,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(https.endpoint, "https://api.example:443/v1/traces");
+        assert!(https.uses_tls());
+        let grpc = r#"{"kind":"otlp","protocol":"grpc","endpoint":"collector:4317"}"#;
+        assert_eq!(
+            resolve(grpc, &[]).unwrap().endpoint,
+            "https://collector:4317"
+        );
+        let insecure = [("OTEL_EXPORTER_OTLP_TRACES_INSECURE", "TRUE")];
+        assert_eq!(
+            resolve(grpc, &insecure).unwrap().endpoint,
+            "http://collector:4317"
+        );
+        // The environment's insecure never overrides a scheme.
+        let schemed = r#"{"kind":"otlp","protocol":"grpc","endpoint":"https://collector:4317"}"#;
+        assert!(resolve(schemed, &insecure).unwrap().uses_tls());
+        let explicit =
+            r#"{"kind":"otlp","protocol":"grpc","endpoint":"collector:4317","insecure":true}"#;
+        assert!(!resolve(explicit, &[]).unwrap().uses_tls());
+        let from_env = [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ];
+        assert_eq!(
+            resolve(r#"{"kind":"otlp"}"#, &from_env).unwrap().endpoint,
+            "https://collector:4317"
+        );
+    }
+
+    #[test]
+    fn tls_files_come_from_the_config_then_the_signal_then_the_generic_variables() {
+        let vars = [
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/generic/ca.pem"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+                "/traces/client.pem",
+            ),
+            (
+                "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+                "/generic/client.pem",
+            ),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/generic/key.pem"),
+        ];
+        let settings = resolve(
+            r#"{"kind":"otlp","endpoint":"https://x:1","clientKey":"/explicit/key.pem"}"#,
+            &vars,
+        )
+        .unwrap();
+        let certificate = settings.tls.certificate.unwrap();
+        assert_eq!(certificate.path, "/generic/ca.pem");
+        assert_eq!(
+            certificate.origin,
+            "layers[0]: environment variable OTEL_EXPORTER_OTLP_CERTIFICATE"
+        );
+        assert_eq!(
+            settings.tls.client_certificate.unwrap().path,
+            "/traces/client.pem"
+        );
+        let key = settings.tls.client_key.unwrap();
+        assert_eq!(
+            (key.path.as_str(), key.origin.as_str()),
+            ("/explicit/key.pem", "layers[0].clientKey")
+        );
+        // On an endpoint without TLS the environment's files are left unused, not an error.
+        assert!(!resolve(r#"{"kind":"otlp"}"#, &vars).unwrap().uses_tls());
+    }
+
+    #[test]
     fn invalid_values_name_their_origin() {
         let cases: &[Case] = &[
             (
@@ -292,9 +480,24 @@ mod tests {
                 "scheme `ftp`",
             ),
             (
-                r#"{"kind":"otlp","endpoint":"https://x:1"}"#,
+                r#"{"kind":"otlp","endpoint":"http://x:1","certificate":"ca.pem"}"#,
                 &[],
-                "needs TLS",
+                "layers[0].certificate: the endpoint `http://x:1/v1/traces` does not use TLS",
+            ),
+            (
+                r#"{"kind":"otlp","endpoint":"https://x:1","insecure":true}"#,
+                &[],
+                "layers[0].insecure: applies only to a gRPC endpoint given without a scheme",
+            ),
+            (
+                r#"{"kind":"otlp","protocol":"grpc","endpoint":"x:1"}"#,
+                &[("OTEL_EXPORTER_OTLP_INSECURE", "yes")],
+                "OTEL_EXPORTER_OTLP_INSECURE=`yes` is not a boolean",
+            ),
+            (
+                r#"{"kind":"otlp","endpoint":"x:1"}"#,
+                &[],
+                "layers[0].endpoint",
             ),
             (
                 r#"{"kind":"otlp"}"#,
