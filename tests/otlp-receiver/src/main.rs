@@ -37,7 +37,8 @@
 //! `{"protocol":"grpc","direct":N,"front":N,"control":N,"tls":N,"mtls":N,"certs":{"dir":…,
 //! "ca":…,"wrongCa":…,"clientCa":…,"clientCert":…,"clientKey":…,"otherKey":…,"notPem":…}}`
 //! (absolute paths). The receiver exits when its standard input closes, so it never outlives
-//! the test that started it, and then removes the certificates' directory.
+//! the test that started it, or on SIGTERM or SIGINT, and then removes the certificates'
+//! directory.
 
 mod tls;
 
@@ -72,6 +73,7 @@ use serde_json::{json, Value};
 use tokio::{
     io::{AsyncRead, AsyncWrite},
     net::TcpListener,
+    signal::unix::{signal, SignalKind},
     sync::{Notify, RwLock},
 };
 use tokio_rustls::TlsAcceptor;
@@ -219,7 +221,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let tls = tls::Tls::generate(protocol == Protocol::Grpc)?;
     let result = run(name, protocol, &tls).await;
     tls.remove();
-    result
+    if let Err(error) = result {
+        eprintln!("otlp-receiver: {error}");
+        std::process::exit(1);
+    }
+    // Not waiting for the thread still blocked reading stdin after a signal.
+    std::process::exit(0);
 }
 
 async fn run(
@@ -294,13 +301,19 @@ async fn run(
     stdout.flush()?;
     drop(stdout);
 
-    // Exit when the parent closes our stdin (or dies).
-    tokio::task::spawn_blocking(|| {
+    // Exit when the parent closes our stdin (or dies), or on SIGTERM or SIGINT.
+    let stdin_closed = tokio::task::spawn_blocking(|| {
         let mut sink = [0u8; 256];
         let mut stdin = std::io::stdin();
         while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
-    })
-    .await?;
+    });
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = stdin_closed => {}
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
     drop(server);
     Ok(())
 }
