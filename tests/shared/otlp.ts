@@ -12,8 +12,8 @@ import type { Harness, TestFn } from "./harness.ts";
 import { attributes, closedPort, type Protocol, type ReceivedSpan, Receiver } from "./receiver.ts";
 import { expectTracingError } from "./expect.ts";
 
-const PROTOCOLS: Protocol[] = ["grpc", "http/protobuf", "http/json"];
-const EXPORT_PATH: Record<Protocol, string> = {
+export const PROTOCOLS: Protocol[] = ["grpc", "http/protobuf", "http/json"];
+export const EXPORT_PATH: Record<Protocol, string> = {
   "grpc": "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
   "http/protobuf": "/v1/traces",
   "http/json": "/v1/traces",
@@ -22,7 +22,10 @@ const EXPORT_PATH: Record<Protocol, string> = {
 const STATUS_UNSET = 0;
 const STATUS_ERROR = 2;
 
-async function withReceiver(protocol: Protocol, body: (receiver: Receiver) => Promise<void>) {
+export async function withReceiver(
+  protocol: Protocol,
+  body: (receiver: Receiver) => Promise<void>,
+) {
   const receiver = await Receiver.start(protocol);
   try {
     await body(receiver);
@@ -35,8 +38,11 @@ function byName(spans: ReceivedSpan[], name: string): ReceivedSpan[] {
   return spans.filter(({ span }) => span.name === name);
 }
 
-/** Runs `tests/<runtime>/otlp_child.ts` with `env` added; returns its output. */
-function runChild(h: Harness, scenario: string, env: Record<string, string>) {
+/**
+ * Runs `tests/<runtime>/otlp_child.ts <scenario>` with `env` added (and this process's `OTEL_*`
+ * variables removed); returns its output.
+ */
+export function runChild(h: Harness, scenario: string, env: Record<string, string>) {
   const script = fileURLToPath(new URL(`../${h.runtime}/otlp_child.ts`, import.meta.url));
   const args = h.runtime === "deno"
     ? [

@@ -3,8 +3,15 @@
  * by the native library when a layer is built) or on what is printed to stderr.
  */
 
+import process from "node:process";
+import type { OtlpLayerOptions } from "../../bindings/public.ts";
 import { closedPort } from "./receiver.ts";
 import type { Api, FibonacciLibrary } from "./harness.ts";
+
+/** The environment variable holding the layer options (JSON) of scenario `options`. */
+export const CHILD_OPTIONS_VARIABLE = "OTLP_CHILD_OPTIONS";
+/** Spans the scenarios `receiver-down` and `options` make: fib(4) recursing. */
+export const CHILD_SPANS = 9;
 
 /** Runs `scenario`; returns the exit code. */
 export async function runOtlpChild(
@@ -23,6 +30,10 @@ export async function runOtlpChild(
           headers: { "x-shared": "explicit" },
           filter: "info",
         });
+      case "options":
+        return new api.OtlpLayerConfig(
+          JSON.parse(process.env[CHILD_OPTIONS_VARIABLE] ?? "{}") as OtlpLayerOptions,
+        );
       case "receiver-down":
         return new api.OtlpLayerConfig({
           endpoint: `http://127.0.0.1:${await closedPort()}`,
@@ -39,7 +50,7 @@ export async function runOtlpChild(
       new api.GlobalTracingConfig({ layers: [await layer()] }),
       { library: libraryPath },
     ).enter();
-    example.fibonacci(scenario === "receiver-down" ? 4 : 3, false);
+    example.fibonacci(scenario === "receiver-down" || scenario === "options" ? 4 : 3, false);
     tracing.dispose();
     console.log(`dropped=${tracing.droppedSpans}`);
     return 0;

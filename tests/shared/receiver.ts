@@ -1,6 +1,7 @@
 /**
  * Starts `target/release/otlp-receiver` (tests/otlp-receiver: the `mock-collector` crate behind
- * a header-recording, fault-injecting proxy) and talks to its control API. Works in Deno and
+ * a header-recording, fault-injecting proxy, reachable in plain text, over TLS and over mutual
+ * TLS with certificates generated at start) and talks to its control API. Works in Deno and
  * Bun through `node:child_process` and `fetch`.
  */
 
@@ -9,7 +10,56 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 export type Protocol = "grpc" | "http/protobuf" | "http/json";
-export type FaultMode = "ok" | "slow" | "error" | "hang";
+export type FaultMode = "ok" | "slow" | "error" | "hang" | "status" | "reset";
+/** Where a request reached the proxy: `front` (plain), `tls` or `mtls`. */
+export type Transport = "plain" | "tls" | "mtls";
+/** The receiver's listening ports (all on 127.0.0.1). */
+export interface ReceiverPorts {
+  /** mock-collector itself. */
+  direct: number;
+  /** The recording, fault-injecting proxy, in plain text. */
+  front: number;
+  /** The control API. */
+  control: number;
+  /** The same proxy over TLS (server certificate signed by `certs.ca`). */
+  tls: number;
+  /** The same proxy over TLS requiring a client certificate signed by `certs.clientCa`. */
+  mtls: number;
+}
+
+/** Absolute paths of the PEM files the receiver generated at start (removed when it stops). */
+export interface ReceiverCerts {
+  /** The directory holding them. */
+  dir: string;
+  /** The CA that signed the server certificate (for `127.0.0.1` and `localhost`). */
+  ca: string;
+  /** A CA unrelated to the server certificate: verification fails against it. */
+  wrongCa: string;
+  /** The CA the `mtls` port requires client certificates to be signed by. */
+  clientCa: string;
+  /** A client certificate signed by `clientCa`. */
+  clientCert: string;
+  /** The PKCS#8 key of `clientCert`. */
+  clientKey: string;
+  /** A PKCS#8 key that does not match `clientCert`. */
+  otherKey: string;
+  /** A file that is not PEM. */
+  notPem: string;
+}
+
+/** The receiver's counters. */
+export interface ReceiverStats {
+  /** Spans received by mock-collector. */
+  spans: number;
+  /** Export requests received by the proxy (front, tls and mtls). */
+  requests: number;
+  /** Of those, the ones a fault answered (error, status, reset, hang) instead of mock-collector. */
+  faulted: number;
+  /** TLS handshakes that failed on the tls and mtls ports. */
+  tlsFailures: number;
+  /** When (ms since the epoch) the span count last changed; 0 if never. */
+  lastChangeMs: number;
+}
 
 /** An OTLP `AnyValue` in the JSON mapping. */
 export type AnyValue = {
@@ -47,6 +97,32 @@ export interface ReceivedSpan {
 export interface RecordedRequest {
   path: string;
   headers: Record<string, string>;
+  /** Which port it came in on. */
+  transport: Transport;
+  /** `"HTTP/1.1"` or `"HTTP/2.0"`. */
+  version: string;
+  /** When the proxy received it, in ms since the epoch. */
+  receivedMs: number;
+  /** The fault that answered it (`"slow"`: delayed, then forwarded), or `null`: forwarded. */
+  fault: FaultMode | null;
+}
+
+/** A failed TLS handshake on the tls or mtls port. */
+export interface TlsFailure {
+  transport: Transport;
+  /** The server side's reason (rustls). */
+  error: string;
+  receivedMs: number;
+}
+
+/** The answer of {@link Receiver.failWithStatus}. */
+export interface StatusFault {
+  /** How many export requests get it, then the receiver answers normally again. */
+  count?: number;
+  /** `Retry-After` of the first faulted answer (gRPC also gets a `RetryInfo` of that many seconds). */
+  retryAfter?: string;
+  /** The `grpc-status` for gRPC requests. Default: mapped from the HTTP status (503 → 14). */
+  grpcStatus?: number;
 }
 
 export const RECEIVER_BINARY = fileURLToPath(
@@ -73,16 +149,19 @@ function plain(value: AnyValue | undefined): unknown {
 
 export class Receiver {
   readonly protocol: Protocol;
-  readonly ports: { direct: number; front: number; control: number };
+  readonly ports: ReceiverPorts;
+  readonly certs: ReceiverCerts;
   #child: ChildProcess;
 
   private constructor(
     protocol: Protocol,
-    ports: { direct: number; front: number; control: number },
+    ports: ReceiverPorts,
+    certs: ReceiverCerts,
     child: ChildProcess,
   ) {
     this.protocol = protocol;
     this.ports = ports;
+    this.certs = certs;
     this.#child = child;
   }
 
@@ -103,13 +182,17 @@ export class Receiver {
     child.removeAllListeners("error");
     child.stdout!.removeAllListeners("data");
     child.stdout!.destroy();
-    const ports = JSON.parse(line);
-    return new Receiver(protocol, ports, child);
+    const { direct, front, control, tls, mtls, certs } = JSON.parse(line);
+    return new Receiver(protocol, { direct, front, control, tls, mtls }, certs, child);
   }
 
-  /** The URL to configure: through the recording proxy (`front`) or straight to mock-collector. */
-  endpoint(via: "front" | "direct" = "front"): string {
-    return `http://127.0.0.1:${this.ports[via]}`;
+  /**
+   * The URL to configure: through the recording proxy (`front`; `tls` and `mtls` are the same
+   * proxy over `https://`) or straight to mock-collector (`direct`).
+   */
+  endpoint(via: "front" | "direct" | "tls" | "mtls" = "front"): string {
+    const scheme = via === "tls" || via === "mtls" ? "https" : "http";
+    return `${scheme}://127.0.0.1:${this.ports[via]}`;
   }
 
   async #control(path: string, body?: unknown): Promise<unknown> {
@@ -118,15 +201,20 @@ export class Receiver {
       headers: { "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    if (!response.ok) throw new Error(`receiver ${path}: HTTP ${response.status}`);
+    if (!response.ok) {
+      throw new Error(`receiver ${path}: HTTP ${response.status}: ${await response.text()}`);
+    }
     return await response.json();
   }
 
-  /** Every span received so far, and every request the proxy saw. */
-  async received(): Promise<{ spans: ReceivedSpan[]; requests: RecordedRequest[] }> {
+  /** Every span received so far, every request the proxy saw, every failed TLS handshake. */
+  async received(): Promise<
+    { spans: ReceivedSpan[]; requests: RecordedRequest[]; tlsFailures: TlsFailure[] }
+  > {
     const raw = await this.#control("/spans") as {
       spans: { span: OtlpSpan; resource: KeyValue[] }[];
       requests: RecordedRequest[];
+      tlsFailures: TlsFailure[];
     };
     return {
       spans: raw.spans.map(({ span, resource }) => ({
@@ -135,21 +223,39 @@ export class Receiver {
         resource: attributes(resource),
       })),
       requests: raw.requests,
+      tlsFailures: raw.tlsFailures,
     };
   }
 
-  /** Span and request counts, and when (ms since the epoch) the span count last changed. */
-  async stats(): Promise<{ spans: number; requests: number; lastChangeMs: number }> {
-    return await this.#control("/stats") as {
-      spans: number;
-      requests: number;
-      lastChangeMs: number;
-    };
+  /** Span, request and fault counts, and when (ms since the epoch) the span count last changed. */
+  async stats(): Promise<ReceiverStats> {
+    return await this.#control("/stats") as ReceiverStats;
   }
 
-  /** Makes the proxy answer normally, slowly, with errors, or never. */
-  async fault(mode: FaultMode, delayMs = 0): Promise<void> {
-    await this.#control("/fault", { mode, delayMs });
+  /**
+   * Makes the proxy answer normally, slowly, with errors, or never; with `count`, only the next
+   * `count` requests, then it answers normally again.
+   */
+  async fault(mode: FaultMode, delayMs = 0, count?: number): Promise<void> {
+    await this.#control("/fault", { mode, delayMs, count });
+  }
+
+  /**
+   * Answers the next `count` export requests (default: all until the next fault call) with
+   * HTTP `status` and a small text body, or for gRPC with HTTP 200 and the `grpc-status` mapped
+   * from it (503, 502, 504 → 14 UNAVAILABLE; 429 → 8 RESOURCE_EXHAUSTED; 400 → 3
+   * INVALID_ARGUMENT), then recovers by itself.
+   */
+  async failWithStatus(status: number, options: StatusFault = {}): Promise<void> {
+    await this.#control("/fault", { mode: "status", status, ...options });
+  }
+
+  /**
+   * Closes the connection of each of the next `count` export requests (default: all until the
+   * next fault call) without an answer, after reading the request; then recovers by itself.
+   */
+  async resetConnections(count?: number): Promise<void> {
+    await this.#control("/fault", { mode: "reset", count });
   }
 
   async clear(): Promise<void> {

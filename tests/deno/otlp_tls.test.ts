@@ -1,0 +1,19 @@
+// Runs the OTLP TLS and retry scenarios under `deno test`.
+import * as api from "../../deno/mod.ts";
+import { defineOtlpTlsScenarios } from "../shared/otlp_tls.ts";
+import { basicExample, paths, tempDir } from "./libraries.ts";
+
+defineOtlpTlsScenarios(
+  // The receiver is a child process whose pipes outlive a single test's bookkeeping.
+  (name, body) => Deno.test({ name, fn: body, sanitizeResources: false, sanitizeOps: false }),
+  {
+    runtime: "deno",
+    api,
+    example: basicExample,
+    paths,
+    tempDir,
+    runChild: () => {
+      throw new Error("not used by the OTLP scenarios");
+    },
+  },
+);
