@@ -85,6 +85,8 @@ pub(crate) struct OtlpExporter {
     json_resource: ResourceAttributesWithSchema,
     /// What verifies the receiver's certificate, for messages; `None` without TLS.
     verified_by: Option<String>,
+    /// Whether a client certificate is configured (mutual TLS).
+    client_certificate: bool,
     runtime: Handle,
     /// The size of the last request body, to allocate the next one at once.
     last_body_len: usize,
@@ -173,6 +175,7 @@ impl OtlpExporter {
             resource: resource.clone(),
             json_resource: ResourceAttributesWithSchema::from(resource),
             verified_by,
+            client_certificate: settings.tls.client_certificate.is_some(),
             runtime: runtime.handle().clone(),
             last_body_len: 0,
             last_failure: std::sync::Mutex::new(None),
@@ -390,9 +393,18 @@ impl OtlpExporter {
                 retry_after: None,
             };
         }
+        // With TLS 1.3 a server that requires a client certificate says so after the
+        // handshake, and over HTTP/2 its alert reaches only the connection, not the request.
+        let hint = if self.verified_by.is_some() && !self.client_certificate {
+            " (a receiver that requires a client certificate closes the connection like this: \
+             give clientCertificate and clientKey)"
+        } else {
+            ""
+        };
         Failure {
             message: format!(
-                "the connection failed before the answer: {}; not confirmed by the receiver",
+                "the connection failed before the answer: {}{hint}; not confirmed by the \
+                 receiver",
                 chain(error)
             ),
             retryable: true,

@@ -33,6 +33,8 @@ pub(crate) struct FileOption {
 /// The TLS files of an `otlp` layer, resolved from the config and the environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct TlsFiles {
+    /// The layer's field in the config, `layers[0]`.
+    pub(crate) field: String,
     pub(crate) certificate: Option<FileOption>,
     pub(crate) client_certificate: Option<FileOption>,
     pub(crate) client_key: Option<FileOption>,
@@ -93,10 +95,11 @@ pub(crate) fn client_config(files: &TlsFiles) -> Result<TlsClient, Error> {
                 })?
         }
         (Some(given), None) | (None, Some(given)) => {
+            let field = &files.field;
             let missing = if files.client_key.is_none() {
-                "clientKey (or OTEL_EXPORTER_OTLP_CLIENT_KEY)"
+                format!("{field}.clientKey (or OTEL_EXPORTER_OTLP_CLIENT_KEY)")
             } else {
-                "clientCertificate (or OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)"
+                format!("{field}.clientCertificate (or OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)")
             };
             return Err(Error::invalid_config(format!(
                 "{}: mutual TLS needs both clientCertificate and clientKey, and {missing} is \
@@ -200,7 +203,8 @@ mod tests {
         })
     }
 
-    fn error_of(files: TlsFiles) -> String {
+    fn error_of(mut files: TlsFiles) -> String {
+        files.field = "layers[0]".to_owned();
         match client_config(&files) {
             Ok(_) => panic!("expected an error"),
             Err(error) => error.message().to_owned(),
@@ -250,7 +254,8 @@ mod tests {
             ..TlsFiles::default()
         });
         assert!(
-            message.contains("needs both clientCertificate and clientKey"),
+            message.contains("needs both clientCertificate and clientKey")
+                && message.contains("layers[0].clientKey (or OTEL_EXPORTER_OTLP_CLIENT_KEY)"),
             "{message}"
         );
     }

@@ -172,6 +172,7 @@ fn tls_files(config: &OtlpLayerConfig, signal: Signal, field: &str, env: Env<'_>
         })
     };
     TlsFiles {
+        field: field.to_owned(),
         certificate: file(&config.certificate, "certificate", "CERTIFICATE"),
         client_certificate: file(
             &config.client_certificate,
