@@ -4,8 +4,8 @@
  * workload and layers run by a pure-Rust binary (`target/release/otlp_export`) in the same run;
  * plus the time from dispose to the last span received.
  *
- *   deno run -A bench/otlp_export.ts [http/protobuf|grpc|http/json]
- *   bun bench/otlp_export.ts [http/protobuf|grpc|http/json]
+ *   deno run -A bench/otlp_export.ts [http/protobuf|grpc|http/json] [--tls]
+ *   bun bench/otlp_export.ts [http/protobuf|grpc|http/json] [--tls]
  *
  * Throughput: `fibonacci(INDEX, false)` called CALLS times (S(INDEX) spans per call, one per
  * recursive call, each with a `computed` event), timed from the first call until dispose
@@ -20,12 +20,19 @@
  * drains whatever backlog the receiver had not caught up with; that time is printed, not in
  * the JSON.
  *
+ * `--tls`: both sides export over TLS (the receiver's TLS front, its test CA as `certificate`),
+ * and each round also runs the JS side over plain TCP through the same proxy (`front`); the
+ * process CPU time (user + system, every thread) per exported span of each gives
+ * `tls_cpu_ratio` = TLS / plain (the best round of each). The receiver runs in another process.
+ *
  * Last line:
- * {"bench":"otlp_export","runtime":…,"spans_per_s":…,"rust_spans_per_s":…,"ratio_vs_rust":…,
- *  "flush_ms":…,"sent":…,"received":…}
+ * {"bench":"otlp_export","runtime":…,"protocol":…,"tls":…,"spans_per_s":…,"rust_spans_per_s":…,
+ *  "ratio_vs_rust":…,"flush_ms":…,"sent":…,"received":…}
+ * plus, with `--tls`: "cpu_us_per_span","plain_cpu_us_per_span","tls_cpu_ratio".
  */
 
 import { spawnSync } from "node:child_process";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { type Protocol, Receiver } from "../tests/shared/receiver.ts";
 import type { Api } from "../tests/shared/harness.ts";
@@ -36,8 +43,10 @@ const WARMUP_CALLS = 40;
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 const runtimeName = isDeno ? "deno" : "bun";
+const args = isDeno ? Deno.args : process.argv.slice(2);
+const tls = args.includes("--tls");
 // Default: the OTLP default protocol (and the layer's).
-const protocol = ((isDeno ? Deno.args[0] : process.argv[2]) ?? "http/protobuf") as Protocol;
+const protocol = (args.find((arg) => !arg.startsWith("--")) ?? "http/protobuf") as Protocol;
 const libraryPath = fileURLToPath(new URL("../target/release/libfibonacci.so", import.meta.url));
 const rustBinary = fileURLToPath(new URL("../target/release/otlp_export", import.meta.url));
 
@@ -66,7 +75,8 @@ async function load(): Promise<{ api: Api; fibonacci: (index: number) => unknown
 const { api, fibonacci } = await load();
 const receiver = await Receiver.start(protocol);
 const layerOptions = {
-  endpoint: receiver.endpoint("direct"),
+  endpoint: receiver.endpoint(tls ? "tls" : "direct"),
+  ...(tls ? { certificate: receiver.certs.ca } : {}),
   protocol,
   // Large enough that nothing is dropped even if the workload outpaces the receiver; the
   // default delay (5 s) never fires here: batches go out when full, the rest at dispose.
@@ -75,21 +85,31 @@ const layerOptions = {
   flushTimeoutMs: 30_000,
   filter: "info",
 };
-const config = () =>
-  new api.GlobalTracingConfig({ layers: [new api.OtlpLayerConfig(layerOptions)] });
+/** The plain twin of a TLS run: the same proxy, without TLS. */
+const plainOptions = {
+  ...layerOptions,
+  endpoint: receiver.endpoint("front"),
+  certificate: undefined,
+};
+const config = (options: typeof layerOptions = layerOptions) =>
+  new api.GlobalTracingConfig({ layers: [new api.OtlpLayerConfig(options)] });
 
 function run(
   calls: number,
-): { seconds: number; disposeStartMs: number; disposeMs: number; dropped: number } {
-  const tracing = new api.Tracing(config(), { library: libraryPath }).enter();
+  options: typeof layerOptions = layerOptions,
+): { seconds: number; cpuUs: number; disposeStartMs: number; disposeMs: number; dropped: number } {
+  const tracing = new api.Tracing(config(options), { library: libraryPath }).enter();
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   for (let call = 0; call < calls; call++) fibonacci(INDEX);
   const disposeStartMs = Date.now();
   const disposeStarted = performance.now();
   tracing.dispose();
   const ended = performance.now();
+  const cpu = process.cpuUsage(cpuBefore);
   return {
     seconds: (ended - started) / 1000,
+    cpuUs: cpu.user + cpu.system,
     disposeStartMs,
     disposeMs: ended - disposeStarted,
     dropped: tracing.droppedSpans,
@@ -118,7 +138,8 @@ function median(values: number[]): number {
 try {
   run(WARMUP_CALLS);
   const perRun = CALLS * spansPerCall(INDEX);
-  const js: { seconds: number; drainMs: number; dropped: number }[] = [];
+  const js: { seconds: number; cpuUs: number; drainMs: number; dropped: number }[] = [];
+  const plain: { cpuUs: number; dropped: number }[] = [];
   const rust: { seconds: number; dispose_ms: number; dropped: number }[] = [];
   let received = 0;
   for (let round = 0; round < ROUNDS; round++) {
@@ -132,6 +153,10 @@ try {
     const stats = await receiver.stats();
     received += stats.spans;
     js.push({ ...result, drainMs: stats.lastChangeMs - result.disposeStartMs });
+    if (tls) {
+      await receiver.clear();
+      plain.push(run(CALLS, plainOptions));
+    }
     if (round % 2 === 0) {
       await receiver.clear();
       rust.push(runRust());
@@ -167,15 +192,36 @@ try {
       `${rust.reduce((sum, round) => sum + round.dropped, 0)} (Rust); one-call flush ` +
       `${Math.min(...flushTimes).toFixed(1)}–${Math.max(...flushTimes).toFixed(1)} ms`,
   );
+  const cpuPerSpan = Math.min(...js.map((round) => round.cpuUs)) / perRun;
+  const plainCpuPerSpan = tls ? Math.min(...plain.map((round) => round.cpuUs)) / perRun : 0;
+  if (tls) {
+    console.log(
+      `CPU per exported span: TLS ${cpuPerSpan.toFixed(3)} µs, plain ${
+        plainCpuPerSpan.toFixed(3)
+      } µs ` +
+        `(rounds: TLS ${js.map((round) => (round.cpuUs / perRun).toFixed(3)).join(", ")}; plain ` +
+        `${plain.map((round) => (round.cpuUs / perRun).toFixed(3)).join(", ")}); dropped plain ` +
+        `${plain.reduce((sum, round) => sum + round.dropped, 0)}`,
+    );
+  }
   console.log(JSON.stringify({
     bench: "otlp_export",
     runtime: runtimeName,
+    protocol,
+    tls,
     spans_per_s: Math.round(spansPerS),
     rust_spans_per_s: Math.round(rustSpansPerS),
     ratio_vs_rust: Number((rustSpansPerS / spansPerS).toFixed(3)),
     flush_ms: Number(median(flushTimes).toFixed(1)),
     sent,
     received,
+    ...(tls
+      ? {
+        cpu_us_per_span: Number(cpuPerSpan.toFixed(3)),
+        plain_cpu_us_per_span: Number(plainCpuPerSpan.toFixed(3)),
+        tls_cpu_ratio: Number((cpuPerSpan / plainCpuPerSpan).toFixed(3)),
+      }
+      : {}),
   }));
 } finally {
   await receiver.stop();
