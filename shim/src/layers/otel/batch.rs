@@ -43,6 +43,12 @@ pub(crate) trait ExportBatch<R>: Send + 'static {
         timeout: Duration,
         cancel: &Cancel,
     ) -> Result<(), String>;
+
+    /// After a successful export: the records the receiver said it rejected (an OTLP partial
+    /// success), with its message. They count as dropped.
+    fn take_rejected(&mut self) -> Option<(u64, String)> {
+        None
+    }
 }
 
 /// A one-shot signal that abandons the export in flight.
@@ -295,6 +301,10 @@ impl<R: Send + 'static> BatchQueue<R> {
             } else {
                 exporter.export(&mut batch, self.settings.export_timeout, &self.cancel)
             };
+            let rejected = match result {
+                Ok(()) => exporter.take_rejected(),
+                Err(_) => None,
+            };
             // Dropping the records is the worker's work, not the producers'.
             batch.clear();
             let mut state = self.lock();
@@ -304,7 +314,16 @@ impl<R: Send + 'static> BatchQueue<R> {
             }
             match result {
                 Ok(()) => {
-                    self.exported.fetch_add(count, Ordering::Relaxed);
+                    let (rejected, message) = rejected.unwrap_or_default();
+                    let rejected = rejected.min(count);
+                    self.exported.fetch_add(count - rejected, Ordering::Relaxed);
+                    if rejected > 0 {
+                        self.dropped.fetch_add(rejected, Ordering::Relaxed);
+                        state.first_error.get_or_insert(format!(
+                            "the receiver rejected {rejected} of {count} (partial success): \
+                             {message}"
+                        ));
+                    }
                 }
                 Err(message) => {
                     self.dropped.fetch_add(count, Ordering::Relaxed);

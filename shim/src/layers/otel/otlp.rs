@@ -90,6 +90,9 @@ pub(crate) struct OtlpExporter {
     runtime: Handle,
     /// The size of the last request body, to allocate the next one at once.
     last_body_len: usize,
+    /// Spans the receiver answered it rejected (OTLP partial success) in the last export,
+    /// with its message; taken by the batch worker.
+    rejected: std::sync::Mutex<Option<(u64, String)>>,
     /// Why the last attempt of the export in flight failed, for the message of an export
     /// that is cancelled or runs out of time while retrying.
     last_failure: std::sync::Mutex<Option<String>>,
@@ -179,6 +182,7 @@ impl OtlpExporter {
             runtime: runtime.handle().clone(),
             last_body_len: 0,
             last_failure: std::sync::Mutex::new(None),
+            rejected: std::sync::Mutex::new(None),
         })
     }
 
@@ -273,6 +277,15 @@ impl OtlpExporter {
         }
     }
 
+    fn note_partial_success(&self, rejected: Option<(u64, String)>) {
+        if let Some(rejected) = rejected {
+            *self
+                .rejected
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(rejected);
+        }
+    }
+
     fn lock_last_failure(&self) -> std::sync::MutexGuard<'_, Option<String>> {
         self.last_failure
             .lock()
@@ -350,9 +363,19 @@ impl OtlpExporter {
                 .as_ref()
                 .filter(|trailers| trailers.contains_key("grpc-status"))
                 .unwrap_or(&parts.headers);
-            return grpc_outcome(metadata);
+            grpc_outcome(metadata)?;
+            // The answer: compressed flag, length, `ExportTraceServiceResponse`.
+            self.note_partial_success(data.get(5..).and_then(|message| {
+                (data.first() == Some(&0)).then(|| partial_success_protobuf(message))?
+            }));
+            return Ok(());
         }
         if parts.status.is_success() {
+            self.note_partial_success(if self.protocol == OtlpProtocol::HttpJson {
+                partial_success_json(&data)
+            } else {
+                partial_success_protobuf(&data)
+            });
             return Ok(());
         }
         Err(Failure {
@@ -443,6 +466,41 @@ impl ExportBatch<SpanData> for OtlpExporter {
         self.lock_last_failure().take();
         result
     }
+
+    fn take_rejected(&mut self) -> Option<(u64, String)> {
+        self.rejected
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+}
+
+/// The spans an OTLP protobuf answer says were rejected, with the receiver's message.
+fn partial_success_protobuf(body: &[u8]) -> Option<(u64, String)> {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+    let partial = ExportTraceServiceResponse::decode(body)
+        .ok()?
+        .partial_success?;
+    let rejected = u64::try_from(partial.rejected_spans)
+        .ok()
+        .filter(|&n| n > 0)?;
+    Some((rejected, partial.error_message))
+}
+
+/// The spans an OTLP JSON answer says were rejected (`rejectedSpans` as a number or, as the
+/// JSON mapping writes 64-bit integers, a string), with the receiver's message.
+fn partial_success_json(body: &[u8]) -> Option<(u64, String)> {
+    let answer: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let partial = answer.get("partialSuccess")?;
+    let rejected = match partial.get("rejectedSpans")? {
+        serde_json::Value::String(text) => text.parse::<u64>().ok()?,
+        other => other.as_u64()?,
+    };
+    let message = partial
+        .get("errorMessage")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    (rejected > 0).then(|| (rejected, message.to_owned()))
 }
 
 /// The headers of every request: ours, the configured ones, then the protocol's (which the
@@ -798,6 +856,35 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn partial_success_answers_count_the_rejected_spans() {
+        use opentelemetry_proto::tonic::collector::trace::v1::{
+            ExportTracePartialSuccess, ExportTraceServiceResponse,
+        };
+        let answer = |rejected_spans| ExportTraceServiceResponse {
+            partial_success: Some(ExportTracePartialSuccess {
+                rejected_spans,
+                error_message: "too old".to_owned(),
+            }),
+        };
+        assert_eq!(
+            partial_success_protobuf(&answer(3).encode_to_vec()),
+            Some((3, "too old".to_owned()))
+        );
+        assert_eq!(partial_success_protobuf(&answer(0).encode_to_vec()), None);
+        assert_eq!(partial_success_protobuf(b""), None);
+        assert_eq!(
+            partial_success_json(br#"{"partialSuccess":{"rejectedSpans":"2","errorMessage":"x"}}"#),
+            Some((2, "x".to_owned()))
+        );
+        assert_eq!(
+            partial_success_json(br#"{"partialSuccess":{"rejectedSpans":4}}"#),
+            Some((4, String::new()))
+        );
+        assert_eq!(partial_success_json(b"{}"), None);
+        assert_eq!(partial_success_json(b""), None);
     }
 
     #[test]
