@@ -379,16 +379,16 @@ export class JsSpans {
     return span;
   }
 
-  /** Undoes `#begin`; ends the span now, or when `outcome` (a promise) settles. */
+  /**
+   * Undoes `#begin`; ends the span now, or when `outcome` (a promise) settles. A failure is
+   * recorded while the span is still entered, so that every layer sees it inside the span.
+   */
   #finish(span: JsSpan, outcome: unknown, failed: boolean): unknown {
     const entered = this.#entered.pop() as boolean;
     this.#current.enterWith(this.#entered.pop() as JsSpan);
+    if (failed) this.#recordFailure(span, outcome);
     if (entered && !span.ended) this.#native.jsSpanExit(span.handle);
-    if (failed) {
-      this.#recordFailure(span, outcome);
-    } else if (isPromiseLike(outcome)) {
-      return this.#endWhenSettled(span, outcome);
-    }
+    if (!failed && isPromiseLike(outcome)) return this.#endWhenSettled(span, outcome);
     span.end();
     return outcome;
   }

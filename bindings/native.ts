@@ -142,6 +142,11 @@ export interface NativeCallback {
 export interface Runtime {
   /** `"deno"` or `"bun"`. */
   readonly name: string;
+  /**
+   * The runtime's version (`Deno.version.deno`, `Bun.version`). With `name`, the native library
+   * reports it as `process.runtime.*` in OpenTelemetry resources.
+   */
+  readonly version: string;
   /** The file name of a shared library called `stem` on this platform (`libstem.so`, …). */
   libraryFileName(stem: string): string;
   /** Turns a `file:` URL into a path. */

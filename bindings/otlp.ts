@@ -6,7 +6,7 @@
  * Every option left out falls back to the standard `OTEL_*` environment variable of the
  * process, read by the native library itself (no `--allow-env` needed in Deno); explicit
  * options win. Invalid values fail `enter()` with `INVALID_CONFIG`, naming the option or the
- * variable.
+ * variable. `OTEL_SDK_DISABLED=true` makes both layers record nothing.
  * @module
  */
 
@@ -14,6 +14,19 @@ import { type LayerConfig, optionNames, type Writer } from "./config.ts";
 
 /** OTLP wire protocols. */
 export type OtlpProtocol = "grpc" | "http/protobuf" | "http/json";
+
+/**
+ * Where an {@link OtlpLayerConfig} sends its spans, as `OTEL_TRACES_EXPORTER` names it: the
+ * OTLP receiver, OTLP JSON lines on stdout (what an `OtlpJsonLayerConfig` writes there), or
+ * nowhere (the layer records nothing).
+ */
+export type OtelTracesExporter = "otlp" | "console" | "none";
+
+/**
+ * A resource or scope attribute value: a string, number or boolean, or an array of values of
+ * one of those types (not nested).
+ */
+export type OtelAttributeValue = string | number | boolean | string[] | number[] | boolean[];
 
 /** The samplers of the OpenTelemetry specification, named as in `OTEL_TRACES_SAMPLER`. */
 export type OtelSampler =
@@ -36,6 +49,13 @@ export interface OtelSpanLimits {
   maxAttributesPerEvent?: number;
   /** `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`. */
   maxAttributesPerLink?: number;
+  /**
+   * The longest string attribute value of spans, events and links, in characters (Unicode code
+   * points; strings in arrays too): longer ones are cut. Default
+   * `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else
+   * unlimited.
+   */
+  attributeValueLengthLimit?: number;
 }
 
 /** Batch span processor settings; each falls back to its `OTEL_BSP_*` variable. */
@@ -48,6 +68,18 @@ export interface OtelBatchOptions {
   scheduledDelayMs?: number;
   /** Longest time one export may take, in ms. Default 30000. */
   exportTimeoutMs?: number;
+}
+
+/** The instrumentation scope the spans are reported under. */
+export interface OtelScope {
+  /** Default `"tracing-bridge"`. */
+  name?: string;
+  /** Default: the bridge's version (with the default name). */
+  version?: string;
+  /** The scope's schema URL (`ScopeSpans.schemaUrl`). Default none. */
+  schemaUrl?: string;
+  /** Scope attributes. Default none. */
+  attributes?: Record<string, OtelAttributeValue>;
 }
 
 /**
@@ -70,8 +102,17 @@ export interface OtelSdkOptions {
    * `OTEL_RESOURCE_ATTRIBUTES`, else `unknown_service:<program>`.
    */
   serviceName?: string;
-  /** Resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES`. */
-  resource?: Record<string, string | number | boolean>;
+  /**
+   * Resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES`, which is merged over the
+   * detected ones (see `detectResource`).
+   */
+  resource?: Record<string, OtelAttributeValue>;
+  /**
+   * Whether the resource starts with what is detected: `process.pid`,
+   * `process.executable.name`, `process.runtime.name`/`version` (`deno` or `bun` and its
+   * version), `host.name`, `os.type`. Default `true`.
+   */
+  detectResource?: boolean;
   /** Default `OTEL_TRACES_SAMPLER`, else `"parentbased_always_on"`. */
   sampler?: OtelSampler;
   /** The ratio (0 to 1) of the ratio samplers. Default `OTEL_TRACES_SAMPLER_ARG`, else 1. */
@@ -81,7 +122,7 @@ export interface OtelSdkOptions {
   /** Batching. */
   batch?: OtelBatchOptions;
   /** Instrumentation scope. Default name `"tracing-bridge"` with the bridge's version. */
-  scope?: { name?: string; version?: string };
+  scope?: OtelScope;
   /** Attributes added to every span besides its fields. Default: all. */
   spanAttributes?: OtelSpanAttributes;
   /**
@@ -125,6 +166,11 @@ export interface OtlpLayerOptions extends OtelSdkOptions {
    * `OTEL_EXPORTER_OTLP_(TRACES_)INSECURE`, else `false`.
    */
   insecure?: boolean;
+  /**
+   * Where the spans go. Default `OTEL_TRACES_EXPORTER` (one exporter), else `"otlp"`. With
+   * `"console"` or `"none"` the receiver options are not used.
+   */
+  exporter?: OtelTracesExporter;
 }
 
 /** Options of {@link OtlpJsonLayerConfig}. */
@@ -137,6 +183,7 @@ export interface OtlpJsonLayerOptions extends OtelSdkOptions {
 export const OTEL_SDK_OPTIONS = optionNames<OtelSdkOptions>()([
   "serviceName",
   "resource",
+  "detectResource",
   "sampler",
   "samplerArg",
   "spanLimits",
@@ -158,6 +205,7 @@ export const OTLP_OPTIONS = optionNames<OtlpLayerOptions>()([
   "clientCertificate",
   "clientKey",
   "insecure",
+  "exporter",
   ...OTEL_SDK_OPTIONS,
 ]);
 
@@ -175,6 +223,7 @@ export const OTEL_NESTED_OPTIONS = {
     "maxLinksPerSpan",
     "maxAttributesPerEvent",
     "maxAttributesPerLink",
+    "attributeValueLengthLimit",
   ]),
   batch: optionNames<OtelBatchOptions>()([
     "maxQueueSize",
@@ -182,7 +231,7 @@ export const OTEL_NESTED_OPTIONS = {
     "scheduledDelayMs",
     "exportTimeoutMs",
   ]),
-  scope: optionNames<NonNullable<OtelSdkOptions["scope"]>>()(["name", "version"]),
+  scope: optionNames<OtelScope>()(["name", "version", "schemaUrl", "attributes"]),
   spanAttributes: optionNames<OtelSpanAttributes>()(["location", "thread", "busyIdle"]),
 } as const;
 

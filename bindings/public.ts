@@ -18,11 +18,14 @@ export {
   type Writer,
 } from "./config.ts";
 export {
+  type OtelAttributeValue,
   type OtelBatchOptions,
   type OtelSampler,
+  type OtelScope,
   type OtelSdkOptions,
   type OtelSpanAttributes,
   type OtelSpanLimits,
+  type OtelTracesExporter,
   OtlpJsonLayerConfig,
   type OtlpJsonLayerOptions,
   OtlpLayerConfig,

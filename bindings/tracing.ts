@@ -105,7 +105,11 @@ export class TracingBase implements Disposable, AsyncDisposable {
       );
     }
     const native = this.library.native;
-    const json = encoder.encode(JSON.stringify(this.config));
+    // The runtime goes with the config: OpenTelemetry resources report it (process.runtime.*).
+    const { name, version } = this.#runtime;
+    const json = encoder.encode(
+      JSON.stringify({ ...this.config.toJSON(), runtime: { name, version } }),
+    );
     const created = native.subscriberNew(json);
     check(native, created.result);
     const handle = created.handle as SubscriberHandle;

@@ -11,6 +11,8 @@
  * The configuration is one UTF-8 JSON document:
  *   {
  *     "filter": "info",                      optional global filter (EnvFilter directives)
+ *     "runtime": { "name": "deno", "version": "2.5.6" },   the host, set by the bindings;
+ *                                            OpenTelemetry resources report it
  *     "layers": [                            at most 8 layers
  *       { "kind": "fmt",
  *         "writer": "stdout" | "stderr" | { "file": "path" },
@@ -34,18 +36,21 @@
  *         "endpoint": "http://127.0.0.1:4317",
  *         "protocol": "grpc" | "http/protobuf" | "http/json",
  *         "headers": { "name": "value" }, "timeoutMs": 10000, "compression": "gzip" | "none",
+ *         "exporter": "otlp" | "console" | "none",  else OTEL_TRACES_EXPORTER
  *         ...shared OpenTelemetry options },
  *       { "kind": "otlpJson",                OTLP JSON lines (TracesData)
  *         "writer": "stdout" | "stderr" | { "file": "path" }, ...shared OpenTelemetry options }
  *     ]
  *   }
- * Shared OpenTelemetry options: "serviceName", "resource": { "key": value }, "sampler",
- * "samplerArg", "spanLimits": { "maxAttributesPerSpan", "maxEventsPerSpan",
- * "maxLinksPerSpan", "maxAttributesPerEvent", "maxAttributesPerLink" },
+ * Shared OpenTelemetry options: "serviceName", "resource": { "key": value or [values] },
+ * "detectResource", "sampler", "samplerArg", "spanLimits": { "maxAttributesPerSpan",
+ * "maxEventsPerSpan", "maxLinksPerSpan", "maxAttributesPerEvent", "maxAttributesPerLink",
+ * "attributeValueLengthLimit" },
  * "batch": { "maxQueueSize", "maxExportBatchSize", "scheduledDelayMs", "exportTimeoutMs" },
- * "scope": { "name", "version" }, "spanAttributes": { "location", "thread", "busyIdle" },
- * "flushTimeoutMs", "filter". Options left out fall back to the OTEL_* environment variables.
- * At most one otlp/otlpJson layer per config.
+ * "scope": { "name", "version", "schemaUrl", "attributes" },
+ * "spanAttributes": { "location", "thread", "busyIdle" }, "flushTimeoutMs", "filter".
+ * Options left out fall back to the OTEL_* environment variables; OTEL_SDK_DISABLED=true
+ * makes these layers record nothing. At most one otlp/otlpJson layer per config.
  * With no filter anywhere, RUST_LOG is used, else "info". Unknown fields are errors.
  *
  * Every fallible function returns a tracing_bridge_result; on failure the message is
@@ -65,7 +70,7 @@
 #define TRACING_BRIDGE_MAX_LAYERS 8
 
 // The version of this C ABI. Bindings refuse a library whose ABI version differs from theirs.
-#define TRACING_BRIDGE_ABI_VERSION 2
+#define TRACING_BRIDGE_ABI_VERSION 3
 
 // Set in a [`tracing_bridge_subscriber_js_drain`] result when the buffer is too small for the
 // next record; the other bits are the size needed.

@@ -38,6 +38,7 @@ class WakeCallback {
 /** The Bun implementation of the runtime port. */
 export const bunRuntime: Runtime = {
   name: "bun",
+  version: Bun.version,
   libraryFileName(stem) {
     return process.platform === "win32" ? `${stem}.${suffix}` : `lib${stem}.${suffix}`;
   },

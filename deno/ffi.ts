@@ -84,6 +84,7 @@ function openPort(path: string): FfiPort {
 /** The Deno implementation of the runtime port. */
 export const denoRuntime: Runtime = {
   name: "deno",
+  version: Deno.version.deno,
   libraryFileName(stem) {
     switch (Deno.build.os) {
       case "darwin":

@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let config = Config {
         filter: Some(directives.to_owned()),
-        layers: Vec::new(),
+        ..Config::default()
     };
     let _ = Session::new(&config);
 });

@@ -35,7 +35,7 @@ pub use crate::{
         otel::config::{
             AttributeValue, BatchConfig, OtlpCompression, OtlpJsonLayerConfig, OtlpLayerConfig,
             OtlpProtocol, SamplerName, ScopeConfig, SdkOptions, SpanAttributesConfig,
-            SpanLimitsConfig,
+            SpanLimitsConfig, TracesExporter,
         },
         timeline::{TimelineLayerConfig, TimelineStyle},
     },
@@ -53,6 +53,26 @@ pub struct Config {
     /// The layers, in order.
     #[serde(default)]
     pub layers: Vec<LayerConfig>,
+    /// The runtime that loaded the library, as the bindings describe it: the OpenTelemetry
+    /// layers report it in their resource (`process.runtime.name`, `process.runtime.version`).
+    /// Rust programs leave it out (no `process.runtime.*` then), or name their own host.
+    #[serde(default)]
+    pub runtime: Option<RuntimeConfig>,
+}
+
+/// The runtime that hosts the library (`{"name": "deno", "version": "2.5.6"}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "an object such as `{\"name\": \"deno\", \"version\": \"2.5.6\"}`"
+)]
+pub struct RuntimeConfig {
+    /// `process.runtime.name`: `deno`, `bun`, ...
+    pub name: String,
+    /// `process.runtime.version`.
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 impl Config {
@@ -484,6 +504,64 @@ mod tests {
             assert!(error.message().contains("layers[0]"), "{}", error.message());
         }
     }
+    #[test]
+    fn attribute_arrays_are_homogeneous_and_flat() {
+        for (layer, path) in [
+            (
+                r#"{"kind":"otlp","resource":{"tags":["a",1]}}"#,
+                "layers[0].resource.tags",
+            ),
+            (
+                r#"{"kind":"otlp","resource":{"nested":[[1]]}}"#,
+                "layers[0].resource.nested",
+            ),
+            (
+                r#"{"kind":"otlpJson","resource":{"m":{"a":1}}}"#,
+                "layers[0].resource.m",
+            ),
+            (
+                r#"{"kind":"otlp","scope":{"attributes":{"mixed":[true,"x"]}}}"#,
+                "layers[0].scope.attributes.mixed",
+            ),
+        ] {
+            let message = error_of(&format!(r#"{{"layers":[{layer}]}}"#));
+            assert!(
+                message.contains(&format!("`{path}`: expected a string, a number, a boolean, or an array of strings, of numbers or of booleans (one type per array, no nested arrays)")),
+                "{layer}: {message}"
+            );
+        }
+        let config = Config::from_json(
+            r#"{"layers":[{"kind":"otlp","resource":{"a":["x"],"b":[1,2],"c":[1.5,2],"d":[false],"e":[]}}]}"#,
+        )
+        .unwrap();
+        let LayerConfig::Otlp(otlp) = &config.layers[0] else {
+            panic!("expected an otlp layer")
+        };
+        let resource = otlp.resource.as_ref().unwrap();
+        assert_eq!(resource["a"], AttributeValue::Strings(vec!["x".into()]));
+        assert_eq!(resource["b"], AttributeValue::Ints(vec![1, 2]));
+        assert_eq!(resource["c"], AttributeValue::Floats(vec![1.5, 2.0]));
+        assert_eq!(resource["d"], AttributeValue::Bools(vec![false]));
+        assert_eq!(resource["e"], AttributeValue::Strings(vec![]));
+    }
+
+    #[test]
+    fn the_runtime_is_read_from_the_document() {
+        let config =
+            Config::from_json(r#"{"runtime":{"name":"deno","version":"2.5.6"},"layers":[]}"#)
+                .unwrap();
+        assert_eq!(
+            config.runtime,
+            Some(RuntimeConfig {
+                name: "deno".into(),
+                version: Some("2.5.6".into())
+            })
+        );
+        assert!(error_of(r#"{"runtime":{"name":"deno","flavour":1}}"#)
+            .contains("`runtime.flavour`: unknown field"));
+        assert!(error_of(r#"{"runtime":"deno"}"#).contains("`runtime`: invalid type"));
+    }
+
     #[test]
     fn malformed_json_is_an_error() {
         assert!(Config::from_json("{").is_err());

@@ -14,7 +14,7 @@ use tracing::dispatcher::DefaultGuard;
 use tracing_subscriber::filter::EnvFilter;
 
 use crate::{
-    config::{Config, LayerConfig},
+    config::{Config, LayerConfig, RuntimeConfig},
     dispatch::{dispatching_now, SlotLayerConfig, Switch, MAX_LAYERS},
     error::{Error, ErrorKind},
     filter::{fallback_filter, parse_filter},
@@ -34,15 +34,20 @@ fn check_combination(config: &Config) -> Result<(), Error> {
 }
 
 /// Builds the layer described by `config`, at `index` in its config; `field` names it in
-/// error messages. One line per layer kind.
-fn build_layer(config: &LayerConfig, field: &str, index: usize) -> Result<BuiltLayer, Error> {
+/// error messages; `runtime` is the document's. One line per layer kind.
+fn build_layer(
+    config: &LayerConfig,
+    field: &str,
+    index: usize,
+    runtime: Option<&RuntimeConfig>,
+) -> Result<BuiltLayer, Error> {
     match config {
         LayerConfig::Fmt(config) => fmt::build(config, field),
         LayerConfig::Js(config) => js::build(config, field, index),
         LayerConfig::Timeline(config) => timeline::build(config, field),
         LayerConfig::Flame(config) => flame::build(config, field),
-        LayerConfig::Otlp(config) => otel::build_otlp(config, field),
-        LayerConfig::OtlpJson(config) => otel::build_otlp_json(config, field),
+        LayerConfig::Otlp(config) => otel::build_otlp(config, field, runtime),
+        LayerConfig::OtlpJson(config) => otel::build_otlp_json(config, field, runtime),
     }
 }
 
@@ -119,7 +124,7 @@ impl Session {
                 .filter()
                 .map(|directives| parse_filter(directives, &format!("{field}.filter")))
                 .transpose()?;
-            let built = build_layer(layer_config, &field, index)?;
+            let built = build_layer(layer_config, &field, index, config.runtime.as_ref())?;
             lifecycles.push(built.lifecycle);
             extensions.push(built.extension);
             layers.push(SlotLayerConfig {

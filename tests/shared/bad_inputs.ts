@@ -26,6 +26,7 @@ type OptionType =
   | "spanEvents"
   | "headers"
   | "resource"
+  | "attributes"
   | "millis"
   | "count"
   | "capacity"
@@ -39,6 +40,21 @@ interface BadValue {
   value: unknown;
   /** The path the message must name, when deeper than the option (`headers.a`). */
   names?: string;
+}
+
+/** Bad values of a map of OpenTelemetry attributes named `name` (`resource`). */
+function attributeMapValues(name: string): BadValue[] {
+  return [
+    { category: "wrong type", value: "a=1" },
+    { category: "wrong type", value: { a: [1, "x"] }, names: `${name}.a` },
+    { category: "wrong type", value: { a: [[1]] }, names: `${name}.a` },
+    { category: "wrong type", value: { a: { b: 1 } }, names: `${name}.a` },
+    { category: "empty", value: "" },
+    { category: "empty", value: { "": 1 } },
+    { category: "NaN", value: NaN },
+    { category: "NaN", value: { a: NaN }, names: `${name}.a` },
+    { category: "NaN", value: { a: [1, NaN] }, names: `${name}.a[1]` },
+  ];
 }
 
 const NOT_A_NUMBER: BadValue[] = [
@@ -107,14 +123,8 @@ const BAD_VALUES: Record<OptionType, BadValue[]> = {
     { category: "NaN", value: NaN },
     { category: "NaN", value: { "x-key": NaN }, names: "headers.x-key" },
   ],
-  resource: [
-    { category: "wrong type", value: "a=1" },
-    { category: "wrong type", value: { a: [1] }, names: "resource.a" },
-    { category: "empty", value: "" },
-    { category: "empty", value: { "": 1 } },
-    { category: "NaN", value: NaN },
-    { category: "NaN", value: { a: NaN }, names: "resource.a" },
-  ],
+  resource: attributeMapValues("resource"),
+  attributes: attributeMapValues("attributes"),
   millis: [
     { category: "wrong type", value: "10" },
     { category: "out of range", value: -1 },
@@ -157,6 +167,7 @@ const BAD_VALUES: Record<OptionType, BadValue[]> = {
 const OTEL_OPTIONS: Record<string, OptionType> = {
   serviceName: "string",
   resource: "resource",
+  detectResource: "bool",
   sampler: "enum",
   samplerArg: "ratio",
   spanLimits: "object",
@@ -165,6 +176,7 @@ const OTEL_OPTIONS: Record<string, OptionType> = {
   "spanLimits.maxLinksPerSpan": "count",
   "spanLimits.maxAttributesPerEvent": "count",
   "spanLimits.maxAttributesPerLink": "count",
+  "spanLimits.attributeValueLengthLimit": "count",
   batch: "object",
   "batch.maxQueueSize": "count",
   "batch.maxExportBatchSize": "count",
@@ -173,6 +185,8 @@ const OTEL_OPTIONS: Record<string, OptionType> = {
   scope: "object",
   "scope.name": "string",
   "scope.version": "string",
+  "scope.schemaUrl": "string",
+  "scope.attributes": "attributes",
   spanAttributes: "object",
   "spanAttributes.location": "bool",
   "spanAttributes.thread": "bool",
@@ -218,13 +232,17 @@ const OPTIONS: Record<Kind, Record<string, OptionType>> = {
     headers: "headers",
     timeoutMs: "millis",
     compression: "enum",
+    exporter: "enum",
     ...OTEL_OPTIONS,
   },
   otlpJson: { writer: "writer", ...OTEL_OPTIONS },
 };
 
-/** Some string options accept `""`: `scope.name` and `scope.version` fall back to defaults. */
-const EMPTY_ACCEPTED = new Set(["scope.name", "scope.version"]);
+/**
+ * Some string options accept `""`: `scope.name` and `scope.version` fall back to defaults,
+ * an empty `scope.schemaUrl` is none.
+ */
+const EMPTY_ACCEPTED = new Set(["scope.name", "scope.version", "scope.schemaUrl"]);
 
 /** Kinds whose config class sends only known keys (an unknown key cannot be given). */
 const CLOSED_KINDS = new Set<Kind>(["js"]);

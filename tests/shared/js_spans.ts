@@ -299,6 +299,56 @@ export function defineJsSpanScenarios(test: TestFn, h: JsSpansHarness): void {
     }
   });
 
+  test("js spans: in OTLP, the `span failed` event is inside its span and an async span lasts until its promise settles", async () => {
+    const receiver = await Receiver.start("http/protobuf");
+    try {
+      {
+        using tracing = new api.Tracing(
+          new api.GlobalTracingConfig({
+            layers: [
+              new api.OtlpLayerConfig({
+                endpoint: receiver.endpoint(),
+                batch: { scheduledDelayMs: 600_000 },
+                filter: "info",
+              }),
+            ],
+          }),
+          library(),
+        ).enter();
+        assert.throws(() =>
+          tracing.span("throws", () => {
+            throw new TypeError("boom");
+          }), /boom/);
+        await assert.rejects(
+          tracing.span("rejects", async () => {
+            await sleep(30);
+            throw new Error("later");
+          }),
+          /later/,
+        );
+        await tracing.span("awaits", () => sleep(30));
+      }
+      const { spans } = await receiver.received();
+      const named = (name: string) => spans.find(({ span }) => span.name === name)!.span;
+      for (const name of ["throws", "rejects"]) {
+        const span = named(name);
+        const [failed] = span.events!;
+        assert.equal(failed.name, "span failed");
+        const time = BigInt(failed.timeUnixNano);
+        assert.ok(BigInt(span.startTimeUnixNano) <= time, `${name}: event after the start`);
+        assert.ok(time <= BigInt(span.endTimeUnixNano), `${name}: event before the end`);
+        assert.equal(span.status?.code, 2);
+      }
+      for (const name of ["rejects", "awaits"]) {
+        const span = named(name);
+        const ms = Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1e6;
+        assert.ok(ms >= 25, `${name} lasted ${ms} ms, not until its promise settled`);
+      }
+    } finally {
+      await receiver.stop();
+    }
+  });
+
   test("js spans: the active @opentelemetry/api span can be continued", () => {
     assert.equal(api.activeOpenTelemetryContext(), undefined, "nothing registered");
     context.setGlobalContextManager(new StackContextManager());

@@ -5,11 +5,20 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { Harness, TestFn } from "./harness.ts";
-import { attributes, closedPort, type Protocol, type ReceivedSpan, Receiver } from "./receiver.ts";
+import {
+  attributes,
+  closedPort,
+  type KeyValue,
+  type OtlpSpan,
+  type Protocol,
+  type ReceivedSpan,
+  Receiver,
+} from "./receiver.ts";
 import { expectTracingError } from "./expect.ts";
 
 export const PROTOCOLS: Protocol[] = ["grpc", "http/protobuf", "http/json"];
@@ -63,8 +72,41 @@ export function runChild(h: Harness, scenario: string, env: Record<string, strin
     encoding: "utf8",
     timeout: 60_000,
   });
-  return { code: output.status ?? -1, stdout: output.stdout, stderr: output.stderr };
+  return {
+    code: output.status ?? -1,
+    pid: output.pid,
+    stdout: output.stdout,
+    stderr: output.stderr,
+  };
 }
+
+/** Every span of OTLP JSON `lines` (`TracesData` objects), with its resource and scope. */
+function jsonLineSpans(lines: string[]) {
+  const spans: {
+    span: OtlpSpan;
+    resource: Record<string, unknown>;
+    scope: { name: string; version?: string; attributes?: KeyValue[] };
+    schemaUrl?: string;
+  }[] = [];
+  for (const line of lines) {
+    for (const resourceSpans of JSON.parse(line).resourceSpans) {
+      for (const scopeSpans of resourceSpans.scopeSpans) {
+        for (const span of scopeSpans.spans) {
+          spans.push({
+            span,
+            resource: attributes(resourceSpans.resource.attributes),
+            scope: scopeSpans.scope,
+            schemaUrl: scopeSpans.schemaUrl,
+          });
+        }
+      }
+    }
+  }
+  return spans;
+}
+
+/** `os.type` of the semantic conventions for this platform. */
+const OS_TYPE: Record<string, string> = { linux: "linux", darwin: "darwin", win32: "windows" };
 
 export function defineOtlpScenarios(test: TestFn, h: Harness): void {
   const { api, example, paths } = h;
@@ -84,7 +126,14 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
                   protocol,
                   headers: { "x-test-token": "t-123" },
                   serviceName: "otlp-test",
-                  resource: { "deployment.environment": "test", "build": 7 },
+                  resource: {
+                    "deployment.environment": "test",
+                    "build": 7,
+                    "tags": ["blue", "canary"],
+                    "ports": [80, 443],
+                    "ratios": [0.5, 1.5],
+                    "flags": [true, false],
+                  },
                   batch: NO_TIMER,
                   filter: "info",
                 }),
@@ -162,6 +211,10 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
           assert.equal(resource["service.name"], "otlp-test");
           assert.equal(resource["deployment.environment"], "test");
           assert.equal(resource.build, 7);
+          assert.deepEqual(resource.tags, ["blue", "canary"]);
+          assert.deepEqual(resource.ports, [80, 443]);
+          assert.deepEqual(resource.ratios, [0.5, 1.5]);
+          assert.deepEqual(resource.flags, [true, false]);
           assert.equal(resource["telemetry.sdk.language"], "rust");
         }
         assert.ok(requests.length >= 1);
@@ -449,7 +502,12 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
             new api.OtlpJsonLayerConfig({
               writer: { file },
               serviceName: "json-test",
-              scope: { name: "fib-lib", version: "1.2.3" },
+              scope: {
+                name: "fib-lib",
+                version: "1.2.3",
+                schemaUrl: "https://opentelemetry.io/schemas/1.26.0",
+                attributes: { "lib.kind": "native", "shard": 3, "zones": ["a", "b"] },
+              },
               batch: { maxExportBatchSize: 4 },
               filter: "info",
             }),
@@ -471,6 +529,12 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
         for (const scopeSpans of resourceSpans.scopeSpans) {
           assert.equal(scopeSpans.scope.name, "fib-lib");
           assert.equal(scopeSpans.scope.version, "1.2.3");
+          assert.equal(scopeSpans.schemaUrl, "https://opentelemetry.io/schemas/1.26.0");
+          assert.deepEqual(attributes(scopeSpans.scope.attributes), {
+            "lib.kind": "native",
+            "shard": 3,
+            "zones": ["a", "b"],
+          });
           for (const span of scopeSpans.spans) {
             spanCount++;
             assert.match(span.traceId, /^[0-9a-f]{32}$/);
@@ -595,5 +659,219 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
       /^tracing-bridge: layers\[0\] \(otlp, http\/protobuf to http:\/\/127\.0\.0\.1:\d+\/v1\/traces\): 9 of 9 spans were not exported; export failed: /,
     );
     assert.match(child.stdout, /dropped=9/);
+  });
+
+  test("otlp: OTEL_SDK_DISABLED=true makes otlp and otlpJson record nothing (any case; only `true`)", async () => {
+    await withReceiver("grpc", async (receiver) => {
+      const dir = h.tempDir();
+      const env = (disabled: string, file: string) => ({
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint(),
+        OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+        OTEL_BSP_SCHEDULE_DELAY: "600000",
+        OTEL_SDK_DISABLED: disabled,
+        TEST_OTLP_JSON_FILE: join(dir, file),
+      });
+      for (const [index, value] of ["true", "TRUE"].entries()) {
+        const child = runChild(h, "env-only", env(value, `disabled${index}.jsonl`));
+        assert.equal(child.code, 0, child.stderr);
+        assert.equal(child.stderr, "", "nothing to report");
+        assert.match(child.stdout, /^dropped=0$/m);
+        assert.match(child.stdout, /^json dropped=0$/m);
+        assert.ok(!existsSync(join(dir, `disabled${index}.jsonl`)), "the file is not even opened");
+      }
+      assert.deepEqual(await receiver.stats().then(({ spans, requests }) => [spans, requests]), [
+        0,
+        0,
+      ]);
+
+      const enabled = runChild(h, "env-only", env("false", "enabled.jsonl"));
+      assert.equal(enabled.code, 0, enabled.stderr);
+      assert.equal((await receiver.stats()).spans, 5);
+      assert.equal(readFileSync(join(dir, "enabled.jsonl"), "utf8").trim().split("\n").length, 1);
+
+      const other = runChild(h, "env-only", env("yes", "other.jsonl"));
+      assert.equal(other.code, 0, other.stderr);
+      assert.match(
+        other.stderr,
+        /^tracing-bridge: layers\[0\]: environment variable OTEL_SDK_DISABLED=`yes` is neither `true` nor `false`; read as false/m,
+      );
+      assert.equal((await receiver.stats()).spans, 10, "any value but true records");
+    });
+  });
+
+  test("otlp: OTEL_TRACES_EXPORTER none records nothing, console writes OTLP JSON lines to stdout, `exporter` wins, bad values name the variable", async () => {
+    await withReceiver("grpc", async (receiver) => {
+      const env = (exporter: string) => ({
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint(),
+        OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+        OTEL_BSP_SCHEDULE_DELAY: "600000",
+        OTEL_SERVICE_NAME: "console-service",
+        OTEL_TRACES_EXPORTER: exporter,
+      });
+      const none = runChild(h, "env-only", env("none"));
+      assert.equal(none.code, 0, none.stderr);
+      assert.match(none.stdout, /^dropped=0$/m);
+
+      const console = runChild(h, "env-only", env("console"));
+      assert.equal(console.code, 0, console.stderr);
+      const lines = console.stdout.split("\n").filter((line) => line.startsWith("{"));
+      const spans = jsonLineSpans(lines);
+      assert.equal(spans.length, 5, console.stdout);
+      for (const { span, resource } of spans) {
+        assert.equal(span.name, "fib");
+        assert.equal(resource["service.name"], "console-service");
+      }
+      assert.match(console.stdout, /^dropped=0$/m);
+      assert.deepEqual(await receiver.stats().then(({ spans, requests }) => [spans, requests]), [
+        0,
+        0,
+      ]);
+
+      const explicit = runChild(h, "explicit-exporter", env("none"));
+      assert.equal(explicit.code, 0, explicit.stderr);
+      assert.equal((await receiver.stats()).spans, 5, 'exporter: "otlp" wins over the variable');
+
+      const unknown = runChild(h, "env-only", env("zipkin"));
+      assert.equal(unknown.code, 1);
+      assert.match(
+        unknown.stderr,
+        /INVALID_CONFIG: layers\[0\]: environment variable OTEL_TRACES_EXPORTER=`zipkin`: `zipkin` is not an exporter of this layer; use `otlp`, `console` or `none`/,
+      );
+      const two = runChild(h, "env-only", env("otlp,console"));
+      assert.equal(two.code, 1);
+      assert.match(
+        two.stderr,
+        /INVALID_CONFIG: layers\[0\]: environment variable OTEL_TRACES_EXPORTER=`otlp,console` names more than one exporter/,
+      );
+    });
+  });
+
+  test("otlp: the resource is detected (pid, executable, runtime, host, OS) under OTEL_RESOURCE_ATTRIBUTES; detectResource: false leaves it out", async () => {
+    await withReceiver("http/protobuf", async (receiver) => {
+      const env = {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint(),
+        OTEL_BSP_SCHEDULE_DELAY: "600000",
+      };
+      const detected = runChild(h, "env-only", env);
+      assert.equal(detected.code, 0, detected.stderr);
+      let { spans } = await receiver.received();
+      assert.equal(spans.length, 5);
+      const resource = spans[0].resource;
+      assert.equal(resource["process.pid"], detected.pid, "the child's pid");
+      assert.equal(resource["process.executable.name"], basename(process.execPath));
+      assert.equal(resource["process.runtime.name"], h.runtime);
+      assert.equal(resource["process.runtime.version"], process.versions[h.runtime]);
+      // `uname -n`: Deno's os.hostname() needs --allow-sys, which the tests do not grant.
+      const host = spawnSync("uname", ["-n"], { encoding: "utf8" }).stdout.trim();
+      assert.equal(resource["host.name"], host);
+      assert.equal(resource["os.type"], OS_TYPE[process.platform]);
+      assert.match(String(resource["service.name"]), /^unknown_service:/);
+
+      await receiver.clear();
+      const off = runChild(h, "no-detect", {
+        ...env,
+        OTEL_RESOURCE_ATTRIBUTES: "host.name=from-env,process.runtime.name=from-env",
+      });
+      assert.equal(off.code, 0, off.stderr);
+      ({ spans } = await receiver.received());
+      assert.equal(spans.length, 5);
+      const lean = spans[0].resource;
+      for (const key of ["process.pid", "process.executable.name", "process.runtime.version"]) {
+        assert.ok(!(key in lean), `${key} is not detected`);
+      }
+      assert.equal(lean["host.name"], "from-env");
+      assert.equal(lean["process.runtime.name"], "from-env");
+      assert.equal(lean["telemetry.sdk.language"], "rust");
+    });
+  });
+
+  test("otlp: attribute values are cut to the length limit, in characters, on spans and events", async () => {
+    await withReceiver("http/protobuf", async (receiver) => {
+      {
+        using tracing = new api.Tracing(
+          new api.GlobalTracingConfig({
+            layers: [
+              new api.OtlpLayerConfig({
+                endpoint: receiver.endpoint(),
+                spanLimits: { attributeValueLengthLimit: 5 },
+                batch: NO_TIMER,
+                filter: "info",
+              }),
+            ],
+          }),
+          library(),
+        ).enter();
+        tracing.span("limited", { text: "héllo wörld", short: "abc", number: 1234567 }, () => {
+          tracing.event("info", "noted", { note: "ünïcödé text" });
+          example.runWorkers(1, 4);
+        });
+      }
+      let { spans } = await receiver.received();
+      const [limited] = byName(spans, "limited");
+      assert.equal(limited.attributes.text, "héllo");
+      assert.equal(limited.attributes.short, "abc");
+      assert.equal(limited.attributes.number, 1234567);
+      assert.equal(attributes(limited.span.events![0].attributes).note, "ünïcö");
+      const [worker] = byName(spans, "worker");
+      const third = attributes(worker.span.events![3].attributes);
+      assert.equal(third.point, "Point", "a Debug field, cut");
+      assert.equal(third.text, "hello", "5 characters stay");
+      assert.equal(third.error, "item ");
+      assert.equal(worker.span.status?.message, "item 0 failed", "the status keeps all of it");
+
+      // The environment: the span variable wins over the general one.
+      await receiver.clear();
+      const child = runChild(h, "env-only", {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint(),
+        OTEL_BSP_SCHEDULE_DELAY: "600000",
+        OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: "6",
+        OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: "3",
+      });
+      assert.equal(child.code, 0, child.stderr);
+      ({ spans } = await receiver.received());
+      assert.equal(spans.length, 5);
+      for (const { attributes } of spans) {
+        assert.equal(attributes.target, "fib");
+        assert.equal(attributes.level, "INF");
+      }
+    });
+  });
+
+  test("otlp: spans made on the JavaScript thread carry its thread.name, as worker threads carry theirs", async () => {
+    await withReceiver("http/protobuf", async (receiver) => {
+      let jsThreadName: string | undefined;
+      {
+        using tracing = new api.Tracing(
+          new api.GlobalTracingConfig({
+            layers: [
+              new api.OtlpLayerConfig({
+                endpoint: receiver.endpoint(),
+                batch: NO_TIMER,
+                filter: "info",
+              }),
+              new api.JsLayerConfig({
+                onEvent(event: { thread: { name?: string } }) {
+                  jsThreadName ??= event.thread.name;
+                },
+              }),
+            ],
+          }),
+          library(),
+        ).enter();
+        tracing.span("on the js thread", () => {
+          tracing.event("info", "here");
+          example.fibonacci(1, false);
+        });
+        example.runWorkers(1, 1);
+      }
+      const { spans } = await receiver.received();
+      assert.ok(jsThreadName, "the JS layer names the JavaScript thread");
+      for (const name of ["on the js thread", "fib", "run_workers"]) {
+        const [span] = byName(spans, name);
+        assert.equal(typeof span.attributes["thread.id"], "number");
+        assert.equal(span.attributes["thread.name"], jsThreadName, name);
+      }
+      assert.equal(byName(spans, "worker")[0].attributes["thread.name"], "worker-0");
+    });
   });
 }

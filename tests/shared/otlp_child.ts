@@ -24,6 +24,10 @@ export async function runOtlpChild(
     switch (scenario) {
       case "env-only":
         return new api.OtlpLayerConfig({ filter: "info" });
+      case "explicit-exporter":
+        return new api.OtlpLayerConfig({ exporter: "otlp", filter: "info" });
+      case "no-detect":
+        return new api.OtlpLayerConfig({ detectResource: false, filter: "info" });
       case "explicit":
         return new api.OtlpLayerConfig({
           serviceName: "explicit-service",
@@ -53,6 +57,19 @@ export async function runOtlpChild(
     example.fibonacci(scenario === "receiver-down" || scenario === "options" ? 4 : 3, false);
     tracing.dispose();
     console.log(`dropped=${tracing.droppedSpans}`);
+    // With TEST_OTLP_JSON_FILE, an otlpJson layer writes there too (OTEL_SDK_DISABLED tests).
+    const file = process.env.TEST_OTLP_JSON_FILE;
+    if (file) {
+      const json = new api.Tracing(
+        new api.GlobalTracingConfig({
+          layers: [new api.OtlpJsonLayerConfig({ writer: { file }, filter: "info" })],
+        }),
+        { library: libraryPath },
+      ).enter();
+      example.fibonacci(3, false);
+      json.dispose();
+      console.log(`json dropped=${json.droppedSpans}`);
+    }
     return 0;
   } catch (error) {
     const { code, message } = error as { code: string; message: string };

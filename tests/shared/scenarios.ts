@@ -237,7 +237,9 @@ export function defineScenarios(test: TestFn, h: Harness): void {
     expectTracingError(
       () => api.openLibrary(paths.wrongAbi),
       "ABI_MISMATCH",
-      /libwrong_abi\.so .*version 999, but these bindings expect version 2/,
+      new RegExp(
+        `libwrong_abi\\.so .*version 999, but these bindings expect version ${api.ABI_VERSION}`,
+      ),
     );
   });
 

@@ -34,20 +34,26 @@ macro_rules! with_sdk_options {
                 /// then `OTEL_SERVICE_NAME`, then `OTEL_RESOURCE_ATTRIBUTES`, then
                 /// `unknown_service:<program>`.
                 service_name: Option<String>,
-                /// Resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES`.
+                /// Resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES` (which is merged
+                /// over the detected ones).
                 resource: Option<BTreeMap<String, AttributeValue>>,
+                /// Whether the resource starts with the attributes detected from the process
+                /// and the host (`process.pid`, `host.name`, ...; see `detect.rs`). Default
+                /// true.
+                detect_resource: Option<bool>,
                 /// The sampler. Falls back to `OTEL_TRACES_SAMPLER`, then
                 /// `parentbased_always_on`.
                 sampler: Option<SamplerName>,
                 /// The ratio of the ratio samplers, 0 to 1. Falls back to
                 /// `OTEL_TRACES_SAMPLER_ARG`, then 1.
                 sampler_arg: Option<f64>,
-                /// Span limits; each falls back to its `OTEL_*_LIMIT` variable, then 128.
+                /// Span limits; each falls back to its `OTEL_*_LIMIT` variable, then 128 (the
+                /// attribute value length: unlimited).
                 span_limits: Option<SpanLimitsConfig>,
                 /// Batching; each falls back to its `OTEL_BSP_*` variable.
                 batch: Option<BatchConfig>,
                 /// The instrumentation scope the records are reported under. Default:
-                /// `tracing-bridge` and this crate's version.
+                /// `tracing-bridge` and this crate's version, no schema URL, no attributes.
                 scope: Option<ScopeConfig>,
                 /// Which attributes every span gets besides its own fields. Default: all of
                 /// them.
@@ -137,6 +143,9 @@ with_sdk_options! {
         /// `OTEL_EXPORTER_OTLP_INSECURE`, then `false` (TLS). An endpoint's `http://` or
         /// `https://` scheme always decides.
         pub insecure: Option<bool>,
+        /// Where the spans go: the OTLP receiver, OTLP JSON lines on stdout, or nowhere. Falls
+        /// back to `OTEL_TRACES_EXPORTER`, then `otlp`.
+        pub exporter: Option<TracesExporter>,
     }
 }
 
@@ -169,6 +178,29 @@ impl OtlpProtocol {
             OtlpProtocol::Grpc => "grpc",
             OtlpProtocol::HttpProtobuf => "http/protobuf",
             OtlpProtocol::HttpJson => "http/json",
+        }
+    }
+}
+
+/// The exporters of `OTEL_TRACES_EXPORTER` an `otlp` layer can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TracesExporter {
+    /// To the OTLP receiver (`endpoint`, `protocol`, ...).
+    Otlp,
+    /// OTLP JSON lines on stdout, as an `otlpJson` layer writes them.
+    Console,
+    /// Nowhere: the layer records nothing.
+    None,
+}
+
+impl TracesExporter {
+    /// The name used in configs and `OTEL_TRACES_EXPORTER`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TracesExporter::Otlp => "otlp",
+            TracesExporter::Console => "console",
+            TracesExporter::None => "none",
         }
     }
 }
@@ -224,6 +256,12 @@ pub struct SpanLimitsConfig {
     /// `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`.
     #[serde(default)]
     pub max_attributes_per_link: Option<Count>,
+    /// The longest string attribute value, in characters (Unicode scalar values), of span,
+    /// event and link attributes: longer strings, also in arrays, are cut to it.
+    /// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, then `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`;
+    /// default unlimited.
+    #[serde(default)]
+    pub attribute_value_length_limit: Option<Count>,
 }
 
 /// Batch span processor settings; `None` falls back to the environment, then the default.
@@ -255,7 +293,7 @@ pub struct BatchConfig {
 #[serde(
     rename_all = "camelCase",
     deny_unknown_fields,
-    expecting = "an object with a `name` and a `version`"
+    expecting = "an object such as `{\"name\": \"my-lib\", \"version\": \"1.0.0\"}`"
 )]
 pub struct ScopeConfig {
     /// Scope name.
@@ -264,6 +302,12 @@ pub struct ScopeConfig {
     /// Scope version.
     #[serde(default)]
     pub version: Option<String>,
+    /// The schema URL of the scope (`ScopeSpans.schema_url`).
+    #[serde(default)]
+    pub schema_url: Option<String>,
+    /// Scope attributes.
+    #[serde(default)]
+    pub attributes: Option<BTreeMap<String, AttributeValue>>,
 }
 
 /// The attributes `tracing-opentelemetry` adds to every span, each on unless turned off.
@@ -285,9 +329,14 @@ pub struct SpanAttributesConfig {
     pub busy_idle: Option<bool>,
 }
 
-/// A resource attribute value.
+/// A resource or scope attribute value: a string, number or boolean, or an array of one of
+/// those types (homogeneous, not nested, as OpenTelemetry attributes are).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged, expecting = "expected a string, a number or a boolean")]
+#[serde(
+    untagged,
+    expecting = "expected a string, a number, a boolean, or an array of strings, of numbers or of \
+                 booleans (one type per array, no nested arrays)"
+)]
 pub enum AttributeValue {
     /// A boolean.
     Bool(bool),
@@ -297,4 +346,31 @@ pub enum AttributeValue {
     Float(f64),
     /// A string.
     String(String),
+    /// Strings (also the empty array).
+    Strings(Vec<String>),
+    /// Booleans.
+    Bools(Vec<bool>),
+    /// Whole numbers.
+    Ints(Vec<i64>),
+    /// Numbers, some not whole.
+    Floats(Vec<f64>),
+}
+
+impl AttributeValue {
+    /// The OpenTelemetry value.
+    pub(crate) fn to_otel(&self) -> opentelemetry::Value {
+        use opentelemetry::{Array, StringValue, Value};
+        match self {
+            AttributeValue::Bool(value) => Value::from(*value),
+            AttributeValue::Int(value) => Value::from(*value),
+            AttributeValue::Float(value) => Value::from(*value),
+            AttributeValue::String(value) => Value::from(value.clone()),
+            AttributeValue::Strings(values) => Value::Array(Array::String(
+                values.iter().cloned().map(StringValue::from).collect(),
+            )),
+            AttributeValue::Bools(values) => Value::Array(Array::Bool(values.clone())),
+            AttributeValue::Ints(values) => Value::Array(Array::I64(values.clone())),
+            AttributeValue::Floats(values) => Value::Array(Array::F64(values.clone())),
+        }
+    }
 }

@@ -110,7 +110,16 @@ pub(crate) fn env_millis<N: AsRef<str>>(
 
 /// `name`, when set, as a count of at least 1.
 pub(crate) fn env_count(env: Env<'_>, name: &str, field: &str) -> Result<Option<usize>, Error> {
-    Ok(env_number(env, &[name], 1, field)?
+    env_count_first(env, &[name], field)
+}
+
+/// The first of `names` that is set, as a count of at least 1.
+pub(crate) fn env_count_first(
+    env: Env<'_>,
+    names: &[&str],
+    field: &str,
+) -> Result<Option<usize>, Error> {
+    Ok(env_number(env, names, 1, field)?
         .map(|number| usize::try_from(number).unwrap_or(usize::MAX)))
 }
 

@@ -1,132 +1,73 @@
 //! Unsigned integer fields as OpenTelemetry integers.
 //!
 //! `tracing-opentelemetry` 0.34 records `u8`…`u64` (and 128-bit) fields through their `Debug`
-//! form, so `index: u32 = 4` would arrive as the string `"4"`. OTLP integers are `int64`; this
-//! wrapper hands the inner layer the same span, record or event with every such value that fits
-//! an `i64` turned into one. Values that do not fit stay strings. Spans and events without such
-//! fields pass through untouched (one cheap visit to find out).
+//! form, so `index: u32 = 4` would arrive as the string `"4"`. OTLP integers are `int64`; these
+//! functions (used by the layer, `layer.rs`) hand on the same span, record or event with every
+//! such value that fits an `i64` turned into one. Values that do not fit stay strings. Spans
+//! and events without such fields pass through untouched (one cheap visit to find out).
 
-use std::{any::TypeId, error::Error, fmt};
+use std::{error::Error, fmt};
 
 use tracing::{
     field::{display, Field, Visit},
-    span::{Attributes, Id, Record},
-    subscriber::Interest,
-    Event, Metadata, Subscriber,
+    span::{Attributes, Record},
+    Event, Metadata,
 };
-use tracing_core::{dispatcher::Dispatch, field::Value};
-use tracing_subscriber::{
-    filter::LevelFilter,
-    layer::{Context, Layer},
-    registry::LookupSpan,
-};
+use tracing_core::field::Value;
 
-/// Wraps a layer so that it sees unsigned integer fields as signed ones.
-#[derive(Debug)]
-pub(crate) struct SignedIntegers<L>(pub(crate) L);
-
-impl<S, L> Layer<S> for SignedIntegers<L>
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    L: Layer<S>,
-{
-    fn on_register_dispatch(&self, subscriber: &Dispatch) {
-        self.0.on_register_dispatch(subscriber)
+/// Calls `f` with `attrs`, or, when they hold unsigned integers, with the same attributes whose
+/// integers that fit an `i64` are signed ones.
+pub(super) fn with_signed_attributes(attrs: &Attributes<'_>, f: impl FnOnce(&Attributes<'_>)) {
+    if !has_unsigned(|visitor| attrs.record(visitor)) {
+        return f(attrs);
     }
-
-    fn on_layer(&mut self, subscriber: &mut S) {
-        self.0.on_layer(subscriber)
-    }
-
-    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        self.0.register_callsite(metadata)
-    }
-
-    fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
-        self.0.enabled(metadata, ctx)
-    }
-
-    fn max_level_hint(&self) -> Option<LevelFilter> {
-        self.0.max_level_hint()
-    }
-
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if !has_unsigned(|visitor| attrs.record(visitor)) {
-            return self.0.on_new_span(attrs, id, ctx);
-        }
-        let metadata = attrs.metadata();
-        let owned = OwnedValues::collect(metadata.fields().len(), |visitor| attrs.record(visitor));
-        owned.with_values(|values| {
-            let values = metadata.fields().value_set_all(values);
-            let rebuilt = match attrs.parent() {
-                Some(parent) => Attributes::child_of(parent.clone(), metadata, &values),
-                None if attrs.is_root() => Attributes::new_root(metadata, &values),
-                None => Attributes::new(metadata, &values),
-            };
-            self.0.on_new_span(&rebuilt, id, ctx)
-        })
-    }
-
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        let metadata = match ctx.metadata(id) {
-            Some(metadata) if has_unsigned(|visitor| values.record(visitor)) => metadata,
-            _ => return self.0.on_record(id, values, ctx),
+    let metadata = attrs.metadata();
+    let owned = OwnedValues::collect(metadata.fields().len(), |visitor| attrs.record(visitor));
+    owned.with_values(|values| {
+        let values = metadata.fields().value_set_all(values);
+        let rebuilt = match attrs.parent() {
+            Some(parent) => Attributes::child_of(parent.clone(), metadata, &values),
+            None if attrs.is_root() => Attributes::new_root(metadata, &values),
+            None => Attributes::new(metadata, &values),
         };
-        let owned = OwnedValues::collect(metadata.fields().len(), |visitor| values.record(visitor));
-        owned.with_values(|list| {
-            let value_set = metadata.fields().value_set_all(list);
-            self.0.on_record(id, &Record::new(&value_set), ctx)
-        })
-    }
+        f(&rebuilt)
+    })
+}
 
-    fn on_follows_from(&self, span: &Id, follows: &Id, ctx: Context<'_, S>) {
-        self.0.on_follows_from(span, follows, ctx)
-    }
+/// Like [`with_signed_attributes`], for values recorded later on a span of `metadata` (`None`:
+/// the span is unknown, `values` go to `f` as they are).
+pub(super) fn with_signed_record(
+    metadata: Option<&'static Metadata<'static>>,
+    values: &Record<'_>,
+    f: impl FnOnce(&Record<'_>),
+) {
+    let metadata = match metadata {
+        Some(metadata) if has_unsigned(|visitor| values.record(visitor)) => metadata,
+        _ => return f(values),
+    };
+    let owned = OwnedValues::collect(metadata.fields().len(), |visitor| values.record(visitor));
+    owned.with_values(|list| {
+        let value_set = metadata.fields().value_set_all(list);
+        f(&Record::new(&value_set))
+    })
+}
 
-    fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, S>) -> bool {
-        self.0.event_enabled(event, ctx)
+/// Like [`with_signed_attributes`], for an event.
+pub(super) fn with_signed_event(event: &Event<'_>, f: impl FnOnce(&Event<'_>)) {
+    if !has_unsigned(|visitor| event.record(visitor)) {
+        return f(event);
     }
-
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if !has_unsigned(|visitor| event.record(visitor)) {
-            return self.0.on_event(event, ctx);
-        }
-        let metadata = event.metadata();
-        let owned = OwnedValues::collect(metadata.fields().len(), |visitor| event.record(visitor));
-        owned.with_values(|values| {
-            let values = metadata.fields().value_set_all(values);
-            let rebuilt = if event.is_contextual() {
-                Event::new(metadata, &values)
-            } else {
-                Event::new_child_of(event.parent().cloned(), metadata, &values)
-            };
-            self.0.on_event(&rebuilt, ctx)
-        })
-    }
-
-    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
-        self.0.on_enter(id, ctx)
-    }
-
-    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
-        self.0.on_exit(id, ctx)
-    }
-
-    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        self.0.on_close(id, ctx)
-    }
-
-    fn on_id_change(&self, old: &Id, new: &Id, ctx: Context<'_, S>) {
-        self.0.on_id_change(old, new, ctx)
-    }
-
-    unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
-        if id == TypeId::of::<Self>() {
-            Some(self as *const Self as *const ())
+    let metadata = event.metadata();
+    let owned = OwnedValues::collect(metadata.fields().len(), |visitor| event.record(visitor));
+    owned.with_values(|values| {
+        let values = metadata.fields().value_set_all(values);
+        let rebuilt = if event.is_contextual() {
+            Event::new(metadata, &values)
         } else {
-            self.0.downcast_raw(id)
-        }
-    }
+            Event::new_child_of(event.parent().cloned(), metadata, &values)
+        };
+        f(&rebuilt)
+    })
 }
 
 fn has_unsigned(record: impl FnOnce(&mut dyn Visit)) -> bool {

@@ -1,9 +1,14 @@
 //! The OpenTelemetry layers: `tracing-opentelemetry` turns spans into OpenTelemetry spans (their
 //! fields as attributes, events as span events with `level` and `target`, parents across
-//! threads; unsigned integer fields as integers, see [`integers`]), and a batch processor of
-//! ours hands them to an exporter:
-//! - `otlp`: OTLP over gRPC, HTTP/protobuf or HTTP/JSON ([`otlp`]);
+//! threads; adjusted by [`layer`]: unsigned integer fields as integers, JavaScript spans ending
+//! when they end), the finished spans get what the SDK does not give them ([`finish`]: thread
+//! names, attribute value length limits), and a batch processor of ours hands them to an
+//! exporter:
+//! - `otlp`: OTLP over gRPC, HTTP/protobuf or HTTP/JSON ([`otlp`]), or, as
+//!   `OTEL_TRACES_EXPORTER` may ask ([`switches`]), OTLP JSON lines on stdout or nothing;
 //! - `otlpJson`: OTLP JSON lines to stdout, stderr or a file ([`otlp_json`]).
+//!
+//! `OTEL_SDK_DISABLED=true` makes both no-ops: layers that record nothing and start no thread.
 //!
 //! Flush and shutdown wait for the exporter's answer up to `flushTimeoutMs`; spans that could
 //! not be exported are counted ([`LayerLifecycle::dropped`]) and reported once, to
@@ -21,14 +26,18 @@
 
 mod batch;
 pub(crate) mod config;
+mod detect;
 mod env;
+mod finish;
 mod integers;
+mod layer;
 mod otlp;
 mod otlp_json;
 mod otlp_proto;
 mod retry;
 mod sdk;
 mod status;
+mod switches;
 #[cfg(test)]
 mod test_support;
 mod tls;
@@ -48,12 +57,14 @@ use tracing::dispatcher::DefaultGuard;
 
 use self::{
     batch::{BatchQueue, BatchWorker, ExportBatch, SpanBatchProcessor},
-    config::{OtlpJsonLayerConfig, OtlpLayerConfig},
+    config::{OtlpJsonLayerConfig, OtlpLayerConfig, TracesExporter},
     env::{process_env, Signal},
+    finish::FinishingProcessor,
+    layer::OtelLayer,
     sdk::SdkSettings,
 };
 use super::{BuiltLayer, LayerLifecycle};
-use crate::{dispatch::BaseSubscriber, error::Error, options::WriterConfig};
+use crate::{config::RuntimeConfig, dispatch::BaseSubscriber, error::Error, options::WriterConfig};
 
 /// Rejects a config with more than one OpenTelemetry layer (`otel_layers`: their indices in
 /// the config): `tracing-opentelemetry` keeps each span's data in one slot of the span's
@@ -70,26 +81,49 @@ pub(crate) fn check_at_most_one(otel_layers: impl IntoIterator<Item = usize>) ->
     }
 }
 
-/// Builds an `otlp` layer.
-pub(crate) fn build_otlp(config: &OtlpLayerConfig, field: &str) -> Result<BuiltLayer, Error> {
-    let sdk = sdk::sdk_settings(config.sdk(), field, &process_env)?;
-    let transport = transport::otlp_settings(config, Signal::Traces, field, &process_env)?;
-    let runtime = otlp::build_runtime(field)?;
-    let exporter = otlp::OtlpExporter::new(&transport, &sdk.resource, &runtime, field)?;
-    let description = format!(
-        "{field} (otlp, {} to {})",
-        transport.protocol.name(),
-        transport.endpoint
-    );
-    build_pipeline(sdk, Box::new(exporter), Some(runtime), description)
+/// Builds an `otlp` layer; `runtime` is the config document's.
+pub(crate) fn build_otlp(
+    config: &OtlpLayerConfig,
+    field: &str,
+    runtime: Option<&RuntimeConfig>,
+) -> Result<BuiltLayer, Error> {
+    if switches::sdk_disabled(&process_env, field) {
+        return Ok(inert_layer());
+    }
+    match switches::traces_exporter(config, field, &process_env)? {
+        TracesExporter::None => Ok(inert_layer()),
+        TracesExporter::Console => {
+            let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
+            let exporter =
+                otlp_json::JsonLinesExporter::new(&WriterConfig::Stdout, &sdk.resource, field)?;
+            let description = format!("{field} (otlp, console exporter: OTLP JSON to stdout)");
+            build_pipeline(sdk, Box::new(exporter), None, description)
+        }
+        TracesExporter::Otlp => {
+            let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
+            let transport = transport::otlp_settings(config, Signal::Traces, field, &process_env)?;
+            let runtime = otlp::build_runtime(field)?;
+            let exporter = otlp::OtlpExporter::new(&transport, &sdk.resource, &runtime, field)?;
+            let description = format!(
+                "{field} (otlp, {} to {})",
+                transport.protocol.name(),
+                transport.endpoint
+            );
+            build_pipeline(sdk, Box::new(exporter), Some(runtime), description)
+        }
+    }
 }
 
-/// Builds an `otlpJson` layer.
+/// Builds an `otlpJson` layer; `runtime` is the config document's.
 pub(crate) fn build_otlp_json(
     config: &OtlpJsonLayerConfig,
     field: &str,
+    runtime: Option<&RuntimeConfig>,
 ) -> Result<BuiltLayer, Error> {
-    let sdk = sdk::sdk_settings(config.sdk(), field, &process_env)?;
+    if switches::sdk_disabled(&process_env, field) {
+        return Ok(inert_layer());
+    }
+    let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
     let exporter = otlp_json::JsonLinesExporter::new(&config.writer, &sdk.resource, field)?;
     let destination = match &config.writer {
         WriterConfig::Stdout => "stdout".to_owned(),
@@ -100,6 +134,24 @@ pub(crate) fn build_otlp_json(
     build_pipeline(sdk, Box::new(exporter), None, description)
 }
 
+/// The layer of `OTEL_SDK_DISABLED=true` and of the `none` exporter: it records nothing, opens
+/// nothing and starts no thread; flush and shutdown have nothing to do.
+fn inert_layer() -> BuiltLayer {
+    BuiltLayer::new(
+        Box::new(tracing_subscriber::layer::Identity::new()),
+        Arc::new(InertLifecycle),
+    )
+}
+
+/// The lifecycle of [`inert_layer`].
+struct InertLifecycle;
+
+impl LayerLifecycle for InertLifecycle {
+    fn flush(&self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
 fn build_pipeline(
     sdk: SdkSettings,
     exporter: Box<dyn ExportBatch<SpanData>>,
@@ -108,14 +160,20 @@ fn build_pipeline(
 ) -> Result<BuiltLayer, Error> {
     let queue = BatchQueue::new(sdk.batch);
     let worker = BatchWorker::start(Arc::clone(&queue), "tracing-bridge-export", exporter)?;
+    let processor = FinishingProcessor::new(
+        SpanBatchProcessor::new(Arc::clone(&queue)),
+        sdk.span_attributes.thread,
+        sdk.span_limits.max_attributes_per_span,
+        sdk.attribute_value_length_limit,
+    );
     let provider = SdkTracerProvider::builder()
-        .with_span_processor(SpanBatchProcessor::new(Arc::clone(&queue)))
+        .with_span_processor(processor)
         .with_sampler(sdk.sampler)
         .with_span_limits(sdk.span_limits)
         .with_resource(sdk.resource)
         .build();
     let tracer = provider.tracer_with_scope(sdk.scope);
-    let layer = integers::SignedIntegers(
+    let layer = OtelLayer(
         tracing_opentelemetry::layer::<BaseSubscriber>()
             .with_tracer(tracer)
             .with_level(true)

@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use opentelemetry::{InstrumentationScope, KeyValue, Value};
+use opentelemetry::{InstrumentationScope, Key, KeyValue, Value};
 use opentelemetry_sdk::{
     resource::TelemetryResourceDetector,
     trace::{Sampler, SpanLimits},
@@ -19,9 +19,13 @@ use opentelemetry_sdk::{
 
 use super::{
     config::{AttributeValue, SamplerName, SdkOptions},
-    env::{env_count, env_millis, parse_key_value_list, Env},
+    detect::detected_attributes,
+    env::{env_count, env_count_first, env_millis, parse_key_value_list, Env},
 };
-use crate::{config::Count, error::Error};
+use crate::{
+    config::{Count, RuntimeConfig},
+    error::Error,
+};
 
 /// Settings both OpenTelemetry layers share, resolved.
 #[derive(Debug)]
@@ -29,6 +33,8 @@ pub(crate) struct SdkSettings {
     pub(crate) resource: Resource,
     pub(crate) sampler: Sampler,
     pub(crate) span_limits: SpanLimits,
+    /// The longest string attribute value, in characters; `None`: unlimited.
+    pub(crate) attribute_value_length_limit: Option<usize>,
     pub(crate) batch: BatchSettings,
     pub(crate) scope: InstrumentationScope,
     pub(crate) flush_timeout: Duration,
@@ -56,18 +62,21 @@ const DEFAULT_SCOPE_NAME: &str = "tracing-bridge";
 const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_millis(5_000);
 const DEFAULT_LIMIT: usize = 128;
 
-/// Resolves the shared settings of a layer; `field` names the layer (`layers[0]`).
+/// Resolves the shared settings of a layer; `field` names the layer (`layers[0]`), `runtime` is
+/// the config document's.
 pub(crate) fn sdk_settings(
     options: SdkOptions<'_>,
     field: &str,
     env: Env<'_>,
+    runtime: Option<&RuntimeConfig>,
 ) -> Result<SdkSettings, Error> {
     Ok(SdkSettings {
-        resource: resource(&options, field, env)?,
+        resource: resource(&options, field, env, runtime)?,
         sampler: sampler(&options, field, env)?,
         span_limits: span_limits(&options, field, env)?,
+        attribute_value_length_limit: attribute_value_length_limit(&options, field, env)?,
         batch: batch(&options, field, env)?,
-        scope: scope(&options),
+        scope: scope(&options, field)?,
         flush_timeout: options
             .flush_timeout_ms
             .map(|millis| Duration::from_millis(millis.0))
@@ -83,8 +92,20 @@ pub(crate) fn sdk_settings(
     })
 }
 
-fn resource(options: &SdkOptions<'_>, field: &str, env: Env<'_>) -> Result<Resource, Error> {
+/// The resource: the detected attributes, under `OTEL_RESOURCE_ATTRIBUTES`, under
+/// `OTEL_SERVICE_NAME`, under the config's `resource`, under `serviceName`.
+fn resource(
+    options: &SdkOptions<'_>,
+    field: &str,
+    env: Env<'_>,
+    runtime: Option<&RuntimeConfig>,
+) -> Result<Resource, Error> {
     let mut attributes: BTreeMap<String, Value> = BTreeMap::new();
+    if options.detect_resource.unwrap_or(true) {
+        for (key, value) in detected_attributes(runtime)? {
+            attributes.insert(key.to_owned(), value);
+        }
+    }
     if let Some(text) = env("OTEL_RESOURCE_ATTRIBUTES") {
         let origin = format!("{field}: environment variable OTEL_RESOURCE_ATTRIBUTES");
         for (key, value) in parse_key_value_list(&text, &origin)? {
@@ -100,13 +121,7 @@ fn resource(options: &SdkOptions<'_>, field: &str, env: Env<'_>) -> Result<Resou
                 "{field}.resource: attribute names must not be empty"
             )));
         }
-        let value = match value {
-            AttributeValue::Bool(value) => Value::from(*value),
-            AttributeValue::Int(value) => Value::from(*value),
-            AttributeValue::Float(value) => Value::from(*value),
-            AttributeValue::String(value) => Value::from(value.clone()),
-        };
-        attributes.insert(key.clone(), value);
+        attributes.insert(key.clone(), value.to_otel());
     }
     if let Some(name) = options.service_name {
         if name.trim().is_empty() {
@@ -234,6 +249,30 @@ fn span_limits(options: &SdkOptions<'_>, field: &str, env: Env<'_>) -> Result<Sp
     })
 }
 
+/// `spanLimits.attributeValueLengthLimit`, else `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else
+/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else unlimited.
+fn attribute_value_length_limit(
+    options: &SdkOptions<'_>,
+    field: &str,
+    env: Env<'_>,
+) -> Result<Option<usize>, Error> {
+    match options
+        .span_limits
+        .as_ref()
+        .and_then(|limits| limits.attribute_value_length_limit)
+    {
+        Some(count) => Ok(Some(count.0)),
+        None => env_count_first(
+            env,
+            &[
+                "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+                "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+            ],
+            field,
+        ),
+    }
+}
+
 fn batch(options: &SdkOptions<'_>, field: &str, env: Env<'_>) -> Result<BatchSettings, Error> {
     let given = options.batch.clone().unwrap_or_default();
     let max_queue_size = match given.max_queue_size {
@@ -268,8 +307,25 @@ fn batch(options: &SdkOptions<'_>, field: &str, env: Env<'_>) -> Result<BatchSet
     })
 }
 
-fn scope(options: &SdkOptions<'_>) -> InstrumentationScope {
+fn scope(options: &SdkOptions<'_>, field: &str) -> Result<InstrumentationScope, Error> {
     let given = options.scope.clone().unwrap_or_default();
+    let mut attributes = Vec::new();
+    for (key, value) in given.attributes.iter().flatten() {
+        if key.is_empty() {
+            return Err(Error::invalid_config(format!(
+                "{field}.scope.attributes: attribute names must not be empty"
+            )));
+        }
+        // Every span carries a clone of the scope: interned texts clone without allocating.
+        let value = match value {
+            AttributeValue::String(text) => Value::from(interned(text.clone())),
+            other => other.to_otel(),
+        };
+        attributes.push(KeyValue::new(
+            Key::from_static_str(interned(key.clone())),
+            value,
+        ));
+    }
     let name = given
         .name
         .filter(|name| !name.is_empty())
@@ -277,12 +333,17 @@ fn scope(options: &SdkOptions<'_>) -> InstrumentationScope {
     let version = given
         .version
         .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned());
-    let builder = InstrumentationScope::builder(interned(name));
-    if version.is_empty() {
-        builder.build()
-    } else {
-        builder.with_version(interned(version)).build()
+    let mut builder = InstrumentationScope::builder(interned(name));
+    if !version.is_empty() {
+        builder = builder.with_version(interned(version));
     }
+    if let Some(schema_url) = given.schema_url.filter(|url| !url.is_empty()) {
+        builder = builder.with_schema_url(interned(schema_url));
+    }
+    if !attributes.is_empty() {
+        builder = builder.with_attributes(attributes);
+    }
+    Ok(builder.build())
 }
 
 /// `text` as a `'static` string. Every finished span carries a clone of the scope, and a
@@ -320,7 +381,7 @@ mod tests {
             ("OTEL_SERVICE_NAME", "from-service-name"),
         ];
         let config = otlp(r#"{"kind":"otlp"}"#);
-        let settings = sdk_settings(config.sdk(), "layers[0]", &with_env(&vars)).unwrap();
+        let settings = sdk_settings(config.sdk(), "layers[0]", &with_env(&vars), None).unwrap();
         assert_eq!(settings.batch.max_queue_size, 100);
         assert_eq!(
             settings.batch.max_export_batch_size, 100,
@@ -339,7 +400,7 @@ mod tests {
             r#"{"kind":"otlp","serviceName":"explicit","resource":{"deployment.environment":"prod","n":3},
                 "batch":{"maxQueueSize":10},"sampler":"always_off"}"#,
         );
-        let settings = sdk_settings(explicit.sdk(), "layers[0]", &with_env(&vars)).unwrap();
+        let settings = sdk_settings(explicit.sdk(), "layers[0]", &with_env(&vars), None).unwrap();
         let get = |key: &'static str| settings.resource.get(&key.into()).map(|v| v.to_string());
         assert_eq!(get("service.name").as_deref(), Some("explicit"));
         assert_eq!(get("deployment.environment").as_deref(), Some("prod"));
@@ -349,9 +410,128 @@ mod tests {
     }
 
     #[test]
+    fn detected_attributes_rank_below_the_environment_the_resource_and_the_service_name() {
+        let runtime = RuntimeConfig {
+            name: "bun".into(),
+            version: Some("1.2.3".into()),
+        };
+        let vars = [
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "host.name=from-env,process.runtime.name=from-env,os.type=from-env",
+            ),
+            ("OTEL_SERVICE_NAME", "env-service"),
+        ];
+        let config = otlp(
+            r#"{"kind":"otlp","resource":{"os.type":"from-config","service.name":"config-service",
+                "tags":["a","b"],"ports":[80,443],"ratios":[1,0.5],"flags":[true],"none":[]}}"#,
+        );
+        let settings =
+            sdk_settings(config.sdk(), "layers[0]", &with_env(&vars), Some(&runtime)).unwrap();
+        let get = |key: &'static str| settings.resource.get(&key.into());
+        let text = |key: &'static str| get(key).map(|value| value.to_string());
+        assert_eq!(
+            get("process.pid"),
+            Some(Value::I64(std::process::id().into()))
+        );
+        assert_eq!(text("process.runtime.version").as_deref(), Some("1.2.3"));
+        assert_eq!(text("process.runtime.name").as_deref(), Some("from-env"));
+        assert_eq!(text("host.name").as_deref(), Some("from-env"));
+        assert_eq!(text("os.type").as_deref(), Some("from-config"));
+        assert_eq!(text("service.name").as_deref(), Some("config-service"));
+        assert_eq!(text("telemetry.sdk.language").as_deref(), Some("rust"));
+        use opentelemetry::Array;
+        assert_eq!(
+            get("tags"),
+            Some(Value::Array(Array::String(vec!["a".into(), "b".into()])))
+        );
+        assert_eq!(get("ports"), Some(Value::Array(Array::I64(vec![80, 443]))));
+        assert_eq!(
+            get("ratios"),
+            Some(Value::Array(Array::F64(vec![1.0, 0.5])))
+        );
+        assert_eq!(get("flags"), Some(Value::Array(Array::Bool(vec![true]))));
+        assert_eq!(get("none"), Some(Value::Array(Array::String(vec![]))));
+
+        let named =
+            otlp(r#"{"kind":"otlp","serviceName":"named","resource":{"service.name":"x"}}"#);
+        let settings =
+            sdk_settings(named.sdk(), "layers[0]", &with_env(&vars), Some(&runtime)).unwrap();
+        let name = settings.resource.get(&"service.name".into());
+        assert_eq!(
+            name.map(|value| value.to_string()).as_deref(),
+            Some("named")
+        );
+
+        let off = otlp(r#"{"kind":"otlp","detectResource":false}"#);
+        let settings =
+            sdk_settings(off.sdk(), "layers[0]", &with_env(&[]), Some(&runtime)).unwrap();
+        for key in [
+            "process.pid",
+            "process.runtime.name",
+            "host.name",
+            "os.type",
+        ] {
+            assert!(settings.resource.get(&key.into()).is_none(), "{key}");
+        }
+        assert!(settings
+            .resource
+            .get(&"telemetry.sdk.name".into())
+            .is_some());
+    }
+
+    #[test]
+    fn the_span_variable_of_the_value_length_limit_wins_and_the_option_over_both() {
+        let limit = |json: &str, vars: &[(&str, &str)]| {
+            let config = otlp(json);
+            sdk_settings(config.sdk(), "layers[0]", &with_env(vars), None)
+                .unwrap()
+                .attribute_value_length_limit
+        };
+        let both = [
+            ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "10"),
+            ("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "20"),
+        ];
+        assert_eq!(limit(r#"{"kind":"otlp"}"#, &[]), None);
+        assert_eq!(limit(r#"{"kind":"otlp"}"#, &both), Some(20));
+        assert_eq!(limit(r#"{"kind":"otlp"}"#, &both[..1]), Some(10));
+        let explicit = r#"{"kind":"otlp","spanLimits":{"attributeValueLengthLimit":5}}"#;
+        assert_eq!(limit(explicit, &both), Some(5));
+    }
+
+    #[test]
+    fn the_scope_takes_a_schema_url_and_attributes() {
+        let config = otlp(
+            r#"{"kind":"otlp","scope":{"name":"lib","version":"2.0","schemaUrl":"https://opentelemetry.io/schemas/1.26.0",
+                "attributes":{"team":"core","shard":3,"zones":["a","b"]}}}"#,
+        );
+        let scope = sdk_settings(config.sdk(), "layers[0]", &with_env(&[]), None)
+            .unwrap()
+            .scope;
+        assert_eq!(scope.name(), "lib");
+        assert_eq!(scope.version(), Some("2.0"));
+        assert_eq!(
+            scope.schema_url(),
+            Some("https://opentelemetry.io/schemas/1.26.0")
+        );
+        let attributes: Vec<String> = scope
+            .attributes()
+            .map(|attribute| format!("{}={}", attribute.key, attribute.value))
+            .collect();
+        assert_eq!(attributes, ["shard=3", "team=core", "zones=[\"a\",\"b\"]"]);
+        let default = otlp(r#"{"kind":"otlp"}"#);
+        let scope = sdk_settings(default.sdk(), "layers[0]", &with_env(&[]), None)
+            .unwrap()
+            .scope;
+        assert_eq!(scope.name(), "tracing-bridge");
+        assert_eq!(scope.schema_url(), None);
+        assert_eq!(scope.attributes().count(), 0);
+    }
+
+    #[test]
     fn default_service_name_names_the_program() {
         let config = otlp(r#"{"kind":"otlp"}"#);
-        let settings = sdk_settings(config.sdk(), "layers[0]", &with_env(&[])).unwrap();
+        let settings = sdk_settings(config.sdk(), "layers[0]", &with_env(&[]), None).unwrap();
         let name = settings
             .resource
             .get(&"service.name".into())
@@ -388,10 +568,25 @@ mod tests {
                 &[],
                 "layers[0].serviceName is empty",
             ),
+            (
+                r#"{"kind":"otlp"}"#,
+                &[("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "0")],
+                "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT=`0` must be a whole number of at least 1",
+            ),
+            (
+                r#"{"kind":"otlp"}"#,
+                &[("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "many")],
+                "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT=`many`",
+            ),
+            (
+                r#"{"kind":"otlp","scope":{"attributes":{"":1}}}"#,
+                &[],
+                "layers[0].scope.attributes: attribute names must not be empty",
+            ),
         ];
         for (json, vars, expected) in cases {
             let config = otlp(json);
-            let error = sdk_settings(config.sdk(), "layers[0]", &with_env(vars)).unwrap_err();
+            let error = sdk_settings(config.sdk(), "layers[0]", &with_env(vars), None).unwrap_err();
             assert!(
                 error.message().contains(expected),
                 "{json}: {}",

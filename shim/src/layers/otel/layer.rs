@@ -1,0 +1,118 @@
+//! The OpenTelemetry layer as the configs get it: `tracing-opentelemetry`'s layer, adjusted.
+//! - Unsigned integer fields reach it as integers ([`super::integers`]).
+//! - Each thread that makes a span is noted, so that threads without a Rust name get a
+//!   `thread.name` ([`super::finish`]).
+//! - Spans without a source location (those JavaScript makes, `crate::js_spans`) end when
+//!   they close. `tracing-opentelemetry` ends a span at its last exit, which suits a Rust span
+//!   kept alive after its work; a JavaScript span is ended explicitly, and is exited long
+//!   before that when it awaits (`tracing.span` with an async function: exited at the first
+//!   `await`, ended when the promise settles) or when an event is recorded on it after the
+//!   last exit (the `span failed` event of `tracing.span`).
+
+use std::any::TypeId;
+
+use tracing::{
+    span::{Attributes, Id, Record},
+    subscriber::Interest,
+    Event, Metadata, Subscriber,
+};
+use tracing_core::dispatcher::Dispatch;
+use tracing_subscriber::{
+    filter::LevelFilter,
+    layer::{Context, Layer},
+    registry::LookupSpan,
+};
+
+use super::{
+    finish::note_current_thread,
+    integers::{with_signed_attributes, with_signed_event, with_signed_record},
+};
+
+/// Wraps `tracing-opentelemetry`'s layer (see the module docs).
+#[derive(Debug)]
+pub(crate) struct OtelLayer<L>(pub(crate) L);
+
+/// Whether spans of `metadata` end when they close rather than at their last exit: those
+/// without a source location, which are JavaScript's (`tracing` macros always give one).
+fn ends_at_close(metadata: &Metadata<'_>) -> bool {
+    metadata.file().is_none() && metadata.line().is_none() && metadata.module_path().is_none()
+}
+
+impl<S, L> Layer<S> for OtelLayer<L>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    L: Layer<S>,
+{
+    fn on_register_dispatch(&self, subscriber: &Dispatch) {
+        self.0.on_register_dispatch(subscriber)
+    }
+
+    fn on_layer(&mut self, subscriber: &mut S) {
+        self.0.on_layer(subscriber)
+    }
+
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        self.0.register_callsite(metadata)
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
+        self.0.enabled(metadata, ctx)
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        self.0.max_level_hint()
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        note_current_thread();
+        with_signed_attributes(attrs, |attrs| self.0.on_new_span(attrs, id, ctx))
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let metadata = ctx.metadata(id);
+        with_signed_record(metadata, values, |values| self.0.on_record(id, values, ctx))
+    }
+
+    fn on_follows_from(&self, span: &Id, follows: &Id, ctx: Context<'_, S>) {
+        self.0.on_follows_from(span, follows, ctx)
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, S>) -> bool {
+        self.0.event_enabled(event, ctx)
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        with_signed_event(event, |event| self.0.on_event(event, ctx))
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        self.0.on_enter(id, ctx)
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        self.0.on_exit(id, ctx)
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        if ctx.metadata(&id).is_some_and(ends_at_close) {
+            // An exit now sets the span's end time to now; the enter before it keeps the busy
+            // and idle times right (the time since the last exit counts as idle). Only this
+            // layer sees them: the other layers get no enter or exit.
+            self.0.on_enter(&id, ctx.clone());
+            self.0.on_exit(&id, ctx.clone());
+        }
+        self.0.on_close(id, ctx)
+    }
+
+    fn on_id_change(&self, old: &Id, new: &Id, ctx: Context<'_, S>) {
+        self.0.on_id_change(old, new, ctx)
+    }
+
+    unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
+        if id == TypeId::of::<Self>() {
+            Some(self as *const Self as *const ())
+        } else {
+            self.0.downcast_raw(id)
+        }
+    }
+}
