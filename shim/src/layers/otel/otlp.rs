@@ -202,12 +202,13 @@ impl ExportBatch<SpanData> for OtlpExporter {
                     Ok(Ok(())) => Ok(()),
                     Ok(Err(error)) => Err(error),
                     Err(_) => Err(format!(
-                        "the export took longer than batch.exportTimeoutMs ({} ms)",
+                        "the export took longer than batch.exportTimeoutMs ({} ms): not \
+                         confirmed by the receiver",
                         timeout.as_millis()
                     )),
                 },
-                () = cancel.fired() => Err("still unexported when the flush timeout of dispose \
-                    expired (flushTimeoutMs)".to_owned()),
+                () = cancel.fired() => Err("no answer when the flush timeout of dispose expired \
+                    (flushTimeoutMs): not confirmed by the receiver".to_owned()),
             }
         })
     }
