@@ -13,6 +13,8 @@
  * - Ending a span that has ended is a no-op. Spans may end in any order; a span whose parent
  *   ended first still names it as parent. A child started after its JavaScript parent ended
  *   gets the nearest live ancestor as parent.
+ * - Disposing a `Tracing` ends the spans it records that are still open on this thread (marked
+ *   `tracing_bridge.unended` for the OpenTelemetry layers); their `JsSpan`s then do nothing.
  * @module
  */
 
@@ -135,7 +137,11 @@ export class JsSpan implements Disposable {
     return this.#handle;
   }
 
-  /** Ends the span. Later calls do nothing. */
+  /**
+   * Ends the span. Later calls do nothing. A span still open when the `Tracing` recording it was
+   * disposed was ended then (exported with the attribute `tracing_bridge.unended`); on it, this
+   * and the other methods do nothing.
+   */
   end(): void {
     if (this.#ended) return;
     this.#ended = true;

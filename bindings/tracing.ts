@@ -61,6 +61,10 @@ export class TracingBase implements Disposable, AsyncDisposable {
   #droppedSpans = 0;
   /** Off-thread calls still using the handle; it is freed only after they settle. */
   #inFlight = new Set<Promise<unknown>>();
+  /** The handle after dispose stopped it, until it is freed (its layers may still run). */
+  #releasing: SubscriberHandle | null = null;
+  /** What the exit hook holds of this tracing while it is entered or not yet released. */
+  readonly #atExit = { disposeAtExit: () => this.#disposeAtExit() };
 
   /** Used by each runtime's `Tracing`: opens `options.library` through `runtime`. */
   protected constructor(runtime: Runtime, config: TracingConfig, options: TracingOptions = {}) {
@@ -127,7 +131,7 @@ export class TracingBase implements Disposable, AsyncDisposable {
     this.#delivery = delivery;
     this.#state = "entered";
     countEntered(this.library, 1);
-    trackEntered(this.#runtime, this);
+    trackEntered(this.#runtime, this.#atExit);
     return this;
   }
 
@@ -217,12 +221,17 @@ export class TracingBase implements Disposable, AsyncDisposable {
   }
 
   /**
-   * How many spans the layers could not deliver: the queue was full, the receiver was down,
-   * slow or refused them, or dispose's flush timeout expired. Also readable after dispose.
+   * How many spans the OpenTelemetry layers dropped or could not get confirmed: dropped when
+   * known not delivered (the queue was full, the receiver refused them or could not be reached,
+   * dispose's flush timeout expired before they were sent, they were still open at dispose),
+   * not confirmed when the request may have reached the receiver but no answer came (a
+   * timeout, a connection lost after sending). Also readable after dispose: final once the
+   * layers are shut down, and then the same as the report on stderr.
    */
   get droppedSpans(): number {
-    if (this.#handle !== null) {
-      this.#droppedSpans = readDroppedSpans(this.library.native, this.#handle);
+    const handle = this.#handle ?? this.#releasing;
+    if (handle !== null) {
+      this.#droppedSpans = readDroppedSpans(this.library.native, handle);
     }
     return this.#droppedSpans;
   }
@@ -236,7 +245,11 @@ export class TracingBase implements Disposable, AsyncDisposable {
    * called anywhere, also from inside a JS layer callback of this very tracing: then the
    * records made before it are still delivered, in order, as soon as that callback returns,
    * and the layers are flushed and shut down right after. While a `flushAsync()` still runs,
-   * the layers are shut down once it settles.
+   * the layers are shut down once it settles (or at exit, if that comes first).
+   *
+   * JavaScript spans this tracing records that are still open (`startSpan` without `end()`)
+   * are ended first, so that they are exported, with the attribute `tracing_bridge.unended`;
+   * ending them later does nothing.
    */
   dispose(): void {
     if (this.#state === "disposed") return;
@@ -245,7 +258,7 @@ export class TracingBase implements Disposable, AsyncDisposable {
     this.#state = "disposed";
     if (handle === null) return;
     countEntered(this.library, -1);
-    forgetEntered(this);
+    this.#releasing = handle;
     const native = this.library.native;
     const stopped = native.subscriberStop(handle);
     const error = stopped === RESULT_OK ? null : failure(native, stopped);
@@ -273,22 +286,18 @@ export class TracingBase implements Disposable, AsyncDisposable {
   /**
    * After stop: delivers what the JS layers hold and detaches them, then shuts the layers down
    * and frees the handle, now or, while a `flushAsync()` still uses the handle, once it settles
-   * (errors then go to `lateError`). Throws the first error when done now.
+   * (errors then go to `lateError`; the exit hook shuts the layers down if the program exits
+   * first). Throws the first error when done now.
    */
   #release(
     handle: SubscriberHandle,
     error: TracingError | null,
     lateError: (error: unknown) => void,
   ): void {
-    const native = this.library.native;
     this.#closeDelivery();
     const finish = () => {
-      const reply = new OffThreadReply();
-      const result = native.subscriberShutdown(handle, reply.message, reply.written);
-      const shutdownError = result === RESULT_OK ? null : reply.error(result);
-      this.#droppedSpans = readDroppedSpans(native, handle);
-      native.subscriberFree(handle);
-      holdLibrary(this.library, -1);
+      const shutdownError = this.#shutdownLayers(handle);
+      this.#free(handle);
       return error ?? shutdownError;
     };
     if (this.#inFlight.size > 0) {
@@ -306,6 +315,52 @@ export class TracingBase implements Disposable, AsyncDisposable {
     }
     const failed = finish();
     if (failed) throw failed;
+  }
+
+  /**
+   * Flushes and shuts the layers down (once: later calls return at once, and a call while
+   * another thread shuts them down returns when that is done); the counts are final then.
+   */
+  #shutdownLayers(handle: SubscriberHandle): TracingError | null {
+    const native = this.library.native;
+    const reply = new OffThreadReply();
+    const result = native.subscriberShutdown(handle, reply.message, reply.written);
+    this.#droppedSpans = readDroppedSpans(native, handle);
+    return result === RESULT_OK ? null : reply.error(result);
+  }
+
+  /** Frees the stopped, shut down handle. */
+  #free(handle: SubscriberHandle): void {
+    this.library.native.subscriberFree(handle);
+    holdLibrary(this.library, -1);
+    this.#releasing = null;
+    forgetEntered(this.#atExit);
+  }
+
+  /**
+   * The exit hook's dispose: like {@link TracingBase.dispose}, but it does not wait for a
+   * `flushAsync()` (or the shutdown of `await using`) still running on another thread: the
+   * layers are shut down now, on this thread (bounded by their flush timeouts), and the handle,
+   * still in use there, is left to the process's end. Throws the first error.
+   */
+  #disposeAtExit(): void {
+    let error: unknown = null;
+    if (this.#state === "entered") {
+      try {
+        this.dispose();
+      } catch (failed) {
+        error = failed;
+      }
+    }
+    const handle = this.#releasing;
+    // Inside a JS layer callback the layers run now: they are shut down when it returns.
+    if (handle !== null && !this.#delivery?.dispatching) {
+      this.#closeDelivery();
+      const failed = this.#shutdownLayers(handle);
+      forgetEntered(this.#atExit);
+      error ??= failed;
+    }
+    if (error) throw error;
   }
 
   /** Delivers what the JS layers still hold and detaches them; after stop. */
@@ -338,22 +393,24 @@ export class TracingBase implements Disposable, AsyncDisposable {
     this.#handle = null;
     this.#state = "disposed";
     countEntered(this.library, -1);
-    forgetEntered(this);
+    this.#releasing = handle;
     holdLibrary(this.library, 1);
     // Stopping is quick and, for a current-thread config, must happen on this thread; the JS
     // layers get what they hold before this returns its promise, like `dispose()`.
     const stopped = native.subscriberStop(handle);
     let error = stopped === RESULT_OK ? null : failure(native, stopped);
     this.#closeDelivery();
+    let freed = false;
     try {
       await Promise.allSettled([...this.#inFlight]);
       const reply = new OffThreadReply();
       const result = await offThread.shutdown(handle, reply.message, reply.written);
       if (error === null && result !== RESULT_OK) error = reply.error(result);
       this.#droppedSpans = readDroppedSpans(native, handle);
-      native.subscriberFree(handle);
+      this.#free(handle);
+      freed = true;
     } finally {
-      holdLibrary(this.library, -1);
+      if (!freed) holdLibrary(this.library, -1);
     }
     if (error) throw error;
   }

@@ -15,9 +15,10 @@ use tracing_subscriber::filter::EnvFilter;
 
 use crate::{
     config::{Config, LayerConfig, RuntimeConfig},
-    dispatch::{dispatching_now, SlotLayerConfig, Switch, MAX_LAYERS},
+    dispatch::{dispatching_now, span_recorded_by, SlotLayerConfig, Switch, MAX_LAYERS},
     error::{Error, ErrorKind},
     filter::{fallback_filter, parse_filter},
+    js_spans,
     layers::{flame, fmt, js, otel, timeline, BuiltLayer, LayerLifecycle},
 };
 
@@ -57,7 +58,9 @@ type Extension = Arc<dyn Any + Send + Sync>;
 /// A subscriber built from a [`Config`]: not installed until [`Session::install_global`] or
 /// [`Session::install_current_thread`], uninstalled by [`Session::uninstall`] or on drop.
 pub struct Session {
-    pending: Option<PendingLayers>,
+    /// The layers until installed; behind a lock so that shutting down a session that was never
+    /// installed (which needs only `&self`) can drop them first.
+    pending: Mutex<Option<PendingLayers>>,
     layer_count: usize,
     lifecycles: Arc<Lifecycles>,
     /// Per layer, in config order.
@@ -134,13 +137,13 @@ impl Session {
         }
         Ok(Self {
             layer_count: layers.len(),
-            pending: Some(PendingLayers {
+            pending: Mutex::new(Some(PendingLayers {
                 global_filter,
                 layers,
-            }),
+            })),
             lifecycles: Arc::new(Lifecycles {
                 list: lifecycles,
-                shut_down: AtomicBool::new(false),
+                shut_down: Mutex::new(false),
             }),
             extensions,
             installed: Mutex::new(Installed::NotYet),
@@ -187,7 +190,7 @@ impl Session {
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
         switch.load(generation, pending.global_filter, pending.layers);
         global.active = Some(generation);
-        self.watch_owner_thread(Some(generation));
+        self.watch_owner_thread(Some(generation), None);
         *self.lock_installed() = Installed::Global { generation, switch };
         Ok(())
     }
@@ -220,7 +223,7 @@ impl Session {
         // Loaded only now: when this is the only live dispatcher, `tracing-core` rebuilds
         // callsite interest from the calling thread's default, which must already be this one.
         switch.load(generation, pending.global_filter, pending.layers);
-        self.watch_owner_thread(None);
+        self.watch_owner_thread(None, Some(Arc::clone(&switch)));
         *self.lock_installed() = Installed::CurrentThread {
             thread: thread::current().id(),
             key,
@@ -263,10 +266,11 @@ impl Session {
     /// (`global`), whatever the layers tie to that thread ([`LayerLifecycle::owner_thread_ended`]:
     /// the JS layers' link to its memory), and the layers themselves, shut down on a thread of
     /// their own.
-    fn watch_owner_thread(&self, global: Option<u64>) {
+    fn watch_owner_thread(&self, global: Option<u64>, current_thread: Option<Arc<Switch>>) {
         let watch = OwnerWatch {
             stopped: Arc::clone(&self.stopped),
             global,
+            current_thread,
             lifecycles: Arc::clone(&self.lifecycles),
         };
         // A thread that is being torn down has no thread-locals left: nothing to watch then.
@@ -345,6 +349,22 @@ impl Session {
     /// called it is still being dispatched): a current-thread dispatcher that is in use at that
     /// moment is released at this thread's next install, stop or free instead.
     pub fn stop(&self) -> Result<(), Error> {
+        // First, while the layers still receive and without the lock (ending a span runs the
+        // layers, whose callbacks may call back into this session): the spans JavaScript made
+        // on this thread under this config and has not ended.
+        let recording = match &*self.lock_installed() {
+            Installed::Global { generation, switch } => Some((Arc::clone(switch), *generation)),
+            Installed::CurrentThread {
+                thread,
+                key,
+                switch,
+                ..
+            } if *thread == thread::current().id() => Some((Arc::clone(switch), *key)),
+            _ => None,
+        };
+        if let Some((switch, generation)) = recording {
+            end_js_spans(&switch, generation);
+        }
         let mut installed = self.lock_installed();
         match &*installed {
             Installed::NotYet | Installed::Finished => {
@@ -399,8 +419,16 @@ impl Session {
 
     /// Flushes and shuts down the layers (once; later calls do nothing), exporting what they
     /// buffer and joining their threads, each within its own timeout. Safe to call from any
-    /// thread, also while another thread flushes.
+    /// thread, also while another thread flushes. A call while another thread shuts the layers
+    /// down returns once that shutdown is done.
     pub fn shutdown_layers(&self) -> Result<(), Error> {
+        // Never installed: the layers die here, so that the layers' shutdown sees them gone.
+        let pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        drop(pending);
         self.lifecycles.shutdown()
     }
 
@@ -415,7 +443,11 @@ impl Session {
     }
 
     fn take_pending(&mut self) -> Result<PendingLayers, Error> {
-        self.pending.take().ok_or_else(|| {
+        let pending = self
+            .pending
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        pending.take().ok_or_else(|| {
             Error::new(
                 ErrorKind::AlreadyInstalled,
                 "this tracing subscriber was already installed; build a new one from the config",
@@ -484,21 +516,43 @@ pub(crate) fn drop_deferred_guards() {
     }
 }
 
-/// A session as seen from the thread that installed it; see [`Session::watch_owner_thread`].
 /// The layers' lifecycles, shut down once (by dispose, drop, or the owner-thread watch).
 struct Lifecycles {
     list: Vec<Arc<dyn LayerLifecycle>>,
-    shut_down: AtomicBool,
+    /// Whether the layers were shut down; held while they are being shut down.
+    shut_down: Mutex<bool>,
 }
 
 impl Lifecycles {
-    /// Shuts every layer down the first time; later calls do nothing. Returns the first error.
+    /// Shuts every layer down the first time; later calls do nothing, and a call while another
+    /// thread shuts them down waits until it is done (the exit hook relies on it: when it
+    /// returns, the layers are shut down). Returns the first error.
     fn shutdown(&self) -> Result<(), Error> {
-        if self.shut_down.swap(true, Ordering::AcqRel) {
+        let mut shut_down = self
+            .shut_down
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *shut_down {
             return Ok(());
         }
+        *shut_down = true;
         first_error(self.list.iter().map(|lifecycle| lifecycle.shutdown()))
     }
+
+    fn is_shut_down(&self) -> bool {
+        // Being shut down counts as shut down.
+        self.shut_down
+            .try_lock()
+            .map_or(true, |shut_down| *shut_down)
+    }
+}
+
+/// Ends the spans JavaScript made on this thread under the config loaded into `switch` as
+/// `generation` and has not ended: they are ended (and exported) now, while the layers still
+/// receive, instead of ending unseen after the config stopped. See
+/// [`crate::js_spans::spans::end_recorded_by`].
+fn end_js_spans(switch: &Arc<Switch>, generation: u64) {
+    js_spans::spans::end_recorded_by(|span| span_recorded_by(span, switch, generation));
 }
 
 /// Frees the global slot if the session of `generation` still holds it; its layers no longer
@@ -513,10 +567,14 @@ fn release_global(generation: u64) {
     }
 }
 
+/// A session as seen from the thread that installed it; see [`Session::watch_owner_thread`].
 struct OwnerWatch {
     stopped: Arc<AtomicBool>,
     /// The generation, when the session was installed globally.
     global: Option<u64>,
+    /// The switch, when the session was installed for the thread: emptied when the thread
+    /// ends (spans made there may still end on other threads), as `Session`'s drop does.
+    current_thread: Option<Arc<Switch>>,
     lifecycles: Arc<Lifecycles>,
 }
 
@@ -532,7 +590,10 @@ impl Drop for OwnerWatch {
         if let Some(generation) = self.global {
             release_global(generation);
         }
-        if self.lifecycles.shut_down.load(Ordering::Acquire) {
+        if let Some(switch) = &self.current_thread {
+            switch.clear();
+        }
+        if self.lifecycles.is_shut_down() {
             return;
         }
         let lifecycles = Arc::clone(&self.lifecycles);

@@ -12,6 +12,9 @@ const { symbols } = dlopen(paths.fibonacci, {
   follows_from: { args: [], returns: FFIType.void },
   emit_events: { args: [FFIType.u32], returns: FFIType.void },
   emit_wide_values: { args: [], returns: FFIType.void },
+  hold_spans: { args: [FFIType.u32, FFIType.u32], returns: FFIType.u64 },
+  release_spans: { args: [FFIType.u64], returns: FFIType.u64 },
+  start_fibonacci: { args: [FFIType.u32, FFIType.u32, FFIType.u32], returns: FFIType.u64 },
 });
 
 /** `libfibonacci.so`'s functions, as the shared scenarios call them. */
@@ -24,4 +27,7 @@ export const fullExample: FullFibonacciLibrary = {
   followsFrom: () => symbols.follows_from(),
   emitEvents: (count) => symbols.emit_events(count),
   emitWideValues: () => symbols.emit_wide_values(),
+  holdSpans: (threads, depth) => symbols.hold_spans(threads, depth),
+  releaseSpans: (handle) => symbols.release_spans(handle),
+  startFibonacci: (threads, index, rounds) => symbols.start_fibonacci(threads, index, rounds),
 };

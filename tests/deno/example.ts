@@ -15,4 +15,7 @@ export const fullExample: FullFibonacciLibrary = {
   followsFrom: () => symbols.follows_from(),
   emitEvents: (count) => symbols.emit_events(count),
   emitWideValues: () => symbols.emit_wide_values(),
+  holdSpans: (threads, depth) => symbols.hold_spans(threads, depth),
+  releaseSpans: (handle) => symbols.release_spans(BigInt(handle)),
+  startFibonacci: (threads, index, rounds) => symbols.start_fibonacci(threads, index, rounds),
 };

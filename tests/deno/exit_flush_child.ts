@@ -1,8 +1,8 @@
 // Child process of the exit scenarios (see `exitFlushChild` in tests/shared/exit_flush.ts).
-// Arguments: <kind> <end|exit|dispose> <target> [protocol].
+// Arguments: <kind> <end|exit|dispose|flushing|unended> <target> [protocol].
 import * as api from "../../deno/mod.ts";
-import { exitFlushChild } from "../shared/exit_flush.ts";
+import { exitFlushChild, exitsItself } from "../shared/exit_flush.ts";
 import { basicExample, paths } from "./libraries.ts";
 
 exitFlushChild(api, basicExample, paths.fibonacci, Deno.args);
-if (Deno.args[1] === "exit") Deno.exit(0);
+if (exitsItself(Deno.args[1])) Deno.exit(0);

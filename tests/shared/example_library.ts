@@ -10,4 +10,7 @@ export const denoFibonacciSymbols = {
   follows_from: { parameters: [], result: "void" },
   emit_events: { parameters: ["u32"], result: "void" },
   emit_wide_values: { parameters: [], result: "void" },
+  hold_spans: { parameters: ["u32", "u32"], result: "u64" },
+  release_spans: { parameters: ["u64"], result: "u64" },
+  start_fibonacci: { parameters: ["u32", "u32", "u32"], result: "u64" },
 } as const;

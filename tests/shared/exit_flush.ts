@@ -3,7 +3,9 @@
  * global `Tracing` and exits without disposing it, by falling off the end of its script or by
  * `Deno.exit(0)` / `process.exit(0)`. The exit hook disposes it: the OTLP receiver gets every span,
  * the OTLP JSON file every line, the timeline is valid JSON with every span closed, the flame file
- * is complete. A child that never enters a `Tracing` exits as fast as a plain script.
+ * is complete; also with a `flushAsync()` still in flight at exit, and a JavaScript span never
+ * ended is ended then, marked `tracing_bridge.unended`. A child that never enters a `Tracing`
+ * exits as fast as a plain script.
  */
 
 import assert from "node:assert/strict";
@@ -14,8 +16,17 @@ import { type Protocol, Receiver } from "./receiver.ts";
 
 /** What the exit child traces into. */
 export type ExitKind = "otlp" | "otlpJson" | "timeline" | "flame" | "none";
-/** How the exit child ends: falling off the end, `exit(0)`, or disposing first (the reference). */
-export type ExitHow = "end" | "exit" | "dispose";
+/**
+ * How the exit child ends: falling off the end, `exit(0)`, or disposing first (the reference);
+ * `flushing`: `exit(0)` right after starting a `flushAsync()` (in Deno it is still running on
+ * another thread then); `unended`: `exit(0)` with a JavaScript span never ended.
+ */
+export type ExitHow = "end" | "exit" | "dispose" | "flushing" | "unended";
+
+/** Whether the child calls `exit(0)` itself after {@link exitFlushChild} returns. */
+export function exitsItself(how: string): boolean {
+  return how === "exit" || how === "flushing" || how === "unended";
+}
 
 export interface ExitFlushHarness {
   runtime: "deno" | "bun";
@@ -72,7 +83,14 @@ export function exitFlushChild(
     new api.GlobalTracingConfig({ layers: [chosen], filter: "info" }),
     { library: libraryPath },
   ).enter();
-  example.fibonacci(FIB_INDEX, false);
+  if (how === "unended") {
+    // Never ended: the exit hook ends it, so that it is exported with its children.
+    tracing?.startSpan("request").run(() => example.fibonacci(FIB_INDEX, false));
+  } else {
+    example.fibonacci(FIB_INDEX, false);
+  }
+  // Not awaited: the program exits while it runs (in Deno, on another thread).
+  if (how === "flushing") tracing?.flushAsync().catch(() => {});
   example.runWorkers(2, 3);
   if (how === "dispose") tracing?.dispose();
   console.log(`done ${kind} ${how}`);
@@ -164,6 +182,39 @@ export function defineExitFlushScenarios(test: TestFn, h: ExitFlushHarness): voi
       }
     });
   }
+
+  for (const protocol of ["http/protobuf", "grpc"] as Protocol[]) {
+    test(`exit with a flushAsync() in flight: otlp ${protocol} still sends every span on ${exitNames}`, async () => {
+      const receiver = await Receiver.start(protocol);
+      try {
+        run("otlp", "flushing", receiver.endpoint(), protocol);
+        const names = (await receiver.received()).spans.map(({ span }) => span.name);
+        assert.equal(countOf(names, "fib"), FIB_SPANS, names.join(" "));
+        assert.equal(countOf(names, "worker"), 2, "made after flushAsync() started");
+        assert.equal(names.length, ALL_SPANS, "nothing else, nothing twice");
+      } finally {
+        await receiver.stop();
+      }
+    });
+  }
+
+  test(`exit without dispose: a JavaScript span never ended is ended on ${exitNames}, marked and exported`, async () => {
+    const receiver = await Receiver.start("http/protobuf");
+    try {
+      run("otlp", "unended", receiver.endpoint(), "http/protobuf");
+      const { spans } = await receiver.received();
+      assert.equal(spans.length, ALL_SPANS + 1, spans.map(({ span }) => span.name).join(" "));
+      const request = spans.find(({ span }) => span.name === "request")!;
+      assert.equal(request.attributes["tracing_bridge.unended"], true);
+      const fibRoot = spans.find(({ span, attributes }) =>
+        span.name === "fib" && attributes.index === FIB_INDEX
+      )!;
+      assert.equal(fibRoot.span.parentSpanId, request.span.spanId, "its children nest under it");
+      assert.equal(fibRoot.attributes["tracing_bridge.unended"], undefined);
+    } finally {
+      await receiver.stop();
+    }
+  });
 
   test(`exit without dispose: the OTLP JSON file has every line, at the end and on ${exitNames}`, () => {
     const reference = join(h.tempDir(), "disposed.jsonl");

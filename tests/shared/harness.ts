@@ -26,6 +26,11 @@ export interface FullFibonacciLibrary extends FibonacciLibrary {
   followsFrom(): void;
   emitEvents(count: number): void;
   emitWideValues(): void;
+  /** Holds `depth` nested spans open on each of `threads` Rust threads until released. */
+  holdSpans(threads: number, depth: number): bigint | number;
+  releaseSpans(handle: bigint | number): bigint | number;
+  /** `fibonacci(index, false)` `rounds` times on each of `threads` Rust threads; see joinWorkers. */
+  startFibonacci(threads: number, index: number, rounds: number): bigint | number;
 }
 
 /** A finished child process. */

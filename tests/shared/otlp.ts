@@ -652,11 +652,11 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
   test("otlp: spans dropped because the receiver is down are reported once on stderr", () => {
     const child = runChild(h, "receiver-down", {});
     assert.equal(child.code, 0, child.stderr);
-    const reports = child.stderr.split("\n").filter((line) => line.includes("were not exported"));
+    const reports = child.stderr.split("\n").filter((line) => line.includes("spans were"));
     assert.equal(reports.length, 1, child.stderr);
     assert.match(
       reports[0],
-      /^tracing-bridge: layers\[0\] \(otlp, http\/protobuf to http:\/\/127\.0\.0\.1:\d+\/v1\/traces\): 9 of 9 spans were not exported; export failed: /,
+      /^tracing-bridge: layers\[0\] \(otlp, http\/protobuf to http:\/\/127\.0\.0\.1:\d+\/v1\/traces\): 9 of 9 spans were dropped because the export failed: /,
     );
     assert.match(child.stdout, /dropped=9/);
   });

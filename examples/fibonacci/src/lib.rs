@@ -3,7 +3,11 @@
 //! It links `tracing-bridge`, so the library's spans and the bridge's subscriber share one
 //! `tracing` dispatcher, and the bridge's C ABI is exported from this library too.
 
-use std::{fmt, thread};
+use std::{
+    fmt,
+    sync::{Arc, Barrier, Condvar, Mutex},
+    thread,
+};
 
 // Links the bridge and keeps its C ABI exported from this cdylib.
 pub use tracing_bridge;
@@ -208,4 +212,102 @@ pub extern "C" fn emit_wide_values() {
         text = "naïve ☃",
         "wide values"
     );
+}
+
+/// Starts `threads` threads that each open `depth` nested `held` spans (each entered, a child
+/// of the one before) and keep them open until [`release_spans`]; returns once they are all
+/// open, with a handle for [`release_spans`] (0 if a thread could not start). For tests of what
+/// happens to spans still open when tracing is disposed.
+#[no_mangle]
+pub extern "C" fn hold_spans(threads: u32, depth: u32) -> u64 {
+    let opened = Arc::new(Barrier::new(threads as usize + 1));
+    let release = Arc::new((Mutex::new(false), Condvar::new()));
+    let mut handles = Vec::new();
+    for index in 0..threads {
+        let opened = Arc::clone(&opened);
+        let release = Arc::clone(&release);
+        let spawned = thread::Builder::new()
+            .name(format!("holder-{index}"))
+            .spawn(move || {
+                let spans: Vec<_> = (0..depth)
+                    .map(|level| tracing::info_span!("held", thread = index, level).entered())
+                    .collect();
+                opened.wait();
+                let (released, changed) = &*release;
+                let mut released = released
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                while !*released {
+                    released = changed
+                        .wait(released)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                }
+                // Innermost first, as they were entered.
+                drop(spans.into_iter().rev().collect::<Vec<_>>());
+                u64::from(depth)
+            });
+        match spawned {
+            Ok(handle) => handles.push(handle),
+            Err(_) => return 0,
+        }
+    }
+    opened.wait();
+    let mut held = HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    held.1 += 1;
+    let id = held.1;
+    held.0.push((id, release, handles));
+    id
+}
+
+/// Lets the threads of [`hold_spans`] close their spans and end; returns the spans closed.
+#[no_mangle]
+pub extern "C" fn release_spans(handle: u64) -> u64 {
+    let found = {
+        let mut held = HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let position = held.0.iter().position(|(id, ..)| *id == handle);
+        position.map(|position| held.0.remove(position))
+    };
+    let Some((_, release, handles)) = found else {
+        return 0;
+    };
+    *release
+        .0
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = true;
+    release.1.notify_all();
+    handles
+        .into_iter()
+        .map(|handle| handle.join().unwrap_or(0))
+        .sum()
+}
+
+type Release = Arc<(Mutex<bool>, Condvar)>;
+type Held = (Vec<(u64, Release, Vec<thread::JoinHandle<u64>>)>, u64);
+static HELD: Mutex<Held> = Mutex::new((Vec::new(), 0));
+
+/// Starts `threads` threads that each compute `fibonacci(index, false)` (a span per call,
+/// nested as deep as `index`) `rounds` times, and returns at once with a handle for
+/// [`join_workers`]: spans start and end on other threads all the while (for tests of dispose
+/// racing with them).
+#[no_mangle]
+pub extern "C" fn start_fibonacci(threads: u32, index: u32, rounds: u32) -> u64 {
+    start_in_background(move || {
+        let handles: Vec<_> = (0..threads)
+            .filter_map(|number| {
+                thread::Builder::new()
+                    .name(format!("fibonacci-{number}"))
+                    .spawn(move || {
+                        for _ in 0..rounds {
+                            fib(index, false);
+                        }
+                        u64::from(rounds)
+                    })
+                    .ok()
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap_or(0))
+            .sum()
+    })
 }

@@ -359,6 +359,28 @@ pub(crate) fn with_span_layers_reachable<R>(span: &tracing::Span, f: impl FnOnce
     f()
 }
 
+/// Whether `span` was recorded by the configuration loaded into `switch` under `generation`
+/// (made by that dispatcher while that configuration was loaded).
+pub(crate) fn span_recorded_by(
+    span: &tracing::Span,
+    switch: &Arc<Switch>,
+    generation: u64,
+) -> bool {
+    span.with_subscriber(|(id, dispatch)| {
+        let (Some(base), Some(subscriber)) = (
+            dispatch.downcast_ref::<BaseLayer>(),
+            dispatch.downcast_ref::<BaseSubscriber>(),
+        ) else {
+            return false;
+        };
+        Arc::ptr_eq(&base.0, switch)
+            && tracing_subscriber::registry::LookupSpan::span(subscriber, id)
+                .and_then(|data| data.extensions().get::<SpanGeneration>().map(|g| g.0))
+                == Some(generation)
+    })
+    .unwrap_or(false)
+}
+
 /// A slot as the dispatcher sees it: the per-layer-filtered slot layer, with the span
 /// callbacks of an empty slot cut short. `Filtered` looks the span up in the registry for each
 /// of them before its layer can see that the slot is empty; with one layer configured, that was

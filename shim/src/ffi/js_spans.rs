@@ -146,14 +146,18 @@ pub extern "C" fn tracing_bridge_js_span_enter(span: u32) -> tracing_bridge_resu
 }
 
 /// Exits the span, entered before on this thread (in any order). Fails with
-/// `InvalidParameter` if it is not entered, `UnknownSpan` if the handle is unknown.
+/// `InvalidParameter` if it is not entered, `UnknownSpan` if the handle is unknown. A span
+/// ended when its subscriber stopped needs no exit: it succeeds and does nothing.
 #[no_mangle]
 pub extern "C" fn tracing_bridge_js_span_exit(span: u32) -> tracing_bridge_result {
     guarded(|| spans::exit(span))
 }
 
 /// Ends the span (exiting it first where it is entered); its handle becomes invalid. Ending an
-/// unknown or already ended handle fails with `UnknownSpan` and changes nothing.
+/// unknown or already ended handle fails with `UnknownSpan` and changes nothing. A span that
+/// was still open when its subscriber stopped was ended then (`tracing_bridge_subscriber_stop`):
+/// its handle stays valid, every function succeeds on it and does nothing, and ending it only
+/// frees the handle.
 #[no_mangle]
 pub extern "C" fn tracing_bridge_js_span_end(span: u32) -> tracing_bridge_result {
     guarded(|| spans::end(span))

@@ -14,6 +14,9 @@ use crate::error::tracing_bridge_result;
 /// Stops `subscriber` receiving data, like `tracing_bridge_subscriber_uninstall`, without
 /// flushing or shutting down its layers: call `tracing_bridge_subscriber_shutdown` next (from
 /// any thread). A current-thread subscriber must be stopped on the thread that installed it.
+/// The JavaScript spans made on the calling thread under it and not ended are ended first (the
+/// OpenTelemetry layers export them with `tracing_bridge.unended` = true); their handles stay
+/// valid and do nothing (see `tracing_bridge_js_span_end`).
 ///
 /// # Safety
 /// `subscriber` must come from `tracing_bridge_subscriber_new` and not be freed.
@@ -26,8 +29,10 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_stop(
 
 /// Flushes and shuts down the layers of a stopped (or never installed) subscriber: exports
 /// what they buffer, waiting for the receiver up to each layer's flush timeout, and joins their
-/// threads. Later calls do nothing. May run on any thread, also while another thread flushes;
-/// nothing else may use `subscriber` meanwhile.
+/// threads. Later calls do nothing; a call while another thread shuts the layers down returns
+/// once that is done. May run on any thread, also while another thread flushes; nothing else
+/// may use `subscriber` meanwhile. The dropped-span count is final when it returns, and the
+/// OpenTelemetry layers have printed their one report of it on stderr.
 ///
 /// On failure the message is copied into `message` (at most `message_len` bytes, cut at a
 /// character boundary, not NUL-terminated) and its full length written to
@@ -67,9 +72,11 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_flush_with_message(
     result
 }
 
-/// Writes to `out_count` how many spans the subscriber's layers could not deliver so far (the
-/// queue was full, the receiver was down or refused them, or dispose's flush timeout expired).
-/// Readable before and after shutdown, until the subscriber is freed.
+/// Writes to `out_count` how many spans the subscriber's layers dropped or could not get
+/// confirmed so far: dropped (the queue was full, the receiver was down or refused them, the
+/// flush timeout expired before they were sent, they were still open at shutdown) or sent
+/// without an answer (the receiver may have them). Readable before and after shutdown, until
+/// the subscriber is freed; final once `tracing_bridge_subscriber_shutdown` returned.
 ///
 /// # Safety
 /// As for `tracing_bridge_subscriber_stop`; `out_count` must point to a writable `uint64_t`.

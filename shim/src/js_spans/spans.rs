@@ -8,13 +8,14 @@
 use std::{cell::RefCell, collections::HashMap};
 
 use tracing::{span::Id, subscriber::NoSubscriber, Event, Span};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::{
     callsites::{CallsiteKind, Callsites, JsCallsite},
     values,
 };
 use crate::{
-    dispatch::dispatching_now,
+    dispatch::{dispatching_now, with_span_layers_reachable},
     error::{Error, ErrorKind},
 };
 
@@ -27,7 +28,10 @@ pub const PARENT_CURRENT: u32 = 0;
 pub const PARENT_NONE: u32 = u32::MAX - 1;
 
 struct Entry {
-    span: Span,
+    /// `None` once the span was ended because the config that records it stopped
+    /// ([`end_recorded_by`]): the handle stays known, and every operation on it succeeds and
+    /// does nothing, until JavaScript ends it.
+    span: Option<Span>,
     /// How often the span is entered now (by this thread).
     entered: u32,
 }
@@ -36,6 +40,8 @@ struct Entry {
 struct Table {
     next: u32,
     spans: HashMap<u32, Entry>,
+    /// Entries whose span was ended when its config stopped.
+    ended_at_stop: usize,
 }
 
 impl Table {
@@ -46,7 +52,13 @@ impl Table {
             if handle == 0 || handle >= PARENT_NONE || self.spans.contains_key(&handle) {
                 continue;
             }
-            self.spans.insert(handle, Entry { span, entered: 0 });
+            self.spans.insert(
+                handle,
+                Entry {
+                    span: Some(span),
+                    entered: 0,
+                },
+            );
             return handle;
         }
     }
@@ -87,19 +99,24 @@ fn callsite(id: u32, kind: CallsiteKind) -> Result<&'static JsCallsite, Error> {
     Ok(callsite)
 }
 
-/// Runs `f` with the span of `handle` (a clone of it: `f` may create spans itself).
+/// Runs `f` with the span of `handle` (a clone of it: `f` may create spans itself); for a span
+/// ended when its config stopped, with a disabled span.
 pub fn with_span<R>(handle: u32, what: &str, f: impl FnOnce(&Span) -> R) -> Result<R, Error> {
-    let span = TABLE.with(|table| {
-        table
-            .borrow()
-            .spans
-            .get(&handle)
-            .map(|entry| entry.span.clone())
-    });
-    match span {
-        Some(span) => Ok(f(&span)),
-        None => Err(unknown(handle, what)),
-    }
+    let span = live_span(handle, what)?;
+    Ok(f(&span.unwrap_or_else(Span::none)))
+}
+
+/// The span of `handle` (a clone), or `None` when it was ended when its config stopped.
+fn live_span(handle: u32, what: &str) -> Result<Option<Span>, Error> {
+    TABLE
+        .with(|table| {
+            table
+                .borrow()
+                .spans
+                .get(&handle)
+                .map(|entry| entry.span.clone())
+        })
+        .ok_or_else(|| unknown(handle, what))
 }
 
 /// Creates a span of callsite `callsite_id` with `encoded` values (see [`values`]). `parent`
@@ -109,9 +126,10 @@ pub fn create(callsite_id: u32, parent: u32, encoded: &[u8]) -> Result<u32, Erro
     refuse_if_unrecordable("a span")?;
     let callsite = callsite(callsite_id, CallsiteKind::Span)?;
     let meta = callsite.meta();
+    // A parent ended when its config stopped counts as none given: the current span.
     let parent_span = match parent {
         PARENT_CURRENT | PARENT_NONE | DISABLED => None,
-        handle => Some(with_span(handle, "parent", Span::clone)?),
+        handle => live_span(handle, "parent")?,
     };
     let enabled = callsite.is_enabled();
     let span = values::with_decoded(encoded, meta.fields().len(), |decoded| {
@@ -167,7 +185,8 @@ pub fn event(callsite_id: u32, parent: u32, encoded: &[u8]) -> Result<(), Error>
     let parent_id: Option<Option<Id>> = match parent {
         PARENT_CURRENT | DISABLED => None,
         PARENT_NONE => Some(None),
-        handle => Some(with_span(handle, "parent", |span| span.id())?),
+        // A parent ended when its config stopped counts as none given.
+        handle => live_span(handle, "parent")?.map(|span| span.id()),
     };
     let enabled = callsite.is_enabled();
     values::with_decoded(encoded, meta.fields().len(), |decoded| {
@@ -193,11 +212,15 @@ pub fn enter(handle: u32) -> Result<(), Error> {
     let span = TABLE.with(|table| {
         let mut table = table.borrow_mut();
         let entry = table.spans.get_mut(&handle)?;
+        let Some(span) = &entry.span else {
+            return Some(None);
+        };
         entry.entered += 1;
-        Some(entry.span.clone())
+        Some(Some(span.clone()))
     });
-    let span = span.ok_or_else(|| unknown(handle, "enter"))?;
-    span.with_subscriber(|(id, dispatch)| dispatch.enter(id));
+    if let Some(span) = span.ok_or_else(|| unknown(handle, "enter"))? {
+        span.with_subscriber(|(id, dispatch)| dispatch.enter(id));
+    }
     Ok(())
 }
 
@@ -210,11 +233,15 @@ pub fn exit(handle: u32) -> Result<(), Error> {
     let span = TABLE.with(|table| {
         let mut table = table.borrow_mut();
         let entry = table.spans.get_mut(&handle)?;
+        let Some(span) = &entry.span else {
+            // Ended when its config stopped, exited then.
+            return Some(Ok(None));
+        };
         if entry.entered == 0 {
             return Some(Err(()));
         }
         entry.entered -= 1;
-        Some(Ok(entry.span.clone()))
+        Some(Ok(Some(span.clone())))
     });
     match span {
         None => Err(unknown(handle, "exit")),
@@ -223,7 +250,9 @@ pub fn exit(handle: u32) -> Result<(), Error> {
             format!("exit: span handle {handle} is not entered"),
         )),
         Some(Ok(span)) => {
-            span.with_subscriber(|(id, dispatch)| dispatch.exit(id));
+            if let Some(span) = span {
+                span.with_subscriber(|(id, dispatch)| dispatch.exit(id));
+            }
             Ok(())
         }
     }
@@ -231,23 +260,77 @@ pub fn exit(handle: u32) -> Result<(), Error> {
 
 /// Ends the span: exits it as often as it is entered, then closes it (layers see it close once
 /// nothing else holds it, e.g. a child still open). The handle is invalid afterwards; ending it
-/// again is an `UnknownSpan` error.
+/// again is an `UnknownSpan` error. Ending a span that was ended when its config stopped
+/// ([`end_recorded_by`]) only forgets its handle.
 pub fn end(handle: u32) -> Result<(), Error> {
     if handle == DISABLED {
         return Ok(());
     }
-    let entry = TABLE.with(|table| table.borrow_mut().spans.remove(&handle));
+    let entry = TABLE.with(|table| {
+        let mut table = table.borrow_mut();
+        let entry = table.spans.remove(&handle)?;
+        if entry.span.is_none() {
+            table.ended_at_stop -= 1;
+        }
+        Some(entry)
+    });
     let entry = entry.ok_or_else(|| unknown(handle, "end"))?;
-    for _ in 0..entry.entered {
-        entry
-            .span
-            .with_subscriber(|(id, dispatch)| dispatch.exit(id));
+    if let Some(span) = &entry.span {
+        for _ in 0..entry.entered {
+            span.with_subscriber(|(id, dispatch)| dispatch.exit(id));
+        }
     }
     drop(entry);
     Ok(())
 }
 
-/// Open spans on this thread (for tests and diagnostics).
+/// The attribute the OpenTelemetry layers give a span that JavaScript had not ended when its
+/// config stopped (disposed, or at exit), and that was ended then.
+pub const UNENDED_ATTRIBUTE: &str = "tracing_bridge.unended";
+
+/// Ends the spans of this thread's table that `recorded_by` claims: the spans JavaScript has
+/// not ended, of a config that is stopping (called before it stops receiving, so that its
+/// layers see them end and export them). The OpenTelemetry layers give each the attribute
+/// [`UNENDED_ATTRIBUTE`] = `true`. Their handles stay known: every operation on them succeeds
+/// and does nothing, and ending them later only forgets them. Returns how many were ended.
+pub(crate) fn end_recorded_by(recorded_by: impl Fn(&Span) -> bool) -> usize {
+    // Taken out of the table first: ending a span runs layers, and a JS layer's callback may
+    // call back into this table.
+    let mut ended: Vec<(u32, Span, u32)> = TABLE
+        .try_with(|table| {
+            let Ok(mut table) = table.try_borrow_mut() else {
+                return Vec::new();
+            };
+            let mut ended = Vec::new();
+            for (handle, entry) in &mut table.spans {
+                if entry.span.as_ref().is_some_and(&recorded_by) {
+                    if let Some(span) = entry.span.take() {
+                        ended.push((*handle, span, std::mem::take(&mut entry.entered)));
+                    }
+                }
+            }
+            table.ended_at_stop += ended.len();
+            ended
+        })
+        .unwrap_or_default();
+    // The newest first: children before their parents, as they would usually end.
+    ended.sort_unstable_by_key(|(handle, ..)| std::cmp::Reverse(*handle));
+    let count = ended.len();
+    for (_, span, entered) in ended {
+        with_span_layers_reachable(&span, || span.set_attribute(UNENDED_ATTRIBUTE, true));
+        for _ in 0..entered {
+            span.with_subscriber(|(id, dispatch)| dispatch.exit(id));
+        }
+        drop(span);
+    }
+    count
+}
+
+/// Open spans on this thread (for tests and diagnostics); spans ended when their config
+/// stopped are not counted, even while JavaScript still holds their handles.
 pub fn open_count() -> usize {
-    TABLE.with(|table| table.borrow().spans.len())
+    TABLE.with(|table| {
+        let table = table.borrow();
+        table.spans.len() - table.ended_at_stop
+    })
 }

@@ -12,7 +12,14 @@
 //! - [`BatchQueue::flush`] returns once every record queued before the call is exported or
 //!   dropped, or at the deadline;
 //! - [`BatchWorker::shutdown`] exports what is left, and at the deadline cancels the export in
-//!   flight, drops the rest and joins the worker thread.
+//!   flight, drops the rest and joins the worker thread;
+//! - [`BatchQueue::finish`] then freezes the counts: what is counted by then is what the layer
+//!   reports and what `droppedSpans` says from then on, however late a record still arrives.
+//!
+//! Each record it does not export is counted once, under one reason ([`BatchStats`]): the
+//! queue was full, the export failed (known not delivered), the export got no answer (not
+//! confirmed by the receiver, which may have it), still queued at the shutdown deadline, ended
+//! while shutting down, or still open when the layer shut down.
 
 use std::{
     collections::VecDeque,
@@ -30,13 +37,22 @@ use opentelemetry_sdk::{
     trace::{Span, SpanData, SpanProcessor},
 };
 
-use super::{sdk::BatchSettings, status::apply_error_status};
+use super::{open_spans, sdk::BatchSettings, status::apply_error_status};
 use crate::error::{Error, ErrorKind};
+
+/// The words an exporter's error message contains when the request may have reached the
+/// receiver but no answer came (a timeout, a connection lost after sending, cancelled at the
+/// flush deadline while a request was out): such a failure is counted as not confirmed rather
+/// than as dropped. Any other error means the records were not delivered (a refused
+/// connection, an error answer, cancelled while waiting to retry after such failures). The
+/// report ([`super::report`]) says the words itself and leaves them out of the error it quotes.
+pub(crate) const NOT_CONFIRMED: &str = "not confirmed by the receiver";
 
 /// Sends one batch of `R` somewhere. Runs on the worker thread only.
 pub(crate) trait ExportBatch<R>: Send + 'static {
     /// Exports `batch`; gives up after `timeout`, or as soon as `cancel` fires. What is left
-    /// in `batch` afterwards is dropped (its allocation is reused).
+    /// in `batch` afterwards is dropped (its allocation is reused). An error whose message
+    /// contains [`NOT_CONFIRMED`] says that the receiver may have the batch.
     fn export(
         &mut self,
         batch: &mut Vec<R>,
@@ -78,13 +94,31 @@ impl Cancel {
     }
 }
 
-/// Record counts of one processor.
+/// Record counts of one processor. `dropped` is the sum of the reasons after it; a record is
+/// counted under one of them only.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct BatchStats {
     pub(crate) exported: u64,
+    /// Not exported, or exported without the receiver's answer: what `droppedSpans` counts.
     pub(crate) dropped: u64,
-    pub(crate) dropped_queue_full: u64,
-    pub(crate) first_error: Option<String>,
+    /// Arrived while the queue was full.
+    pub(crate) queue_full: u64,
+    /// In an export that failed without reaching the receiver, or that it refused.
+    pub(crate) failed: u64,
+    /// In an export that got no answer: the receiver may have them.
+    pub(crate) unconfirmed: u64,
+    /// Still queued, never sent, when the shutdown deadline passed.
+    pub(crate) abandoned: u64,
+    /// Ended after shutdown had begun.
+    pub(crate) late: u64,
+    /// Still open (never ended) when the layer shut down ([`BatchQueue::finish`]).
+    pub(crate) open: u64,
+    /// The first error of a failed export.
+    pub(crate) first_failure: Option<String>,
+    /// The first error of an export that got no answer.
+    pub(crate) first_unconfirmed: Option<String>,
+    /// Whether the counts are final ([`BatchQueue::finish`]).
+    pub(crate) finished: bool,
 }
 
 /// The part shared by the SDK-facing processor (producers), the worker and the lifecycle.
@@ -97,6 +131,7 @@ pub(crate) struct BatchQueue<R> {
     /// Wakes callers waiting in `flush` or `shutdown`.
     progress: Condvar,
     exported: AtomicU64,
+    /// Every record counted in one of the reasons; frozen by [`BatchQueue::finish`].
     dropped: AtomicU64,
     dropped_queue_full: AtomicU64,
     cancel: Cancel,
@@ -126,7 +161,16 @@ struct State<R> {
     closing: bool,
     /// Shutdown deadline passed: drop everything and stop now.
     abandoned: bool,
-    first_error: Option<String>,
+    /// The counts are final: records arriving now are neither queued nor counted.
+    finished: bool,
+    /// Dropped-record counts by reason (queue full: `dropped_queue_full`).
+    failed: u64,
+    unconfirmed: u64,
+    abandoned_records: u64,
+    late: u64,
+    open: u64,
+    first_failure: Option<String>,
+    first_unconfirmed: Option<String>,
 }
 
 impl<R> Default for State<R> {
@@ -140,7 +184,14 @@ impl<R> Default for State<R> {
             flush_until: 0,
             closing: false,
             abandoned: false,
-            first_error: None,
+            finished: false,
+            failed: 0,
+            unconfirmed: 0,
+            abandoned_records: 0,
+            late: 0,
+            open: 0,
+            first_failure: None,
+            first_unconfirmed: None,
         }
     }
 }
@@ -167,15 +218,20 @@ impl<R: Send + 'static> BatchQueue<R> {
     }
 
     /// Queues a finished record, or drops and counts it when the queue is full or closing.
+    /// After [`BatchQueue::finish`] it is dropped uncounted: the counts are final then, and a
+    /// record that ends so late was counted as still open.
     fn push(&self, record: R) {
         let mut state = self.lock();
+        if state.finished {
+            return;
+        }
         if state.closing {
-            drop(state);
+            state.late += 1;
+            // Counted under the lock, so that `finish` sees each reason with its total.
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
         if state.queued >= self.settings.max_queue_size {
-            drop(state);
             self.dropped.fetch_add(1, Ordering::Relaxed);
             self.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
             return;
@@ -237,19 +293,58 @@ impl<R: Send + 'static> BatchQueue<R> {
     }
 
     /// The counts so far.
+    #[cfg(test)]
     pub(crate) fn stats(&self) -> BatchStats {
-        let first_error = self.lock().first_error.clone();
+        let state = self.lock();
+        self.stats_locked(&state)
+    }
+
+    fn stats_locked(&self, state: &State<R>) -> BatchStats {
         BatchStats {
             exported: self.exported.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
-            dropped_queue_full: self.dropped_queue_full.load(Ordering::Relaxed),
-            first_error,
+            queue_full: self.dropped_queue_full.load(Ordering::Relaxed),
+            failed: state.failed,
+            unconfirmed: state.unconfirmed,
+            abandoned: state.abandoned_records,
+            late: state.late,
+            open: state.open,
+            first_failure: state.first_failure.clone(),
+            first_unconfirmed: state.first_unconfirmed.clone(),
+            finished: state.finished,
         }
     }
 
-    /// Records dropped so far.
+    /// Records dropped so far; final once [`BatchQueue::finish`] ran.
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Makes the counts final, adding `open` records that were still open (never ended) and
+    /// so will never be exported; returns them. Call after [`BatchWorker::shutdown`]. From then
+    /// on, records that still arrive are dropped without being counted (they are among
+    /// `open`), so the counts returned are the ones [`BatchQueue::dropped`] gives ever after.
+    /// Later calls change nothing.
+    pub(crate) fn finish(&self, open: u64) -> BatchStats {
+        let mut state = self.lock();
+        if !state.finished {
+            state.finished = true;
+            state.closing = true;
+            // What a worker that was never joined left queued.
+            let left = state.queued as u64;
+            let chunks = std::mem::take(&mut state.chunks);
+            state.queued = 0;
+            state.settled += left;
+            state.abandoned_records += left;
+            state.open = open;
+            self.dropped.fetch_add(left + open, Ordering::Relaxed);
+            let stats = self.stats_locked(&state);
+            drop(state);
+            drop(chunks);
+            self.progress.notify_all();
+            return stats;
+        }
+        self.stats_locked(&state)
     }
 
     /// The worker's loop: returns when shutdown is done or abandoned.
@@ -264,6 +359,7 @@ impl<R: Send + 'static> BatchQueue<R> {
                         state.chunks.clear();
                         state.queued = 0;
                         state.settled += left;
+                        state.abandoned_records += left;
                         self.dropped.fetch_add(left, Ordering::Relaxed);
                         self.progress.notify_all();
                         return;
@@ -296,8 +392,10 @@ impl<R: Send + 'static> BatchQueue<R> {
             };
             last_export = Instant::now();
             let count = batch.len() as u64;
-            let result = if self.cancel.is_fired() {
-                Err("abandoned at shutdown".to_owned())
+            // Cancelled before it was sent: known not delivered, like the rest of the queue.
+            let never_sent = self.cancel.is_fired();
+            let result = if never_sent {
+                Err(String::new())
             } else {
                 exporter.export(&mut batch, self.settings.export_timeout, &self.cancel)
             };
@@ -313,21 +411,34 @@ impl<R: Send + 'static> BatchQueue<R> {
                 state.spare.push(batch);
             }
             match result {
+                // Nothing changes the counts after `finish` (which runs after the join).
+                _ if state.finished => {}
                 Ok(()) => {
                     let (rejected, message) = rejected.unwrap_or_default();
                     let rejected = rejected.min(count);
                     self.exported.fetch_add(count - rejected, Ordering::Relaxed);
                     if rejected > 0 {
+                        state.failed += rejected;
                         self.dropped.fetch_add(rejected, Ordering::Relaxed);
-                        state.first_error.get_or_insert(format!(
+                        state.first_failure.get_or_insert(format!(
                             "the receiver rejected {rejected} of {count} (partial success): \
                              {message}"
                         ));
                     }
                 }
-                Err(message) => {
+                Err(_) if never_sent => {
+                    state.abandoned_records += count;
                     self.dropped.fetch_add(count, Ordering::Relaxed);
-                    state.first_error.get_or_insert(message);
+                }
+                Err(message) if message.contains(NOT_CONFIRMED) => {
+                    state.unconfirmed += count;
+                    self.dropped.fetch_add(count, Ordering::Relaxed);
+                    state.first_unconfirmed.get_or_insert(message);
+                }
+                Err(message) => {
+                    state.failed += count;
+                    self.dropped.fetch_add(count, Ordering::Relaxed);
+                    state.first_failure.get_or_insert(message);
                 }
             }
             drop(state);
@@ -371,6 +482,12 @@ impl SpanProcessor for SpanBatchProcessor {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
     fn on_end(&self, mut span: SpanData) {
+        if !open_spans::closing_in_layer() {
+            // Ended outside the layer's `on_close`: the SDK span of a span that closed after
+            // the layer stopped receiving (dropped with its registry entry). Such a span is
+            // counted as still open (`OpenSpans`), so it is neither exported nor counted here.
+            return;
+        }
         apply_error_status(&mut span);
         self.queue.push(span);
     }
@@ -500,7 +617,8 @@ mod tests {
     struct Recorder {
         sizes: mpsc::Sender<usize>,
         gate: Option<Arc<(Mutex<bool>, Condvar)>>,
-        fail: bool,
+        /// The error every export fails with.
+        fail: Option<&'static str>,
     }
 
     impl ExportBatch<SpanData> for Recorder {
@@ -524,10 +642,9 @@ mod tests {
                 }
             }
             let _ = self.sizes.send(batch.len());
-            if self.fail {
-                Err("receiver said no".into())
-            } else {
-                Ok(())
+            match self.fail {
+                Some(error) => Err(error.into()),
+                None => Ok(()),
             }
         }
     }
@@ -550,12 +667,11 @@ mod tests {
             Recorder {
                 sizes,
                 gate: None,
-                fail: false,
+                fail: None,
             },
         );
-        let processor = SpanBatchProcessor::new(Arc::clone(&queue));
         for index in 0..10 {
-            processor.on_end(span(index));
+            queue.push(span(index));
         }
         let started = Instant::now();
         assert!(queue.flush(Instant::now() + Duration::from_secs(5)));
@@ -574,15 +690,14 @@ mod tests {
             Recorder {
                 sizes,
                 gate: Some(Arc::clone(&gate)),
-                fail: false,
+                fail: None,
             },
         );
-        let processor = SpanBatchProcessor::new(Arc::clone(&queue));
         for index in 0..10 {
-            processor.on_end(span(index));
+            queue.push(span(index));
         }
         // One span may be in flight; the queue holds 3; the rest are dropped.
-        let dropped = queue.stats().dropped_queue_full;
+        let dropped = queue.stats().queue_full;
         assert!((6..=7).contains(&dropped), "{dropped}");
         *gate.0.lock().unwrap() = true;
         gate.1.notify_all();
@@ -600,12 +715,11 @@ mod tests {
             Recorder {
                 sizes,
                 gate: Some(gate),
-                fail: false,
+                fail: None,
             },
         );
-        let processor = SpanBatchProcessor::new(Arc::clone(&queue));
         for index in 0..20 {
-            processor.on_end(span(index));
+            queue.push(span(index));
         }
         let started = Instant::now();
         assert!(!worker.shutdown(Instant::now() + Duration::from_millis(200)));
@@ -617,7 +731,7 @@ mod tests {
         let stats = queue.stats();
         assert_eq!(stats.dropped, 20, "{stats:?}");
         assert_eq!(stats.exported, 0);
-        processor.on_end(span(99));
+        queue.push(span(99));
         assert_eq!(
             queue.stats().dropped,
             21,
@@ -633,34 +747,97 @@ mod tests {
             Recorder {
                 sizes,
                 gate: None,
-                fail: true,
+                fail: Some("receiver said no"),
             },
         );
-        let processor = SpanBatchProcessor::new(Arc::clone(&queue));
         for index in 0..6 {
-            processor.on_end(span(index));
+            queue.push(span(index));
         }
         assert!(queue.flush(Instant::now() + Duration::from_secs(5)));
         let stats = queue.stats();
         assert_eq!(stats.dropped, 6);
-        assert_eq!(stats.first_error.as_deref(), Some("receiver said no"));
+        assert_eq!(stats.failed, 6);
+        assert_eq!(stats.first_failure.as_deref(), Some("receiver said no"));
         assert!(worker.shutdown(Instant::now() + Duration::from_secs(1)));
     }
 
     #[test]
     fn the_scheduled_delay_exports_a_partial_batch() {
         let (sizes, received) = mpsc::channel();
-        let (_queue, mut worker) = start(
+        let (queue, mut worker) = start(
             settings(100, 50, 20),
             Recorder {
                 sizes,
                 gate: None,
-                fail: false,
+                fail: None,
             },
         );
-        let processor = SpanBatchProcessor::new(Arc::clone(&_queue));
-        processor.on_end(span(1));
+        queue.push(span(1));
         assert_eq!(received.recv_timeout(Duration::from_secs(5)), Ok(1));
         assert!(worker.shutdown(Instant::now() + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn an_export_without_an_answer_counts_as_not_confirmed() {
+        let (sizes, _received) = mpsc::channel();
+        let (queue, mut worker) = start(
+            settings(100, 4, 60_000),
+            Recorder {
+                sizes,
+                gate: None,
+                fail: Some("no answer within 10 ms: not confirmed by the receiver"),
+            },
+        );
+        for index in 0..6 {
+            queue.push(span(index));
+        }
+        assert!(queue.flush(Instant::now() + Duration::from_secs(5)));
+        let stats = queue.stats();
+        assert_eq!((stats.dropped, stats.unconfirmed, stats.failed), (6, 6, 0));
+        assert_eq!(
+            stats.first_unconfirmed.as_deref(),
+            Some("no answer within 10 ms: not confirmed by the receiver")
+        );
+        assert_eq!(stats.first_failure, None);
+        assert!(worker.shutdown(Instant::now() + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn finish_counts_the_open_records_and_makes_the_counts_final() {
+        let (sizes, _received) = mpsc::channel();
+        let (queue, mut worker) = start(
+            settings(100, 4, 60_000),
+            Recorder {
+                sizes,
+                gate: None,
+                fail: None,
+            },
+        );
+        for index in 0..5 {
+            queue.push(span(index));
+        }
+        assert!(worker.shutdown(Instant::now() + Duration::from_secs(5)));
+        queue.push(span(50));
+        let stats = queue.finish(3);
+        assert!(stats.finished);
+        assert_eq!(
+            (stats.exported, stats.late, stats.open, stats.dropped),
+            (5, 1, 3, 4)
+        );
+        // What still ends now was counted as open: nothing changes any more.
+        queue.push(span(51));
+        assert_eq!(queue.dropped(), 4);
+        assert_eq!(queue.finish(7), stats);
+        assert_eq!(queue.stats(), stats);
+    }
+
+    #[test]
+    fn the_processor_ignores_spans_that_end_outside_the_layer() {
+        let queue = BatchQueue::new(settings(100, 4, 60_000));
+        let processor = SpanBatchProcessor::new(Arc::clone(&queue));
+        processor.on_end(span(1));
+        let stats = queue.stats();
+        assert_eq!((stats.dropped, stats.exported), (0, 0));
+        assert_eq!(queue.lock().queued, 0, "not queued either");
     }
 }

@@ -10,9 +10,10 @@
 //!
 //! `OTEL_SDK_DISABLED=true` makes both no-ops: layers that record nothing and start no thread.
 //!
-//! Flush and shutdown wait for the exporter's answer up to `flushTimeoutMs`; spans that could
-//! not be exported are counted ([`LayerLifecycle::dropped`]) and reported once, to
-//! stderr, when the layer shuts down.
+//! Flush and shutdown wait for the exporter's answer up to `flushTimeoutMs`. Spans that were
+//! dropped (known not delivered) or not confirmed by the receiver (sent, no answer) are counted
+//! ([`LayerLifecycle::dropped`]) and reported once, to stderr, when the layer shuts down, after
+//! the counts are final: the report and `droppedSpans` say the same from then on.
 //!
 //! ```
 //! let mut session = tracing_bridge::Session::from_json(
@@ -31,6 +32,7 @@ mod env;
 mod finish;
 mod integers;
 mod layer;
+mod open_spans;
 mod otlp;
 mod otlp_json;
 mod otlp_proto;
@@ -56,15 +58,21 @@ use tokio::runtime::Runtime;
 use tracing::dispatcher::DefaultGuard;
 
 use self::{
-    batch::{BatchQueue, BatchWorker, ExportBatch, SpanBatchProcessor},
+    batch::{BatchQueue, BatchStats, BatchWorker, ExportBatch, SpanBatchProcessor, NOT_CONFIRMED},
     config::{OtlpJsonLayerConfig, OtlpLayerConfig, TracesExporter},
     env::{process_env, Signal},
     finish::FinishingProcessor,
     layer::OtelLayer,
+    open_spans::{OpenSpans, SpanCounts},
     sdk::SdkSettings,
 };
 use super::{BuiltLayer, LayerLifecycle};
-use crate::{config::RuntimeConfig, dispatch::BaseSubscriber, error::Error, options::WriterConfig};
+use crate::{
+    config::RuntimeConfig,
+    dispatch::{dispatching_now, BaseSubscriber},
+    error::Error,
+    options::WriterConfig,
+};
 
 /// Rejects a config with more than one OpenTelemetry layer (`otel_layers`: their indices in
 /// the config): `tracing-opentelemetry` keeps each span's data in one slot of the span's
@@ -173,6 +181,7 @@ fn build_pipeline(
         .with_resource(sdk.resource)
         .build();
     let tracer = provider.tracer_with_scope(sdk.scope);
+    let spans = Arc::new(SpanCounts::default());
     let layer = OtelLayer(
         tracing_opentelemetry::layer::<BaseSubscriber>()
             .with_tracer(tracer)
@@ -186,10 +195,12 @@ fn build_pipeline(
             .with_threads(sdk.span_attributes.thread)
             .with_tracked_inactivity(sdk.span_attributes.busy_idle),
     );
+    let layer = OpenSpans::new(layer, Arc::clone(&spans));
     let lifecycle = OtelLifecycle {
         description,
         signal: Signal::Traces,
         queue,
+        spans,
         flush_timeout: sdk.flush_timeout,
         running: Mutex::new(Some(Running {
             worker,
@@ -210,9 +221,15 @@ struct OtelLifecycle {
     /// What the queue holds, for messages.
     signal: Signal,
     queue: Arc<BatchQueue<SpanData>>,
+    /// Spans the layer saw start and end; shared with the layer.
+    spans: Arc<SpanCounts>,
     flush_timeout: Duration,
     running: Mutex<Option<Running>>,
 }
+
+/// The longest shutdown waits for dispatches still running in the layer on other threads
+/// (they started before the layer was uninstalled); they take microseconds.
+const QUIESCE_LIMIT: Duration = Duration::from_secs(1);
 
 struct Running {
     worker: BatchWorker<SpanData>,
@@ -238,11 +255,16 @@ impl LayerLifecycle for OtelLifecycle {
             return Ok(());
         };
         let deadline = Instant::now() + self.flush_timeout;
+        self.wait_until_layer_dropped(deadline);
         running.worker.shutdown(deadline);
         if let Some(runtime) = running.runtime.take() {
             shut_down_runtime(runtime, deadline);
         }
-        self.report_dropped();
+        // Everything is counted now, spans still open included; only then is it reported.
+        let stats = self.queue.finish(self.spans.open());
+        if let Some(report) = report(&self.description, self.signal.records(), &stats) {
+            eprintln!("{report}");
+        }
         Ok(())
     }
 
@@ -252,34 +274,128 @@ impl LayerLifecycle for OtelLifecycle {
 }
 
 impl OtelLifecycle {
-    /// Says once, at shutdown, how many records were lost and why.
-    fn report_dropped(&self) {
-        let stats = self.queue.stats();
-        if stats.dropped == 0 {
+    /// Waits until the layer is dropped (the session uninstalled it and no dispatch that
+    /// started before still runs in it on another thread), so that no span starts or ends in
+    /// it while the counts are made final. Bounded by `deadline` and [`QUIESCE_LIMIT`];
+    /// skipped inside a dispatch of this thread, which may be one into this very layer.
+    fn wait_until_layer_dropped(&self, deadline: Instant) {
+        if dispatching_now() {
             return;
         }
-        let mut reasons = Vec::new();
-        if stats.dropped_queue_full > 0 {
-            reasons.push(format!(
-                "{} arrived while the queue was full (raise batch.maxQueueSize)",
-                stats.dropped_queue_full
-            ));
+        let limit = deadline.min(Instant::now() + QUIESCE_LIMIT);
+        let mut spins = 0u32;
+        while !SpanCounts::layer_dropped(&self.spans) && Instant::now() < limit {
+            if spins < 64 {
+                spins += 1;
+                thread::yield_now();
+            } else {
+                thread::sleep(Duration::from_millis(1));
+            }
         }
-        if let Some(error) = &stats.first_error {
-            reasons.push(format!("export failed: {error}"));
-        }
-        if reasons.is_empty() {
-            reasons.push("they ended after shutdown had begun".to_owned());
-        }
-        eprintln!(
-            "tracing-bridge: {}: {} of {} {} were not exported; {}",
-            self.description,
-            stats.dropped,
-            stats.dropped + stats.exported,
-            self.signal.records(),
-            reasons.join("; ")
-        );
     }
+}
+
+/// The line reported once at shutdown: how many of the records were dropped (known not
+/// delivered) or not confirmed by the receiver (the request may have reached it), and why;
+/// `None` when every record was exported.
+fn report(description: &str, records: &str, stats: &BatchStats) -> Option<String> {
+    if stats.dropped == 0 {
+        return None;
+    }
+    // (count, whether it is known not delivered, why)
+    let mut parts: Vec<(u64, bool, String)> = Vec::new();
+    if stats.unconfirmed > 0 {
+        let error = without_not_confirmed(stats.first_unconfirmed.as_deref().unwrap_or(""));
+        let why = if error.is_empty() {
+            "(the request may have reached it)".to_owned()
+        } else {
+            format!("(the request may have reached it): {error}")
+        };
+        parts.push((stats.unconfirmed, false, why));
+    }
+    if stats.failed > 0 {
+        let error = stats.first_failure.as_deref().unwrap_or("unknown error");
+        parts.push((
+            stats.failed,
+            true,
+            format!("because the export failed: {error}"),
+        ));
+    }
+    if stats.queue_full > 0 {
+        parts.push((
+            stats.queue_full,
+            true,
+            "because the queue was full (raise batch.maxQueueSize)".to_owned(),
+        ));
+    }
+    if stats.abandoned > 0 {
+        parts.push((
+            stats.abandoned,
+            true,
+            "because they were still queued when the flush timeout (flushTimeoutMs) expired"
+                .to_owned(),
+        ));
+    }
+    if stats.late > 0 {
+        parts.push((
+            stats.late,
+            true,
+            "because they ended while the layer was shutting down".to_owned(),
+        ));
+    }
+    if stats.open > 0 {
+        parts.push((
+            stats.open,
+            true,
+            "because they were still open (never ended) when the layer shut down".to_owned(),
+        ));
+    }
+    let verb = |known: bool| {
+        if known {
+            "dropped"
+        } else {
+            "not confirmed by the receiver"
+        }
+    };
+    let total = stats.dropped + stats.exported;
+    let summary = match parts.as_slice() {
+        [(count, known, why)] => {
+            format!("{count} of {total} {records} were {} {why}", verb(*known))
+        }
+        _ => {
+            let lead = match (
+                parts.iter().any(|part| part.1),
+                parts.iter().any(|part| !part.1),
+            ) {
+                (true, true) => "dropped or not confirmed by the receiver",
+                (false, _) => verb(false),
+                (true, false) => verb(true),
+            };
+            let list: Vec<String> = parts
+                .iter()
+                .map(|(count, known, why)| format!("{count} {} {why}", verb(*known)))
+                .collect();
+            format!(
+                "{} of {total} {records} were {lead}: {}",
+                stats.dropped,
+                list.join("; ")
+            )
+        }
+    };
+    Some(format!("tracing-bridge: {description}: {summary}"))
+}
+
+/// An exporter's error without the [`NOT_CONFIRMED`] note, which the report says itself.
+fn without_not_confirmed(message: &str) -> String {
+    let mut text = message.to_owned();
+    for separator in ["; ", ": ", ", ", " - ", " "] {
+        text = text.replace(&format!("{separator}{NOT_CONFIRMED}"), "");
+    }
+    text = text.replace(NOT_CONFIRMED, "");
+    text.trim()
+        .trim_end_matches([':', ';', ','])
+        .trim()
+        .to_owned()
 }
 
 impl Drop for OtelLifecycle {
@@ -313,4 +429,95 @@ thread_local! {
 pub(crate) fn silence_tracing_on_this_thread() {
     let guard = tracing::dispatcher::set_default(&tracing::Dispatch::none());
     SILENCED.with(|silenced| *silenced.borrow_mut() = Some(guard));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LAYER: &str = "layers[0] (otlp, grpc to http://127.0.0.1:4317)";
+
+    fn counts(edit: impl FnOnce(&mut BatchStats)) -> BatchStats {
+        let mut stats = BatchStats::default();
+        edit(&mut stats);
+        stats.dropped = stats.queue_full
+            + stats.failed
+            + stats.unconfirmed
+            + stats.abandoned
+            + stats.late
+            + stats.open;
+        stats
+    }
+
+    #[test]
+    fn nothing_is_reported_when_everything_was_exported() {
+        assert_eq!(report(LAYER, "spans", &counts(|s| s.exported = 9)), None);
+    }
+
+    #[test]
+    fn a_failed_export_is_reported_as_dropped_with_its_error() {
+        let stats = counts(|s| {
+            s.failed = 9;
+            s.first_failure = Some("cannot connect to 127.0.0.1:4317: Connection refused".into());
+        });
+        assert_eq!(
+            report(LAYER, "spans", &stats).unwrap(),
+            "tracing-bridge: layers[0] (otlp, grpc to http://127.0.0.1:4317): 9 of 9 spans were \
+             dropped because the export failed: cannot connect to 127.0.0.1:4317: Connection \
+             refused"
+        );
+    }
+
+    #[test]
+    fn an_export_without_an_answer_is_reported_as_not_confirmed_once() {
+        let stats = counts(|s| {
+            s.exported = 10;
+            s.unconfirmed = 5;
+            s.first_unconfirmed = Some(
+                "no answer when the flush timeout of dispose expired (flushTimeoutMs): not \
+                 confirmed by the receiver"
+                    .into(),
+            );
+        });
+        assert_eq!(
+            report(LAYER, "spans", &stats).unwrap(),
+            "tracing-bridge: layers[0] (otlp, grpc to http://127.0.0.1:4317): 5 of 15 spans were \
+             not confirmed by the receiver (the request may have reached it): no answer when the \
+             flush timeout of dispose expired (flushTimeoutMs)"
+        );
+    }
+
+    #[test]
+    fn several_reasons_are_listed_with_their_counts() {
+        let stats = counts(|s| {
+            s.exported = 9467;
+            s.queue_full = 20;
+            s.open = 16;
+        });
+        assert_eq!(
+            report(LAYER, "spans", &stats).unwrap(),
+            "tracing-bridge: layers[0] (otlp, grpc to http://127.0.0.1:4317): 36 of 9503 spans \
+             were dropped: 20 dropped because the queue was full (raise batch.maxQueueSize); 16 \
+             dropped because they were still open (never ended) when the layer shut down"
+        );
+        let mixed = counts(|s| {
+            s.unconfirmed = 4;
+            s.first_unconfirmed = Some(
+                "the connection failed before the answer: connection reset; not confirmed by the \
+                 receiver (after 2 attempts in 40 ms)"
+                    .into(),
+            );
+            s.abandoned = 3;
+            s.late = 1;
+        });
+        assert_eq!(
+            report(LAYER, "spans", &mixed).unwrap(),
+            "tracing-bridge: layers[0] (otlp, grpc to http://127.0.0.1:4317): 8 of 8 spans were \
+             dropped or not confirmed by the receiver: 4 not confirmed by the receiver (the \
+             request may have reached it): the connection failed before the answer: connection \
+             reset (after 2 attempts in 40 ms); 3 dropped because they were still queued when the \
+             flush timeout (flushTimeoutMs) expired; 1 dropped because they ended while the layer \
+             was shutting down"
+        );
+    }
 }

@@ -14,6 +14,7 @@
 use std::{
     error::Error as StdError,
     io::{self, Write as _},
+    sync::atomic::{AtomicBool, Ordering},
     time::{Duration, Instant, SystemTime},
 };
 
@@ -93,6 +94,9 @@ pub(crate) struct OtlpExporter {
     /// Spans the receiver answered it rejected (OTLP partial success) in the last export,
     /// with its message; taken by the batch worker.
     rejected: std::sync::Mutex<Option<(u64, String)>>,
+    /// Whether a request is on its way (not waiting to retry): what a cancelled export may
+    /// have delivered.
+    in_flight: AtomicBool,
     /// Why the last attempt of the export in flight failed, for the message of an export
     /// that is cancelled or runs out of time while retrying.
     last_failure: std::sync::Mutex<Option<String>>,
@@ -182,6 +186,7 @@ impl OtlpExporter {
             runtime: runtime.handle().clone(),
             last_body_len: 0,
             last_failure: std::sync::Mutex::new(None),
+            in_flight: AtomicBool::new(false),
             rejected: std::sync::Mutex::new(None),
         })
     }
@@ -229,12 +234,11 @@ impl OtlpExporter {
         loop {
             attempts += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let failure = match tokio::time::timeout(
-                remaining,
-                self.attempt(body.clone(), remaining),
-            )
-            .await
-            {
+            self.in_flight.store(true, Ordering::Release);
+            let outcome =
+                tokio::time::timeout(remaining, self.attempt(body.clone(), remaining)).await;
+            self.in_flight.store(false, Ordering::Release);
+            let failure = match outcome {
                 Ok(Ok(())) => return Ok(()),
                 Ok(Err(failure)) => failure,
                 Err(_) => Failure {
@@ -456,11 +460,19 @@ impl ExportBatch<SpanData> for OtlpExporter {
                         this.last_attempt()
                     )),
                 },
-                () = cancel.fired() => Err(format!(
-                    "still unexported when the flush timeout of dispose expired \
-                     (flushTimeoutMs){}",
-                    this.last_attempt()
-                )),
+                () = cancel.fired() => Err(if this.in_flight.load(Ordering::Acquire) {
+                    format!(
+                        "no answer when the flush timeout of dispose expired (flushTimeoutMs): \
+                         not confirmed by the receiver{}",
+                        this.last_attempt()
+                    )
+                } else {
+                    format!(
+                        "still unsent when the flush timeout of dispose expired \
+                         (flushTimeoutMs){}",
+                        this.last_attempt()
+                    )
+                }),
             }
         });
         self.lock_last_failure().take();
