@@ -37,6 +37,8 @@
  *         "protocol": "grpc" | "http/protobuf" | "http/json",
  *         "headers": { "name": "value" }, "timeoutMs": 10000, "compression": "gzip" | "none",
  *         "exporter": "otlp" | "console" | "none",  else OTEL_TRACES_EXPORTER
+ *         "certificate": "ca.pem", "clientCertificate": "client.pem",  TLS of https://
+ *         "clientKey": "client-key.pem", "insecure": false,   (insecure: gRPC host:port)
  *         ...shared OpenTelemetry options },
  *       { "kind": "otlpJson",                OTLP JSON lines (TracesData)
  *         "writer": "stdout" | "stderr" | { "file": "path" }, ...shared OpenTelemetry options }
