@@ -198,10 +198,8 @@ export function defineInstrumentScenarios(test: TestFn, h: InstrumentHarness): v
         boom(): number {
           throw new Error("bad input");
         },
-        later: async () => 5,
-        rejects: async (): Promise<number> => {
-          throw new Error("no luck");
-        },
+        later: () => Promise.resolve(5),
+        rejects: (): Promise<number> => Promise.reject(new Error("no luck")),
         fine: () => 1,
       };
       const lib = tracing.instrument(fake, { spans: true });
