@@ -17,6 +17,9 @@ const { symbols } = dlopen(libraryPath, {
   call_back: { args: [FFIType.function, FFIType.u32], returns: FFIType.void },
 });
 
+/** The library's symbols as `dlopen` returns them (for `tracing.instrument`). */
+export { symbols };
+
 export const example = {
   emitEvents: (count: number) => symbols.emit_events(count),
   startEmitters: (threads: number, events: number) => symbols.start_emitters(threads, events),

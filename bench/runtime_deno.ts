@@ -13,6 +13,9 @@ const { symbols } = Deno.dlopen(libraryPath, {
   call_back: { parameters: ["function", "u32"], result: "void" },
 });
 
+/** The library's symbols as `dlopen` returns them (for `tracing.instrument`). */
+export { symbols };
+
 export const example = {
   emitEvents: (count: number) => symbols.emit_events(count),
   startEmitters: (threads: number, events: number) => symbols.start_emitters(threads, events),

@@ -55,6 +55,37 @@ interface Callsite extends CallsiteMetadata {
 
 const utf8 = new TextDecoder();
 
+/**
+ * The `toJSON` of a fields object that holds a `bigint` or a `Uint8Array` (which
+ * `JSON.stringify` cannot write, or writes as `{"0":…}`): a copy with bigints as decimal
+ * strings and bytes as arrays of numbers. Not enumerable, so `Object.keys` and `for…in` do not
+ * see it; a copy made with `{ ...fields }` drops it.
+ */
+function fieldsToJSON(this: Fields): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const name of Object.keys(this)) {
+    const value = this[name];
+    copy[name] = typeof value === "bigint"
+      ? value.toString()
+      : value instanceof Uint8Array
+      ? Array.from(value)
+      : value;
+  }
+  return copy;
+}
+
+const FIELDS_TO_JSON: PropertyDescriptor = Object.freeze({
+  value: fieldsToJSON,
+  enumerable: false,
+  writable: true,
+  configurable: true,
+});
+
+/** Gives `fields` its `toJSON`, unless a field of the record is itself named `toJSON`. */
+function addToJson(fields: Fields): void {
+  if (!Object.hasOwn(fields, "toJSON")) Object.defineProperty(fields, "toJSON", FIELDS_TO_JSON);
+}
+
 /** Reports errors thrown by layer callbacks. */
 export type ErrorReporter = (error: unknown, context: LayerErrorContext) => void;
 
@@ -225,6 +256,7 @@ export class JsLayerDispatcher {
     const view = this.#view;
     const count = view.getUint8(this.#at++);
     let message: string | undefined;
+    let needsJson = false;
     for (let n = 0; n < count; n++) {
       const index = view.getUint8(this.#at++);
       const tag = view.getUint8(this.#at++);
@@ -243,10 +275,12 @@ export class JsLayerDispatcher {
         case VALUE_I64:
           value = view.getBigInt64(this.#at, true);
           this.#at += 8;
+          needsJson = true;
           break;
         case VALUE_U64:
           value = view.getBigUint64(this.#at, true);
           this.#at += 8;
+          needsJson = true;
           break;
         case VALUE_TRUE:
           value = true;
@@ -256,14 +290,17 @@ export class JsLayerDispatcher {
           break;
         case VALUE_BIGINT:
           value = BigInt(this.#str());
+          needsJson = true;
           break;
         case VALUE_BYTES: {
           const length = this.#u32();
           value = this.#bytes.slice(this.#at, this.#at + length);
           this.#at += length;
+          needsJson = true;
           break;
         }
         default:
+          if (needsJson) addToJson(into);
           return message; // unknown tag: the rest of this record cannot be read
       }
       if (index === callsite.messageIndex && typeof value === "string") {
@@ -272,6 +309,7 @@ export class JsLayerDispatcher {
         into[callsite.fieldNames[index] ?? `field${index}`] = value;
       }
     }
+    if (needsJson) addToJson(into);
     return message;
   }
 

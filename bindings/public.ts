@@ -63,4 +63,5 @@ export { type FlameSvgOptions, renderFlameSvg } from "./flame_svg.ts";
 export { TimelineLayerConfig, type TimelineLayerOptions, type TimelineStyle } from "./timeline.ts";
 export { ABI_VERSION, LIBRARY_ENV_VAR, openLibrary, TracingLibrary } from "./library.ts";
 export { Tracing, TracingBase, type TracingOptions } from "./tracing.ts";
+export type { InstrumentOptions } from "./instrument.ts";
 export type { NativeCallback, NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";

@@ -8,6 +8,7 @@ import { bufferedFailure, check, failure, RESULT_OK, TracingError } from "./erro
 import { type FlameLayerConfig, flameLayerOf } from "./flame.ts";
 import { type FlameSvgOptions, renderFlameSvgWith } from "./flame_svg.ts";
 import { forgetEntered, trackEntered } from "./exit.ts";
+import { type InstrumentOptions, instrumentSymbols } from "./instrument.ts";
 import { JsDelivery } from "./js_delivery.ts";
 import {
   type EventOptions,
@@ -444,6 +445,16 @@ export class TracingBase implements Disposable, AsyncDisposable {
   /** Records an event at `level` with `message` and `fields`, in the current span. */
   event(level: SpanLevel, message: string, fields?: SpanFields, options?: EventOptions): void {
     jsSpansOf(this.library.native).event(level, message, fields, options);
+  }
+
+  /**
+   * `symbols` (e.g. `lib.symbols` of `Deno.dlopen` or Bun's `dlopen`) with each function wrapped
+   * to enter the current JavaScript span around the native call, also after `await`; with
+   * `spans: true` each call is a span of its own. See `bindings/instrument.ts`.
+   */
+  instrument<S extends object>(symbols: S, options?: InstrumentOptions): S {
+    const native = this.library.native;
+    return instrumentSymbols(native, jsSpansOf(native), symbols, options);
   }
 
   /** The JavaScript span current in this async context, if any. */

@@ -7,6 +7,9 @@
  *   `-2` for repeats);
  * - every repository path written in backticks or in a code block (`shim/...`, `tests/...`, ...)
  *   exists;
+ * - the fenced code block right after `<!-- quote: path -->` is exactly the part of that file between
+ *   its `// docs:begin` and `// docs:end` lines (the whole file when it has none), so that
+ *   quoted examples are the tested code;
  * - the error codes listed under "Errors" in docs/api.md are exactly `TracingErrorCode`'s
  *   (`bindings/errors.ts`);
  * - the option tables of the layer configs name exactly the options the native config parser
@@ -201,6 +204,47 @@ function checkPaths(source: Doc): void {
   });
 }
 
+/** The lines of `file` between `// docs:begin` and `// docs:end`, or all of them. */
+function quotedPart(file: string): string[] {
+  const lines = Deno.readTextFileSync(`${ROOT}/${file}`).replace(/\n$/, "").split("\n");
+  const begin = lines.findIndex((line) => line.trim() === "// docs:begin");
+  const end = lines.findIndex((line) => line.trim() === "// docs:end");
+  return begin < 0 || end < begin ? lines : lines.slice(begin + 1, end);
+}
+
+function checkQuotes(source: Doc): void {
+  source.lines.forEach((line, index) => {
+    if (source.fenced[index]) return;
+    const quote = line.match(/^<!--\s*quote:\s*(\S+)\s*-->\s*$/)?.[1];
+    if (quote === undefined) return;
+    if (!exists(`${ROOT}/${quote}`)) {
+      problem(source.file, index + 1, `quoted file is missing: ${quote}`);
+      return;
+    }
+    let start = index + 1;
+    while (source.lines[start] === "") start++;
+    if (!/^(`{3,}|~{3,})/.test(source.lines[start] ?? "")) {
+      problem(source.file, index + 1, `no code block right after the quote of ${quote}`);
+      return;
+    }
+    const end = source.fenced.findIndex((fenced, at) =>
+      at > start && fenced && /^(`{3,}|~{3,})\s*$/.test(source.lines[at])
+    );
+    const block = source.lines.slice(start + 1, end < 0 ? undefined : end);
+    const expected = quotedPart(quote);
+    const differs = block.findIndex((text, at) => text !== expected[at]);
+    if (differs >= 0 || block.length !== expected.length) {
+      const at = differs >= 0 ? differs : Math.min(block.length, expected.length);
+      problem(
+        source.file,
+        start + 2 + at,
+        `the code block differs from ${quote} (its docs:begin/docs:end part) here: ` +
+          `${JSON.stringify(block[at])} vs ${JSON.stringify(expected[at])}`,
+      );
+    }
+  });
+}
+
 /** The option names of a table: `{ top-level names, nested names by parent }` for each kind. */
 interface Options {
   top: Set<string>;
@@ -361,6 +405,7 @@ if (readmeLines > README_MAX_LINES) {
 for (const file of files) {
   checkLinks(doc(file));
   checkPaths(doc(file));
+  checkQuotes(doc(file));
 }
 checkErrorCodes();
 const tables = checkOptionTables();
