@@ -36,44 +36,19 @@ import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { type Protocol, Receiver } from "../tests/shared/receiver.ts";
-import type { Api } from "../tests/shared/harness.ts";
+import { isDeno, libraryPath, loadFibonacci, runtimeName, spansPerCall } from "./fibonacci.ts";
 
 const CALLS = 400;
 const INDEX = 12; // 465 spans per call
 const WARMUP_CALLS = 40;
 
-const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
-const runtimeName = isDeno ? "deno" : "bun";
 const args = isDeno ? Deno.args : process.argv.slice(2);
 const tls = args.includes("--tls");
 // Default: the OTLP default protocol (and the layer's).
 const protocol = (args.find((arg) => !arg.startsWith("--")) ?? "http/protobuf") as Protocol;
-const libraryPath = fileURLToPath(new URL("../target/release/libfibonacci.so", import.meta.url));
 const rustBinary = fileURLToPath(new URL("../target/release/otlp_export", import.meta.url));
 
-/** Spans made by one `fibonacci(index, false)` call. */
-function spansPerCall(index: number): number {
-  return index < 2 ? 1 : 1 + spansPerCall(index - 1) + spansPerCall(index - 2);
-}
-
-async function load(): Promise<{ api: Api; fibonacci: (index: number) => unknown }> {
-  if (isDeno) {
-    const api = await import("../deno/mod.ts");
-    const library = Deno.dlopen(libraryPath, {
-      fibonacci: { parameters: ["u32", "bool"], result: "u64" },
-    });
-    return { api, fibonacci: (index) => library.symbols.fibonacci(index, false) };
-  }
-  const bunFfi = "bun:ffi";
-  const { dlopen, FFIType } = await import(bunFfi);
-  const api = await import("../bun/mod.ts" as string) as Api;
-  const library = dlopen(libraryPath, {
-    fibonacci: { args: [FFIType.u32, FFIType.bool], returns: FFIType.u64 },
-  });
-  return { api, fibonacci: (index) => library.symbols.fibonacci(index, false) };
-}
-
-const { api, fibonacci } = await load();
+const { api, fibonacci } = await loadFibonacci();
 const receiver = await Receiver.start(protocol);
 const layerOptions = {
   endpoint: receiver.endpoint(tls ? "tls" : "direct"),

@@ -2,20 +2,21 @@
  * Spans lost to a receiver outage: the example library makes spans at a steady rate for
  * RUN_MS while the receiver (tests/otlp-receiver) answers every export with 503 for
  * OUTAGE_MS in the middle (what a load balancer in front of a restarting collector answers),
- * with the `otlp` layer's defaults (`timeoutMs` 10 000, `batch.maxQueueSize` 2048), then
- * dispose. Each protocol also runs once without the outage, in the same run, as the baseline.
+ * with the `otlp` layer's defaults (`timeoutMs` 10 000, `batch.maxQueueSize` 2048: the 3 150
+ * spans made during the outage do not fit), and again with a queue that holds them
+ * (`maxQueueSize` 16 384: what retries alone deliver), then dispose. Each protocol also runs
+ * once without the outage, in the same run, as the baseline.
  *
  *   deno run -A bench/otlp_outage.ts
  *   bun bench/otlp_outage.ts
  *
  * Last line:
  * {"bench":"otlp_outage","runtime":…,"outage_ms":7000,"protocols":{"http/protobuf":{"sent":…,
- *  "received":…,"dropped":…,"lost_pct":…,"baseline_lost_pct":…},…}}
+ *  "received":…,"dropped":…,"lost_pct":…,"large_queue_lost_pct":…,"baseline_lost_pct":…},…}}
  */
 
-import { fileURLToPath } from "node:url";
 import { type Protocol, Receiver } from "../tests/shared/receiver.ts";
-import type { Api } from "../tests/shared/harness.ts";
+import { libraryPath, loadFibonacci, runtimeName, spansPerCall } from "./fibonacci.ts";
 
 const RUN_MS = 10_000;
 const OUTAGE_START_MS = 1_500;
@@ -23,38 +24,14 @@ const OUTAGE_MS = 7_000;
 const CALL_EVERY_MS = 20;
 const INDEX = 4; // 9 spans per call: 450 spans/s
 
-const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
-const runtimeName = isDeno ? "deno" : "bun";
-const libraryPath = fileURLToPath(new URL("../target/release/libfibonacci.so", import.meta.url));
-
-async function load(): Promise<{ api: Api; fibonacci: (index: number) => unknown }> {
-  if (isDeno) {
-    const api = await import("../deno/mod.ts");
-    const library = Deno.dlopen(libraryPath, {
-      fibonacci: { parameters: ["u32", "bool"], result: "u64" },
-    });
-    return { api, fibonacci: (index) => library.symbols.fibonacci(index, false) };
-  }
-  const bunFfi = "bun:ffi";
-  const { dlopen, FFIType } = await import(bunFfi);
-  const api = await import("../bun/mod.ts" as string) as Api;
-  const library = dlopen(libraryPath, {
-    fibonacci: { args: [FFIType.u32, FFIType.bool], returns: FFIType.u64 },
-  });
-  return { api, fibonacci: (index) => library.symbols.fibonacci(index, false) };
-}
-
-function spansPerCall(index: number): number {
-  return index < 2 ? 1 : 1 + spansPerCall(index - 1) + spansPerCall(index - 2);
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const { api, fibonacci } = await load();
+const { api, fibonacci } = await loadFibonacci();
 
 async function run(
   protocol: Protocol,
   outage: boolean,
+  maxQueueSize?: number,
 ): Promise<{ sent: number; received: number; dropped: number }> {
   const receiver = await Receiver.start(protocol);
   try {
@@ -64,7 +41,7 @@ async function run(
           new api.OtlpLayerConfig({
             endpoint: receiver.endpoint("front"),
             protocol,
-            batch: { scheduledDelayMs: 500 },
+            batch: { scheduledDelayMs: 500, ...(maxQueueSize ? { maxQueueSize } : {}) },
             flushTimeoutMs: 15_000,
             filter: "info",
           }),
@@ -105,6 +82,7 @@ const protocols: Record<string, Record<string, number>> = {};
 for (const protocol of ["http/protobuf", "grpc", "http/json"] as Protocol[]) {
   const baseline = await run(protocol, false);
   const result = await run(protocol, true);
+  const largeQueue = await run(protocol, true, 16_384);
   const lostPct = (run: { sent: number; received: number }) =>
     Number((100 * (run.sent - Math.min(run.received, run.sent)) / run.sent).toFixed(2));
   protocols[protocol] = {
@@ -112,11 +90,14 @@ for (const protocol of ["http/protobuf", "grpc", "http/json"] as Protocol[]) {
     received: result.received,
     dropped: result.dropped,
     lost_pct: lostPct(result),
+    large_queue_lost_pct: lostPct(largeQueue),
     baseline_lost_pct: lostPct(baseline),
   };
   console.log(
     `${runtimeName} ${protocol}: ${OUTAGE_MS} ms of 503 in ${RUN_MS} ms: sent ${result.sent}, ` +
-      `received ${result.received}, dropped ${result.dropped}; without the outage: sent ` +
+      `received ${result.received}, dropped ${result.dropped}; with maxQueueSize 16384: sent ` +
+      `${largeQueue.sent}, received ${largeQueue.received}, dropped ${largeQueue.dropped}; ` +
+      `without the outage: sent ` +
       `${baseline.sent}, received ${baseline.received}`,
   );
 }

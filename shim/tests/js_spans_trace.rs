@@ -2,9 +2,10 @@
 //! is entered are its children, a remote `traceparent` becomes the OpenTelemetry parent, and the
 //! span's own `traceparent` can be read back.
 
-use std::{collections::HashMap, fs};
+#[path = "support/otlp_json.rs"]
+mod otlp_json;
 
-use opentelemetry_proto::tonic::trace::v1::{Span, TracesData};
+use otlp_json::read_spans;
 use tracing_bridge::{
     js_spans::{
         callsites::{CallsiteKind, Callsites},
@@ -18,21 +19,6 @@ fn string_value(text: &str) -> Vec<u8> {
     bytes.extend((text.len() as u32).to_le_bytes());
     bytes.extend(text.as_bytes());
     bytes
-}
-
-fn read_spans(path: &std::path::Path) -> HashMap<String, Span> {
-    let mut spans = HashMap::new();
-    for line in fs::read_to_string(path).unwrap().lines() {
-        let data: TracesData = serde_json::from_str(line).unwrap();
-        for resource in data.resource_spans {
-            for scope in resource.scope_spans {
-                for span in scope.spans {
-                    spans.insert(span.name.clone(), span);
-                }
-            }
-        }
-    }
-    spans
 }
 
 #[test]

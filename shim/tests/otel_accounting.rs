@@ -4,16 +4,15 @@
 //! exported instead of being lost.
 
 use std::{
-    collections::HashMap,
-    fs,
     sync::{mpsc, Arc, Barrier},
     thread,
 };
 
-use opentelemetry_proto::tonic::{
-    common::v1::any_value::Value,
-    trace::v1::{Span, TracesData},
-};
+use opentelemetry_proto::tonic::{common::v1::any_value::Value, trace::v1::Span};
+#[path = "support/otlp_json.rs"]
+mod otlp_json;
+
+use otlp_json::read_spans;
 use tracing_bridge::{
     js_spans::{
         callsites::{CallsiteKind, Callsites},
@@ -27,21 +26,6 @@ fn otlp_json_config(path: &std::path::Path) -> String {
         r#"{{"layers":[{{"kind":"otlpJson","writer":{{"file":{}}},"batch":{{"scheduledDelayMs":600000}}}}]}}"#,
         serde_json::to_string(path).unwrap()
     )
-}
-
-fn read_spans(path: &std::path::Path) -> HashMap<String, Span> {
-    let mut spans = HashMap::new();
-    for line in fs::read_to_string(path).unwrap_or_default().lines() {
-        let data: TracesData = serde_json::from_str(line).unwrap();
-        for resource in data.resource_spans {
-            for scope in resource.scope_spans {
-                for span in scope.spans {
-                    spans.insert(span.name.clone(), span);
-                }
-            }
-        }
-    }
-    spans
 }
 
 fn is_unended(span: &Span) -> bool {

@@ -5,17 +5,16 @@
 //! the thread as `thread.name`.
 
 use std::{
-    collections::HashMap,
-    fs,
     path::Path,
     thread,
     time::{Duration, SystemTime},
 };
 
-use opentelemetry_proto::tonic::{
-    common::v1::any_value::Value,
-    trace::v1::{Span, TracesData},
-};
+use opentelemetry_proto::tonic::{common::v1::any_value::Value, trace::v1::Span};
+#[path = "support/otlp_json.rs"]
+mod otlp_json;
+
+use otlp_json::read_spans;
 use tracing_bridge::{
     js_spans::{
         callsites::{CallsiteKind, Callsites},
@@ -23,21 +22,6 @@ use tracing_bridge::{
     },
     Session,
 };
-
-fn read_spans(path: &Path) -> HashMap<String, Span> {
-    let mut spans = HashMap::new();
-    for line in fs::read_to_string(path).unwrap().lines() {
-        let data: TracesData = serde_json::from_str(line).unwrap();
-        for resource in data.resource_spans {
-            for scope in resource.scope_spans {
-                for span in scope.spans {
-                    spans.insert(span.name.clone(), span);
-                }
-            }
-        }
-    }
-    spans
-}
 
 fn text_attribute(span: &Span, key: &str) -> Option<String> {
     span.attributes

@@ -570,38 +570,12 @@ impl<R: Send + 'static> Drop for BatchWorker<R> {
 
 #[cfg(test)]
 mod tests {
-    use std::{borrow::Cow, sync::mpsc, time::SystemTime};
-
-    use opentelemetry::{
-        trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState},
-        InstrumentationScope,
-    };
-    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+    use std::sync::mpsc;
 
     use super::*;
 
     fn span(index: u64) -> SpanData {
-        SpanData {
-            span_context: SpanContext::new(
-                TraceId::from(u128::from(index) + 1),
-                SpanId::from(index + 1),
-                TraceFlags::SAMPLED,
-                false,
-                TraceState::default(),
-            ),
-            parent_span_id: SpanId::INVALID,
-            parent_span_is_remote: false,
-            span_kind: SpanKind::Internal,
-            name: Cow::Borrowed("test"),
-            start_time: SystemTime::now(),
-            end_time: SystemTime::now(),
-            attributes: Vec::new(),
-            dropped_attributes_count: 0,
-            events: SpanEvents::default(),
-            links: SpanLinks::default(),
-            status: Status::Unset,
-            instrumentation_scope: InstrumentationScope::default(),
-        }
+        crate::layers::otel::test_support::span_data(index)
     }
 
     fn settings(queue: usize, batch: usize, delay_ms: u64) -> BatchSettings {
@@ -739,15 +713,15 @@ mod tests {
         );
     }
 
-    #[test]
-    fn failed_exports_count_as_dropped_with_the_first_error() {
+    /// The stats after 6 spans whose exports all fail with `message`.
+    fn stats_of_failing_exports(message: &'static str) -> BatchStats {
         let (sizes, _received) = mpsc::channel();
         let (queue, mut worker) = start(
             settings(100, 4, 60_000),
             Recorder {
                 sizes,
                 gate: None,
-                fail: Some("receiver said no"),
+                fail: Some(message),
             },
         );
         for index in 0..6 {
@@ -755,10 +729,16 @@ mod tests {
         }
         assert!(queue.flush(Instant::now() + Duration::from_secs(5)));
         let stats = queue.stats();
+        assert!(worker.shutdown(Instant::now() + Duration::from_secs(1)));
+        stats
+    }
+
+    #[test]
+    fn failed_exports_count_as_dropped_with_the_first_error() {
+        let stats = stats_of_failing_exports("receiver said no");
         assert_eq!(stats.dropped, 6);
         assert_eq!(stats.failed, 6);
         assert_eq!(stats.first_failure.as_deref(), Some("receiver said no"));
-        assert!(worker.shutdown(Instant::now() + Duration::from_secs(1)));
     }
 
     #[test]
@@ -779,27 +759,11 @@ mod tests {
 
     #[test]
     fn an_export_without_an_answer_counts_as_not_confirmed() {
-        let (sizes, _received) = mpsc::channel();
-        let (queue, mut worker) = start(
-            settings(100, 4, 60_000),
-            Recorder {
-                sizes,
-                gate: None,
-                fail: Some("no answer within 10 ms: not confirmed by the receiver"),
-            },
-        );
-        for index in 0..6 {
-            queue.push(span(index));
-        }
-        assert!(queue.flush(Instant::now() + Duration::from_secs(5)));
-        let stats = queue.stats();
+        let message = "no answer within 10 ms: not confirmed by the receiver";
+        let stats = stats_of_failing_exports(message);
         assert_eq!((stats.dropped, stats.unconfirmed, stats.failed), (6, 6, 0));
-        assert_eq!(
-            stats.first_unconfirmed.as_deref(),
-            Some("no answer within 10 ms: not confirmed by the receiver")
-        );
+        assert_eq!(stats.first_unconfirmed.as_deref(), Some(message));
         assert_eq!(stats.first_failure, None);
-        assert!(worker.shutdown(Instant::now() + Duration::from_secs(1)));
     }
 
     #[test]

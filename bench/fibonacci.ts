@@ -1,0 +1,38 @@
+/**
+ * What the OTLP benchmarks share: the bindings of the running runtime and the example library's
+ * `fibonacci(index, false)`, and how many spans one call makes.
+ */
+
+import { fileURLToPath } from "node:url";
+import type { Api } from "../tests/shared/harness.ts";
+
+export const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
+export const runtimeName = isDeno ? "deno" : "bun";
+export const libraryPath = fileURLToPath(
+  new URL("../target/release/libfibonacci.so", import.meta.url),
+);
+
+/** Spans made by one `fibonacci(index, false)` call. */
+export function spansPerCall(index: number): number {
+  return index < 2 ? 1 : 1 + spansPerCall(index - 1) + spansPerCall(index - 2);
+}
+
+/** The bindings of this runtime and `fibonacci(index, false)` of the example library. */
+export async function loadFibonacci(): Promise<
+  { api: Api; fibonacci: (index: number) => unknown }
+> {
+  if (isDeno) {
+    const api = await import("../deno/mod.ts");
+    const library = Deno.dlopen(libraryPath, {
+      fibonacci: { parameters: ["u32", "bool"], result: "u64" },
+    });
+    return { api, fibonacci: (index) => library.symbols.fibonacci(index, false) };
+  }
+  const bunFfi = "bun:ffi";
+  const { dlopen, FFIType } = await import(bunFfi);
+  const api = await import("../bun/mod.ts" as string) as Api;
+  const library = dlopen(libraryPath, {
+    fibonacci: { args: [FFIType.u32, FFIType.bool], returns: FFIType.u64 },
+  });
+  return { api, fibonacci: (index) => library.symbols.fibonacci(index, false) };
+}
