@@ -347,6 +347,9 @@ async fn serve_front(listener: TcpListener, acceptor: Option<TlsAcceptor>, proxy
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        // Answers go out at once: with Nagle's algorithm, the small writes of an answer (TLS
+        // records, HTTP/2 frames) would wait for the client's delayed ACK (~40 ms).
+        let _ = stream.set_nodelay(true);
         let proxy = proxy.clone();
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
