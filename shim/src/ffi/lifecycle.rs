@@ -120,42 +120,6 @@ unsafe fn write_message(
     std::ptr::copy_nonoverlapping(text.as_ptr(), message, end);
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_failure_message_reaches_the_callers_buffer_cut_at_a_character_boundary() {
-        let mut buffer = [0u8; 12];
-        let mut written = usize::MAX;
-        let result = unsafe {
-            tracing_bridge_subscriber_shutdown(
-                std::ptr::null(),
-                buffer.as_mut_ptr(),
-                buffer.len(),
-                &mut written,
-            )
-        };
-        assert_eq!(result, tracing_bridge_result::NullParameter);
-        assert_eq!(written, "subscriber must not be null".len());
-        assert_eq!(&buffer, b"subscriber m");
-    }
-
-    #[test]
-    fn a_null_out_count_is_named() {
-        let session = crate::Session::from_json(r#"{"layers":[]}"#).unwrap();
-        let handle = tracing_bridge_subscriber { session };
-        let result =
-            unsafe { tracing_bridge_subscriber_dropped_spans(&handle, std::ptr::null_mut()) };
-        assert_eq!(result, tracing_bridge_result::NullParameter);
-        assert_eq!(last_error(), "out_count must not be null");
-        let mut count = 99;
-        let result = unsafe { tracing_bridge_subscriber_dropped_spans(&handle, &mut count) };
-        assert_eq!(result, tracing_bridge_result::Ok);
-        assert_eq!(count, 0);
-    }
-}
-
 /// Writes the subscriber's diagnostics as one JSON document (UTF-8, not NUL-terminated) into
 /// `buf` and its full length to `out_written`: the library's callsite targets seen so far, per
 /// layer whether it received anything and which targets its filters name that no callsite has,
@@ -197,4 +161,40 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_diagnostics(
         std::ptr::copy_nonoverlapping(json.as_ptr(), buf, json.len());
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_message_reaches_the_callers_buffer_cut_at_a_character_boundary() {
+        let mut buffer = [0u8; 12];
+        let mut written = usize::MAX;
+        let result = unsafe {
+            tracing_bridge_subscriber_shutdown(
+                std::ptr::null(),
+                buffer.as_mut_ptr(),
+                buffer.len(),
+                &mut written,
+            )
+        };
+        assert_eq!(result, tracing_bridge_result::NullParameter);
+        assert_eq!(written, "subscriber must not be null".len());
+        assert_eq!(&buffer, b"subscriber m");
+    }
+
+    #[test]
+    fn a_null_out_count_is_named() {
+        let session = crate::Session::from_json(r#"{"layers":[]}"#).unwrap();
+        let handle = tracing_bridge_subscriber { session };
+        let result =
+            unsafe { tracing_bridge_subscriber_dropped_spans(&handle, std::ptr::null_mut()) };
+        assert_eq!(result, tracing_bridge_result::NullParameter);
+        assert_eq!(last_error(), "out_count must not be null");
+        let mut count = 99;
+        let result = unsafe { tracing_bridge_subscriber_dropped_spans(&handle, &mut count) };
+        assert_eq!(result, tracing_bridge_result::Ok);
+        assert_eq!(count, 0);
+    }
 }
