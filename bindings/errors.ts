@@ -8,6 +8,7 @@ import type { NativeLibrary } from "./native.ts";
 
 /** Every reason a tracing-bridge call can fail. */
 export type TracingErrorCode =
+  | "LIBRARY_NOT_GIVEN"
   | "LIBRARY_NOT_FOUND"
   | "LIBRARY_MISSING_SYMBOLS"
   | "ABI_MISMATCH"

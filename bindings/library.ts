@@ -1,9 +1,9 @@
 /**
  * Finding, checking and opening the native library that carries tracing-bridge.
  *
- * Resolution order: an explicit path, else the `TRACING_BRIDGE_LIB` environment variable,
- * else the local release build of the shim (`target/release/`). The ABI version is checked
- * before the full symbol table is opened.
+ * Resolution order: an explicit path, else the `TRACING_BRIDGE_LIB` environment variable;
+ * with neither, `LIBRARY_NOT_GIVEN` (there is no default: the library is the user's own cdylib,
+ * which embeds the shim). The ABI version is checked before the full symbol table is opened.
  * @module
  */
 
@@ -11,7 +11,7 @@ import { TracingError } from "./errors.ts";
 import { currentRuntime, type NativeLibrary, type Runtime } from "./native.ts";
 
 /** The C ABI version these bindings speak (`TRACING_BRIDGE_ABI_VERSION`). */
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 /** The environment variable naming the library when no path is given. */
 export const LIBRARY_ENV_VAR = "TRACING_BRIDGE_LIB";
@@ -94,7 +94,7 @@ export function countEntered(library: TracingLibrary, delta: 1 | -1): void {
 
 /** One place of the search order: the path found there, or why it gave none. */
 export interface LibrarySource {
-  /** Where the path comes from: `the path argument`, `$TRACING_BRIDGE_LIB`, `the local release build`. */
+  /** Where the path comes from: `the path argument` or `$TRACING_BRIDGE_LIB`. */
   source: string;
   /** The path found there; absent when this place gave none. */
   path?: string;
@@ -103,9 +103,8 @@ export interface LibrarySource {
 }
 
 /**
- * Every place of the search order, in order: the path argument, `$TRACING_BRIDGE_LIB`, the
- * local release build. The first one with a `path` is the one opened; the later ones are
- * marked as not consulted.
+ * Every place of the search order, in order: the path argument, `$TRACING_BRIDGE_LIB`. The
+ * first one with a `path` is the one opened; the later ones are marked as not consulted.
  */
 export function librarySearchOrder(runtime: Runtime, explicitPath?: string): LibrarySource[] {
   const places: LibrarySource[] = [];
@@ -129,17 +128,6 @@ export function librarySearchOrder(runtime: Runtime, explicitPath?: string): Lib
     const fromEnv = runtime.readEnv(LIBRARY_ENV_VAR);
     return fromEnv ? { path: fromEnv } : { note: "not set" };
   });
-  consult("the local release build", () => {
-    const here = new URL(import.meta.url);
-    if (here.protocol !== "file:") {
-      return { note: `none: these bindings were not loaded from a local checkout (${here})` };
-    }
-    const localBuild = new URL(
-      `../target/release/${runtime.libraryFileName("tracing_bridge")}`,
-      here,
-    );
-    return { path: runtime.pathFromUrl(localBuild) };
-  });
   return places;
 }
 
@@ -153,7 +141,7 @@ const opened = new Map<string, TracingLibrary>();
 export function openTracingLibrary(runtime: Runtime, explicitPath?: string): TracingLibrary {
   const places = librarySearchOrder(runtime, explicitPath);
   const chosen = places.find((place) => place.path !== undefined);
-  if (chosen === undefined) throw notFound(places);
+  if (chosen === undefined) throw notGiven(places, runtime);
   const { path, source } = chosen as Required<LibrarySource>;
   if (typeof path !== "string" || path.length === 0 || path.includes("\0")) {
     // A NUL would end the C string the runtime hands to dlopen: another file would be opened.
@@ -181,7 +169,7 @@ export function openTracingLibrary(runtime: Runtime, explicitPath?: string): Tra
       );
     }
     chosen.note = messageOf(error);
-    throw notFound(places, error);
+    throw notFound(places, runtime, error);
   }
   const found = probe.abiVersion();
   probe.close();
@@ -209,22 +197,44 @@ export function openTracingLibrary(runtime: Runtime, explicitPath?: string): Tra
   return library;
 }
 
-function notFound(places: LibrarySource[], cause?: unknown): TracingError {
+function notFound(places: LibrarySource[], runtime: Runtime, cause?: unknown): TracingError {
   const lines = places.map(({ source, path, note }, index) =>
     `  ${index + 1}. ${path === undefined ? source : `${path} (from ${source})`}: ${note}`
   );
   return new TracingError(
     "LIBRARY_NOT_FOUND",
     `could not load a tracing-bridge library. Tried:\n${lines.join("\n")}\n` +
-      `Pass the path of your library (the cdylib that embeds tracing-bridge), set ` +
-      `${LIBRARY_ENV_VAR}, or build the shim (cargo build --release -p tracing-bridge).`,
+      `Pass the path of your library (the cdylib that embeds tracing-bridge, e.g. ` +
+      `{ library: "./target/release/${example(runtime)}" }) or set ` +
+      `${LIBRARY_ENV_VAR} to it.`,
     cause === undefined ? undefined : { cause },
   );
 }
 
 /**
- * Opens the native library that embeds tracing-bridge: `path`, else `$TRACING_BRIDGE_LIB`,
- * else the local release build. Checks its ABI version.
+ * No path anywhere: the library is the user's own, which nothing can guess (a build of the shim
+ * alone would share no `tracing` with it, so nothing would be printed).
+ */
+function notGiven(places: LibrarySource[], runtime: Runtime): TracingError {
+  const lines = places.map(({ source, note }, index) => `  ${index + 1}. ${source}: ${note}`);
+  return new TracingError(
+    "LIBRARY_NOT_GIVEN",
+    `no tracing-bridge library was given. Tried:\n${lines.join("\n")}\n` +
+      `Pass the path of your library, the cdylib that embeds tracing-bridge and whose ` +
+      `spans you want: new Tracing(config, { library: "./target/release/` +
+      `${example(runtime)}" }) (the same path your own dlopen opens), or openLibrary(path), ` +
+      `or set ${LIBRARY_ENV_VAR} to it.`,
+  );
+}
+
+/** `libmy_library.so` (or `.dylib`, `.dll`), for messages. */
+function example(runtime: Runtime): string {
+  return runtime.libraryFileName("my_library");
+}
+
+/**
+ * Opens the native library that embeds tracing-bridge: `path`, else `$TRACING_BRIDGE_LIB`;
+ * with neither, throws `LIBRARY_NOT_GIVEN`. Checks its ABI version.
  */
 export function openLibrary(path?: string): TracingLibrary {
   return openTracingLibrary(currentRuntime(), path);

@@ -79,6 +79,12 @@ export interface NativeLibrary {
   subscriberStop(handle: SubscriberHandle): number;
   /** `tracing_bridge_subscriber_dropped_spans(handle, outCount)`. */
   subscriberDroppedSpans(handle: SubscriberHandle, outCount: BigUint64Array): number;
+  /** `tracing_bridge_subscriber_diagnostics(handle, buffer, buffer.length, outWritten)`. */
+  subscriberDiagnostics(
+    handle: SubscriberHandle,
+    buffer: Uint8Array,
+    outWritten: BigUint64Array,
+  ): number;
   /**
    * The calls that may wait for a receiver, run off the JavaScript thread so that the event
    * loop keeps going (Deno's `nonblocking` symbols). Absent where the runtime has no
@@ -262,6 +268,8 @@ export function nativeLibrary(port: FfiPort): NativeLibrary {
       native.tracing_bridge_subscriber_shutdown(handle, message, message.length, written),
     subscriberDroppedSpans: (handle, outCount) =>
       native.tracing_bridge_subscriber_dropped_spans(handle, outCount),
+    subscriberDiagnostics: (handle, buffer, outWritten) =>
+      native.tracing_bridge_subscriber_diagnostics(handle, buffer, buffer.length, outWritten),
     offThread: offThread && {
       flush: (handle, message, written) =>
         offThread.tracing_bridge_subscriber_flush_with_message(

@@ -58,6 +58,12 @@ export {
   type SpanData,
   type ThreadInfo,
 } from "./js_layer.ts";
+export type {
+  DroppedJsSpan,
+  LayerDiagnostics,
+  MissingTarget,
+  TracingDiagnostics,
+} from "./diagnostics.ts";
 export { FlameLayerConfig, type FlameLayerOptions } from "./flame.ts";
 export { type FlameSvgOptions, renderFlameSvg } from "./flame_svg.ts";
 export { TimelineLayerConfig, type TimelineLayerOptions, type TimelineStyle } from "./timeline.ts";

@@ -142,6 +142,15 @@ export const symbols = {
     ],
     result: "u32", // tracing_bridge_result
   },
+  tracing_bridge_subscriber_diagnostics: {
+    parameters: [
+      "pointer", // const struct tracing_bridge_subscriber *subscriber
+      "buffer", // uint8_t *buf
+      "usize", // size_t len
+      "buffer", // size_t *out_written
+    ],
+    result: "u32", // tracing_bridge_result
+  },
   tracing_bridge_subscriber_js_attach: {
     parameters: [
       "pointer", // struct tracing_bridge_subscriber *subscriber

@@ -9,6 +9,7 @@ import { type FlameLayerConfig, flameLayerOf } from "./flame.ts";
 import { type FlameSvgOptions, renderFlameSvgWith } from "./flame_svg.ts";
 import { forgetEntered, trackEntered } from "./exit.ts";
 import { type InstrumentOptions, instrumentSymbols } from "./instrument.ts";
+import { readDiagnostics, type TracingDiagnostics } from "./diagnostics.ts";
 import { JsDelivery } from "./js_delivery.ts";
 import {
   type EventOptions,
@@ -31,10 +32,17 @@ import {
 /** Options of a {@link TracingBase}. */
 export interface TracingOptions {
   /**
-   * The native library that embeds tracing-bridge: an opened library or its path. Default:
-   * `$TRACING_BRIDGE_LIB`, else the local release build of the shim.
+   * The native library that embeds tracing-bridge (your cdylib): an opened library or its path.
+   * Without it, `$TRACING_BRIDGE_LIB` names it; with neither, the constructor throws
+   * `LIBRARY_NOT_GIVEN`.
    */
   library?: string | TracingLibrary;
+  /**
+   * Whether dispose prints, once, on stderr why a layer received nothing (its filter names a
+   * target the library does not have) or which JavaScript spans every filter dropped; default
+   * `true`. {@link TracingBase.diagnostics} returns the same either way.
+   */
+  diagnostics?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -66,6 +74,9 @@ export class TracingBase implements Disposable, AsyncDisposable {
   #releasing: SubscriberHandle | null = null;
   /** What the exit hook holds of this tracing while it is entered or not yet released. */
   readonly #atExit = { disposeAtExit: () => this.#disposeAtExit() };
+  readonly #printDiagnostics: boolean;
+  /** The diagnostics read when dispose stopped the subscriber. */
+  #finalDiagnostics: TracingDiagnostics | undefined;
 
   /** Used by each runtime's `Tracing`: opens `options.library` through `runtime`. */
   protected constructor(runtime: Runtime, config: TracingConfig, options: TracingOptions = {}) {
@@ -77,6 +88,7 @@ export class TracingBase implements Disposable, AsyncDisposable {
     }
     this.config = config;
     this.#runtime = runtime;
+    this.#printDiagnostics = options.diagnostics !== false;
     this.library = options.library instanceof TracingLibrary
       ? options.library
       : openTracingLibrary(runtime, options.library);
@@ -263,6 +275,7 @@ export class TracingBase implements Disposable, AsyncDisposable {
     const native = this.library.native;
     const stopped = native.subscriberStop(handle);
     const error = stopped === RESULT_OK ? null : failure(native, stopped);
+    this.#reportDiagnostics(handle);
     holdLibrary(this.library, 1);
     const delivery = this.#delivery;
     if (delivery?.dispatching) {
@@ -273,6 +286,39 @@ export class TracingBase implements Disposable, AsyncDisposable {
     this.#release(handle, error, (late) => {
       console.error("tracing-bridge: dispose after flushAsync failed:", late);
     });
+  }
+
+  /**
+   * Why layers received nothing, if they did not, and the JavaScript spans every filter
+   * dropped: the targets each layer's filters name that no callsite of the library has (with
+   * the library's targets and a hint for `-` written for `_`), and the directive that lets the
+   * dropped spans through (`js=info`). `message` is the explanation dispose prints on stderr
+   * (`""` when there is nothing to say). While entered it is read now; after dispose it is what
+   * was read at dispose. Throws `NOT_INSTALLED` before {@link TracingBase.enter}.
+   */
+  diagnostics(): TracingDiagnostics {
+    if (this.#state === "disposed" && this.#finalDiagnostics) return this.#finalDiagnostics;
+    const handle = this.#handle ?? this.#releasing;
+    const read = handle === null ? undefined : readDiagnostics(this.library.native, handle);
+    if (read === undefined) {
+      throw new TracingError(
+        "NOT_INSTALLED",
+        "cannot read the diagnostics: call enter() first",
+      );
+    }
+    return read;
+  }
+
+  /** At dispose, after stop: keeps the diagnostics and prints them once (unless turned off). */
+  #reportDiagnostics(handle: SubscriberHandle): void {
+    const read = readDiagnostics(this.library.native, handle);
+    this.#finalDiagnostics = read;
+    if (this.#printDiagnostics && read?.message) {
+      console.error(
+        `${read.message}\n(tracing-bridge: new Tracing(config, { library, diagnostics: false }) ` +
+          "turns these notes off)",
+      );
+    }
   }
 
   #releaseReporting(handle: SubscriberHandle, error: TracingError | null): void {
@@ -400,6 +446,7 @@ export class TracingBase implements Disposable, AsyncDisposable {
     // layers get what they hold before this returns its promise, like `dispose()`.
     const stopped = native.subscriberStop(handle);
     let error = stopped === RESULT_OK ? null : failure(native, stopped);
+    this.#reportDiagnostics(handle);
     this.#closeDelivery();
     let freed = false;
     try {

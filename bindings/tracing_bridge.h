@@ -72,7 +72,7 @@
 #define TRACING_BRIDGE_MAX_LAYERS 8
 
 // The version of this C ABI. Bindings refuse a library whose ABI version differs from theirs.
-#define TRACING_BRIDGE_ABI_VERSION 3
+#define TRACING_BRIDGE_ABI_VERSION 4
 
 // Set in a [`tracing_bridge_subscriber_js_drain`] result when the buffer is too small for the
 // next record; the other bits are the size needed.
@@ -330,6 +330,24 @@ tracing_bridge_result tracing_bridge_subscriber_flush_with_message(const struct 
 // As for `tracing_bridge_subscriber_stop`; `out_count` must point to a writable `uint64_t`.
 tracing_bridge_result tracing_bridge_subscriber_dropped_spans(const struct tracing_bridge_subscriber *subscriber,
                                                               uint64_t *out_count);
+
+// Writes the subscriber's diagnostics as one JSON document (UTF-8, not NUL-terminated) into
+// `buf` and its full length to `out_written`: the library's callsite targets seen so far, per
+// layer whether it received anything and which targets its filters name that no callsite has,
+// the JavaScript spans every filter dropped since it was installed, and `message`, the
+// explanation (empty when there is nothing to say). Valid before and after
+// `tracing_bridge_subscriber_stop`, until the subscriber is freed.
+//
+// Returns `BufferTooSmall` if `len` is smaller than the document; `out_written` then holds the
+// size needed and nothing is copied.
+//
+// # Safety
+// As for `tracing_bridge_subscriber_stop`; `buf` must point to `len` writable bytes and
+// `out_written` to a writable `size_t`.
+tracing_bridge_result tracing_bridge_subscriber_diagnostics(const struct tracing_bridge_subscriber *subscriber,
+                                                            uint8_t *buf,
+                                                            size_t len,
+                                                            size_t *out_written);
 
 // Attaches JavaScript to the subscriber's JS layers and makes the calling thread their
 // "JavaScript thread". `shared` is memory owned by the caller: a control block of

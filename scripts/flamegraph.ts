@@ -8,6 +8,9 @@ const usage = "usage: scripts/flamegraph [--chart] [--title TEXT] [--width PX] "
 
 class UsageError extends Error {}
 
+/** This repository's release build of the shim alone: rendering needs no library of a user's. */
+const shimBuild = new URL("../target/release/libtracing_bridge.so", import.meta.url).pathname;
+
 function numberOption(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
@@ -43,7 +46,7 @@ async function main(): Promise<number> {
       width: numberOption("width", values.width),
       minWidth: numberOption("min-width", values["min-width"]),
       inverted: values.inverted,
-    });
+    }, { library: shimBuild });
     console.log(`flamegraph: wrote ${output}`);
     return 0;
   } catch (error) {

@@ -31,6 +31,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub mod config;
+pub mod diagnostics;
 pub mod dispatch;
 mod error;
 pub mod ffi;

@@ -15,6 +15,7 @@ use tracing_subscriber::filter::EnvFilter;
 
 use crate::{
     config::{Config, LayerConfig, RuntimeConfig},
+    diagnostics::{self, Diagnostics, LayerFacts},
     dispatch::{dispatching_now, span_recorded_by, SlotLayerConfig, Switch, MAX_LAYERS},
     error::{Error, ErrorKind},
     filter::{fallback_filter, parse_filter},
@@ -69,6 +70,18 @@ pub struct Session {
     installed: Mutex<Installed>,
     /// Set once this session is stopped; read by the owner-thread watch (see [`OwnerWatch`]).
     stopped: Arc<AtomicBool>,
+    /// For the diagnostics: per layer, its kind and whether it received anything.
+    received: Vec<(&'static str, Arc<AtomicBool>)>,
+    /// For the diagnostics: the filters in effect, as `EnvFilter` prints them.
+    filters: Mutex<FilterTexts>,
+    /// [`diagnostics::js_spans_dropped`] when installed.
+    js_dropped_at_install: AtomicU64,
+}
+
+/// The filters of a session as text: the config's, and each layer's own.
+struct FilterTexts {
+    global: Option<String>,
+    layers: Vec<Option<String>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -121,6 +134,8 @@ impl Session {
         let mut layers = Vec::with_capacity(config.layers.len());
         let mut lifecycles = Vec::with_capacity(config.layers.len());
         let mut extensions = Vec::with_capacity(config.layers.len());
+        let mut received = Vec::with_capacity(config.layers.len());
+        let mut filter_texts = Vec::with_capacity(config.layers.len());
         for (index, layer_config) in config.layers.iter().enumerate() {
             let field = format!("layers[{index}]");
             let filter = layer_config
@@ -130,12 +145,23 @@ impl Session {
             let built = build_layer(layer_config, &field, index, config.runtime.as_ref())?;
             lifecycles.push(built.lifecycle);
             extensions.push(built.extension);
+            let flag = Arc::new(AtomicBool::new(false));
+            received.push((layer_config.kind(), Arc::clone(&flag)));
+            filter_texts.push(filter.as_ref().map(ToString::to_string));
             layers.push(SlotLayerConfig {
                 layer: built.layer,
                 filter,
+                received: flag,
             });
         }
+        let filters = Mutex::new(FilterTexts {
+            global: global_filter.as_ref().map(ToString::to_string),
+            layers: filter_texts,
+        });
         Ok(Self {
+            received,
+            filters,
+            js_dropped_at_install: AtomicU64::new(0),
             layer_count: layers.len(),
             pending: Mutex::new(Some(PendingLayers {
                 global_filter,
@@ -188,6 +214,8 @@ impl Session {
             }
         };
         let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
+        self.js_dropped_at_install
+            .store(diagnostics::js_spans_dropped(), Ordering::Relaxed);
         switch.load(generation, pending.global_filter, pending.layers);
         global.active = Some(generation);
         self.watch_owner_thread(Some(generation), None);
@@ -220,6 +248,8 @@ impl Session {
                 .borrow_mut()
                 .push((key, tracing::dispatcher::set_default(&dispatch)))
         });
+        self.js_dropped_at_install
+            .store(diagnostics::js_spans_dropped(), Ordering::Relaxed);
         // Loaded only now: when this is the only live dispatcher, `tracing-core` rebuilds
         // callsite interest from the calling thread's default, which must already be this one.
         switch.load(generation, pending.global_filter, pending.layers);
@@ -286,7 +316,9 @@ impl Session {
     pub fn set_filter(&self, directives: &str) -> Result<(), Error> {
         let (switch, generation) = self.installed_switch("change the filter")?;
         let filter = parse_new_filter(directives, "the new filter")?;
+        let text = filter.to_string();
         if switch.set_global_filter(generation, filter) {
+            self.lock_filters().global = Some(text);
             Ok(())
         } else {
             Err(no_longer_installed())
@@ -305,11 +337,41 @@ impl Session {
             )));
         }
         let filter = parse_new_filter(directives, &format!("the new filter of layers[{index}]"))?;
+        let text = filter.to_string();
         if switch.set_layer_filter(generation, index, filter) {
+            self.lock_filters().layers[index] = Some(text);
             Ok(())
         } else {
             Err(no_longer_installed())
         }
+    }
+
+    fn lock_filters(&self) -> MutexGuard<'_, FilterTexts> {
+        self.filters
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Why layers received nothing, if they did not: the targets their filters name that the
+    /// library's callsites lack, and the JavaScript spans every filter dropped since this
+    /// session was installed (see [`Diagnostics`]). Also after it was stopped.
+    pub fn diagnostics(&self) -> Diagnostics {
+        let filters = self.lock_filters();
+        let layers: Vec<LayerFacts<'_>> = self
+            .received
+            .iter()
+            .zip(&filters.layers)
+            .map(|((kind, received), filter)| LayerFacts {
+                kind,
+                received: received.load(Ordering::Relaxed),
+                filter: filter.as_deref(),
+            })
+            .collect();
+        diagnostics::analyse(
+            filters.global.as_deref(),
+            &layers,
+            self.js_dropped_at_install.load(Ordering::Relaxed),
+        )
     }
 
     fn installed_switch(&self, action: &str) -> Result<(Arc<Switch>, u64), Error> {

@@ -28,10 +28,12 @@ defineJsLayerScenarios(test, harness);
 defineBadInputScenarios(test, harness);
 defineOptionScenarios(test, harness);
 
-Deno.test("with --allow-ffi alone, TRACING_BRIDGE_LIB is skipped without a prompt or an error", () => {
+Deno.test("with --allow-ffi alone, TRACING_BRIDGE_LIB is skipped without a prompt", () => {
   const result = runChild("child_resolve.ts", { TRACING_BRIDGE_LIB: "/nonexistent/libx.so" }, [
     "--allow-ffi",
   ]);
-  assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /opened .*target\/release\/libtracing_bridge\.so/);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /^LIBRARY_NOT_GIVEN: /);
+  assert.match(result.stderr, /not read: permission to read TRACING_BRIDGE_LIB is not granted/);
+  assert.match(result.stderr, /\{ library: "\.\/target\/release\/libmy_library\.so" \}/);
 });

@@ -338,9 +338,6 @@ export function defineScenarios(test: TestFn, h: Harness): void {
     assert.match(missing.stderr, /LIBRARY_NOT_FOUND/);
     assert.match(missing.stderr, /\/nonexistent\/libx\.so \(from \$TRACING_BRIDGE_LIB\)/);
     assert.match(missing.stderr, /1\. the path argument: none given\n/);
-    assert.match(
-      missing.stderr,
-      /3\. the local release build: not consulted: \$TRACING_BRIDGE_LIB/,
-    );
+    assert.doesNotMatch(missing.stderr, /local release build|cargo build/);
   });
 }

@@ -37,6 +37,8 @@ pub const MAX_LAYERS: usize = 8;
 pub(crate) struct SlotLayerConfig {
     pub(crate) layer: BoxedLayer,
     pub(crate) filter: Option<EnvFilter>,
+    /// Set once the layer receives a span or event (for the diagnostics).
+    pub(crate) received: Arc<AtomicBool>,
 }
 
 /// The swappable part of an installed dispatcher.
@@ -94,6 +96,7 @@ impl Switch {
                     generation,
                     layer: config.layer,
                     filter: ArcSwapOption::new(config.filter.map(Arc::new)),
+                    received: config.received,
                 })
             });
             slot.set(content);
@@ -186,6 +189,16 @@ struct SlotContent {
     layer: BoxedLayer,
     /// Swappable on its own, so that a filter change keeps the layer (and its open file).
     filter: ArcSwapOption<EnvFilter>,
+    received: Arc<AtomicBool>,
+}
+
+impl SlotContent {
+    /// Notes that the layer received a span or event: one load per record once set.
+    fn note_received(&self) {
+        if !self.received.load(Ordering::Relaxed) {
+            self.received.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Stored in each span's extensions: the generation of the configuration that saw it created.
@@ -241,6 +254,7 @@ impl BaseLayer {
 // most verbose level any slot records, so the `tracing` macros skip the rest for nothing.
 impl Layer<Registry> for BaseLayer {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        crate::diagnostics::note_callsite(metadata);
         let global = match &*self.0.global_filter.load() {
             Some(filter) => Layer::<Registry>::register_callsite(&**filter, metadata),
             None => Interest::always(),
@@ -512,7 +526,17 @@ impl Layer<BaseSubscriber> for SlotLayer {
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, BaseSubscriber>) {
-        self.with_span_layer(id, &ctx, |layer| layer.on_new_span(attrs, id, ctx.clone()));
+        self.0.with((), |content| {
+            let same_generation = ctx.span(id).is_some_and(|span| {
+                span.extensions()
+                    .get::<SpanGeneration>()
+                    .is_some_and(|generation| generation.0 == content.generation)
+            });
+            if same_generation {
+                content.note_received();
+                content.layer.on_new_span(attrs, id, ctx);
+            }
+        });
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, BaseSubscriber>) {
@@ -533,8 +557,10 @@ impl Layer<BaseSubscriber> for SlotLayer {
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, BaseSubscriber>) {
-        self.0
-            .with((), |content| content.layer.on_event(event, ctx));
+        self.0.with((), |content| {
+            content.note_received();
+            content.layer.on_event(event, ctx);
+        });
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {

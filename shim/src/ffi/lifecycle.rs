@@ -120,6 +120,49 @@ unsafe fn write_message(
     std::ptr::copy_nonoverlapping(text.as_ptr(), message, end);
 }
 
+/// Writes the subscriber's diagnostics as one JSON document (UTF-8, not NUL-terminated) into
+/// `buf` and its full length to `out_written`: the library's callsite targets seen so far, per
+/// layer whether it received anything and which targets its filters name that no callsite has,
+/// the JavaScript spans every filter dropped since it was installed, and `message`, the
+/// explanation (empty when there is nothing to say). Valid before and after
+/// `tracing_bridge_subscriber_stop`, until the subscriber is freed.
+///
+/// Returns `BufferTooSmall` if `len` is smaller than the document; `out_written` then holds the
+/// size needed and nothing is copied.
+///
+/// # Safety
+/// As for `tracing_bridge_subscriber_stop`; `buf` must point to `len` writable bytes and
+/// `out_written` to a writable `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn tracing_bridge_subscriber_diagnostics(
+    subscriber: *const tracing_bridge_subscriber,
+    buf: *mut u8,
+    len: usize,
+    out_written: *mut usize,
+) -> tracing_bridge_result {
+    guarded(|| {
+        let subscriber = try_ref(subscriber, "subscriber")?;
+        let out_written = try_mut(out_written, "out_written")?;
+        let json = serde_json::to_vec(&subscriber.session.diagnostics())
+            .map_err(|error| crate::Error::new(crate::ErrorKind::Panic, error.to_string()))?;
+        *out_written = json.len();
+        if json.len() > len {
+            return Err(crate::Error::new(
+                crate::ErrorKind::BufferTooSmall,
+                format!("the diagnostics need {} bytes", json.len()),
+            ));
+        }
+        if buf.is_null() {
+            return Err(crate::Error::new(
+                crate::ErrorKind::NullParameter,
+                "buf is NULL",
+            ));
+        }
+        std::ptr::copy_nonoverlapping(json.as_ptr(), buf, json.len());
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,14 +21,15 @@ use std::ffi::c_char;
 use guard::{guarded, guarded_or, try_mut, try_ref, try_str};
 use last_error::{last_error, last_result};
 pub use lifecycle::{
-    tracing_bridge_subscriber_dropped_spans, tracing_bridge_subscriber_flush_with_message,
-    tracing_bridge_subscriber_shutdown, tracing_bridge_subscriber_stop,
+    tracing_bridge_subscriber_diagnostics, tracing_bridge_subscriber_dropped_spans,
+    tracing_bridge_subscriber_flush_with_message, tracing_bridge_subscriber_shutdown,
+    tracing_bridge_subscriber_stop,
 };
 
 use crate::{error::tracing_bridge_result, session::Session};
 
 /// The version of this C ABI. Bindings refuse a library whose ABI version differs from theirs.
-pub const TRACING_BRIDGE_ABI_VERSION: u32 = 3;
+pub const TRACING_BRIDGE_ABI_VERSION: u32 = 4;
 
 /// A subscriber built from a configuration. Created by [`tracing_bridge_subscriber_new`],
 /// released by [`tracing_bridge_subscriber_free`].

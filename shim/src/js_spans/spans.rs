@@ -146,12 +146,10 @@ pub fn create(callsite_id: u32, parent: u32, encoded: &[u8]) -> Result<u32, Erro
             }
         }))
     })?;
-    let Some(span) = span else {
+    let Some(span) = span.filter(|span| !span.is_disabled()) else {
+        crate::diagnostics::note_js_span_dropped(meta);
         return Ok(DISABLED);
     };
-    if span.is_disabled() {
-        return Ok(DISABLED);
-    }
     Ok(TABLE.with(|table| table.borrow_mut().insert(span)))
 }
 
