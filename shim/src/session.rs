@@ -62,7 +62,9 @@ fn build_layer(
         #[cfg(feature = "otlp")]
         LayerConfig::Otlp(config) => crate::layers::otel::build_otlp(config, field, runtime),
         #[cfg(feature = "otlp")]
-        LayerConfig::OtlpJson(config) => crate::layers::otel::build_otlp_json(config, field, runtime),
+        LayerConfig::OtlpJson(config) => {
+            crate::layers::otel::build_otlp_json(config, field, runtime)
+        }
         #[cfg(not(feature = "js"))]
         LayerConfig::Js(_) => disabled("js"),
         #[cfg(not(feature = "timeline"))]

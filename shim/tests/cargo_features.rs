@@ -38,9 +38,20 @@ fn fmt_is_always_there_and_records() {
 #[test]
 fn each_kind_builds_or_names_its_feature() {
     let dir = tempfile::tempdir().unwrap();
-    let path = |name: &str| dir.path().join(name).display().to_string().replace('\\', "/");
+    let path = |name: &str| {
+        dir.path()
+            .join(name)
+            .display()
+            .to_string()
+            .replace('\\', "/")
+    };
     let cases = [
-        (r#"{"kind":"js"}"#.to_owned(), "js", "js", cfg!(feature = "js")),
+        (
+            r#"{"kind":"js"}"#.to_owned(),
+            "js",
+            "js",
+            cfg!(feature = "js"),
+        ),
         (
             format!(r#"{{"kind":"timeline","path":"{}"}}"#, path("t.json")),
             "timeline",

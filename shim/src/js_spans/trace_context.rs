@@ -66,28 +66,28 @@ impl RemoteParent {
         }
         #[cfg(feature = "otlp")]
         {
-        let trace_id = TraceId::from_hex(parts[1]).map_err(|_| invalid("trace id".into()))?;
-        let span_id = SpanId::from_hex(parts[2]).map_err(|_| invalid("span id".into()))?;
-        if trace_id == TraceId::INVALID || span_id == SpanId::INVALID {
-            return Err(invalid(format!(
-                "traceparent {header:?} has an all-zero trace id or span id"
-            )));
-        }
-        let flags = u8::from_str_radix(parts[3], 16).map_err(|_| invalid("flags".into()))?;
-        let trace_state = if tracestate.trim().is_empty() {
-            TraceState::default()
-        } else {
-            tracestate.parse::<TraceState>().map_err(|error| {
-                invalid(format!("tracestate {tracestate:?} is malformed: {error}"))
-            })?
-        };
-        Ok(Self(SpanContext::new(
-            trace_id,
-            span_id,
-            TraceFlags::new(flags & 1),
-            true,
-            trace_state,
-        )))
+            let trace_id = TraceId::from_hex(parts[1]).map_err(|_| invalid("trace id".into()))?;
+            let span_id = SpanId::from_hex(parts[2]).map_err(|_| invalid("span id".into()))?;
+            if trace_id == TraceId::INVALID || span_id == SpanId::INVALID {
+                return Err(invalid(format!(
+                    "traceparent {header:?} has an all-zero trace id or span id"
+                )));
+            }
+            let flags = u8::from_str_radix(parts[3], 16).map_err(|_| invalid("flags".into()))?;
+            let trace_state = if tracestate.trim().is_empty() {
+                TraceState::default()
+            } else {
+                tracestate.parse::<TraceState>().map_err(|error| {
+                    invalid(format!("tracestate {tracestate:?} is malformed: {error}"))
+                })?
+            };
+            Ok(Self(SpanContext::new(
+                trace_id,
+                span_id,
+                TraceFlags::new(flags & 1),
+                true,
+                trace_state,
+            )))
         }
     }
 }

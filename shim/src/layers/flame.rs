@@ -42,4 +42,3 @@ pub struct FlameLayerConfig {
     #[serde(default)]
     pub filter: Option<String>,
 }
-

@@ -92,7 +92,9 @@ impl std::fmt::Debug for BuiltLayer {
 /// Rejects a config with more than one OpenTelemetry layer (`otel_layers`: their indices in
 /// the config): `tracing-opentelemetry` keeps each span's data in one slot of the span's
 /// extensions, which two such layers would both claim.
-pub(crate) fn check_at_most_one_otel(otel_layers: impl IntoIterator<Item = usize>) -> Result<(), Error> {
+pub(crate) fn check_at_most_one_otel(
+    otel_layers: impl IntoIterator<Item = usize>,
+) -> Result<(), Error> {
     let mut otel_layers = otel_layers.into_iter();
     match (otel_layers.next(), otel_layers.next()) {
         (Some(first), Some(second)) => Err(Error::invalid_config(format!(
@@ -103,4 +105,3 @@ pub(crate) fn check_at_most_one_otel(otel_layers: impl IntoIterator<Item = usize
         _ => Ok(()),
     }
 }
-
