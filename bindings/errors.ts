@@ -31,6 +31,7 @@ export type TracingErrorCode =
   | "INVALID_PARAMETER"
   | "UNKNOWN_SPAN"
   | "REENTRANT"
+  | "FEATURE_DISABLED"
   | "UNKNOWN";
 
 /** An error from tracing-bridge. `code` says what failed; the message says how to fix it. */
@@ -73,6 +74,7 @@ export const RESULT_CODES: Readonly<Record<number, TracingErrorCode>> = {
   7115: "INVALID_PARAMETER",
   7116: "UNKNOWN_SPAN",
   7117: "REENTRANT",
+  7118: "FEATURE_DISABLED",
 };
 
 /** Maps a `tracing_bridge_result` (not `RESULT_OK`) to an error code. */

@@ -150,6 +150,9 @@ enum tracing_bridge_result
   // The call cannot run while this thread dispatches a span or event (from inside a
   // callback the dispatch called); make it after the callback returns.
   TRACING_BRIDGE_RESULT_REENTRANT = 7117,
+  // The config asks for something (a layer kind, the OTLP gRPC protocol, flame graph
+  // rendering) that needs a cargo feature of tracing-bridge this library was built without.
+  TRACING_BRIDGE_RESULT_FEATURE_DISABLED = 7118,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -276,6 +276,7 @@ impl OptionError {
 /// Parses the JSON document called `what` (`tracing config`) as `T`. An invalid value is
 /// named by its path; only a malformed document keeps serde_json's "at line N column M",
 /// since the document is written by the bindings, not by the user.
+#[cfg_attr(not(feature = "flame"), allow(dead_code))] // flame graph render requests
 pub(crate) fn from_json_document<T: DeserializeOwned>(json: &str, what: &str) -> Result<T, Error> {
     read(parse_json(json, what)?).map_err(|error| error.into_error(what))
 }

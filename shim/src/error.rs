@@ -47,6 +47,9 @@ pub enum tracing_bridge_result {
     /// The call cannot run while this thread dispatches a span or event (from inside a
     /// callback the dispatch called); make it after the callback returns.
     Reentrant = 7117,
+    /// The config asks for something (a layer kind, the OTLP gRPC protocol, flame graph
+    /// rendering) that needs a cargo feature of tracing-bridge this library was built without.
+    FeatureDisabled = 7118,
 }
 
 /// The result code is also the error kind in Rust.
@@ -76,6 +79,24 @@ impl Error {
     /// The human-readable message.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// `FEATURE_DISABLED`: `what` (at `field`, e.g. `layers[0]`) needs the cargo `feature`.
+    #[allow(dead_code)] // unused when every feature is on
+    pub(crate) fn feature_disabled(field: &str, what: &str, feature: &str) -> Self {
+        let at = if field.is_empty() {
+            String::new()
+        } else {
+            format!("{field}: ")
+        };
+        Self::new(
+            ErrorKind::FeatureDisabled,
+            format!(
+                "{at}{what} needs the cargo feature \"{feature}\" of tracing-bridge, which this \
+                 library was built without; enable it in the library's Cargo.toml \
+                 (`tracing-bridge = {{ ..., features = [\"{feature}\"] }}`)"
+            ),
+        )
     }
 
     pub(crate) fn invalid_config(message: impl Into<String>) -> Self {

@@ -36,6 +36,7 @@ pub mod dispatch;
 mod error;
 pub mod ffi;
 mod filter;
+#[cfg(feature = "flame")]
 pub mod flame_graph;
 pub mod js_spans;
 pub mod layers;

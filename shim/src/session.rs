@@ -20,12 +20,12 @@ use crate::{
     error::{Error, ErrorKind},
     filter::{fallback_filter, parse_filter},
     js_spans,
-    layers::{flame, fmt, js, otel, timeline, BuiltLayer, LayerLifecycle},
+    layers::{fmt, BuiltLayer, LayerLifecycle},
 };
 
 /// Checks the combination of layers in `config`, before any is built.
 fn check_combination(config: &Config) -> Result<(), Error> {
-    otel::check_at_most_one(
+    crate::layers::check_at_most_one_otel(
         config
             .layers
             .iter()
@@ -43,13 +43,37 @@ fn build_layer(
     index: usize,
     runtime: Option<&RuntimeConfig>,
 ) -> Result<BuiltLayer, Error> {
+    // A kind whose cargo feature is off: a typed error naming the feature.
+    let disabled = |feature: &str| -> Result<BuiltLayer, Error> {
+        Err(Error::feature_disabled(
+            field,
+            &format!("layer kind \"{}\"", config.kind()),
+            feature,
+        ))
+    };
+    let _ = (&disabled, index, runtime);
     match config {
         LayerConfig::Fmt(config) => fmt::build(config, field),
-        LayerConfig::Js(config) => js::build(config, field, index),
-        LayerConfig::Timeline(config) => timeline::build(config, field),
-        LayerConfig::Flame(config) => flame::build(config, field),
-        LayerConfig::Otlp(config) => otel::build_otlp(config, field, runtime),
-        LayerConfig::OtlpJson(config) => otel::build_otlp_json(config, field, runtime),
+        #[cfg(feature = "js")]
+        LayerConfig::Js(config) => crate::layers::js::build(config, field, index),
+        #[cfg(feature = "timeline")]
+        LayerConfig::Timeline(config) => crate::layers::timeline::build(config, field),
+        #[cfg(feature = "flame")]
+        LayerConfig::Flame(config) => crate::layers::flame::build(config, field),
+        #[cfg(feature = "otlp")]
+        LayerConfig::Otlp(config) => crate::layers::otel::build_otlp(config, field, runtime),
+        #[cfg(feature = "otlp")]
+        LayerConfig::OtlpJson(config) => {
+            crate::layers::otel::build_otlp_json(config, field, runtime)
+        }
+        #[cfg(not(feature = "js"))]
+        LayerConfig::Js(_) => disabled("js"),
+        #[cfg(not(feature = "timeline"))]
+        LayerConfig::Timeline(_) => disabled("timeline"),
+        #[cfg(not(feature = "flame"))]
+        LayerConfig::Flame(_) => disabled("flame"),
+        #[cfg(not(feature = "otlp"))]
+        LayerConfig::Otlp(_) | LayerConfig::OtlpJson(_) => disabled("otlp"),
     }
 }
 

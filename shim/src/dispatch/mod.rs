@@ -11,7 +11,9 @@ mod guarded_registry;
 mod switch;
 
 pub(crate) use guarded_registry::dispatching_now;
-pub(crate) use switch::{span_recorded_by, with_span_layers_reachable, SlotLayerConfig, Switch};
+#[cfg(feature = "otlp")]
+pub(crate) use switch::with_span_layers_reachable;
+pub(crate) use switch::{span_recorded_by, SlotLayerConfig, Switch};
 pub use switch::{BaseLayer, BaseSubscriber, MAX_LAYERS};
 
 /// A type-erased layer over the subscriber every configuration's layers are built on.

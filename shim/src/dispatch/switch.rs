@@ -333,6 +333,7 @@ thread_local! {
 /// forward downcasts otherwise: a pointer into a slot's layer would dangle once the slot is
 /// swapped. Here each layer is pinned (an `Arc` held) until `f` returns, and only layers of
 /// the span's own generation are reachable.
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))] // for tracing-opentelemetry
 pub(crate) fn with_span_layers_reachable<R>(span: &tracing::Span, f: impl FnOnce() -> R) -> R {
     let pinned: Vec<(*const Slot, Arc<SlotContent>)> = span
         .with_subscriber(|(id, dispatch)| {

@@ -4,10 +4,9 @@ use super::{
     guard::{guarded, try_str},
     last_error::last_error,
 };
-use crate::{
-    error::tracing_bridge_result,
-    flame_graph::{render_svg, RenderRequest},
-};
+use crate::error::tracing_bridge_result;
+#[cfg(feature = "flame")]
+use crate::flame_graph::{render_svg, RenderRequest};
 
 /// Renders folded stacks to an SVG flame graph or flame chart. `request` is `request_len`
 /// bytes of UTF-8 JSON:
@@ -32,8 +31,21 @@ pub unsafe extern "C" fn tracing_bridge_flame_render_svg(
     out_error_written: *mut usize,
 ) -> tracing_bridge_result {
     let result = guarded(|| {
-        let request = RenderRequest::from_json(try_str(request, request_len, "request")?)?;
-        render_svg(&request.folded, &request.svg, &request.options)
+        let request = try_str(request, request_len, "request")?;
+        #[cfg(feature = "flame")]
+        {
+            let request = RenderRequest::from_json(request)?;
+            render_svg(&request.folded, &request.svg, &request.options)
+        }
+        #[cfg(not(feature = "flame"))]
+        {
+            let _ = request;
+            Err(crate::Error::feature_disabled(
+                "",
+                "rendering a flame graph",
+                "flame",
+            ))
+        }
     });
     let message = if result == tracing_bridge_result::Ok {
         String::new()

@@ -49,6 +49,10 @@ pub unsafe extern "C" fn tracing_bridge_subscriber_js_attach(
 ) -> tracing_bridge_result {
     guarded(|| {
         let session = &try_mut(subscriber, "subscriber")?.session;
+        #[cfg(not(feature = "js"))]
+        if wake.is_some() {
+            return Err(Error::feature_disabled("", "the JS layer", "js"));
+        }
         let target = match wake {
             None => None,
             Some(wake) => {

@@ -8,6 +8,7 @@
 use std::{cell::RefCell, collections::HashMap};
 
 use tracing::{span::Id, subscriber::NoSubscriber, Event, Span};
+#[cfg(feature = "otlp")]
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::{
@@ -15,7 +16,7 @@ use super::{
     values,
 };
 use crate::{
-    dispatch::{dispatching_now, with_span_layers_reachable},
+    dispatch::dispatching_now,
     error::{Error, ErrorKind},
 };
 
@@ -315,7 +316,10 @@ pub(crate) fn end_recorded_by(recorded_by: impl Fn(&Span) -> bool) -> usize {
     ended.sort_unstable_by_key(|(handle, ..)| std::cmp::Reverse(*handle));
     let count = ended.len();
     for (_, span, entered) in ended {
-        with_span_layers_reachable(&span, || span.set_attribute(UNENDED_ATTRIBUTE, true));
+        #[cfg(feature = "otlp")]
+        crate::dispatch::with_span_layers_reachable(&span, || {
+            span.set_attribute(UNENDED_ATTRIBUTE, true)
+        });
         for _ in 0..entered {
             span.with_subscriber(|(id, dispatch)| dispatch.exit(id));
         }

@@ -5,18 +5,26 @@
 //! swappable slots, so a slot only answers such a downcast while `crate::dispatch` (its `switch.rs`) has its
 //! layer pinned for the span in question (the layer cannot be swapped out and freed meanwhile).
 
+#[cfg(feature = "otlp")]
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use tracing::Span;
+#[cfg(feature = "otlp")]
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::{
-    dispatch::with_span_layers_reachable,
-    error::{Error, ErrorKind},
-};
+#[cfg(feature = "otlp")]
+use crate::dispatch::with_span_layers_reachable;
+use crate::error::{Error, ErrorKind};
 
 /// A parsed `traceparent` (+ `tracestate`).
+#[cfg(feature = "otlp")]
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteParent(pub SpanContext);
+
+/// A parsed `traceparent` (+ `tracestate`). Without the `otlp` feature no layer keeps trace
+/// ids, so only its shape is checked.
+#[cfg(not(feature = "otlp"))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteParent(());
 
 fn invalid(message: String) -> Error {
     Error::new(ErrorKind::InvalidParameter, message)
@@ -46,28 +54,41 @@ impl RemoteParent {
                  00-<32 lowercase hex trace id>-<16 hex span id>-<2 hex flags>"
             )));
         }
-        let trace_id = TraceId::from_hex(parts[1]).map_err(|_| invalid("trace id".into()))?;
-        let span_id = SpanId::from_hex(parts[2]).map_err(|_| invalid("span id".into()))?;
-        if trace_id == TraceId::INVALID || span_id == SpanId::INVALID {
-            return Err(invalid(format!(
-                "traceparent {header:?} has an all-zero trace id or span id"
-            )));
+        #[cfg(not(feature = "otlp"))]
+        {
+            let _ = tracestate;
+            if parts[1].bytes().all(|b| b == b'0') || parts[2].bytes().all(|b| b == b'0') {
+                return Err(invalid(format!(
+                    "traceparent {header:?} has an all-zero trace id or span id"
+                )));
+            }
+            Ok(Self(()))
         }
-        let flags = u8::from_str_radix(parts[3], 16).map_err(|_| invalid("flags".into()))?;
-        let trace_state = if tracestate.trim().is_empty() {
-            TraceState::default()
-        } else {
-            tracestate.parse::<TraceState>().map_err(|error| {
-                invalid(format!("tracestate {tracestate:?} is malformed: {error}"))
-            })?
-        };
-        Ok(Self(SpanContext::new(
-            trace_id,
-            span_id,
-            TraceFlags::new(flags & 1),
-            true,
-            trace_state,
-        )))
+        #[cfg(feature = "otlp")]
+        {
+            let trace_id = TraceId::from_hex(parts[1]).map_err(|_| invalid("trace id".into()))?;
+            let span_id = SpanId::from_hex(parts[2]).map_err(|_| invalid("span id".into()))?;
+            if trace_id == TraceId::INVALID || span_id == SpanId::INVALID {
+                return Err(invalid(format!(
+                    "traceparent {header:?} has an all-zero trace id or span id"
+                )));
+            }
+            let flags = u8::from_str_radix(parts[3], 16).map_err(|_| invalid("flags".into()))?;
+            let trace_state = if tracestate.trim().is_empty() {
+                TraceState::default()
+            } else {
+                tracestate.parse::<TraceState>().map_err(|error| {
+                    invalid(format!("tracestate {tracestate:?} is malformed: {error}"))
+                })?
+            };
+            Ok(Self(SpanContext::new(
+                trace_id,
+                span_id,
+                TraceFlags::new(flags & 1),
+                true,
+                trace_state,
+            )))
+        }
     }
 }
 
@@ -75,6 +96,9 @@ impl RemoteParent {
 /// OpenTelemetry yet: call right after creating it). Without an OpenTelemetry layer, nothing
 /// happens.
 pub fn set_remote_parent(span: &Span, remote: RemoteParent) {
+    #[cfg(not(feature = "otlp"))]
+    let _ = (span, remote);
+    #[cfg(feature = "otlp")]
     with_span_layers_reachable(span, || {
         let context = opentelemetry::Context::new().with_remote_span_context(remote.0);
         // `LayerNotFound` (no OpenTelemetry layer) is fine: nobody exports trace ids then.
@@ -85,6 +109,12 @@ pub fn set_remote_parent(span: &Span, remote: RemoteParent) {
 /// The `traceparent` and `tracestate` of `span` as the OpenTelemetry layers see it, or `None`
 /// when no OpenTelemetry layer records it.
 pub fn trace_context(span: &Span) -> Option<(String, String)> {
+    #[cfg(not(feature = "otlp"))]
+    {
+        let _ = span;
+        None
+    }
+    #[cfg(feature = "otlp")]
     with_span_layers_reachable(span, || {
         let context = span.context();
         let otel_span = context.span();
@@ -108,6 +138,7 @@ pub fn trace_context(span: &Span) -> Option<(String, String)> {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "otlp")]
     #[test]
     fn a_valid_traceparent_parses() {
         let parent = RemoteParent::parse(

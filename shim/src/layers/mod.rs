@@ -13,9 +13,22 @@ use crate::{dispatch::BoxedLayer, error::Error};
 
 pub mod flame;
 pub mod fmt;
+// Without its feature, a kind's config is still read (so that asking for it gets an error
+// naming the feature), but its layer is not built: the linker leaves its code out.
+#[cfg_attr(not(feature = "js"), allow(dead_code))]
 pub mod js;
+#[cfg(feature = "otlp")]
 pub(crate) mod otel;
+#[cfg_attr(not(feature = "timeline"), allow(dead_code))]
 pub mod timeline;
+
+/// Without the `otlp` feature: only the OpenTelemetry layers' config (the exporting code and
+/// its dependencies are left out).
+#[cfg(not(feature = "otlp"))]
+pub(crate) mod otel {
+    #[path = "config.rs"]
+    pub(crate) mod config;
+}
 
 pub use crate::dispatch::BaseSubscriber;
 
@@ -73,5 +86,22 @@ impl BuiltLayer {
 impl std::fmt::Debug for BuiltLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BuiltLayer").finish_non_exhaustive()
+    }
+}
+
+/// Rejects a config with more than one OpenTelemetry layer (`otel_layers`: their indices in
+/// the config): `tracing-opentelemetry` keeps each span's data in one slot of the span's
+/// extensions, which two such layers would both claim.
+pub(crate) fn check_at_most_one_otel(
+    otel_layers: impl IntoIterator<Item = usize>,
+) -> Result<(), Error> {
+    let mut otel_layers = otel_layers.into_iter();
+    match (otel_layers.next(), otel_layers.next()) {
+        (Some(first), Some(second)) => Err(Error::invalid_config(format!(
+            "layers[{second}]: a config can have one OpenTelemetry layer (otlp or otlpJson), and \
+             layers[{first}] is one already (tracing-opentelemetry keeps one set of span data \
+             per span); keep one of them"
+        ))),
+        _ => Ok(()),
     }
 }

@@ -356,6 +356,7 @@ pub enum AttributeValue {
     Floats(Vec<f64>),
 }
 
+#[cfg(feature = "otlp")]
 impl AttributeValue {
     /// The OpenTelemetry value.
     pub(crate) fn to_otel(&self) -> opentelemetry::Value {

@@ -74,21 +74,6 @@ use crate::{
     options::WriterConfig,
 };
 
-/// Rejects a config with more than one OpenTelemetry layer (`otel_layers`: their indices in
-/// the config): `tracing-opentelemetry` keeps each span's data in one slot of the span's
-/// extensions, which two such layers would both claim.
-pub(crate) fn check_at_most_one(otel_layers: impl IntoIterator<Item = usize>) -> Result<(), Error> {
-    let mut otel_layers = otel_layers.into_iter();
-    match (otel_layers.next(), otel_layers.next()) {
-        (Some(first), Some(second)) => Err(Error::invalid_config(format!(
-            "layers[{second}]: a config can have one OpenTelemetry layer (otlp or otlpJson), and \
-             layers[{first}] is one already (tracing-opentelemetry keeps one set of span data \
-             per span); keep one of them"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 /// Builds an `otlp` layer; `runtime` is the config document's.
 pub(crate) fn build_otlp(
     config: &OtlpLayerConfig,

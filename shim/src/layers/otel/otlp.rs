@@ -165,13 +165,19 @@ impl OtlpExporter {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
+        #[cfg_attr(not(feature = "grpc"), allow(unused_mut))]
         let mut builder = Client::builder(TokioExecutor::new());
+        // Without the `grpc` feature the settings never ask for gRPC (`otlp_settings` refused
+        // it), and the client speaks HTTP/1.1 only.
+        #[cfg(feature = "grpc")]
         let client = if settings.protocol == OtlpProtocol::Grpc {
             builder.http2_only(true);
             builder.build(https.enable_http2().wrap_connector(http))
         } else {
             builder.build(https.enable_http1().wrap_connector(http))
         };
+        #[cfg(not(feature = "grpc"))]
+        let client = builder.build(https.enable_http1().wrap_connector(http));
         Ok(Self {
             client,
             protocol: settings.protocol,

@@ -54,6 +54,14 @@ pub(crate) fn otlp_settings(
             None => OtlpProtocol::HttpProtobuf,
         },
     };
+    #[cfg(not(feature = "grpc"))]
+    if protocol == OtlpProtocol::Grpc {
+        let error = Error::feature_disabled(field, "protocol \"grpc\"", "grpc");
+        return Err(Error::new(
+            error.kind(),
+            format!("{error}, or use protocol \"http/protobuf\" or \"http/json\""),
+        ));
+    }
     let insecure = insecure(config, signal, field, env)?;
     let (endpoint, scheme_from_insecure) = endpoint(
         config.endpoint.as_deref(),
