@@ -201,6 +201,8 @@ pub(crate) fn directive_targets(text: &str) -> Vec<String> {
             targets.push(target.to_owned());
         }
     }
+    // `EnvFilter` prints its directives in its own order (by specificity), not as given.
+    targets.sort();
     targets
 }
 
