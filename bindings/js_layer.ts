@@ -96,6 +96,16 @@ export interface Layer<State = unknown> {
   onFollowsFrom?(id: number, followsId: number, state: State | undefined): void;
 }
 
+/** The name of a {@link Layer} method. */
+export type LayerMethod =
+  | "onNewSpan"
+  | "onEvent"
+  | "onRecord"
+  | "onEnter"
+  | "onExit"
+  | "onClose"
+  | "onFollowsFrom";
+
 /** The {@link Layer} methods, in the names the native side knows them by. */
 export const LAYER_CALLBACKS = {
   onNewSpan: "newSpan",
@@ -105,10 +115,7 @@ export const LAYER_CALLBACKS = {
   onExit: "exit",
   onClose: "close",
   onFollowsFrom: "followsFrom",
-} as const;
-
-/** The name of a {@link Layer} method. */
-export type LayerMethod = keyof typeof LAYER_CALLBACKS;
+} as const satisfies Record<LayerMethod, string>;
 
 /** Where an error thrown by a layer callback came from. */
 export interface LayerErrorContext {
