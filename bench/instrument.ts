@@ -39,7 +39,7 @@ function timed(body: (calls: number) => void): Loop {
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
 
 const tracing = new api.Tracing(

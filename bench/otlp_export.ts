@@ -35,6 +35,7 @@
 import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import type { OtlpLayerOptions } from "../bindings/otlp.ts";
 import { type Protocol, Receiver } from "../tests/shared/receiver.ts";
 import { isDeno, libraryPath, loadFibonacci, runtimeName, spansPerCall } from "./fibonacci.ts";
 
@@ -50,7 +51,7 @@ const rustBinary = fileURLToPath(new URL("../target/release/otlp_export", import
 
 const { api, fibonacci } = await loadFibonacci();
 const receiver = await Receiver.start(protocol);
-const layerOptions = {
+const layerOptions: OtlpLayerOptions = {
   endpoint: receiver.endpoint(tls ? "tls" : "direct"),
   ...(tls ? { certificate: receiver.certs.ca } : {}),
   protocol,
@@ -109,7 +110,7 @@ function runRust(): { seconds: number; dispose_ms: number; dropped: number } {
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
 
 try {

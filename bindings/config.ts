@@ -18,27 +18,27 @@ export type SpanEvent = "new" | "enter" | "exit" | "close";
 /** Options of {@link FmtLayerConfig}. Every option has a default. */
 export interface FmtLayerOptions {
   /** Where lines go. Default `"stdout"`. */
-  writer?: Writer;
+  writer?: Writer | undefined;
   /** Line format. Default `"full"`. */
-  format?: FmtFormat;
+  format?: FmtFormat | undefined;
   /** ANSI colours. Default: on only when the writer is a terminal and `NO_COLOR` is unset. */
-  ansi?: boolean;
+  ansi?: boolean | undefined;
   /** Show the target. Default `true`. */
-  target?: boolean;
+  target?: boolean | undefined;
   /** Show the level. Default `true`. */
-  level?: boolean;
+  level?: boolean | undefined;
   /** Show thread ids. Default `false`. */
-  threadIds?: boolean;
+  threadIds?: boolean | undefined;
   /** Show thread names. Default `false`. */
-  threadNames?: boolean;
+  threadNames?: boolean | undefined;
   /** Show the source file. Default `false`. */
-  file?: boolean;
+  file?: boolean | undefined;
   /** Show the source line. Default `false`. */
-  line?: boolean;
+  line?: boolean | undefined;
   /** Print these span lifecycle moments. Default none. */
-  spanEvents?: SpanEvent[];
+  spanEvents?: SpanEvent[] | undefined;
   /** This layer's own filter, in `RUST_LOG` syntax (e.g. `"info,my_lib=debug"`). */
-  filter?: string;
+  filter?: string | undefined;
 }
 
 /**
@@ -100,7 +100,7 @@ export interface TracingConfigOptions {
    * A filter applied before every layer's own, in `RUST_LOG` syntax. When no filter is given
    * anywhere, the `RUST_LOG` environment variable is used, else `"info"`.
    */
-  filter?: string;
+  filter?: string | undefined;
 }
 
 /** Where a config is installed. */

@@ -12,15 +12,15 @@ export interface FlameLayerOptions {
   /** The folded-stacks file to write; created or truncated. Its directory must exist. */
   path: string;
   /** Also record time when no span is entered (as the thread's own frame). Default `false`. */
-  emptySamples?: boolean;
+  emptySamples?: boolean | undefined;
   /** One root frame for all threads instead of one per thread. Default `false`. */
-  threadsCollapsed?: boolean;
+  threadsCollapsed?: boolean | undefined;
   /** Prefix span names with their module path. Default `true`. */
-  modulePath?: boolean;
+  modulePath?: boolean | undefined;
   /** Suffix span names with their source file and line. Default `false`. */
-  fileAndLine?: boolean;
+  fileAndLine?: boolean | undefined;
   /** This layer's own filter, in `RUST_LOG` syntax. */
-  filter?: string;
+  filter?: string | undefined;
 }
 
 /** Every option of {@link FlameLayerOptions}. */
@@ -73,7 +73,8 @@ export function flameLayerOf(
     }
     return chosen;
   }
-  if (flames.length !== 1) {
+  const [flame] = flames;
+  if (flame === undefined || flames.length !== 1) {
     throw new TracingError(
       "INVALID_CONFIG",
       flames.length === 0
@@ -81,5 +82,5 @@ export function flameLayerOf(
         : `this Tracing's config has ${flames.length} flame layers; say which with options.layer`,
     );
   }
-  return flames[0];
+  return flame;
 }

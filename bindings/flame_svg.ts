@@ -16,19 +16,19 @@ export interface FlameSvgOptions {
    * where the time went. `"chart"`: stacks in recorded order, so the x axis is time (each
    * thread's stacks in order, one thread after another).
    */
-  style?: "graph" | "chart";
+  style?: "graph" | "chart" | undefined;
   /** The title; default "Flame Graph" or "Flame Chart". */
-  title?: string;
+  title?: string | undefined;
   /** A second line under the title. */
-  subtitle?: string;
+  subtitle?: string | undefined;
   /** Image width in pixels. Default 1200. */
-  width?: number;
+  width?: number | undefined;
   /** Frames narrower than this percentage of the whole are left out. Default 0.1. */
-  minWidth?: number;
+  minWidth?: number | undefined;
   /** Roots at the top, stacks growing down (an icicle graph). Default `false`. */
-  inverted?: boolean;
+  inverted?: boolean | undefined;
   /** What the counts are. Default `"ns"` (the flame layer records nanoseconds). */
-  countName?: string;
+  countName?: string | undefined;
 }
 
 const encoder = new TextEncoder();

@@ -31,23 +31,26 @@ export interface InstrumentOptions {
    * `fibonacci`), a child of the current span, entered during the call: the native spans of the
    * call are its children. Default `false`: calls only enter the current JavaScript span.
    */
-  spans?: boolean;
+  spans?: boolean | undefined;
   /**
    * The target of the per-call spans, for filters. Default `"js"` (like `tracing.span`): a
    * filter such as `my_lib=info` alone drops them; add `js=info` (or this target).
    */
-  target?: string;
+  target?: string | undefined;
   /** The level of the per-call spans. Default `"INFO"`. */
-  level?: SpanLevel;
+  level?: SpanLevel | undefined;
   /**
    * Records the call's arguments that are numbers, bigints or booleans as fields `arg0`,
    * `arg1`, … (by position; other arguments are left out) on the per-call span. Default `false`.
    * Needs `spans: true`.
    */
-  args?: boolean;
+  args?: boolean | undefined;
 }
 
-const ARG_NAMES = Array.from({ length: MAX_FIELDS }, (_, index) => `arg${index}`);
+const ARG_NAMES: readonly string[] = Array.from(
+  { length: MAX_FIELDS },
+  (_, index) => `arg${index}`,
+);
 
 type NativeFunction = (...args: unknown[]) => unknown;
 
@@ -155,7 +158,7 @@ function argFields(callArgs: unknown[]): SpanFields | undefined {
     const value = callArgs[index];
     const type = typeof value;
     if (type === "number" || type === "bigint" || type === "boolean") {
-      (fields ??= {})[ARG_NAMES[index]] = value as number | bigint | boolean;
+      (fields ??= {})[ARG_NAMES[index] ?? `arg${index}`] = value as number | bigint | boolean;
     }
   }
   return fields;

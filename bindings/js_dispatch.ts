@@ -17,6 +17,7 @@ import type {
   SpanData,
   ThreadInfo,
 } from "./js_layer.ts";
+import { TracingError } from "./errors.ts";
 
 /** The record kinds and value kinds of `shim/src/layers/js/wire.rs`, with the same names. */
 export const KIND_CALLSITE = 1;
@@ -138,7 +139,7 @@ export class JsLayerDispatcher {
       case KIND_EVENT:
         return this.#event();
       case KIND_RECORD: {
-        const callsite = this.#callsites[this.#u32()];
+        const callsite = this.#callsite();
         const id = this.#f64();
         const values: Fields = {};
         this.#fields(callsite, values);
@@ -198,11 +199,23 @@ export class JsLayerDispatcher {
     };
   }
 
+  /** The callsite whose id comes next; defined by an earlier record of the same stream. */
+  #callsite(): Callsite {
+    const id = this.#u32();
+    return this.#callsites[id] ?? corrupt(`callsite ${id} was never defined`);
+  }
+
+  /** The thread whose id comes next; announced by an earlier record of the same stream. */
+  #thread(): ThreadInfo {
+    const id = this.#u32();
+    return this.#threads[id] ?? corrupt(`thread ${id} was never announced`);
+  }
+
   #newSpan(): void {
-    const callsite = this.#callsites[this.#u32()];
+    const callsite = this.#callsite();
     const id = this.#f64();
     const parent = this.#f64();
-    const thread = this.#threads[this.#u32()];
+    const thread = this.#thread();
     const timestamp = this.#f64();
     const fields: Fields = {};
     this.#fields(callsite, fields);
@@ -228,9 +241,9 @@ export class JsLayerDispatcher {
   }
 
   #event(): void {
-    const callsite = this.#callsites[this.#u32()];
+    const callsite = this.#callsite();
     const parent = this.#f64();
-    const thread = this.#threads[this.#u32()];
+    const thread = this.#thread();
     const timestamp = this.#f64();
     const fields: Fields = {};
     const message = this.#fields(callsite, fields);
@@ -359,12 +372,17 @@ export class JsLayerDispatcher {
   }
 }
 
+/** A record stream that breaks the wire format: a bug of tracing-bridge, never of its user. */
+function corrupt(what: string): never {
+  throw new TracingError("UNKNOWN", `tracing-bridge: corrupt JavaScript layer records: ${what}`);
+}
+
 /** Short ASCII strings are built directly: faster than a `TextDecoder` call. */
 function decodeUtf8(bytes: Uint8Array, start: number, length: number): string {
   if (length <= 24) {
     let text = "";
     for (let index = start; index < start + length; index++) {
-      const byte = bytes[index];
+      const byte = bytes[index] ?? 0xff; // past the end: left to the decoder
       if (byte > 0x7f) return utf8.decode(bytes.subarray(start, start + length));
       text += String.fromCharCode(byte);
     }

@@ -96,6 +96,16 @@ export interface Layer<State = unknown> {
   onFollowsFrom?(id: number, followsId: number, state: State | undefined): void;
 }
 
+/** The name of a {@link Layer} method. */
+export type LayerMethod =
+  | "onNewSpan"
+  | "onEvent"
+  | "onRecord"
+  | "onEnter"
+  | "onExit"
+  | "onClose"
+  | "onFollowsFrom";
+
 /** The {@link Layer} methods, in the names the native side knows them by. */
 export const LAYER_CALLBACKS = {
   onNewSpan: "newSpan",
@@ -105,10 +115,7 @@ export const LAYER_CALLBACKS = {
   onExit: "exit",
   onClose: "close",
   onFollowsFrom: "followsFrom",
-} as const;
-
-/** The name of a {@link Layer} method. */
-export type LayerMethod = keyof typeof LAYER_CALLBACKS;
+} as const satisfies Record<LayerMethod, string>;
 
 /** Where an error thrown by a layer callback came from. */
 export interface LayerErrorContext {
@@ -121,18 +128,18 @@ export interface LayerErrorContext {
 /** Options of {@link JsLayerConfig}. */
 export interface JsLayerOptions {
   /** This layer's own filter, in `RUST_LOG` syntax. */
-  filter?: string;
+  filter?: string | undefined;
   /**
    * How many records may wait for JavaScript before new ones are dropped (and counted in
    * `tracing.droppedRecords`): a whole number from 1 to 4294967295, checked by `enter()`.
    * Default 262144.
    */
-  capacity?: number;
+  capacity?: number | undefined;
   /**
    * Receives errors thrown by the layer's callbacks. Default: `console.error`, at most once a
    * second. Tracing continues either way.
    */
-  onError?: (error: unknown, context: LayerErrorContext) => void;
+  onError?: ((error: unknown, context: LayerErrorContext) => void) | undefined;
 }
 
 /** Every option of {@link JsLayerOptions}. */
@@ -146,15 +153,27 @@ export const JS_LAYER_LOCAL_OPTIONS = [
 /** What `toJSON` sends besides the options: the callbacks the layer implements. */
 export const JS_LAYER_DERIVED_OPTIONS = ["callbacks"] as const;
 
-/** A layer config that delivers spans and events to a JavaScript {@link Layer}. */
-export class JsLayerConfig implements LayerConfig {
+/**
+ * A layer config that delivers spans and events to a JavaScript {@link Layer}. `State` is what
+ * the layer's `onNewSpan` returns, inferred from it: the other methods receive it typed.
+ *
+ * ```ts
+ * import { JsLayerConfig } from "@tracing-bridge/tracing-bridge";
+ *
+ * const config = new JsLayerConfig({
+ *   onNewSpan: (span) => ({ started: span.timestamp }),
+ *   onClose: (id, state) => console.log(id, state && Date.now() - state.started),
+ * });
+ * ```
+ */
+export class JsLayerConfig<State = unknown> implements LayerConfig {
   /** The layer receiving the records. */
-  readonly layer: Layer;
+  readonly layer: Layer<State>;
   /** The options given. */
   readonly options: Readonly<JsLayerOptions>;
 
   /** Wraps `layer`; see {@link JsLayerOptions} for the options. */
-  constructor(layer: Layer, options: JsLayerOptions = {}) {
+  constructor(layer: Layer<State>, options: JsLayerOptions = {}) {
     if (layer === null || typeof layer !== "object") {
       throw new TracingError(
         "INVALID_CONFIG",

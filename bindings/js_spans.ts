@@ -50,31 +50,31 @@ export interface TraceContext {
   /** `00-<trace id>-<span id>-<flags>`. */
   traceparent: string;
   /** Vendor data; may be empty. */
-  tracestate?: string;
+  tracestate?: string | undefined;
 }
 
 /** Options of {@link JsSpans.startSpan}. */
 export interface StartSpanOptions {
   /** Field values. */
-  fields?: SpanFields;
+  fields?: SpanFields | undefined;
   /** The span's target (for filters, e.g. `"my_app=debug"`). Default `"js"`. */
-  target?: string;
+  target?: string | undefined;
   /** The span's level. Default `"INFO"`. */
-  level?: SpanLevel;
+  level?: SpanLevel | undefined;
   /**
    * The parent: a span, `null` for a root span, or a remote parent's W3C trace context (the
    * span becomes a root locally, and OpenTelemetry layers continue the remote trace). Default:
    * the current span (see the module docs).
    */
-  parent?: JsSpan | TraceContext | null;
+  parent?: JsSpan | TraceContext | null | undefined;
 }
 
 /** Options of {@link JsSpans.event}. */
 export interface EventOptions {
   /** The event's target. Default `"js"`. */
-  target?: string;
+  target?: string | undefined;
   /** The parent span; default: the current span. */
-  parent?: JsSpan | null;
+  parent?: JsSpan | null | undefined;
 }
 
 /** `TRACING_BRIDGE_SPAN_DISABLED`: no layer wanted the span. */
@@ -492,13 +492,13 @@ export class JsSpans {
     let buffer = this.#contextBuffer;
     let result = this.#native.jsSpanTraceContext(handle, buffer, this.#contextWritten);
     if (result === RESULT_BUFFER_TOO_SMALL) {
-      buffer = new Uint8Array(this.#contextWritten[0]);
+      buffer = new Uint8Array(this.#contextWritten[0] ?? 0);
       result = this.#native.jsSpanTraceContext(handle, buffer, this.#contextWritten);
     }
     if (result !== RESULT_OK) throw this.#failure(result);
-    const written = this.#contextWritten[0];
+    const written = this.#contextWritten[0] ?? 0;
     if (written === 0) return undefined;
-    const [traceparent, tracestate = ""] = decoder.decode(buffer.subarray(0, written)).split(
+    const [traceparent = "", tracestate = ""] = decoder.decode(buffer.subarray(0, written)).split(
       "\n",
     );
     return { traceparent, tracestate };
@@ -543,7 +543,7 @@ export class JsSpans {
     const spec = encoder.encode(`${name}\0${target}\0${fields.map((f) => `${f}\0`).join("")}`);
     const result = this.#native.jsCallsiteNew(kind, level, spec, this.#outId);
     if (result !== RESULT_OK) throw this.#failure(result);
-    const id = this.#outId[0];
+    const id = this.#outId[0] ?? 0;
     const callsite = { id, fallback: (id & FALLBACK_BIT) !== 0, kind, level, target, fields };
     // Fallbacks are not cached: the table of distinct names would grow without bound here.
     if (!callsite.fallback) {
@@ -639,7 +639,7 @@ function checkTraceContext(remote: TraceContext): void {
   );
   if (
     !match || match[1] === "ff" || (match[1] === "00" && match[4] !== undefined) ||
-    /^0+$/.test(match[2]) || /^0+$/.test(match[3])
+    /^0+$/.test(match[2] ?? "") || /^0+$/.test(match[3] ?? "")
   ) {
     throw new TracingError(
       "INVALID_PARAMETER",

@@ -34,7 +34,10 @@ export class TracingLibrary {
     this.abiVersion = native.abiVersion();
   }
 
-  /** The symbols; throws after {@link TracingLibrary.close}. */
+  /**
+   * The symbols; throws after {@link TracingLibrary.close}. For the bindings only.
+   * @internal
+   */
   get native(): NativeLibrary {
     if (this.#native === null) {
       throw new TracingError(

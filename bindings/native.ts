@@ -104,7 +104,7 @@ export interface NativeLibrary {
       message: Uint8Array,
       messageWritten: BigUint64Array,
     ): Promise<number>;
-  };
+  } | undefined;
   /** `tracing_bridge_js_callsite_new(kind, level, spec, spec.length, outId)`. */
   jsCallsiteNew(kind: number, level: number, spec: Uint8Array, outId: Uint32Array): number;
   /** `tracing_bridge_js_span_new(callsite, parent, values, length)`: a handle, 0 on failure. */

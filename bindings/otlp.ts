@@ -40,46 +40,46 @@ export type OtelSampler =
 /** Span limits; each falls back to its `OTEL_*_LIMIT` variable, then 128. */
 export interface OtelSpanLimits {
   /** `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`. */
-  maxAttributesPerSpan?: number;
+  maxAttributesPerSpan?: number | undefined;
   /** `OTEL_SPAN_EVENT_COUNT_LIMIT`. */
-  maxEventsPerSpan?: number;
+  maxEventsPerSpan?: number | undefined;
   /** `OTEL_SPAN_LINK_COUNT_LIMIT`. */
-  maxLinksPerSpan?: number;
+  maxLinksPerSpan?: number | undefined;
   /** `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`. */
-  maxAttributesPerEvent?: number;
+  maxAttributesPerEvent?: number | undefined;
   /** `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT`. */
-  maxAttributesPerLink?: number;
+  maxAttributesPerLink?: number | undefined;
   /**
    * The longest string attribute value of spans, events and links, in characters (Unicode code
    * points; strings in arrays too): longer ones are cut. Default
    * `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else
    * unlimited.
    */
-  attributeValueLengthLimit?: number;
+  attributeValueLengthLimit?: number | undefined;
 }
 
 /** Batch span processor settings; each falls back to its `OTEL_BSP_*` variable. */
 export interface OtelBatchOptions {
   /** Spans buffered before new ones are dropped (and counted). Default 2048. */
-  maxQueueSize?: number;
+  maxQueueSize?: number | undefined;
   /** Spans per export, at most `maxQueueSize`. Default 512. */
-  maxExportBatchSize?: number;
+  maxExportBatchSize?: number | undefined;
   /** Longest wait before a partial batch is exported, in ms. Default 5000. */
-  scheduledDelayMs?: number;
+  scheduledDelayMs?: number | undefined;
   /** Longest time one export may take, in ms. Default 30000. */
-  exportTimeoutMs?: number;
+  exportTimeoutMs?: number | undefined;
 }
 
 /** The instrumentation scope the spans are reported under. */
 export interface OtelScope {
   /** Default `"tracing-bridge"`. */
-  name?: string;
+  name?: string | undefined;
   /** Default: the bridge's version (with the default name). */
-  version?: string;
+  version?: string | undefined;
   /** The scope's schema URL (`ScopeSpans.schemaUrl`). Default none. */
-  schemaUrl?: string;
+  schemaUrl?: string | undefined;
   /** Scope attributes. Default none. */
-  attributes?: Record<string, OtelAttributeValue>;
+  attributes?: Record<string, OtelAttributeValue> | undefined;
 }
 
 /**
@@ -88,11 +88,11 @@ export interface OtelScope {
  */
 export interface OtelSpanAttributes {
   /** `code.file.path`, `code.module.name`, `code.line.number` (Rust callsites only). */
-  location?: boolean;
+  location?: boolean | undefined;
   /** `thread.id` and `thread.name` of the thread that made the span. */
-  thread?: boolean;
+  thread?: boolean | undefined;
   /** `busy_ns` and `idle_ns`: time spent entered and not entered. */
-  busyIdle?: boolean;
+  busyIdle?: boolean | undefined;
 }
 
 /** Options both OpenTelemetry layers share. */
@@ -101,37 +101,37 @@ export interface OtelSdkOptions {
    * `service.name`. Default: `resource["service.name"]`, else `OTEL_SERVICE_NAME`, else
    * `OTEL_RESOURCE_ATTRIBUTES`, else `unknown_service:<program>`.
    */
-  serviceName?: string;
+  serviceName?: string | undefined;
   /**
    * Resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES`, which is merged over the
    * detected ones (see `detectResource`).
    */
-  resource?: Record<string, OtelAttributeValue>;
+  resource?: Record<string, OtelAttributeValue> | undefined;
   /**
    * Whether the resource starts with what is detected: `process.pid`,
    * `process.executable.name`, `process.runtime.name`/`version` (`deno` or `bun` and its
    * version), `host.name`, `os.type`. Default `true`.
    */
-  detectResource?: boolean;
+  detectResource?: boolean | undefined;
   /** Default `OTEL_TRACES_SAMPLER`, else `"parentbased_always_on"`. */
-  sampler?: OtelSampler;
+  sampler?: OtelSampler | undefined;
   /** The ratio (0 to 1) of the ratio samplers. Default `OTEL_TRACES_SAMPLER_ARG`, else 1. */
-  samplerArg?: number;
+  samplerArg?: number | undefined;
   /** Span limits. */
-  spanLimits?: OtelSpanLimits;
+  spanLimits?: OtelSpanLimits | undefined;
   /** Batching. */
-  batch?: OtelBatchOptions;
+  batch?: OtelBatchOptions | undefined;
   /** Instrumentation scope. Default name `"tracing-bridge"` with the bridge's version. */
-  scope?: OtelScope;
+  scope?: OtelScope | undefined;
   /** Attributes added to every span besides its fields. Default: all. */
-  spanAttributes?: OtelSpanAttributes;
+  spanAttributes?: OtelSpanAttributes | undefined;
   /**
    * How long `flush()` and dispose wait for the receiver, in ms. Default 5000. Dispose drops
    * what is not exported by then; see `Tracing.droppedSpans`.
    */
-  flushTimeoutMs?: number;
+  flushTimeoutMs?: number | undefined;
   /** This layer's own filter, in `RUST_LOG` syntax. */
-  filter?: string;
+  filter?: string | undefined;
 }
 
 /** Options of {@link OtlpLayerConfig}. */
@@ -143,40 +143,40 @@ export interface OtlpLayerOptions extends OtelSdkOptions {
    * Default `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT`, else
    * `http://localhost:4317` (gRPC) or `http://localhost:4318/v1/traces` (HTTP).
    */
-  endpoint?: string;
+  endpoint?: string | undefined;
   /** Default `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `"http/protobuf"`. */
-  protocol?: OtlpProtocol;
+  protocol?: OtlpProtocol | undefined;
   /** Request headers (gRPC metadata), merged over `OTEL_EXPORTER_OTLP_(TRACES_)HEADERS`. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Timeout of one request, in ms. Default `OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT`, else 10000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Default `OTEL_EXPORTER_OTLP_(TRACES_)COMPRESSION`, else `"none"`. */
-  compression?: "gzip" | "none";
+  compression?: "gzip" | "none" | undefined;
   /**
    * PEM file of the certificate authorities that verify an `https` receiver, instead of the
    * system's roots. Default `OTEL_EXPORTER_OTLP_(TRACES_)CERTIFICATE`.
    */
-  certificate?: string;
+  certificate?: string | undefined;
   /** PEM client certificate chain for mutual TLS. Default `OTEL_EXPORTER_OTLP_(TRACES_)CLIENT_CERTIFICATE`. */
-  clientCertificate?: string;
+  clientCertificate?: string | undefined;
   /** PEM private key of `clientCertificate`. Default `OTEL_EXPORTER_OTLP_(TRACES_)CLIENT_KEY`. */
-  clientKey?: string;
+  clientKey?: string | undefined;
   /**
    * gRPC endpoints without a scheme only: `true` connects without TLS. Default
    * `OTEL_EXPORTER_OTLP_(TRACES_)INSECURE`, else `false`.
    */
-  insecure?: boolean;
+  insecure?: boolean | undefined;
   /**
    * Where the spans go. Default `OTEL_TRACES_EXPORTER` (one exporter), else `"otlp"`. With
    * `"console"` or `"none"` the receiver options are not used.
    */
-  exporter?: OtelTracesExporter;
+  exporter?: OtelTracesExporter | undefined;
 }
 
 /** Options of {@link OtlpJsonLayerConfig}. */
 export interface OtlpJsonLayerOptions extends OtelSdkOptions {
   /** Where lines go. Default `"stdout"`. */
-  writer?: Writer;
+  writer?: Writer | undefined;
 }
 
 /** Every option of {@link OtelSdkOptions}, shared by both OpenTelemetry layers. */

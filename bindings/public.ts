@@ -51,7 +51,6 @@ export {
   JsLayerConfig,
   type JsLayerOptions,
   type Layer,
-  LAYER_CALLBACKS,
   type LayerErrorContext,
   type LayerMethod,
   type Level,
@@ -70,4 +69,3 @@ export { TimelineLayerConfig, type TimelineLayerOptions, type TimelineStyle } fr
 export { ABI_VERSION, LIBRARY_ENV_VAR, openLibrary, TracingLibrary } from "./library.ts";
 export { Tracing, TracingBase, type TracingOptions } from "./tracing.ts";
 export type { InstrumentOptions } from "./instrument.ts";
-export type { NativeCallback, NativeLibrary, Runtime, SubscriberHandle } from "./native.ts";

@@ -13,16 +13,16 @@ export interface TimelineLayerOptions {
   /** The Trace Event Format JSON file to write; created or truncated. Its directory must exist. */
   path: string;
   /** Record span and event fields as `args`. Default `true`. */
-  includeArgs?: boolean;
+  includeArgs?: boolean | undefined;
   /** Record each entry's source file and line. Default `true`. */
-  includeLocations?: boolean;
+  includeLocations?: boolean | undefined;
   /**
    * `"threaded"` (default): one track per thread, a span drawn while it is entered.
    * `"async"`: one track per root span, a span drawn from creation to close.
    */
-  style?: TimelineStyle;
+  style?: TimelineStyle | undefined;
   /** This layer's own filter, in `RUST_LOG` syntax. */
-  filter?: string;
+  filter?: string | undefined;
 }
 
 /** Every option of {@link TimelineLayerOptions}. */

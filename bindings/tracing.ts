@@ -36,13 +36,13 @@ export interface TracingOptions {
    * Without it, `$TRACING_BRIDGE_LIB` names it; with neither, the constructor throws
    * `LIBRARY_NOT_GIVEN`.
    */
-  library?: string | TracingLibrary;
+  library?: string | TracingLibrary | undefined;
   /**
    * Whether dispose prints, once, on stderr why a layer received nothing (its filter names a
    * target the library does not have) or which JavaScript spans every filter dropped; default
    * `true`. {@link TracingBase.diagnostics} returns the same either way.
    */
-  diagnostics?: boolean;
+  diagnostics?: boolean | undefined;
 }
 
 const encoder = new TextEncoder();

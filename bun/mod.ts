@@ -3,7 +3,7 @@
  * Rust's `tracing` ecosystem.
  *
  * ```ts
- * import { FmtLayerConfig, GlobalTracingConfig, Tracing } from "./bun/mod.ts";
+ * import { FmtLayerConfig, GlobalTracingConfig, Tracing } from "tracing-bridge";
  *
  * using tracing = new Tracing(
  *   new GlobalTracingConfig({ layers: [new FmtLayerConfig({ format: "compact" })] }),

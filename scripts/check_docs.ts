@@ -112,14 +112,14 @@ function readDoc(file: string): Doc {
     fenced.push(false);
     const heading = line.match(/^#{1,6}\s+(.*?)\s*#*\s*$/);
     if (heading) {
-      const base = slugOf(heading[1]);
+      const base = slugOf(heading[1] ?? "");
       const count = seen.get(base) ?? 0;
       seen.set(base, count + 1);
       const slug = count === 0 ? base : `${base}-${count}`;
       headings.push({ line: index + 1, slug });
       anchors.add(slug);
     }
-    for (const match of line.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) anchors.add(match[1]);
+    for (const match of line.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) anchors.add(match[1] ?? "");
   });
   return { file, lines, fenced, headings, anchors };
 }
@@ -169,7 +169,7 @@ function checkLinks(source: Doc): void {
     if (source.fenced[index]) return;
     const { prose } = splitCode(line);
     for (const match of prose.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
-      const target = match[1];
+      const target = match[1] ?? "";
       if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith("//")) continue;
       const hash = target.indexOf("#");
       const pathPart = decodeURIComponent(hash < 0 ? target : target.slice(0, hash));
@@ -228,7 +228,7 @@ function checkQuotes(source: Doc): void {
       return;
     }
     const end = source.fenced.findIndex((fenced, at) =>
-      at > start && fenced && /^(`{3,}|~{3,})\s*$/.test(source.lines[at])
+      at > start && fenced && /^(`{3,}|~{3,})\s*$/.test(source.lines[at] ?? "")
     );
     const block = source.lines.slice(start + 1, end < 0 ? undefined : end);
     const expected = quotedPart(quote);
@@ -262,19 +262,19 @@ function tableOptions(source: Doc, anchor: string, kinds: Kind[]): Map<Kind, Opt
   }
   const end = source.headings[heading + 1]?.line ?? source.lines.length + 1;
   let rows = 0;
-  for (let index = source.headings[heading].line; index < end - 1; index++) {
-    const line = source.lines[index];
+  for (let index = source.headings[heading]?.line ?? end; index < end - 1; index++) {
+    const line = source.lines[index] ?? "";
     if (!line.startsWith("|")) {
       if (rows > 0) break;
       continue;
     }
     rows++;
     if (rows <= 2) continue; // the header and the separator
-    const cell = line.split(/(?<!\\)\|/)[1];
+    const cell = line.split(/(?<!\\)\|/)[1] ?? "";
     const marked = kinds.filter((kind) => cell.includes(`(${kind})`));
     const applies = marked.length > 0 ? marked : kinds;
     let parent: string | undefined;
-    for (const [, name] of cell.matchAll(/`([^`]+)`/g)) {
+    for (const [, name = ""] of cell.matchAll(/`([^`]+)`/g)) {
       const dot = name.indexOf(".");
       if (dot >= 0) parent = name.slice(0, dot);
       for (const kind of applies) {
@@ -292,7 +292,9 @@ function tableOptions(source: Doc, anchor: string, kinds: Kind[]): Map<Kind, Opt
       }
     }
   }
-  if (rows <= 2) problem(source.file, source.headings[heading].line, `no option table under it`);
+  if (rows <= 2) {
+    problem(source.file, source.headings[heading]?.line ?? 0, `no option table under it`);
+  }
   return result;
 }
 
@@ -322,7 +324,7 @@ function nativeOptions(kind: Kind, parent?: string): string[] {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const expected = message.match(/unknown field `[^`]*`, expected (.*)$/m);
-    if (expected) return [...expected[1].matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+    if (expected) return [...(expected[1] ?? "").matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? "");
     if (/unknown field `[^`]*`, there are no fields/.test(message)) return [];
     throw new Error(`${where}: the unknown option failed, but not as expected: ${message}`);
   }
@@ -375,17 +377,17 @@ function checkErrorCodes(): void {
     problem(source.file, 1, "no heading #errors (the list of error codes)");
     return;
   }
-  const start = source.headings[heading].line;
+  const start = source.headings[heading]?.line ?? 0;
   const end = source.headings[heading + 1]?.line ?? source.lines.length + 1;
   const section = source.lines.slice(start, end - 1).join("\n");
-  const documented = new Set([...section.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]));
+  const documented = new Set([...section.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1] ?? ""));
   const union = Deno.readTextFileSync(`${ROOT}/bindings/errors.ts`)
     .match(/export type TracingErrorCode =([^;]*);/)?.[1];
   if (union === undefined) {
     problem("bindings/errors.ts", 1, "no `export type TracingErrorCode = ...;` to compare with");
     return;
   }
-  const codes = [...union.matchAll(/"([A-Z0-9_]+)"/g)].map((m) => m[1]);
+  const codes = [...union.matchAll(/"([A-Z0-9_]+)"/g)].map((m) => m[1] ?? "");
   compare(source.file, start, "error codes (bindings/errors.ts)", documented, codes);
 }
 

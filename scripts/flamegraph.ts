@@ -39,7 +39,9 @@ async function main(): Promise<number> {
       return 0;
     }
     if (positionals.length < 1 || positionals.length > 2) throw new UsageError("give one input");
-    const [input, output = input.replace(/(\.folded)?$/, ".svg")] = positionals;
+    const [input] = positionals;
+    if (input === undefined) throw new UsageError("give one input");
+    const output = positionals[1] ?? input.replace(/(\.folded)?$/, ".svg");
     await renderFlameSvg(input, output, {
       style: values.chart ? "chart" : "graph",
       title: values.title,

@@ -5,7 +5,7 @@ import * as api from "../../bun/mod.ts";
 import { exitChild } from "../shared/embedding.ts";
 
 const args = process.argv.slice(2);
-const [, , fibonacciPath, myLibraryPath] = args;
+const [, , fibonacciPath = "", myLibraryPath = ""] = args;
 const fibonacci = dlopen(fibonacciPath, {
   fibonacci: { args: [FFIType.u32, FFIType.bool], returns: FFIType.u64 },
   run_workers: { args: [FFIType.u32, FFIType.u32], returns: FFIType.u64 },

@@ -7,4 +7,4 @@ import { basicExample, paths } from "./libraries.ts";
 const args = process.argv.slice(2);
 exitFlushChild(api, basicExample, paths.fibonacci, args);
 if (args[0] === "none") console.log(`exit listeners: ${process.listenerCount("exit")}`);
-if (exitsItself(args[1])) process.exit(0);
+if (exitsItself(args[1] ?? "")) process.exit(0);

@@ -16,6 +16,6 @@ const code = await runOtlpChild(
     runWorkers: (threads, events) => fibonacci.symbols.run_workers(threads, events),
   },
   path,
-  process.argv[2],
+  process.argv[2] ?? "",
 );
 process.exit(code);

@@ -4,4 +4,4 @@ import type { Api } from "../shared/harness.ts";
 import { runTornLinesChild } from "../shared/write_failures.ts";
 
 const path = new URL("../../target/release/libfibonacci.so", import.meta.url).pathname;
-runTornLinesChild(api as unknown as Api, path, process.argv[2]);
+runTornLinesChild(api as unknown as Api, path, process.argv[2] ?? "");

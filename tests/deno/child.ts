@@ -20,7 +20,7 @@ export function runDenoChild(
       child,
       ...(options.args ?? []),
     ],
-    env: options.env,
+    ...(options.env ? { env: options.env } : {}),
   }).outputSync();
   const decoder = new TextDecoder();
   return {

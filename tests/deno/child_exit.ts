@@ -3,7 +3,7 @@
 import * as api from "../../deno/mod.ts";
 import { exitChild } from "../shared/embedding.ts";
 
-const [, , fibonacciPath, myLibraryPath] = Deno.args;
+const [, , fibonacciPath = "", myLibraryPath = ""] = Deno.args;
 const fibonacci = Deno.dlopen(fibonacciPath, {
   fibonacci: { parameters: ["u32", "bool"], result: "u64" },
   run_workers: { parameters: ["u32", "u32"], result: "u64" },

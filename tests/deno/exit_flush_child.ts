@@ -5,4 +5,4 @@ import { exitFlushChild, exitsItself } from "../shared/exit_flush.ts";
 import { basicExample, paths } from "./libraries.ts";
 
 exitFlushChild(api, basicExample, paths.fibonacci, Deno.args);
-if (exitsItself(Deno.args[1])) Deno.exit(0);
+if (exitsItself(Deno.args[1] ?? "")) Deno.exit(0);

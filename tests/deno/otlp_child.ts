@@ -14,6 +14,6 @@ const code = await runOtlpChild(
     runWorkers: (threads, events) => fibonacci.symbols.run_workers(threads, events),
   },
   path,
-  Deno.args[0],
+  Deno.args[0] ?? "",
 );
 Deno.exit(code);

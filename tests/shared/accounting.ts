@@ -17,6 +17,7 @@ import type {
   TestFn,
 } from "./harness.ts";
 import { closedPort, type Protocol, Receiver } from "./receiver.ts";
+import { at } from "./expect.ts";
 
 export interface AccountingHarness {
   runtime: "deno" | "bun";
@@ -106,7 +107,7 @@ export function defineAccountingScenarios(test: TestFn, h: AccountingHarness): v
       const child = run(["held", receiver.endpoint(), "http/protobuf"]);
       assert.equal(child.reports.length, 1, child.stderr);
       assert.equal(
-        child.reports[0].replace(/http:\/\/127\.0\.0\.1:\d+/, "<receiver>"),
+        at(child.reports, 0).replace(/http:\/\/127\.0\.0\.1:\d+/, "<receiver>"),
         "tracing-bridge: layers[0] (otlp, http/protobuf to <receiver>/v1/traces): 12 of 17 " +
           "spans were dropped because they were still open (never ended) when the layer shut " +
           "down",
@@ -127,7 +128,7 @@ export function defineAccountingScenarios(test: TestFn, h: AccountingHarness): v
       for (let attempt = 0; attempt < 3; attempt++) {
         const child = run(["racing", receiver.endpoint(), "grpc"]);
         assert.ok(child.reports.length <= 1, child.stderr);
-        const reported = child.reports.length === 0 ? 0 : reportedCount(child.reports[0]);
+        const reported = child.reports.length === 0 ? 0 : reportedCount(at(child.reports, 0));
         assert.equal(reported, child.dropped, child.stderr);
         assert.equal(child.after, child.dropped);
       }
@@ -143,10 +144,10 @@ export function defineAccountingScenarios(test: TestFn, h: AccountingHarness): v
       const child = run(["plain", receiver.endpoint(), "http/protobuf"]);
       assert.equal(child.reports.length, 1, child.stderr);
       assert.match(
-        child.reports[0],
+        at(child.reports, 0),
         /: 5 of 5 spans were not confirmed by the receiver \(the request may have reached it\): /,
       );
-      assert.doesNotMatch(child.reports[0], /dropped|lost/);
+      assert.doesNotMatch(at(child.reports, 0), /dropped|lost/);
       assert.equal(child.dropped, 5, "counted in droppedSpans all the same");
     } finally {
       await receiver.stop();
@@ -161,8 +162,8 @@ export function defineAccountingScenarios(test: TestFn, h: AccountingHarness): v
       const down = run(["plain", `http://127.0.0.1:${await closedPort()}`, "http/protobuf"]);
       for (const child of [refused, down]) {
         assert.equal(child.reports.length, 1, child.stderr);
-        assert.match(child.reports[0], /: 5 of 5 spans were dropped because /);
-        assert.doesNotMatch(child.reports[0], /not confirmed/);
+        assert.match(at(child.reports, 0), /: 5 of 5 spans were dropped because /);
+        assert.doesNotMatch(at(child.reports, 0), /not confirmed/);
         assert.equal(child.dropped, 5);
       }
     } finally {

@@ -305,7 +305,7 @@ function withOption(
   option: string,
   value: unknown,
 ): Record<string, unknown> {
-  const [head, ...rest] = option.split(".");
+  const [head = "", ...rest] = option.split(".");
   if (rest.length === 0) return { ...base, [head]: value };
   const inner = (base[head] ?? {}) as Record<string, unknown>;
   return { ...base, [head]: withOption(inner, rest.join("."), value) };

@@ -100,25 +100,26 @@ export function decodePng(bytes: Uint8Array): Png {
   const stride = width * channels;
   const pixels = new Uint8Array(height * stride);
   for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)];
+    const filter = raw[y * (stride + 1)] ?? -1; // past the end: a bad filter, thrown below
     const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
     const row = pixels.subarray(y * stride, (y + 1) * stride);
     const above = y > 0 ? pixels.subarray((y - 1) * stride, y * stride) : new Uint8Array(stride);
     for (let x = 0; x < stride; x++) {
-      const left = x >= channels ? row[x - channels] : 0;
-      const up = above[x];
-      const upLeft = x >= channels ? above[x - channels] : 0;
+      const left = (x >= channels ? row[x - channels] : 0) ?? 0;
+      const up = above[x] ?? 0;
+      const upLeft = (x >= channels ? above[x - channels] : 0) ?? 0;
       const predictor = [0, left, up, (left + up) >> 1, paeth(left, up, upLeft)][filter];
       if (predictor === undefined) throw new Error(`bad PNG filter ${filter}`);
-      row[x] = (line[x] + predictor) & 0xff;
+      row[x] = ((line[x] ?? 0) + predictor) & 0xff;
     }
   }
   const rgba = new Uint8Array(width * height * 4);
   for (let index = 0; index < width * height; index++) {
-    rgba[index * 4] = pixels[index * channels];
-    rgba[index * 4 + 1] = pixels[index * channels + 1];
-    rgba[index * 4 + 2] = pixels[index * channels + 2];
-    rgba[index * 4 + 3] = channels === 4 ? pixels[index * channels + 3] : 255;
+    // Typed arrays: reads in bounds (the loop's limits), `?? 0` only for the types.
+    rgba[index * 4] = pixels[index * channels] ?? 0;
+    rgba[index * 4 + 1] = pixels[index * channels + 1] ?? 0;
+    rgba[index * 4 + 2] = pixels[index * channels + 2] ?? 0;
+    rgba[index * 4 + 3] = channels === 4 ? pixels[index * channels + 3] ?? 0 : 255;
   }
   return { width, height, rgba };
 }
@@ -139,7 +140,8 @@ export function countPixels(
 ): number {
   let count = 0;
   for (let index = 0; index < image.rgba.length; index += 4) {
-    if (predicate(image.rgba[index], image.rgba[index + 1], image.rgba[index + 2])) count++;
+    const { rgba } = image;
+    if (predicate(rgba[index] ?? 0, rgba[index + 1] ?? 0, rgba[index + 2] ?? 0)) count++;
   }
   return count;
 }

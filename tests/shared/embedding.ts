@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Api, ChildResult, FibonacciLibrary, TestFn } from "./harness.ts";
-import { readLines } from "./expect.ts";
+import { at, readLines } from "./expect.ts";
 
 /** The template library's own function. */
 export interface MyLibrary {
@@ -63,14 +63,14 @@ const headerPath = fileURLToPath(new URL("../../bindings/tracing_bridge.h", impo
 /** The functions the C header declares. */
 function headerFunctions(): string[] {
   const names = readFileSync(headerPath, "utf8").matchAll(/\b(tracing_bridge_\w+)\(/g);
-  return [...new Set([...names].map((match) => match[1]))].sort();
+  return [...new Set([...names].map((match) => match[1] ?? ""))].sort();
 }
 
 /** The dynamic symbols a library defines, as `nm -D --defined-only` lists them. */
 function exportedFunctions(path: string): Set<string> {
   const listing = execFileSync("nm", ["-D", "--defined-only", path], { encoding: "utf8" });
   const names = listing.split("\n").map((line) => line.split(" "))
-    .filter((fields) => fields[1] === "T").map((fields) => fields[2]);
+    .filter((fields) => fields[1] === "T").map((fields) => fields[2] ?? "");
   return new Set(names);
 }
 
@@ -157,12 +157,15 @@ export function defineEmbeddingScenarios(test: TestFn, h: EmbeddingHarness): voi
     }
     const lines = message.split("\n");
     assert.equal(lines[0], "could not load a tracing-bridge library. Tried:", message);
-    assert.match(lines[1], /^ {2}1\. .*libnothing\.so \(from the path argument\): .*No such file/);
+    assert.match(
+      at(lines, 1),
+      /^ {2}1\. .*libnothing\.so \(from the path argument\): .*No such file/,
+    );
     assert.equal(
       lines[2],
       "  2. $TRACING_BRIDGE_LIB: not consulted: the path argument comes first",
     );
-    assert.match(lines[3], /Pass the path of your library .*set TRACING_BRIDGE_LIB/);
+    assert.match(at(lines, 3), /Pass the path of your library .*set TRACING_BRIDGE_LIB/);
     assert.doesNotMatch(message, /cargo build/);
   });
 
@@ -243,7 +246,7 @@ export function exitChild(
     myLibrary: MyLibrary;
     close(): void;
   },
-  [mode, dir, fibonacciPath, myLibraryPath]: string[],
+  [mode, dir = "", fibonacciPath = "", myLibraryPath = ""]: string[],
 ): ExitChildReport {
   const fibonacci = api.openLibrary(fibonacciPath);
   const myLibrary = api.openLibrary(myLibraryPath);

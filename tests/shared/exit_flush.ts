@@ -55,7 +55,7 @@ export function exitFlushChild(
   api: Api,
   example: Pick<FibonacciLibrary, "fibonacci" | "runWorkers">,
   libraryPath: string,
-  [kind, how, target, protocol]: string[],
+  [kind, how, target = "", protocol]: string[],
 ): void {
   // Long enough that the batch timer never exports: only dispose (or the exit hook) does.
   const batch = { scheduledDelayMs: 600_000 };

@@ -25,3 +25,10 @@ export function expectTracingError(body: () => unknown, code: string, pattern?: 
   if (pattern) assert.match(error.message, pattern);
   return error;
 }
+
+/** `items[index]`, failing the test when there is no such item. */
+export function at<T>(items: ArrayLike<T>, index: number): T {
+  const item = items[index];
+  assert.ok(item !== undefined, `expected an item at index ${index}, found ${items.length} items`);
+  return item;
+}

@@ -24,6 +24,7 @@ import {
 import { ABI_VERSION } from "../../bindings/library.ts";
 import { type NativeType, symbols } from "../../bindings/symbols.ts";
 import type { TestFn } from "./harness.ts";
+import { at } from "./expect.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), "utf8");
@@ -31,7 +32,7 @@ const read = (path: string) => readFileSync(join(root, path), "utf8");
 /** The header's `#define NAME value` constants (numbers and `(1 << n)`). */
 export function headerDefines(header: string): Map<string, number> {
   const defines = new Map<string, number>();
-  for (const [, name, value] of header.matchAll(/^#define (\w+) (.+)$/gm)) {
+  for (const [, name = "", value = ""] of header.matchAll(/^#define (\w+) (.+)$/gm)) {
     const shift = /^\((\d+) << (\d+)\)$/.exec(value.trim());
     const number = shift ? Number(shift[1]) * 2 ** Number(shift[2]) : Number(value.trim());
     if (Number.isFinite(number)) defines.set(name, number);
@@ -42,7 +43,11 @@ export function headerDefines(header: string): Map<string, number> {
 /** The `tracing_bridge_result` values by their name after `TRACING_BRIDGE_RESULT_`. */
 export function headerResults(header: string): Map<string, number> {
   const results = new Map<string, number>();
-  for (const [, name, value] of header.matchAll(/^\s*TRACING_BRIDGE_RESULT_(\w+) = (\d+),$/gm)) {
+  for (
+    const [, name = "", value = ""] of header.matchAll(
+      /^\s*TRACING_BRIDGE_RESULT_(\w+) = (\d+),$/gm,
+    )
+  ) {
     results.set(name, Number(value));
   }
   return results;
@@ -52,7 +57,7 @@ export function headerResults(header: string): Map<string, number> {
 export function headerFunctions(header: string): Map<string, { result: string; params: string[] }> {
   const functions = new Map<string, { result: string; params: string[] }>();
   const prototype = /^([\w ]+?\**)\s*\b(tracing_bridge_\w+)\(([^)]*)\);/gm;
-  for (const [, result, name, list] of header.matchAll(prototype)) {
+  for (const [, result = "", name = "", list = ""] of header.matchAll(prototype)) {
     const params = list.trim() === "void" ? [] : list.split(",").map((param) =>
       // The type is everything but the parameter's name.
       param.replace(/\s+/g, " ").trim().replace(/\s*\b\w+$/, "").trim()
@@ -81,7 +86,7 @@ function nativeTypesOf(cType: string): NativeType[] {
 function rustConstants(source: string): Map<string, number> {
   const constants = new Map<string, number>();
   const constant = /pub(?:\(crate\))? const (\w+): \w+ = ([^;]+);/g;
-  for (const [, name, value] of source.matchAll(constant)) {
+  for (const [, name = "", value = ""] of source.matchAll(constant)) {
     const text = value.replace(/_/g, "").trim();
     const number = text === "u32::MAX" ? 0xffffffff : Number(text);
     if (Number.isFinite(number)) constants.set(name, number);
@@ -105,7 +110,7 @@ function rustFileDeclaring(name: string): string {
   };
   walk("shim/src");
   assert.equal(found.length, 1, `pub const ${name} is declared in ${found.length} files: ${found}`);
-  return found[0];
+  return at(found, 0);
 }
 
 /** Header constants the bindings do not mirror (with why), so that a new one gets noticed. */
@@ -132,7 +137,9 @@ export function defineHeaderScenarios(test: TestFn): void {
     assert.deepEqual(Object.keys(table).sort(), [...functions.keys()].sort());
     const mismatches: string[] = [];
     for (const [name, { result, params }] of functions) {
-      const { parameters, result: declared } = table[name];
+      const entry = table[name];
+      assert.ok(entry, `${name} is not in the symbol table`);
+      const { parameters, result: declared } = entry;
       if (!nativeTypesOf(result).includes(declared)) {
         mismatches.push(`${name}: result ${result} declared as ${declared}`);
       }
@@ -141,7 +148,8 @@ export function defineHeaderScenarios(test: TestFn): void {
         continue;
       }
       params.forEach((cType, index) => {
-        if (!nativeTypesOf(cType).includes(parameters[index])) {
+        const parameter = parameters[index];
+        if (parameter === undefined || !nativeTypesOf(cType).includes(parameter)) {
           mismatches.push(`${name}: parameter ${index} ${cType} declared as ${parameters[index]}`);
         }
       });

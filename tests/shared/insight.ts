@@ -87,7 +87,7 @@ function distinctPrefixes(path: string): Set<string> {
 /** The titles of the frames in an inferno SVG. */
 function frameTitles(svg: string): string[] {
   const frames = svg.slice(svg.indexOf('<svg id="frames"'));
-  return [...frames.matchAll(/<g><title>([^<]*)<\/title>/g)].map((match) => match[1]);
+  return [...frames.matchAll(/<g><title>([^<]*)<\/title>/g)].map((match) => match[1] ?? "");
 }
 
 async function expectTracingError(

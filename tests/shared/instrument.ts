@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Api, TestFn } from "./harness.ts";
+import { at } from "./expect.ts";
 
 /** The example library's symbols as each runtime's `dlopen(...).symbols` has them. */
 export interface FibonacciSymbols {
@@ -161,7 +162,7 @@ export function defineInstrumentScenarios(test: TestFn, h: InstrumentHarness): v
     const top = fibs.filter((span) => span.parentSpanId === call.spanId);
     assert.equal(top.length, 1, "fib(2) is the per-call span's child");
     for (const fib of fibs) assert.equal(fib.traceId, request.traceId);
-    assert.equal(fibs.filter((span) => span.parentSpanId === top[0].spanId).length, 2);
+    assert.equal(fibs.filter((span) => span.parentSpanId === at(top, 0).spanId).length, 2);
   });
 
   test("instrument spans: args records numbers, bigints and booleans only", async () => {

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import type { EventData, Fields, Layer, SpanData } from "../../bindings/public.ts";
 import type { FullFibonacciLibrary, Harness, TestFn } from "./harness.ts";
+import { at } from "./expect.ts";
 
 /** The harness, with every example function the scenarios call. */
 export type JsLayerHarness = Omit<Harness, "example"> & { example: FullFibonacciLibrary };
@@ -113,7 +114,7 @@ export function defineJsLayerScenarios(test: TestFn, h: JsLayerHarness): void {
     using _tracing = start([new api.JsLayerConfig(layer, { filter: "debug" })]);
     assert.equal(Number(example.fibonacci(10, true)), 55);
     // No flush, no await: records of the JS thread arrive during the FFI call.
-    const id = /\| (\d+)$/.exec(layer.calls[0])![1];
+    const id = /\| (\d+)$/.exec(at(layer.calls, 0))?.[1] ?? "";
     const values = [0, 1, 1, 2, 3, 5, 8, 13, 21, 34];
     assert.deepEqual(layer.calls, [
       `[onNewSpan] fib {"index":10,"use_memoized":true} | ${id}`,
@@ -180,7 +181,7 @@ export function defineJsLayerScenarios(test: TestFn, h: JsLayerHarness): void {
     ]);
     example.emitWideValues();
     example.runWorkers(1, 4);
-    const wide = events[0];
+    const wide = at(events, 0);
     assert.equal(wide.message, "wide values");
     assert.deepEqual(wide.fields, {
       big_unsigned: 18446744073709551615n,
@@ -216,7 +217,7 @@ export function defineJsLayerScenarios(test: TestFn, h: JsLayerHarness): void {
     const stateMismatches: string[] = [];
     let spans = 0;
     let joined = 0;
-    const layer: Layer<{ worker?: number }> = {
+    const layer: Layer<{ worker: number | undefined }> = {
       onNewSpan(span) {
         spans++;
         return { worker: span.fields.index as number | undefined };
@@ -289,7 +290,7 @@ export function defineJsLayerScenarios(test: TestFn, h: JsLayerHarness): void {
     assert.equal(delivered, 17);
     assert.equal(tracing.droppedRecords, 90);
     assert.equal(warnings.length, 1);
-    assert.match(String(warnings[0][0]), /dropped/);
+    assert.match(String(at(warnings, 0)[0]), /dropped/);
   });
 
   test("js layer: a throwing callback does not stop tracing", () => {
@@ -317,7 +318,7 @@ export function defineJsLayerScenarios(test: TestFn, h: JsLayerHarness): void {
     assert.equal(thrown, 6);
     assert.deepEqual(hooked, Array(6).fill("onEvent: Error: boom"));
     assert.equal(errors.length, 1, "console.error is rate-limited");
-    assert.match(String(errors[0][0]), /onEvent threw/);
+    assert.match(String(at(errors, 0)[0]), /onEvent threw/);
   });
 
   test("js layer: callbacks never run re-entrantly; nested records come after", () => {

@@ -7,9 +7,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { ChildResult, FibonacciLibrary, TestFn } from "./harness.ts";
 import type { Api } from "./harness.ts";
+import type { TraceContext } from "../../bindings/js_spans.ts";
 import { type ReceivedSpan, Receiver } from "./receiver.ts";
 import { type Context, context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
-import { expectTracingError, readLines } from "./expect.ts";
+import { at, expectTracingError, readLines } from "./expect.ts";
 
 /** The smallest `@opentelemetry/api` context manager: a stack, enough for `context.with`. */
 class StackContextManager {
@@ -103,9 +104,9 @@ export function defineJsSpanScenarios(test: TestFn, h: JsSpansHarness): void {
       assert.equal(result, 1);
     }
     const lines = readLines(log);
-    assert.match(lines[0], /INFO request\{route="\/fib" id=7\}: app: calling native index=2/);
+    assert.match(at(lines, 0), /INFO request\{route="\/fib" id=7\}: app: calling native index=2/);
     assert.match(
-      lines[1],
+      at(lines, 1),
       /INFO request\{route="\/fib" id=7\}:fib\{index=2 use_memoized=false\}:fib\{index=1 use_memoized=false\}: fibonacci: computed value=1/,
     );
     assert.match(
@@ -238,8 +239,8 @@ export function defineJsSpanScenarios(test: TestFn, h: JsSpansHarness): void {
   test("js spans: the OTLP receiver gets one trace with the JS parent and native children; traceparent round trip", async () => {
     const receiver = await Receiver.start("http/protobuf");
     try {
-      let local: { traceparent: string; tracestate?: string } | undefined;
-      let remoteChild: { traceparent: string; tracestate?: string } | undefined;
+      let local: TraceContext | undefined;
+      let remoteChild: TraceContext | undefined;
       {
         using tracing = new api.Tracing(
           new api.GlobalTracingConfig({
@@ -283,7 +284,7 @@ export function defineJsSpanScenarios(test: TestFn, h: JsSpansHarness): void {
         "traceContext() names the exported span",
       );
 
-      const [remote] = named("incoming");
+      const remote = at(named("incoming"), 0);
       assert.equal(remote.span.traceId, REMOTE_TRACE);
       assert.equal(remote.span.parentSpanId, REMOTE_SPAN);
       assert.equal(remoteChild?.traceparent, `00-${REMOTE_TRACE}-${remote.span.spanId}-01`);
@@ -332,7 +333,7 @@ export function defineJsSpanScenarios(test: TestFn, h: JsSpansHarness): void {
       const named = (name: string) => spans.find(({ span }) => span.name === name)!.span;
       for (const name of ["throws", "rejects"]) {
         const span = named(name);
-        const [failed] = span.events!;
+        const failed = at(span.events!, 0);
         assert.equal(failed.name, "span failed");
         const time = BigInt(failed.timeUnixNano);
         assert.ok(BigInt(span.startTimeUnixNano) <= time, `${name}: event after the start`);

@@ -45,7 +45,7 @@ function expectedFields(message: string): string[] {
   const match = new RegExp(`unknown field \`${UNKNOWN}\`, (?:expected|there are no fields)(.*)$`)
     .exec(message);
   assert.ok(match, `not an unknown-field message: ${message}`);
-  return [...match[1].matchAll(/`(\w+)`/g)].map((field) => field[1]);
+  return [...(match[1] ?? "").matchAll(/`(\w+)`/g)].map((field) => field[1] ?? "");
 }
 
 const sorted = (names: readonly string[]) => [...names].sort();

@@ -19,7 +19,7 @@ import {
   type ReceivedSpan,
   Receiver,
 } from "./receiver.ts";
-import { expectTracingError } from "./expect.ts";
+import { at, expectTracingError } from "./expect.ts";
 
 export const PROTOCOLS: Protocol[] = ["grpc", "http/protobuf", "http/json"];
 export const EXPORT_PATH: Record<Protocol, string> = {
@@ -164,12 +164,12 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
         const fibIds = new Map(fib.map(({ span }) => [span.spanId, span]));
         const fibRoots = fib.filter(({ span }) => !span.parentSpanId);
         assert.equal(fibRoots.length, 1);
-        assert.equal(fibRoots[0].attributes.index, 4, "unsigned fields are integers");
+        assert.equal(at(fibRoots, 0).attributes.index, 4, "unsigned fields are integers");
         for (const { span } of fib) {
-          assert.equal(span.traceId, fibRoots[0].span.traceId);
+          assert.equal(span.traceId, at(fibRoots, 0).span.traceId);
           if (span.parentSpanId) assert.ok(fibIds.has(span.parentSpanId), "parent is a fib span");
         }
-        const fib4 = fibRoots[0];
+        const fib4 = at(fibRoots, 0);
         assert.equal(fib4.attributes.use_memoized, false);
         assert.equal(fib4.attributes.level, "INFO");
         assert.equal(fib4.attributes.target, "fibonacci");
@@ -181,7 +181,7 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
         assert.equal(computedAttributes.target, "fibonacci");
 
         // Worker spans: recorded on Rust threads, children of run_workers across threads.
-        const run = runs[0];
+        const run = at(runs, 0);
         assert.equal(run.attributes.threads, 3);
         const threadNames = workers.map(({ attributes }) => attributes["thread.name"]).sort();
         assert.deepEqual(threadNames, ["worker-0", "worker-1", "worker-2"]);
@@ -191,8 +191,8 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
           const index = worker.attributes.index as number;
           const events = worker.span.events!;
           assert.equal(events.length, 5);
-          const third = attributes(events[3].attributes);
-          assert.equal(events[3].name, "worker event");
+          const third = attributes(at(events, 3).attributes);
+          assert.equal(at(events, 3).name, "worker event");
           assert.equal(third.text, "hello");
           assert.equal(third.sequence, 3);
           assert.equal(third.unsigned, 3);
@@ -330,7 +330,7 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
         trace({ compression: "gzip", spanLimits: { maxEventsPerSpan: 2 } });
         const { spans, requests } = await receiver.received();
         assert.equal(spans.length, 2, "run_workers and one worker");
-        assert.equal(byName(spans, "worker")[0].span.events!.length, 2, "maxEventsPerSpan");
+        assert.equal(at(byName(spans, "worker"), 0).span.events!.length, 2, "maxEventsPerSpan");
         assert.ok(requests.length >= 1);
         for (const request of requests) {
           const encoding = protocol === "grpc"
@@ -343,13 +343,14 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
         assert.equal((await receiver.stats()).spans, 2, "nothing sampled, nothing sent");
         trace({ sampler: "traceidratio", samplerArg: 1 });
         assert.equal((await receiver.stats()).spans, 4);
-        const everyAttribute = byName((await receiver.received()).spans, "worker")[0].attributes;
+        const everyAttribute =
+          at(byName((await receiver.received()).spans, "worker"), 0).attributes;
         for (const key of ["thread.id", "thread.name", "busy_ns", "idle_ns", "code.line.number"]) {
           assert.ok(key in everyAttribute, `${key} is there by default`);
         }
         await receiver.clear();
         trace({ spanAttributes: { thread: false, busyIdle: false, location: false } });
-        const lean = byName((await receiver.received()).spans, "worker")[0].attributes;
+        const lean = at(byName((await receiver.received()).spans, "worker"), 0).attributes;
         for (const key of ["thread.id", "thread.name", "busy_ns", "idle_ns", "code.line.number"]) {
           assert.ok(!(key in lean), `spanAttributes turned ${key} off`);
         }
@@ -558,7 +559,7 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
       }
       const { spans } = await receiver.received();
       assert.equal(spans.length, 8);
-      const worker = byName(spans, "worker")[0];
+      const worker = at(byName(spans, "worker"), 0);
       assert.equal(worker.span.status?.code, STATUS_ERROR);
     });
   });
@@ -623,19 +624,19 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
       assert.equal(fromEnv.code, 0, fromEnv.stderr);
       let { spans, requests } = await receiver.received();
       assert.equal(spans.length, 5);
-      assert.equal(spans[0].resource["service.name"], "env-service");
-      assert.equal(spans[0].resource.team, "core");
-      assert.equal(requests[0].headers["x-env-token"], "e 1");
-      assert.equal(requests[0].headers["x-shared"], "from-env");
+      assert.equal(at(spans, 0).resource["service.name"], "env-service");
+      assert.equal(at(spans, 0).resource.team, "core");
+      assert.equal(at(requests, 0).headers["x-env-token"], "e 1");
+      assert.equal(at(requests, 0).headers["x-shared"], "from-env");
 
       await receiver.clear();
       const explicit = runChild(h, "explicit", env);
       assert.equal(explicit.code, 0, explicit.stderr);
       ({ spans, requests } = await receiver.received());
       assert.equal(spans.length, 5);
-      assert.equal(spans[0].resource["service.name"], "explicit-service");
-      assert.equal(requests[0].headers["x-shared"], "explicit");
-      assert.equal(requests[0].headers["x-env-token"], "e 1");
+      assert.equal(at(spans, 0).resource["service.name"], "explicit-service");
+      assert.equal(at(requests, 0).headers["x-shared"], "explicit");
+      assert.equal(at(requests, 0).headers["x-env-token"], "e 1");
 
       const invalid = runChild(h, "env-only", {
         ...env,
@@ -655,7 +656,7 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
     const reports = child.stderr.split("\n").filter((line) => line.includes("spans were"));
     assert.equal(reports.length, 1, child.stderr);
     assert.match(
-      reports[0],
+      at(reports, 0),
       /^tracing-bridge: layers\[0\] \(otlp, http\/protobuf to http:\/\/127\.0\.0\.1:\d+\/v1\/traces\): 9 of 9 spans were dropped because the export failed: /,
     );
     assert.match(child.stdout, /dropped=9/);
@@ -756,7 +757,7 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
       assert.equal(detected.code, 0, detected.stderr);
       let { spans } = await receiver.received();
       assert.equal(spans.length, 5);
-      const resource = spans[0].resource;
+      const resource = at(spans, 0).resource;
       assert.equal(resource["process.pid"], detected.pid, "the child's pid");
       assert.equal(resource["process.executable.name"], basename(process.execPath));
       assert.equal(resource["process.runtime.name"], h.runtime);
@@ -775,7 +776,7 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
       assert.equal(off.code, 0, off.stderr);
       ({ spans } = await receiver.received());
       assert.equal(spans.length, 5);
-      const lean = spans[0].resource;
+      const lean = at(spans, 0).resource;
       for (const key of ["process.pid", "process.executable.name", "process.runtime.version"]) {
         assert.ok(!(key in lean), `${key} is not detected`);
       }
@@ -807,13 +808,13 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
         });
       }
       let { spans } = await receiver.received();
-      const [limited] = byName(spans, "limited");
+      const limited = at(byName(spans, "limited"), 0);
       assert.equal(limited.attributes.text, "héllo");
       assert.equal(limited.attributes.short, "abc");
       assert.equal(limited.attributes.number, 1234567);
-      assert.equal(attributes(limited.span.events![0].attributes).note, "ünïcö");
-      const [worker] = byName(spans, "worker");
-      const third = attributes(worker.span.events![3].attributes);
+      assert.equal(attributes(at(limited.span.events!, 0).attributes).note, "ünïcö");
+      const worker = at(byName(spans, "worker"), 0);
+      const third = attributes(at(worker.span.events!, 3).attributes);
       assert.equal(third.point, "Point", "a Debug field, cut");
       assert.equal(third.text, "hello", "5 characters stay");
       assert.equal(third.error, "item ");
@@ -850,7 +851,7 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
                 filter: "info",
               }),
               new api.JsLayerConfig({
-                onEvent(event: { thread: { name?: string } }) {
+                onEvent(event) {
                   jsThreadName ??= event.thread.name;
                 },
               }),
@@ -867,11 +868,11 @@ export function defineOtlpScenarios(test: TestFn, h: Harness): void {
       const { spans } = await receiver.received();
       assert.ok(jsThreadName, "the JS layer names the JavaScript thread");
       for (const name of ["on the js thread", "fib", "run_workers"]) {
-        const [span] = byName(spans, name);
+        const span = at(byName(spans, name), 0);
         assert.equal(typeof span.attributes["thread.id"], "number");
         assert.equal(span.attributes["thread.name"], jsThreadName, name);
       }
-      assert.equal(byName(spans, "worker")[0].attributes["thread.name"], "worker-0");
+      assert.equal(at(byName(spans, "worker"), 0).attributes["thread.name"], "worker-0");
     });
   });
 }

@@ -15,7 +15,7 @@
 import assert from "node:assert/strict";
 import type { OtlpLayerOptions } from "../../bindings/public.ts";
 import type { Harness, TestFn } from "./harness.ts";
-import { expectTracingError } from "./expect.ts";
+import { at, expectTracingError } from "./expect.ts";
 import { EXPORT_PATH, PROTOCOLS, runChild, withReceiver } from "./otlp.ts";
 import { CHILD_OPTIONS_VARIABLE, CHILD_SPANS } from "./otlp_child.ts";
 import type { Protocol, Receiver, RecordedRequest } from "./receiver.ts";
@@ -125,8 +125,15 @@ export function defineOtlpTlsScenarios(test: TestFn, h: Harness): void {
         });
         assert.match(child.stdout, new RegExp(`dropped=${CHILD_SPANS}\\b`));
         assert.equal(child.reports.length, 1, child.stderr);
-        assert.match(child.reports[0], new RegExp(`\\b${CHILD_SPANS} of ${CHILD_SPANS} spans\\b`));
-        assert.match(child.reports[0], /certificate/i, "the verification failure is the reason");
+        assert.match(
+          at(child.reports, 0),
+          new RegExp(`\\b${CHILD_SPANS} of ${CHILD_SPANS} spans\\b`),
+        );
+        assert.match(
+          at(child.reports, 0),
+          /certificate/i,
+          "the verification failure is the reason",
+        );
         const stats = await receiver.stats();
         assert.equal(stats.spans, 0);
         assert.equal(stats.requests, 0, "no request got past the handshake");
@@ -255,9 +262,9 @@ export function defineOtlpTlsScenarios(test: TestFn, h: Harness): void {
         assert.equal((await receiver.stats()).spans, SPANS);
         const requests = inOrder((await receiver.received()).requests);
         assert.ok(requests.length >= 2);
-        assert.equal(requests[0].fault, "status");
-        assert.equal(requests[1].fault, null);
-        const waited = requests[1].receivedMs - requests[0].receivedMs;
+        assert.equal(at(requests, 0).fault, "status");
+        assert.equal(at(requests, 1).fault, null);
+        const waited = at(requests, 1).receivedMs - at(requests, 0).receivedMs;
         assert.ok(waited >= 900, `the retry came ${waited} ms after the 503, not after ~1 s`);
       });
     });
@@ -283,10 +290,13 @@ export function defineOtlpTlsScenarios(test: TestFn, h: Harness): void {
         assert.equal(stats.requests, 1, "exactly one request: no retry");
         assert.equal(stats.spans, 0);
         assert.equal(child.reports.length, 1, child.stderr);
-        assert.match(child.reports[0], new RegExp(`\\b${CHILD_SPANS} of ${CHILD_SPANS} spans\\b`));
+        assert.match(
+          at(child.reports, 0),
+          new RegExp(`\\b${CHILD_SPANS} of ${CHILD_SPANS} spans\\b`),
+        );
         // gRPC: the 400 became INVALID_ARGUMENT (3).
         const reason = protocol === "grpc" ? /invalid.?argument|\b3\b/i : /\b400\b/;
-        assert.match(child.reports[0], reason);
+        assert.match(at(child.reports, 0), reason);
       });
     });
   }

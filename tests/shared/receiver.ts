@@ -199,7 +199,7 @@ export class Receiver {
     const response = await fetch(`http://127.0.0.1:${this.ports.control}${path}`, {
       method: body === undefined ? "GET" : "POST",
       headers: { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? null : JSON.stringify(body),
     });
     if (!response.ok) {
       throw new Error(`receiver ${path}: HTTP ${response.status}: ${await response.text()}`);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Harness, TestFn } from "./harness.ts";
-import { expectTracingError, readLines } from "./expect.ts";
+import { at, expectTracingError, readLines } from "./expect.ts";
 
 export function defineScenarios(test: TestFn, h: Harness): void {
   const { api, example, paths } = h;
@@ -27,7 +27,7 @@ export function defineScenarios(test: TestFn, h: Harness): void {
     const steps = lines.filter((line) => line.includes(" step "));
     assert.equal(steps.length, 5, lines.join("\n"));
     assert.match(
-      steps[0],
+      at(steps, 0),
       /DEBUG fib\{index=5 use_memoized=true\}: fibonacci: step step=0 value=0/,
     );
     assert.match(
@@ -81,7 +81,7 @@ export function defineScenarios(test: TestFn, h: Harness): void {
     const info = readLines(infoLog);
     const debug = readLines(debugLog);
     assert.equal(info.length, 1, info.join("\n"));
-    assert.match(info[0], / INFO .*computed value=3/);
+    assert.match(at(info, 0), / INFO .*computed value=3/);
     assert.equal(debug.filter((line) => line.includes("DEBUG")).length, 4);
     assert.equal(debug.length, 5);
   });
