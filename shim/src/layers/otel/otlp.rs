@@ -93,7 +93,7 @@ pub(crate) struct OtlpExporter {
     last_body_len: usize,
     /// Spans the receiver answered it rejected (OTLP partial success) in the last export,
     /// with its message; taken by the batch worker.
-    rejected: std::sync::Mutex<Option<(u64, String)>>,
+    rejected: Option<Rejected>,
     /// Whether a request is on its way (not waiting to retry): what a cancelled export may
     /// have delivered.
     in_flight: AtomicBool,
@@ -111,6 +111,9 @@ impl std::fmt::Debug for OtlpExporter {
             .finish_non_exhaustive()
     }
 }
+
+/// How many spans the receiver rejected in an answer that accepted the rest, and its message.
+type Rejected = (u64, String);
 
 /// Why one attempt failed, and whether another may succeed.
 struct Failure {
@@ -193,7 +196,7 @@ impl OtlpExporter {
             last_body_len: 0,
             last_failure: std::sync::Mutex::new(None),
             in_flight: AtomicBool::new(false),
-            rejected: std::sync::Mutex::new(None),
+            rejected: None,
         })
     }
 
@@ -232,7 +235,8 @@ impl OtlpExporter {
     }
 
     /// Sends `body` until it is accepted, a failure is final or `timeoutMs` is spent.
-    async fn send(&self, body: Bytes) -> Result<(), String> {
+    /// Returns the spans the receiver rejected, if it said so (partial success).
+    async fn send(&self, body: Bytes) -> Result<Option<Rejected>, String> {
         let started = Instant::now();
         let deadline = started + self.timeout;
         let mut backoff = Backoff::new();
@@ -245,7 +249,7 @@ impl OtlpExporter {
                 tokio::time::timeout(remaining, self.attempt(body.clone(), remaining)).await;
             self.in_flight.store(false, Ordering::Release);
             let failure = match outcome {
-                Ok(Ok(())) => return Ok(()),
+                Ok(Ok(rejected)) => return Ok(rejected),
                 Ok(Err(failure)) => failure,
                 Err(_) => Failure {
                     message: format!(
@@ -287,15 +291,6 @@ impl OtlpExporter {
         }
     }
 
-    fn note_partial_success(&self, rejected: Option<(u64, String)>) {
-        if let Some(rejected) = rejected {
-            *self
-                .rejected
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(rejected);
-        }
-    }
-
     fn lock_last_failure(&self) -> std::sync::MutexGuard<'_, Option<String>> {
         self.last_failure
             .lock()
@@ -311,7 +306,7 @@ impl OtlpExporter {
     }
 
     /// One request.
-    async fn attempt(&self, body: Bytes, remaining: Duration) -> Result<(), Failure> {
+    async fn attempt(&self, body: Bytes, remaining: Duration) -> Result<Option<Rejected>, Failure> {
         let mut request = Request::builder()
             .method(Method::POST)
             .uri(self.uri.clone())
@@ -375,18 +370,16 @@ impl OtlpExporter {
                 .unwrap_or(&parts.headers);
             grpc_outcome(metadata)?;
             // The answer: compressed flag, length, `ExportTraceServiceResponse`.
-            self.note_partial_success(data.get(5..).and_then(|message| {
+            return Ok(data.get(5..).and_then(|message| {
                 (data.first() == Some(&0)).then(|| partial_success_protobuf(message))?
             }));
-            return Ok(());
         }
         if parts.status.is_success() {
-            self.note_partial_success(if self.protocol == OtlpProtocol::HttpJson {
+            return Ok(if self.protocol == OtlpProtocol::HttpJson {
                 partial_success_json(&data)
             } else {
                 partial_success_protobuf(&data)
             });
-            return Ok(());
         }
         Err(Failure {
             message: format!(
@@ -482,19 +475,16 @@ impl ExportBatch<SpanData> for OtlpExporter {
             }
         });
         self.lock_last_failure().take();
-        result
+        result.map(|rejected| self.rejected = rejected)
     }
 
-    fn take_rejected(&mut self) -> Option<(u64, String)> {
-        self.rejected
-            .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
+    fn take_rejected(&mut self) -> Option<Rejected> {
+        self.rejected.take()
     }
 }
 
 /// The spans an OTLP protobuf answer says were rejected, with the receiver's message.
-fn partial_success_protobuf(body: &[u8]) -> Option<(u64, String)> {
+fn partial_success_protobuf(body: &[u8]) -> Option<Rejected> {
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
     let partial = ExportTraceServiceResponse::decode(body)
         .ok()?
@@ -507,7 +497,7 @@ fn partial_success_protobuf(body: &[u8]) -> Option<(u64, String)> {
 
 /// The spans an OTLP JSON answer says were rejected (`rejectedSpans` as a number or, as the
 /// JSON mapping writes 64-bit integers, a string), with the receiver's message.
-fn partial_success_json(body: &[u8]) -> Option<(u64, String)> {
+fn partial_success_json(body: &[u8]) -> Option<Rejected> {
     let answer: serde_json::Value = serde_json::from_slice(body).ok()?;
     let partial = answer.get("partialSuccess")?;
     let rejected = match partial.get("rejectedSpans")? {
