@@ -20,7 +20,47 @@ export type OtlpProtocol = "grpc" | "http/protobuf" | "http/json";
  * OTLP receiver, OTLP JSON lines on stdout (what an `OtlpJsonLayerConfig` writes there), or
  * nowhere (the layer records nothing).
  */
-export type OtelTracesExporter = "otlp" | "console" | "none";
+export type OtelExporter = "otlp" | "console" | "none";
+
+/** The exporter of spans ({@link OtelExporter}). */
+export type OtelTracesExporter = OtelExporter;
+
+/**
+ * Where each signal of an {@link OtlpLayerConfig} goes. Each falls back to its
+ * `OTEL_TRACES_EXPORTER`, `OTEL_LOGS_EXPORTER` or `OTEL_METRICS_EXPORTER` variable, then
+ * traces `"otlp"`, logs and metrics `"none"`.
+ */
+export interface OtlpSignals {
+  /** Spans (the same as the layer's `exporter` option: give one of them). */
+  traces?: OtelExporter | undefined;
+  /** Log records: every event that passes the layer's filter, linked to its span. */
+  logs?: OtelExporter | undefined;
+  /** Metrics from event fields named `monotonic_counter.*`, `counter.*`, `histogram.*`. */
+  metrics?: OtelExporter | undefined;
+}
+
+/** Which signals an {@link OtlpJsonLayerConfig} writes, one OTLP JSON object per line. */
+export interface OtlpJsonSignals {
+  /** `TracesData` lines. Default `true`. */
+  traces?: boolean | undefined;
+  /** `LogsData` lines. Default `false`. */
+  logs?: boolean | undefined;
+  /** `MetricsData` lines. Default `false`. */
+  metrics?: boolean | undefined;
+}
+
+/** Metrics export settings; each falls back to its `OTEL_*` variable. */
+export interface OtelMetricsOptions {
+  /** Time between periodic exports, in ms. Default `OTEL_METRIC_EXPORT_INTERVAL`, else 60000. */
+  exportIntervalMs?: number | undefined;
+  /** Longest time one export may take, in ms. Default `OTEL_METRIC_EXPORT_TIMEOUT`, else 30000. */
+  exportTimeoutMs?: number | undefined;
+  /**
+   * Default `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`, else `"cumulative"`. `"delta"`
+   * and `"lowmemory"`: counters and histograms delta, up-down counters cumulative.
+   */
+  temporality?: "cumulative" | "delta" | "lowmemory" | undefined;
+}
 
 /**
  * A resource or scope attribute value: a string, number or boolean, or an array of values of
@@ -119,8 +159,18 @@ export interface OtelSdkOptions {
   samplerArg?: number | undefined;
   /** Span limits. */
   spanLimits?: OtelSpanLimits | undefined;
-  /** Batching. */
+  /** Batching of spans (`OTEL_BSP_*`). */
   batch?: OtelBatchOptions | undefined;
+  /** Batching of log records, when logs are on (`OTEL_BLRP_*`, then the same defaults). */
+  logsBatch?: OtelBatchOptions | undefined;
+  /** Metrics export, when metrics are on. */
+  metrics?: OtelMetricsOptions | undefined;
+  /**
+   * When logs are on, whether events inside spans are also span events. Default `false`: each
+   * event is exported once, as a log record linked to its span. Without logs, events are span
+   * events.
+   */
+  spanEvents?: boolean | undefined;
   /** Instrumentation scope. Default name `"tracing-bridge"` with the bridge's version. */
   scope?: OtelScope | undefined;
   /** Attributes added to every span besides its fields. Default: all. */
@@ -171,12 +221,16 @@ export interface OtlpLayerOptions extends OtelSdkOptions {
    * `"console"` or `"none"` the receiver options are not used.
    */
   exporter?: OtelTracesExporter | undefined;
+  /** Where each signal goes: traces, logs, metrics. */
+  signals?: OtlpSignals | undefined;
 }
 
 /** Options of {@link OtlpJsonLayerConfig}. */
 export interface OtlpJsonLayerOptions extends OtelSdkOptions {
   /** Where lines go. Default `"stdout"`. */
   writer?: Writer | undefined;
+  /** Which signals are written. Default traces only. */
+  signals?: OtlpJsonSignals | undefined;
 }
 
 /** Every option of {@link OtelSdkOptions}, shared by both OpenTelemetry layers. */
@@ -188,6 +242,9 @@ export const OTEL_SDK_OPTIONS = optionNames<OtelSdkOptions>()([
   "samplerArg",
   "spanLimits",
   "batch",
+  "logsBatch",
+  "metrics",
+  "spanEvents",
   "scope",
   "spanAttributes",
   "flushTimeoutMs",
@@ -206,12 +263,14 @@ export const OTLP_OPTIONS = optionNames<OtlpLayerOptions>()([
   "clientKey",
   "insecure",
   "exporter",
+  "signals",
   ...OTEL_SDK_OPTIONS,
 ]);
 
 /** Every option of {@link OtlpJsonLayerOptions}. */
 export const OTLP_JSON_OPTIONS = optionNames<OtlpJsonLayerOptions>()([
   "writer",
+  "signals",
   ...OTEL_SDK_OPTIONS,
 ]);
 
@@ -230,6 +289,17 @@ export const OTEL_NESTED_OPTIONS = {
     "maxExportBatchSize",
     "scheduledDelayMs",
     "exportTimeoutMs",
+  ]),
+  logsBatch: optionNames<OtelBatchOptions>()([
+    "maxQueueSize",
+    "maxExportBatchSize",
+    "scheduledDelayMs",
+    "exportTimeoutMs",
+  ]),
+  metrics: optionNames<OtelMetricsOptions>()([
+    "exportIntervalMs",
+    "exportTimeoutMs",
+    "temporality",
   ]),
   scope: optionNames<OtelScope>()(["name", "version", "schemaUrl", "attributes"]),
   spanAttributes: optionNames<OtelSpanAttributes>()(["location", "thread", "busyIdle"]),

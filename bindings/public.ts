@@ -20,6 +20,8 @@ export {
 export {
   type OtelAttributeValue,
   type OtelBatchOptions,
+  type OtelExporter,
+  type OtelMetricsOptions,
   type OtelSampler,
   type OtelScope,
   type OtelSdkOptions,
@@ -28,9 +30,11 @@ export {
   type OtelTracesExporter,
   OtlpJsonLayerConfig,
   type OtlpJsonLayerOptions,
+  type OtlpJsonSignals,
   OtlpLayerConfig,
   type OtlpLayerOptions,
   type OtlpProtocol,
+  type OtlpSignals,
 } from "./otlp.ts";
 export { TracingError, type TracingErrorCode } from "./errors.ts";
 export {

@@ -33,9 +33,10 @@ pub use crate::{
         fmt::{FmtFormat, FmtLayerConfig, SpanEventKind},
         js::{JsCallback, JsLayerConfig},
         otel::config::{
-            AttributeValue, BatchConfig, OtlpCompression, OtlpJsonLayerConfig, OtlpLayerConfig,
-            OtlpProtocol, SamplerName, ScopeConfig, SdkOptions, SpanAttributesConfig,
-            SpanLimitsConfig, TracesExporter,
+            AttributeValue, BatchConfig, JsonSignalsConfig, MetricsConfig, OtelExporter,
+            OtlpCompression, OtlpJsonLayerConfig, OtlpLayerConfig, OtlpProtocol, OtlpSignalsConfig,
+            SamplerName, ScopeConfig, SdkOptions, SpanAttributesConfig, SpanLimitsConfig,
+            Temporality, TracesExporter,
         },
         timeline::{TimelineLayerConfig, TimelineStyle},
     },

@@ -50,8 +50,19 @@ macro_rules! with_sdk_options {
                 /// Span limits; each falls back to its `OTEL_*_LIMIT` variable, then 128 (the
                 /// attribute value length: unlimited).
                 span_limits: Option<SpanLimitsConfig>,
-                /// Batching; each falls back to its `OTEL_BSP_*` variable.
+                /// Batching of spans; each falls back to its `OTEL_BSP_*` variable.
                 batch: Option<BatchConfig>,
+                /// Batching of log records (when logs are on); each falls back to its
+                /// `OTEL_BLRP_*` variable, then the same defaults as spans.
+                logs_batch: Option<BatchConfig>,
+                /// Metrics from event fields (when metrics are on): export interval, timeout
+                /// and temporality.
+                metrics: Option<MetricsConfig>,
+                /// When logs are on, whether events inside spans are also recorded as span
+                /// events. Default false: each event is exported once, as a log record linked
+                /// to its span (error events still mark their span's status). Without logs,
+                /// events are always span events.
+                span_events: Option<bool>,
                 /// The instrumentation scope the records are reported under. Default:
                 /// `tracing-bridge` and this crate's version, no schema URL, no attributes.
                 scope: Option<ScopeConfig>,
@@ -144,8 +155,11 @@ with_sdk_options! {
         /// `https://` scheme always decides.
         pub insecure: Option<bool>,
         /// Where the spans go: the OTLP receiver, OTLP JSON lines on stdout, or nowhere. Falls
-        /// back to `OTEL_TRACES_EXPORTER`, then `otlp`.
-        pub exporter: Option<TracesExporter>,
+        /// back to `OTEL_TRACES_EXPORTER`, then `otlp`. The same as `signals.traces` (give one).
+        pub exporter: Option<OtelExporter>,
+        /// Where each signal goes (traces, logs, metrics). Each falls back to its
+        /// `OTEL_<SIGNAL>_EXPORTER` variable, then traces `otlp`, logs and metrics `none`.
+        pub signals: Option<OtlpSignalsConfig>,
     }
 }
 
@@ -154,6 +168,9 @@ with_sdk_options! {
     pub struct OtlpJsonLayerConfig {
         /// Where lines go: stdout (the default), stderr or a file (appended to).
         pub writer: WriterConfig,
+        /// Which signals are written (`TracesData`, `LogsData`, `MetricsData` lines). Default
+        /// traces only.
+        pub signals: Option<JsonSignalsConfig>,
     }
 }
 
@@ -182,25 +199,103 @@ impl OtlpProtocol {
     }
 }
 
-/// The exporters of `OTEL_TRACES_EXPORTER` an `otlp` layer can use.
+/// Where an `otlp` layer sends a signal, as `OTEL_TRACES_EXPORTER`, `OTEL_LOGS_EXPORTER` and
+/// `OTEL_METRICS_EXPORTER` name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub enum TracesExporter {
+pub enum OtelExporter {
     /// To the OTLP receiver (`endpoint`, `protocol`, ...).
     Otlp,
     /// OTLP JSON lines on stdout, as an `otlpJson` layer writes them.
     Console,
-    /// Nowhere: the layer records nothing.
+    /// Nowhere: the signal is not recorded.
     None,
 }
 
-impl TracesExporter {
+/// The exporter of spans (the name of [`OtelExporter`] before logs and metrics).
+pub type TracesExporter = OtelExporter;
+
+/// Where each signal of an `otlp` layer goes; `None` falls back to the signal's
+/// `OTEL_<SIGNAL>_EXPORTER` variable, then traces `otlp`, logs and metrics `none`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "an object such as `{\"traces\": \"otlp\", \"logs\": \"otlp\", \"metrics\": \"none\"}`"
+)]
+pub struct OtlpSignalsConfig {
+    /// Spans (the same as the layer's `exporter` option).
+    #[serde(default)]
+    pub traces: Option<OtelExporter>,
+    /// Log records: every event that passes the layer's filter.
+    #[serde(default)]
+    pub logs: Option<OtelExporter>,
+    /// Metrics from event fields (`monotonic_counter.*`, `counter.*`, `histogram.*`).
+    #[serde(default)]
+    pub metrics: Option<OtelExporter>,
+}
+
+/// Which signals an `otlpJson` layer writes; default traces only.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "an object such as `{\"traces\": true, \"logs\": true, \"metrics\": false}`"
+)]
+pub struct JsonSignalsConfig {
+    /// `TracesData` lines. Default true.
+    #[serde(default)]
+    pub traces: Option<bool>,
+    /// `LogsData` lines. Default false.
+    #[serde(default)]
+    pub logs: Option<bool>,
+    /// `MetricsData` lines. Default false.
+    #[serde(default)]
+    pub metrics: Option<bool>,
+}
+
+/// Metrics export settings; `None` falls back to the environment, then the default.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    expecting = "an object of metrics settings such as `{\"exportIntervalMs\": 10000}`"
+)]
+pub struct MetricsConfig {
+    /// Time between two periodic exports, in milliseconds. `OTEL_METRIC_EXPORT_INTERVAL`,
+    /// default 60 000. Flush and dispose export at once too.
+    #[serde(default)]
+    pub export_interval_ms: Option<Millis>,
+    /// Longest time one export may take, in milliseconds. `OTEL_METRIC_EXPORT_TIMEOUT`,
+    /// default 30 000.
+    #[serde(default)]
+    pub export_timeout_ms: Option<Millis>,
+    /// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`, default cumulative.
+    #[serde(default)]
+    pub temporality: Option<Temporality>,
+}
+
+/// Aggregation temporality preference, as
+/// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Temporality {
+    /// Every instrument cumulative.
+    Cumulative,
+    /// Counters and histograms delta, up-down counters cumulative.
+    Delta,
+    /// Counters and histograms delta, up-down counters cumulative (as `delta` for the
+    /// instruments made from fields).
+    Lowmemory,
+}
+
+impl OtelExporter {
     /// The name used in configs and `OTEL_TRACES_EXPORTER`.
     pub fn name(self) -> &'static str {
         match self {
-            TracesExporter::Otlp => "otlp",
-            TracesExporter::Console => "console",
-            TracesExporter::None => "none",
+            OtelExporter::Otlp => "otlp",
+            OtelExporter::Console => "console",
+            OtelExporter::None => "none",
         }
     }
 }

@@ -22,7 +22,7 @@ pub(crate) fn process_env(name: &str) -> Option<String> {
 }
 
 /// An OpenTelemetry signal: what an exporter sends, which selects its `OTEL_EXPORTER_OTLP_*`
-/// variables and its OTLP/HTTP path. Only traces are exported today.
+/// variables and its OTLP/HTTP path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) enum Signal {
@@ -41,6 +41,24 @@ impl Signal {
             Signal::Traces => "TRACES",
             Signal::Logs => "LOGS",
             Signal::Metrics => "METRICS",
+        }
+    }
+
+    /// The variable that chooses the signal's exporter: `OTEL_TRACES_EXPORTER`.
+    pub(crate) fn exporter_variable(self) -> &'static str {
+        match self {
+            Signal::Traces => "OTEL_TRACES_EXPORTER",
+            Signal::Logs => "OTEL_LOGS_EXPORTER",
+            Signal::Metrics => "OTEL_METRICS_EXPORTER",
+        }
+    }
+
+    /// The `otlp` layer option that chooses the signal's exporter: `signals.traces`.
+    pub(crate) fn signals_option(self) -> &'static str {
+        match self {
+            Signal::Traces => "signals.traces",
+            Signal::Logs => "signals.logs",
+            Signal::Metrics => "signals.metrics",
         }
     }
 

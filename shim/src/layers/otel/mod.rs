@@ -59,7 +59,7 @@ use tracing::dispatcher::DefaultGuard;
 
 use self::{
     batch::{BatchQueue, BatchStats, BatchWorker, ExportBatch, SpanBatchProcessor, NOT_CONFIRMED},
-    config::{OtlpJsonLayerConfig, OtlpLayerConfig, TracesExporter},
+    config::{OtelExporter, OtlpJsonLayerConfig, OtlpLayerConfig},
     env::{process_env, Signal},
     finish::FinishingProcessor,
     layer::OtelLayer,
@@ -74,7 +74,9 @@ use crate::{
     options::WriterConfig,
 };
 
-/// Builds an `otlp` layer; `runtime` is the config document's.
+/// Builds an `otlp` layer; `runtime` is the config document's. Each signal it sends (see
+/// [`switches::signal_exporter`]) is a layer of its own; the layer built is all of them, spans
+/// first (log records take their trace and span ids from the spans' OpenTelemetry data).
 pub(crate) fn build_otlp(
     config: &OtlpLayerConfig,
     field: &str,
@@ -83,16 +85,20 @@ pub(crate) fn build_otlp(
     if switches::sdk_disabled(&process_env, field) {
         return Ok(inert_layer());
     }
-    match switches::traces_exporter(config, field, &process_env)? {
-        TracesExporter::None => Ok(inert_layer()),
-        TracesExporter::Console => {
+    let traces = switches::signal_exporter(config, Signal::Traces, field, &process_env)?;
+    let logs = switches::signal_exporter(config, Signal::Logs, field, &process_env)?;
+    let metrics = switches::signal_exporter(config, Signal::Metrics, field, &process_env)?;
+    let mut parts = Vec::new();
+    match traces {
+        OtelExporter::None => {}
+        OtelExporter::Console => {
             let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
             let exporter =
                 otlp_json::JsonLinesExporter::new(&WriterConfig::Stdout, &sdk.resource, field)?;
             let description = format!("{field} (otlp, console exporter: OTLP JSON to stdout)");
-            build_pipeline(sdk, Box::new(exporter), None, description)
+            parts.push(build_pipeline(sdk, Box::new(exporter), None, description)?);
         }
-        TracesExporter::Otlp => {
+        OtelExporter::Otlp => {
             let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
             let transport = transport::otlp_settings(config, Signal::Traces, field, &process_env)?;
             let runtime = otlp::build_runtime(field)?;
@@ -102,9 +108,25 @@ pub(crate) fn build_otlp(
                 transport.protocol.name(),
                 transport.endpoint
             );
-            build_pipeline(sdk, Box::new(exporter), Some(runtime), description)
+            parts.push(build_pipeline(
+                sdk,
+                Box::new(exporter),
+                Some(runtime),
+                description,
+            )?);
         }
     }
+    if logs != OtelExporter::None {
+        return Err(Error::invalid_config(format!(
+            "{field}.signals.logs: OTLP logs are not built yet"
+        )));
+    }
+    if metrics != OtelExporter::None {
+        return Err(Error::invalid_config(format!(
+            "{field}.signals.metrics: OTLP metrics are not built yet"
+        )));
+    }
+    Ok(combine(parts))
 }
 
 /// Builds an `otlpJson` layer; `runtime` is the config document's.
@@ -116,15 +138,82 @@ pub(crate) fn build_otlp_json(
     if switches::sdk_disabled(&process_env, field) {
         return Ok(inert_layer());
     }
-    let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
-    let exporter = otlp_json::JsonLinesExporter::new(&config.writer, &sdk.resource, field)?;
+    let [traces, logs, metrics] = switches::json_signals(config, field)?;
     let destination = match &config.writer {
         WriterConfig::Stdout => "stdout".to_owned(),
         WriterConfig::Stderr => "stderr".to_owned(),
         WriterConfig::File(path) => path.display().to_string(),
     };
-    let description = format!("{field} (otlpJson to {destination})");
-    build_pipeline(sdk, Box::new(exporter), None, description)
+    let mut parts = Vec::new();
+    if traces {
+        let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
+        let exporter = otlp_json::JsonLinesExporter::new(&config.writer, &sdk.resource, field)?;
+        let description = format!("{field} (otlpJson to {destination})");
+        parts.push(build_pipeline(sdk, Box::new(exporter), None, description)?);
+    }
+    if logs {
+        return Err(Error::invalid_config(format!(
+            "{field}.signals.logs: OTLP logs are not built yet"
+        )));
+    }
+    if metrics {
+        return Err(Error::invalid_config(format!(
+            "{field}.signals.metrics: OTLP metrics are not built yet"
+        )));
+    }
+    Ok(combine(parts))
+}
+
+/// One layer made of the layers of a config's signals (in order), with one lifecycle that
+/// flushes and shuts each down and adds up their drops; the inert layer when there is none.
+fn combine(mut parts: Vec<BuiltLayer>) -> BuiltLayer {
+    if parts.len() <= 1 {
+        return parts.pop().unwrap_or_else(inert_layer);
+    }
+    let mut layers = Vec::with_capacity(parts.len());
+    let mut lifecycles = Vec::with_capacity(parts.len());
+    for part in parts {
+        layers.push(part.layer);
+        lifecycles.push(part.lifecycle);
+    }
+    BuiltLayer::new(Box::new(layers), Arc::new(Signals(lifecycles)))
+}
+
+/// The lifecycle of a [`combine`]d layer.
+struct Signals(Vec<Arc<dyn LayerLifecycle>>);
+
+impl LayerLifecycle for Signals {
+    fn flush(&self) -> Result<(), Error> {
+        let mut result = Ok(());
+        for lifecycle in &self.0 {
+            let flushed = lifecycle.flush();
+            if result.is_ok() {
+                result = flushed;
+            }
+        }
+        result
+    }
+
+    fn shutdown(&self) -> Result<(), Error> {
+        let mut result = Ok(());
+        for lifecycle in &self.0 {
+            let shut = lifecycle.shutdown();
+            if result.is_ok() {
+                result = shut;
+            }
+        }
+        result
+    }
+
+    fn dropped(&self) -> u64 {
+        self.0.iter().map(|lifecycle| lifecycle.dropped()).sum()
+    }
+
+    fn owner_thread_ended(&self) {
+        for lifecycle in &self.0 {
+            lifecycle.owner_thread_ended();
+        }
+    }
 }
 
 /// The layer of `OTEL_SDK_DISABLED=true` and of the `none` exporter: it records nothing, opens

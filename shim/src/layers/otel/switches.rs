@@ -3,12 +3,14 @@
 //! - `OTEL_SDK_DISABLED`: `true` (any case) turns both layers into no-ops; `false` or unset
 //!   changes nothing; any other value changes nothing either, with a warning on stderr, as the
 //!   specification's boolean rule asks.
-//! - `OTEL_TRACES_EXPORTER` (for `otlp` only, below its `exporter` option): `otlp` (the
-//!   default), `console` (OTLP JSON lines on stdout), `none` (a no-op).
+//! - `OTEL_TRACES_EXPORTER`, `OTEL_LOGS_EXPORTER`, `OTEL_METRICS_EXPORTER` (for `otlp` only,
+//!   below its `signals` and `exporter` options): `otlp`, `console` (OTLP JSON lines on
+//!   stdout), `none`; traces default to `otlp`, logs and metrics to `none`.
+//! - For `otlpJson`, its `signals` option alone (no variable).
 
 use super::{
-    config::{OtlpLayerConfig, TracesExporter},
-    env::Env,
+    config::{OtelExporter, OtlpJsonLayerConfig, OtlpLayerConfig},
+    env::{Env, Signal},
 };
 use crate::error::Error;
 
@@ -32,51 +34,96 @@ pub(crate) fn sdk_disabled(env: Env<'_>, field: &str) -> bool {
     false
 }
 
-/// The `otlp` layer's exporter: `exporter`, else `OTEL_TRACES_EXPORTER`, else `otlp`.
+/// Where an `otlp` layer sends `signal`: `signals.<signal>` (for traces also `exporter`; both
+/// given and different is an error), else `OTEL_<SIGNAL>_EXPORTER`, else traces `otlp`, logs
+/// and metrics `none` (so that a config written for traces sends nothing new when logs and
+/// metrics arrive; the SDKs' default `otlp` would post to `/v1/logs` of receivers such as
+/// Jaeger that take traces only).
 ///
-/// The variable is a comma-separated list in the specification; a layer has one exporter, so a
-/// list naming two different exporters is an error (repeating one is fine).
-pub(crate) fn traces_exporter(
+/// The variable is a comma-separated list in the specification; a layer sends a signal to one
+/// exporter, so a list naming two different exporters is an error (repeating one is fine).
+pub(crate) fn signal_exporter(
     config: &OtlpLayerConfig,
+    signal: Signal,
     field: &str,
     env: Env<'_>,
-) -> Result<TracesExporter, Error> {
-    if let Some(exporter) = config.exporter {
+) -> Result<OtelExporter, Error> {
+    let signals = config.signals.unwrap_or_default();
+    let explicit = match signal {
+        Signal::Traces => match (config.exporter, signals.traces) {
+            (Some(exporter), Some(traces)) if exporter != traces => {
+                return Err(Error::invalid_config(format!(
+                    "{field}: `exporter` is `{}` and `signals.traces` is `{}`; they are the same \
+                     option, give one of them",
+                    exporter.name(),
+                    traces.name()
+                )))
+            }
+            (exporter, traces) => exporter.or(traces),
+        },
+        Signal::Logs => signals.logs,
+        Signal::Metrics => signals.metrics,
+    };
+    if let Some(exporter) = explicit {
         return Ok(exporter);
     }
-    let Some(value) = env("OTEL_TRACES_EXPORTER") else {
-        return Ok(TracesExporter::Otlp);
+    let default = match signal {
+        Signal::Traces => OtelExporter::Otlp,
+        Signal::Logs | Signal::Metrics => OtelExporter::None,
     };
-    let mut chosen: Option<TracesExporter> = None;
+    let variable = signal.exporter_variable();
+    let option = signal.signals_option();
+    let Some(value) = env(variable) else {
+        return Ok(default);
+    };
+    let mut chosen: Option<OtelExporter> = None;
     for name in value
         .split(',')
         .map(str::trim)
         .filter(|name| !name.is_empty())
     {
         let exporter = match name.to_ascii_lowercase().as_str() {
-            "otlp" => TracesExporter::Otlp,
-            "console" => TracesExporter::Console,
-            "none" => TracesExporter::None,
+            "otlp" => OtelExporter::Otlp,
+            "console" => OtelExporter::Console,
+            "none" => OtelExporter::None,
             _ => {
                 return Err(Error::invalid_config(format!(
-                    "{field}: environment variable OTEL_TRACES_EXPORTER=`{value}`: `{name}` is \
-                     not an exporter of this layer; use `otlp`, `console` or `none`, or set \
-                     `exporter` in the config"
+                    "{field}: environment variable {variable}=`{value}`: `{name}` is not an \
+                     exporter of this layer; use `otlp`, `console` or `none`, or set `{option}` \
+                     in the config"
                 )))
             }
         };
         match chosen {
             Some(earlier) if earlier != exporter => {
                 return Err(Error::invalid_config(format!(
-                    "{field}: environment variable OTEL_TRACES_EXPORTER=`{value}` names more than \
-                     one exporter; an otlp layer has one: give one of `otlp`, `console` or \
-                     `none`, or set `exporter` in the config"
+                    "{field}: environment variable {variable}=`{value}` names more than one \
+                     exporter; an otlp layer has one per signal: give one of `otlp`, `console` \
+                     or `none`, or set `{option}` in the config"
                 )))
             }
             _ => chosen = Some(exporter),
         }
     }
-    Ok(chosen.unwrap_or(TracesExporter::Otlp))
+    Ok(chosen.unwrap_or(default))
+}
+
+/// Which signals an `otlpJson` layer writes: `[traces, logs, metrics]`; default traces only.
+/// A layer that writes none is an error (it would write nothing, silently).
+pub(crate) fn json_signals(config: &OtlpJsonLayerConfig, field: &str) -> Result<[bool; 3], Error> {
+    let signals = config.signals.unwrap_or_default();
+    let chosen = [
+        signals.traces.unwrap_or(true),
+        signals.logs.unwrap_or(false),
+        signals.metrics.unwrap_or(false),
+    ];
+    if chosen == [false; 3] {
+        return Err(Error::invalid_config(format!(
+            "{field}.signals: every signal is off, so the layer would write nothing; turn on one \
+             of `traces`, `logs`, `metrics`, or remove the layer"
+        )));
+    }
+    Ok(chosen)
 }
 
 #[cfg(test)]
@@ -109,26 +156,38 @@ mod tests {
         let from_env = |value: &str| {
             let vars = [("OTEL_TRACES_EXPORTER", value)];
             let env = with_env(&vars);
-            traces_exporter(&otlp(r#"{"kind":"otlp"}"#), "layers[0]", &env)
+            signal_exporter(
+                &otlp(r#"{"kind":"otlp"}"#),
+                Signal::Traces,
+                "layers[0]",
+                &env,
+            )
         };
-        assert_eq!(from_env("none").unwrap(), TracesExporter::None);
-        assert_eq!(from_env("Console").unwrap(), TracesExporter::Console);
-        assert_eq!(from_env("otlp, otlp").unwrap(), TracesExporter::Otlp);
-        assert_eq!(from_env(" , ").unwrap(), TracesExporter::Otlp);
-        let unset = traces_exporter(&otlp(r#"{"kind":"otlp"}"#), "layers[0]", &with_env(&[]));
-        assert_eq!(unset.unwrap(), TracesExporter::Otlp);
-        let explicit = traces_exporter(
+        assert_eq!(from_env("none").unwrap(), OtelExporter::None);
+        assert_eq!(from_env("Console").unwrap(), OtelExporter::Console);
+        assert_eq!(from_env("otlp, otlp").unwrap(), OtelExporter::Otlp);
+        assert_eq!(from_env(" , ").unwrap(), OtelExporter::Otlp);
+        let unset = signal_exporter(
+            &otlp(r#"{"kind":"otlp"}"#),
+            Signal::Traces,
+            "layers[0]",
+            &with_env(&[]),
+        );
+        assert_eq!(unset.unwrap(), OtelExporter::Otlp);
+        let explicit = signal_exporter(
             &otlp(r#"{"kind":"otlp","exporter":"otlp"}"#),
+            Signal::Traces,
             "layers[0]",
             &with_env(&[("OTEL_TRACES_EXPORTER", "zipkin")]),
         );
-        assert_eq!(explicit.unwrap(), TracesExporter::Otlp);
+        assert_eq!(explicit.unwrap(), OtelExporter::Otlp);
 
         let unknown = from_env("zipkin").unwrap_err();
         assert!(
             unknown.message().contains(
                 "layers[0]: environment variable OTEL_TRACES_EXPORTER=`zipkin`: `zipkin` is not \
-                 an exporter of this layer; use `otlp`, `console` or `none`"
+                 an exporter of this layer; use `otlp`, `console` or `none`, or set \
+                 `signals.traces` in the config"
             ),
             "{}",
             unknown.message()
@@ -139,5 +198,62 @@ mod tests {
             "{}",
             two.message()
         );
+    }
+
+    #[test]
+    fn logs_and_metrics_are_off_unless_asked_for() {
+        let config = otlp(r#"{"kind":"otlp"}"#);
+        let resolve = |config: &OtlpLayerConfig, signal, vars: &[(&str, &str)]| {
+            signal_exporter(config, signal, "layers[0]", &with_env(vars))
+        };
+        assert_eq!(
+            resolve(&config, Signal::Logs, &[]).unwrap(),
+            OtelExporter::None
+        );
+        assert_eq!(
+            resolve(&config, Signal::Metrics, &[]).unwrap(),
+            OtelExporter::None
+        );
+        let vars = [
+            ("OTEL_LOGS_EXPORTER", "otlp"),
+            ("OTEL_METRICS_EXPORTER", "console"),
+        ];
+        assert_eq!(
+            resolve(&config, Signal::Logs, &vars).unwrap(),
+            OtelExporter::Otlp
+        );
+        assert_eq!(
+            resolve(&config, Signal::Metrics, &vars).unwrap(),
+            OtelExporter::Console
+        );
+        let explicit = otlp(r#"{"kind":"otlp","signals":{"logs":"none","metrics":"otlp"}}"#);
+        assert_eq!(
+            resolve(&explicit, Signal::Logs, &vars).unwrap(),
+            OtelExporter::None
+        );
+        assert_eq!(
+            resolve(&explicit, Signal::Metrics, &vars).unwrap(),
+            OtelExporter::Otlp
+        );
+        let bad = resolve(
+            &config,
+            Signal::Metrics,
+            &[("OTEL_METRICS_EXPORTER", "prometheus")],
+        );
+        let message = bad.unwrap_err().message().to_owned();
+        assert!(
+            message.contains(
+                "environment variable OTEL_METRICS_EXPORTER=`prometheus`: `prometheus` is not an \
+                 exporter of this layer; use `otlp`, `console` or `none`, or set \
+                 `signals.metrics` in the config"
+            ),
+            "{message}"
+        );
+        let both = otlp(r#"{"kind":"otlp","exporter":"none","signals":{"traces":"otlp"}}"#);
+        let message = resolve(&both, Signal::Traces, &[])
+            .unwrap_err()
+            .message()
+            .to_owned();
+        assert!(message.contains("give one of them"), "{message}");
     }
 }
