@@ -36,6 +36,7 @@ mod open_spans;
 mod otlp;
 mod otlp_json;
 mod otlp_proto;
+mod records;
 mod retry;
 mod sdk;
 mod status;

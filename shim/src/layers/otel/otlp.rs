@@ -14,6 +14,7 @@
 use std::{
     error::Error as StdError,
     io::{self, Write as _},
+    marker::PhantomData,
     sync::atomic::{AtomicBool, Ordering},
     time::{Duration, Instant, SystemTime},
 };
@@ -29,21 +30,15 @@ use hyper_util::{
     client::legacy::{connect::HttpConnector, Client},
     rt::TokioExecutor,
 };
-use opentelemetry_proto::{
-    tonic::collector::trace::v1::ExportTraceServiceRequest,
-    transform::{
-        common::tonic::ResourceAttributesWithSchema,
-        trace::tonic::group_spans_by_resource_and_scope,
-    },
-};
-use opentelemetry_sdk::{trace::SpanData, Resource};
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_sdk::Resource;
 use prost::Message as _;
 use tokio::runtime::{Handle, Runtime};
 
 use super::{
     batch::{Cancel, ExportBatch},
     config::OtlpProtocol,
-    otlp_proto::encode_traces,
+    records::{rejected_json, OtlpRecords},
     retry::{self, Backoff},
     tls,
     transport::OtlpSettings,
@@ -51,7 +46,6 @@ use super::{
 use crate::error::Error;
 
 /// The gRPC method of trace export.
-const GRPC_TRACE_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 /// The most of an answer's body that is read (OTLP answers are small).
 const MAX_ANSWER_BYTES: usize = 1 << 20;
 
@@ -71,8 +65,8 @@ pub(crate) fn build_runtime(field: &str) -> Result<Runtime, Error> {
         })
 }
 
-/// An OTLP exporter and the runtime handle to drive it with.
-pub(crate) struct OtlpExporter {
+/// An OTLP exporter of `R` records and the runtime handle to drive it with.
+pub(crate) struct OtlpExporter<R> {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     protocol: OtlpProtocol,
     /// The URL each request goes to (for gRPC, with the method's path).
@@ -100,9 +94,10 @@ pub(crate) struct OtlpExporter {
     /// Why the last attempt of the export in flight failed, for the message of an export
     /// that is cancelled or runs out of time while retrying.
     last_failure: std::sync::Mutex<Option<String>>,
+    records: PhantomData<fn(R)>,
 }
 
-impl std::fmt::Debug for OtlpExporter {
+impl<R> std::fmt::Debug for OtlpExporter<R> {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("OtlpExporter")
@@ -112,7 +107,7 @@ impl std::fmt::Debug for OtlpExporter {
     }
 }
 
-/// How many spans the receiver rejected in an answer that accepted the rest, and its message.
+/// How many records the receiver rejected in an answer that accepted the rest, and its message.
 type Rejected = (u64, String);
 
 /// Why one attempt failed, and whether another may succeed.
@@ -123,7 +118,7 @@ struct Failure {
     retry_after: Option<Duration>,
 }
 
-impl OtlpExporter {
+impl<R: OtlpRecords> OtlpExporter<R> {
     /// Builds the exporter for `settings` on `runtime`, reporting `resource` with every batch.
     /// Reads the TLS files of an `https` endpoint.
     pub(crate) fn new(
@@ -147,7 +142,7 @@ impl OtlpExporter {
                 let (Some(scheme), Some(authority)) = (base.scheme_str(), base.authority()) else {
                     return Err(invalid_url(&"it needs a scheme and a host"));
                 };
-                format!("{scheme}://{authority}{GRPC_TRACE_EXPORT}")
+                format!("{scheme}://{authority}{}", R::GRPC_METHOD)
                     .parse::<Uri>()
                     .map_err(|e| invalid_url(&e))?
             }
@@ -197,26 +192,18 @@ impl OtlpExporter {
             last_failure: std::sync::Mutex::new(None),
             in_flight: AtomicBool::new(false),
             rejected: None,
+            records: PhantomData,
         })
     }
 
     /// The request body of `batch` (gzip-compressed if configured; for gRPC, framed).
-    fn encode(&mut self, batch: &mut Vec<SpanData>) -> Result<Bytes, String> {
+    fn encode(&mut self, batch: &mut Vec<R>) -> Result<Bytes, String> {
         let mut body = Vec::with_capacity(self.last_body_len + self.last_body_len / 8);
         match self.protocol {
             OtlpProtocol::HttpProtobuf | OtlpProtocol::Grpc => {
-                encode_traces(batch, &self.resource, &mut body);
+                R::encode_protobuf(batch, &self.resource, &mut body);
             }
-            OtlpProtocol::HttpJson => {
-                let request = ExportTraceServiceRequest {
-                    resource_spans: group_spans_by_resource_and_scope(
-                        std::mem::take(batch),
-                        &self.json_resource,
-                    ),
-                };
-                serde_json::to_writer(&mut body, &request)
-                    .map_err(|error| format!("cannot encode the spans as JSON: {error}"))?;
-            }
+            OtlpProtocol::HttpJson => R::encode_json(batch, &self.json_resource, &mut body)?,
         }
         batch.clear();
         self.last_body_len = body.len();
@@ -235,7 +222,7 @@ impl OtlpExporter {
     }
 
     /// Sends `body` until it is accepted, a failure is final or `timeoutMs` is spent.
-    /// Returns the spans the receiver rejected, if it said so (partial success).
+    /// Returns the records the receiver rejected, if it said so (partial success).
     async fn send(&self, body: Bytes) -> Result<Option<Rejected>, String> {
         let started = Instant::now();
         let deadline = started + self.timeout;
@@ -369,16 +356,16 @@ impl OtlpExporter {
                 .filter(|trailers| trailers.contains_key("grpc-status"))
                 .unwrap_or(&parts.headers);
             grpc_outcome(metadata)?;
-            // The answer: compressed flag, length, `ExportTraceServiceResponse`.
+            // The answer: compressed flag, length, `Export…ServiceResponse`.
             return Ok(data.get(5..).and_then(|message| {
-                (data.first() == Some(&0)).then(|| partial_success_protobuf(message))?
+                (data.first() == Some(&0)).then(|| R::rejected_protobuf(message))?
             }));
         }
         if parts.status.is_success() {
             return Ok(if self.protocol == OtlpProtocol::HttpJson {
-                partial_success_json(&data)
+                rejected_json::<R>(&data)
             } else {
-                partial_success_protobuf(&data)
+                R::rejected_protobuf(&data)
             });
         }
         Err(Failure {
@@ -439,10 +426,10 @@ impl OtlpExporter {
     }
 }
 
-impl ExportBatch<SpanData> for OtlpExporter {
+impl<R: OtlpRecords> ExportBatch<R> for OtlpExporter<R> {
     fn export(
         &mut self,
-        batch: &mut Vec<SpanData>,
+        batch: &mut Vec<R>,
         timeout: Duration,
         cancel: &Cancel,
     ) -> Result<(), String> {
@@ -481,34 +468,6 @@ impl ExportBatch<SpanData> for OtlpExporter {
     fn take_rejected(&mut self) -> Option<Rejected> {
         self.rejected.take()
     }
-}
-
-/// The spans an OTLP protobuf answer says were rejected, with the receiver's message.
-fn partial_success_protobuf(body: &[u8]) -> Option<Rejected> {
-    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
-    let partial = ExportTraceServiceResponse::decode(body)
-        .ok()?
-        .partial_success?;
-    let rejected = u64::try_from(partial.rejected_spans)
-        .ok()
-        .filter(|&n| n > 0)?;
-    Some((rejected, partial.error_message))
-}
-
-/// The spans an OTLP JSON answer says were rejected (`rejectedSpans` as a number or, as the
-/// JSON mapping writes 64-bit integers, a string), with the receiver's message.
-fn partial_success_json(body: &[u8]) -> Option<Rejected> {
-    let answer: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let partial = answer.get("partialSuccess")?;
-    let rejected = match partial.get("rejectedSpans")? {
-        serde_json::Value::String(text) => text.parse::<u64>().ok()?,
-        other => other.as_u64()?,
-    };
-    let message = partial
-        .get("errorMessage")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or_default();
-    (rejected > 0).then(|| (rejected, message.to_owned()))
 }
 
 /// The headers of every request: ours, the configured ones, then the protocol's (which the
@@ -757,8 +716,9 @@ mod tests {
         test_support::{otlp, span_data, with_env},
         transport::otlp_settings,
     };
+    use opentelemetry_sdk::trace::SpanData;
 
-    fn exporter(json: &str, runtime: &Runtime) -> OtlpExporter {
+    fn exporter(json: &str, runtime: &Runtime) -> OtlpExporter<SpanData> {
         let settings =
             otlp_settings(&otlp(json), Signal::Traces, "layers[0]", &with_env(&[])).unwrap();
         OtlpExporter::new(
@@ -878,21 +838,26 @@ mod tests {
             }),
         };
         assert_eq!(
-            partial_success_protobuf(&answer(3).encode_to_vec()),
+            SpanData::rejected_protobuf(&answer(3).encode_to_vec()),
             Some((3, "too old".to_owned()))
         );
-        assert_eq!(partial_success_protobuf(&answer(0).encode_to_vec()), None);
-        assert_eq!(partial_success_protobuf(b""), None);
         assert_eq!(
-            partial_success_json(br#"{"partialSuccess":{"rejectedSpans":"2","errorMessage":"x"}}"#),
+            SpanData::rejected_protobuf(&answer(0).encode_to_vec()),
+            None
+        );
+        assert_eq!(SpanData::rejected_protobuf(b""), None);
+        assert_eq!(
+            rejected_json::<SpanData>(
+                br#"{"partialSuccess":{"rejectedSpans":"2","errorMessage":"x"}}"#
+            ),
             Some((2, "x".to_owned()))
         );
         assert_eq!(
-            partial_success_json(br#"{"partialSuccess":{"rejectedSpans":4}}"#),
+            rejected_json::<SpanData>(br#"{"partialSuccess":{"rejectedSpans":4}}"#),
             Some((4, String::new()))
         );
-        assert_eq!(partial_success_json(b"{}"), None);
-        assert_eq!(partial_success_json(b""), None);
+        assert_eq!(rejected_json::<SpanData>(b"{}"), None);
+        assert_eq!(rejected_json::<SpanData>(b""), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
-//! OTLP JSON lines: each exported batch is written as one `TracesData` object in the OTLP
-//! protobuf JSON mapping (camelCase keys, hex trace and span ids, 64-bit integers as strings),
-//! followed by a newline. `opentelemetry-stdout` prints a format of its own with `println!`
-//! and cannot write to a file, hence this exporter.
+//! OTLP JSON lines: each exported batch is written as one `TracesData` (`LogsData`,
+//! `MetricsData`) object in the OTLP protobuf JSON mapping (camelCase keys, hex trace and span
+//! ids, 64-bit integers as strings), followed by a newline. `opentelemetry-stdout` prints a
+//! format of its own with `println!` and cannot write to a file, hence this exporter.
 //!
 //! A reader never finds half a line in a file: each line is assembled in memory and written
 //! with one `write` to a file opened with `O_APPEND`. That alone is not enough: Linux copies a
@@ -15,20 +15,18 @@
 use std::{
     fs::File,
     io::{self, Write},
+    marker::PhantomData,
     path::Path,
     time::Duration,
 };
 
-use opentelemetry_proto::{
-    tonic::trace::v1::TracesData,
-    transform::{
-        common::tonic::ResourceAttributesWithSchema,
-        trace::tonic::group_spans_by_resource_and_scope,
-    },
-};
-use opentelemetry_sdk::{trace::SpanData, Resource};
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_sdk::Resource;
 
-use super::batch::{Cancel, ExportBatch};
+use super::{
+    batch::{Cancel, ExportBatch},
+    records::{json_line_starts, OtlpRecords},
+};
 use crate::{
     error::{Error, ErrorKind},
     options::WriterConfig,
@@ -43,15 +41,16 @@ enum Destination {
     File(File),
 }
 
-/// Writes batches as OTLP JSON lines.
+/// Writes batches of `R` records as OTLP JSON lines.
 #[derive(Debug)]
-pub(crate) struct JsonLinesExporter {
+pub(crate) struct JsonLinesExporter<R> {
     destination: Destination,
     resource: ResourceAttributesWithSchema,
     line: Vec<u8>,
+    records: PhantomData<fn(R)>,
 }
 
-impl JsonLinesExporter {
+impl<R> JsonLinesExporter<R> {
     /// Opens the writer (a file is created if missing and appended to).
     pub(crate) fn new(
         writer: &WriterConfig,
@@ -80,6 +79,7 @@ impl JsonLinesExporter {
             destination,
             resource: ResourceAttributesWithSchema::from(resource),
             line: Vec::with_capacity(64 * 1024),
+            records: PhantomData,
         })
     }
 
@@ -100,29 +100,20 @@ impl JsonLinesExporter {
     }
 }
 
-impl ExportBatch<SpanData> for JsonLinesExporter {
+impl<R: OtlpRecords> ExportBatch<R> for JsonLinesExporter<R> {
     fn export(
         &mut self,
-        batch: &mut Vec<SpanData>,
+        batch: &mut Vec<R>,
         _timeout: Duration,
         _cancel: &Cancel,
     ) -> Result<(), String> {
-        let data = TracesData {
-            resource_spans: group_spans_by_resource_and_scope(
-                std::mem::take(batch),
-                &self.resource,
-            ),
-        };
         self.line.clear();
-        serde_json::to_writer(&mut self.line, &data).map_err(|error| error.to_string())?;
+        R::encode_json(batch, &self.resource, &mut self.line)?;
         self.line.push(b'\n');
         self.write_line()
             .map_err(|error| format!("cannot write OTLP JSON: {error}"))
     }
 }
-
-/// How every line this exporter writes begins.
-const LINE_START: &[u8] = b"{\"resourceSpans\":";
 
 /// Cuts what follows the last newline of `file` if it is the start of a line of ours whose
 /// writer was killed mid-write (see the module docs); says so on stderr. Anything else a file
@@ -142,11 +133,14 @@ fn cut_torn_line(file: &File, path: &Path) -> io::Result<()> {
         return Ok(());
     }
     let keep = complete_length(&reader, length)?;
-    let mut start = [0u8; LINE_START.len()];
-    let ours = length - keep >= start.len() as u64 && {
-        read_exact_at(&reader, &mut start, keep)?;
-        start == LINE_START
-    };
+    let mut ours = false;
+    for line_start in json_line_starts() {
+        let mut start = vec![0u8; line_start.len()];
+        if length - keep >= start.len() as u64 {
+            read_exact_at(&reader, &mut start, keep)?;
+            ours |= start == line_start.as_bytes();
+        }
+    }
     if ours {
         file.set_len(keep)?;
         eprintln!(
