@@ -5,8 +5,10 @@
  *   bun run bench/js_layer.ts
  *
  * Measures, in one process: records/s into a trivial JS layer (counts events) for events made
- * on the JS thread and for events made by 2 Rust worker threads, and, as the floor, the cost of
- * a bare same-thread FFI callback carrying (ptr, len). Prints one JSON summary line last.
+ * on the JS thread and for events made by 2 Rust worker threads; spans/s (new + close, one
+ * integer field, into a layer with `onNewSpan` and `onClose`) made on the JS thread; and, as the
+ * floor, the cost of a bare same-thread FFI callback carrying (ptr, len). Prints one JSON
+ * summary line last; `span_cost_in_events` is what one span costs in events (target ≤ 2).
  */
 
 type Runtime = typeof import("./runtime_deno.ts");
@@ -17,6 +19,7 @@ const runtimeModule = isDeno ? "./runtime_deno.ts" : "./runtime_bun.ts";
 const { api, example, libraryPath, runtime }: Runtime = await import(runtimeModule);
 
 const SAME_THREAD_EVENTS = 1_000_000;
+const SAME_THREAD_SPANS = 500_000;
 const WORKER_THREADS = 2;
 const WORKER_EVENTS_PER_THREAD = 500_000;
 const BARE_CALLS = 2_000_000;
@@ -42,6 +45,12 @@ function bareCallbackNs(): number {
 
 let counted = 0;
 const countingLayer = { onEvent: () => void counted++ };
+let spansOpened = 0;
+let spansClosed = 0;
+const spanLayer = {
+  onNewSpan: () => void spansOpened++,
+  onClose: () => void spansClosed++,
+};
 
 function startTracing() {
   return new api.Tracing(
@@ -50,6 +59,44 @@ function startTracing() {
     }),
     { library: libraryPath },
   ).enter();
+}
+
+/**
+ * Spans/s on the JS thread into a layer that counts creations and closes, in rounds alternating
+ * with events into the events layer, so that both see the same machine load.
+ */
+function spanRounds(): { spans: number; events: number } {
+  const spanTracing = () =>
+    new api.Tracing(
+      new api.GlobalTracingConfig({
+        layers: [new api.JsLayerConfig(spanLayer, { filter: "info" })],
+      }),
+      { library: libraryPath },
+    ).enter();
+  const spans: number[] = [];
+  const events: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const forSpans = spanTracing();
+    example.emitSpans(10_000); // warm up
+    spansOpened = 0;
+    spansClosed = 0;
+    const spanMs = timeMs(() => example.emitSpans(SAME_THREAD_SPANS));
+    forSpans.dispose();
+    if (spansOpened !== SAME_THREAD_SPANS || spansClosed !== SAME_THREAD_SPANS) {
+      throw new Error(
+        `spans: ${spansOpened} opened, ${spansClosed} closed of ${SAME_THREAD_SPANS}`,
+      );
+    }
+    spans.push(SAME_THREAD_SPANS / (spanMs / 1000));
+    const forEvents = startTracing();
+    example.emitEvents(10_000);
+    counted = 0;
+    const eventMs = timeMs(() => example.emitEvents(SAME_THREAD_EVENTS));
+    forEvents.dispose();
+    if (counted !== SAME_THREAD_EVENTS) throw new Error(`events: ${counted} delivered`);
+    events.push(SAME_THREAD_EVENTS / (eventMs / 1000));
+  }
+  return { spans: median(spans), events: median(events) };
 }
 
 /**
@@ -97,6 +144,7 @@ const { rate: sameThread, bareNs: bare } = sameThreadRounds(tracing);
 const workers = await workerRecordsPerSecond();
 const dropped = tracing.droppedRecords;
 tracing.dispose();
+const spanRates = spanRounds();
 
 const nsPerRecord = 1e9 / sameThread;
 console.log(`bare same-thread callback (ptr, len): ${bare.toFixed(1)} ns`);
@@ -105,11 +153,19 @@ console.log(
     `${(nsPerRecord / bare).toFixed(2)}x the bare callback)`,
 );
 console.log(`${WORKER_THREADS} Rust worker threads: ${Math.round(workers)} records/s`);
+const spanCost = spanRates.events / spanRates.spans;
+console.log(
+  `JS thread spans (new + close): ${Math.round(spanRates.spans)} spans/s, one span costs ` +
+    `${spanCost.toFixed(2)} events (${Math.round(spanRates.events)} events/s in the same rounds)`,
+);
 console.log(JSON.stringify({
   bench: "js_layer",
   runtime,
   same_thread_records_per_s: Math.round(sameThread),
   worker_records_per_s: Math.round(workers),
+  spans_per_s: Math.round(spanRates.spans),
+  span_rounds_records_per_s: Math.round(spanRates.events),
+  span_cost_in_events: Number(spanCost.toFixed(2)),
   ns_per_record: Number(nsPerRecord.toFixed(1)),
   bare_callback_ns: Number(bare.toFixed(1)),
   ratio_to_bare: Number((nsPerRecord / bare).toFixed(2)),

@@ -12,6 +12,7 @@ export const libraryPath = fileURLToPath(
 
 const { symbols } = dlopen(libraryPath, {
   emit_events: { args: [FFIType.u32], returns: FFIType.void },
+  emit_spans: { args: [FFIType.u32], returns: FFIType.void },
   start_emitters: { args: [FFIType.u32, FFIType.u32], returns: FFIType.u64 },
   join_workers: { args: [FFIType.u64], returns: FFIType.u64 },
   call_back: { args: [FFIType.function, FFIType.u32], returns: FFIType.void },
@@ -22,6 +23,7 @@ export { symbols };
 
 export const example = {
   emitEvents: (count: number) => symbols.emit_events(count),
+  emitSpans: (count: number) => symbols.emit_spans(count),
   startEmitters: (threads: number, events: number) => symbols.start_emitters(threads, events),
   joinWorkers: (handle: bigint | number) => Number(symbols.join_workers(handle)),
   /** Calls `fn(pointer, length)` `times` times from native code on this thread. */

@@ -8,6 +8,7 @@ export const libraryPath = new URL("../target/release/libfibonacci.so", import.m
 
 const { symbols } = Deno.dlopen(libraryPath, {
   emit_events: { parameters: ["u32"], result: "void" },
+  emit_spans: { parameters: ["u32"], result: "void" },
   start_emitters: { parameters: ["u32", "u32"], result: "u64" },
   join_workers: { parameters: ["u64"], result: "u64" },
   call_back: { parameters: ["function", "u32"], result: "void" },
@@ -18,6 +19,7 @@ export { symbols };
 
 export const example = {
   emitEvents: (count: number) => symbols.emit_events(count),
+  emitSpans: (count: number) => symbols.emit_spans(count),
   startEmitters: (threads: number, events: number) => symbols.start_emitters(threads, events),
   joinWorkers: (handle: bigint | number) => Number(symbols.join_workers(BigInt(handle))),
   /** Calls `fn(pointer, length)` `times` times from native code on this thread. */

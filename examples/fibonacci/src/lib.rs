@@ -189,6 +189,15 @@ pub extern "C" fn emit_events(count: u32) {
     }
 }
 
+/// Makes `count` INFO spans with one integer field, each closed at once (new + close), on the
+/// calling thread (for benchmarks).
+#[no_mangle]
+pub extern "C" fn emit_spans(count: u32) {
+    for index in 0..count {
+        drop(tracing::info_span!("bench span", index));
+    }
+}
+
 /// Calls `callback(pointer, length)` `times` times on the calling thread, with a pointer to a
 /// small buffer: the floor a same-thread FFI callback costs (for benchmarks).
 #[no_mangle]
