@@ -163,7 +163,7 @@ layer_kinds! {
     "js" => Js(JsLayerConfig),
     /// A Trace Event Format timeline (Perfetto, `chrome://tracing`).
     "timeline" => Timeline(TimelineLayerConfig),
-    /// Folded stacks for flame graphs and flame charts, by `tracing-flame`.
+    /// Folded stacks for flame graphs and flame charts (as `tracing-flame` writes them).
     "flame" => Flame(FlameLayerConfig),
     /// Spans exported to an OTLP receiver over gRPC or HTTP.
     "otlp" => Otlp(OtlpLayerConfig),

@@ -497,9 +497,13 @@ export function defineBadInputScenarios(test: TestFn, h: Harness): void {
     // A non-ASCII target after a space is a target like any other (it used to panic), and
     // setFilter and setLayerFilter trim their directives too.
     const log = join(dir, "accent.log");
-    const computed = () => readLines(log).filter((line) => line.includes("computed")).length;
     {
       using tracing = fmtTo(log, "off, é=info").enter();
+      // The file is written by the layer's writer thread: flush before reading it.
+      const computed = () => {
+        tracing.flush();
+        return readLines(log).filter((line) => line.includes("computed")).length;
+      };
       h.example.fibonacci(2, true);
       assert.equal(computed(), 0);
       tracing.setLayerFilter(0, "off, fibonacci=info");

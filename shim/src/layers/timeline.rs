@@ -28,7 +28,6 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use tracing::{
     field::{Field, Visit},
     span::{Attributes, Id, Record},
@@ -127,7 +126,63 @@ struct TimelineLayer {
 }
 
 /// The fields of a span, kept in its extensions when `include_args` is on.
-struct SpanArgs(Arc<Map<String, Value>>);
+struct SpanArgs(Arc<Args>);
+
+/// Fields as recorded on the traced thread: names are `'static`, values kept as they are
+/// (only `Debug` values become text there, since they are borrowed); the writer thread turns
+/// them into JSON. A field recorded again replaces its value.
+#[derive(Clone, Default)]
+struct Args(Vec<(&'static str, ArgValue)>);
+
+#[derive(Clone)]
+enum ArgValue {
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
+    Str(String),
+}
+
+impl Args {
+    fn set(&mut self, name: &'static str, value: ArgValue) {
+        match self.0.iter_mut().find(|(field, _)| *field == name) {
+            Some((_, slot)) => *slot = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn message(&self) -> Option<&str> {
+        self.0.iter().find_map(|(name, value)| match value {
+            ArgValue::Str(text) if *name == "message" => Some(text.as_str()),
+            _ => None,
+        })
+    }
+}
+
+impl Serialize for Args {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            match value {
+                ArgValue::I64(number) => map.serialize_entry(name, number)?,
+                ArgValue::U64(number) => map.serialize_entry(name, number)?,
+                // JSON has no NaN or infinity: serde_json::Value wrote them as null too.
+                ArgValue::F64(number) => match serde_json::Number::from_f64(*number) {
+                    Some(number) => map.serialize_entry(name, &number)?,
+                    None => map.serialize_entry(name, &())?,
+                },
+                ArgValue::Bool(flag) => map.serialize_entry(name, flag)?,
+                ArgValue::Str(text) => map.serialize_entry(name, text)?,
+            }
+        }
+        map.end()
+    }
+}
 
 impl TimelineLayer {
     fn now(&self) -> f64 {
@@ -144,7 +199,7 @@ impl TimelineLayer {
         phase: Phase,
         name: Cow<'static, str>,
         metadata: &'static Metadata<'static>,
-        args: Option<Arc<Map<String, Value>>>,
+        args: Option<Arc<Args>>,
         id: Option<u64>,
     ) -> Message {
         let thread = current_thread();
@@ -197,8 +252,8 @@ where
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         if self.include_args {
-            let mut args = Map::new();
-            attrs.record(&mut JsonVisitor(&mut args));
+            let mut args = Args::default();
+            attrs.record(&mut ArgsVisitor(&mut args));
             span.extensions_mut().insert(SpanArgs(Arc::new(args)));
         }
         if self.style == TimelineStyle::Async {
@@ -213,17 +268,17 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut extensions = span.extensions_mut();
         if let Some(args) = extensions.get_mut::<SpanArgs>() {
-            values.record(&mut JsonVisitor(Arc::make_mut(&mut args.0)));
+            values.record(&mut ArgsVisitor(Arc::make_mut(&mut args.0)));
         }
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let (name, args) = if self.include_args {
-            let mut args = Map::new();
-            event.record(&mut JsonVisitor(&mut args));
-            let name = match args.get("message") {
-                Some(Value::String(message)) => Cow::Owned(message.clone()),
-                _ => Cow::Borrowed(event.metadata().name()),
+            let mut args = Args::default();
+            event.record(&mut ArgsVisitor(&mut args));
+            let name = match args.message() {
+                Some(message) => Cow::Owned(message.to_owned()),
+                None => Cow::Borrowed(event.metadata().name()),
             };
             (name, Some(Arc::new(args)))
         } else {
@@ -265,39 +320,38 @@ where
     }
 }
 
-/// Records fields as JSON values: numbers, booleans and strings as themselves, anything else
+/// Records fields as [`Args`]: numbers, booleans and strings as themselves, anything else
 /// through its `Debug` form.
-struct JsonVisitor<'a>(&'a mut Map<String, Value>);
+struct ArgsVisitor<'a>(&'a mut Args);
 
-impl Visit for JsonVisitor<'_> {
+impl Visit for ArgsVisitor<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.insert(field.name().to_owned(), value.into());
+        self.0.set(field.name(), ArgValue::F64(value));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.insert(field.name().to_owned(), value.into());
+        self.0.set(field.name(), ArgValue::I64(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.insert(field.name().to_owned(), value.into());
+        self.0.set(field.name(), ArgValue::U64(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.insert(field.name().to_owned(), value.into());
+        self.0.set(field.name(), ArgValue::Bool(value));
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.into());
+        self.0.set(field.name(), ArgValue::Str(value.to_owned()));
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.0
-            .insert(field.name().to_owned(), value.to_string().into());
+        self.0.set(field.name(), ArgValue::Str(value.to_string()));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.0
-            .insert(field.name().to_owned(), format!("{value:?}").into());
+            .set(field.name(), ArgValue::Str(format!("{value:?}")));
     }
 }
 
@@ -388,7 +442,7 @@ struct Entry {
     name: Cow<'static, str>,
     category: &'static str,
     location: Option<(&'static str, u32)>,
-    args: Option<Arc<Map<String, Value>>>,
+    args: Option<Arc<Args>>,
     id: Option<u64>,
 }
 
@@ -428,7 +482,7 @@ struct EntryJson<'a> {
     #[serde(rename = ".line", skip_serializing_if = "Option::is_none")]
     line: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    args: Option<&'a Map<String, Value>>,
+    args: Option<&'a Args>,
 }
 
 /// The writer thread's state: the file, and which threads it has named already.

@@ -154,8 +154,16 @@ pub(crate) fn build(config: &FmtLayerConfig, field: &str) -> Result<BuiltLayer, 
     check(config, field)?;
     let writer_field = format!("{field}.writer");
     let (sink, name, is_terminal) = match &config.writer {
-        FmtWriterConfig::Stdout => (Sink::Stdout, "stdout".to_owned(), io::stdout().is_terminal()),
-        FmtWriterConfig::Stderr => (Sink::Stderr, "stderr".to_owned(), io::stderr().is_terminal()),
+        FmtWriterConfig::Stdout => (
+            Sink::Stdout,
+            "stdout".to_owned(),
+            io::stdout().is_terminal(),
+        ),
+        FmtWriterConfig::Stderr => (
+            Sink::Stderr,
+            "stderr".to_owned(),
+            io::stderr().is_terminal(),
+        ),
         FmtWriterConfig::File(path) => {
             let file = open_for_append(path, &format!("{writer_field}.file"))?;
             (Sink::File(file), format!("`{}`", path.display()), false)
@@ -197,7 +205,8 @@ pub(crate) fn build(config: &FmtLayerConfig, field: &str) -> Result<BuiltLayer, 
         .with_ansi(ansi)
         .with_span_events(span_events(&config.span_events));
     let base = if config.timer == FmtTimer::None {
-        base.without_time().with_timer(time::Timer::new(config.timer))
+        base.without_time()
+            .with_timer(time::Timer::new(config.timer))
     } else {
         base.with_timer(time::Timer::new(config.timer))
     };
@@ -359,7 +368,10 @@ struct DirectLifecycle(Arc<Direct>);
 impl LayerLifecycle for DirectLifecycle {
     fn flush(&self) -> Result<(), Error> {
         if let Err(error) = io::stdout().flush() {
-            eprintln!("tracing-bridge: {}: cannot flush stdout: {error}", self.0.failures.name);
+            eprintln!(
+                "tracing-bridge: {}: cannot flush stdout: {error}",
+                self.0.failures.name
+            );
         }
         self.0.failures.take()
     }

@@ -164,13 +164,15 @@ impl RollingFile {
     /// What the layer writes to, for messages: `` `logs/app.<date>.log` (daily) ``.
     pub(super) fn describe(&self) -> String {
         let mut pattern = self.config.directory.clone();
-        pattern.push(self.file_name(
-            self.config
-                .rotation
-                .period()
-                .map(|_| "<date>".to_owned())
-                .as_deref(),
-        ));
+        pattern.push(
+            self.file_name(
+                self.config
+                    .rotation
+                    .period()
+                    .map(|_| "<date>".to_owned())
+                    .as_deref(),
+            ),
+        );
         format!("`{}`", pattern.display())
     }
 
@@ -376,7 +378,10 @@ mod tests {
         config.suffix = None;
         let rolling = RollingFile::open(&config, "w").unwrap();
         assert!(rolling.current_path().unwrap().ends_with("app"));
-        assert_eq!(rolling.describe(), format!("`{}`", dir.path().join("app").display()));
+        assert_eq!(
+            rolling.describe(),
+            format!("`{}`", dir.path().join("app").display())
+        );
     }
 
     #[test]
@@ -399,7 +404,9 @@ mod tests {
             .message()
             .starts_with("layers[0].writer.rolling.prefix:"));
         let missing = config(&dir.path().join("none"), Rotation::Daily, None);
-        let error = RollingFile::open(&missing, "layers[0].writer").err().unwrap();
+        let error = RollingFile::open(&missing, "layers[0].writer")
+            .err()
+            .unwrap();
         assert_eq!(error.kind(), ErrorKind::FileNotWritable);
         assert!(error
             .message()

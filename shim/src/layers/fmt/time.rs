@@ -95,6 +95,8 @@ fn local_offset_seconds(unix_seconds: i64) -> i64 {
         if libc::localtime_r(&time, &mut tm).is_null() {
             return 0;
         }
+        // `c_long`: 64 bits wide on the 64-bit targets, 32 on the others.
+        #[allow(clippy::useless_conversion)]
         i64::from(tm.tm_gmtoff)
     }
 }

@@ -427,7 +427,11 @@ mod tests {
                 .filter_map(|line| line.strip_prefix(&format!("{thread} ")))
                 .map(|n| n.parse().unwrap())
                 .collect();
-            assert_eq!(lines, (0..5_000).collect::<Vec<_>>(), "thread {thread} in order");
+            assert_eq!(
+                lines,
+                (0..5_000).collect::<Vec<_>>(),
+                "thread {thread} in order"
+            );
         }
     }
 
