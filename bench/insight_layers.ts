@@ -12,7 +12,9 @@
  * checks that the file is complete: the fmt files hold one line per event, the timeline one
  * `B`/`E` pair per span entered, the folded stacks at least one sample per stack depth. Prints
  * one line per case, then a JSON summary as the last line (`nsPerSpan`: wall time;
- * `cpuNsPerSpan`: the calling thread's CPU time).
+ * `cpuNsPerSpan`: the calling thread's CPU time; `layerCpuNsPerSpan`: the same over the floor
+ * every layer pays, measured in the same run with a layer that does nothing; `fmtEventNs`: the
+ * calling thread's CPU per fmt line of an event outside any span).
  */
 
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -77,6 +79,12 @@ interface Case {
 const cases: Case[] = [
   { name: "untraced", layers: () => null },
   {
+    // The floor every layer pays: spans made in the registry and dispatched through the
+    // filters to a layer that does nothing (an OpenTelemetry layer with no exporter).
+    name: "no-op layer",
+    layers: () => [new api.OtlpLayerConfig({ exporter: "none" })],
+  },
+  {
     name: "fmt to a file",
     layers: () => [new api.FmtLayerConfig({ writer: { file: join(dir, "f.log") } })],
     verify: () => check("fmt to a file", lines(join(dir, "f.log")), SPANS * RUNS),
@@ -124,6 +132,26 @@ const cases: Case[] = [
   },
 ];
 
+/** ns of the calling thread's CPU per fmt line for an event outside any span. */
+function fmtEventCpuNs(): number {
+  const path = join(dir, "events.log");
+  const tracing = new api.Tracing(
+    new api.GlobalTracingConfig({ layers: [new api.FmtLayerConfig({ writer: { file: path } })] }),
+    { library: libraryPath },
+  ).enter();
+  const EVENTS = 100_000;
+  example.emitEvents(EVENTS); // warm-up
+  const cpus: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const cpu = threadCpuNs();
+    example.emitEvents(EVENTS);
+    cpus.push((threadCpuNs() - cpu) / EVENTS);
+  }
+  tracing.dispose();
+  check("fmt events", lines(path), EVENTS * RUNS);
+  return cpus.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!;
+}
+
 const nsPerSpan: Record<string, number> = {};
 const cpuNsPerSpan: Record<string, number> = {};
 for (const { name, layers, verify } of cases) {
@@ -144,5 +172,24 @@ for (const { name, layers, verify } of cases) {
     } ns of the calling thread's CPU (median of ${ROUNDS})`,
   );
 }
+const fmtEventNs = Math.round(fmtEventCpuNs());
+console.log(
+  `fmt to a file, one event outside any span: ${fmtEventNs} ns of the calling thread's CPU`,
+);
 rmSync(dir, { recursive: true });
-console.log(JSON.stringify({ bench: "insight_layers", runtime, nsPerSpan, cpuNsPerSpan }));
+// What each layer adds on the calling thread over the floor every layer pays.
+const floor = cpuNsPerSpan["no-op layer"] ?? 0;
+const layerCpuNsPerSpan = Object.fromEntries(
+  Object.entries(cpuNsPerSpan).filter(([name]) => name !== "untraced" && name !== "no-op layer")
+    .map(([name, ns]) => [name, ns - floor]),
+);
+console.log(
+  JSON.stringify({
+    bench: "insight_layers",
+    runtime,
+    nsPerSpan,
+    cpuNsPerSpan,
+    layerCpuNsPerSpan,
+    fmtEventNs,
+  }),
+);

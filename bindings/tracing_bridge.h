@@ -31,7 +31,7 @@
  *       { "kind": "timeline", "path": "trace.json",   Trace Event Format (Perfetto)
  *         "includeArgs": true, "includeLocations": true,
  *         "style": "threaded" | "async", "filter": "..." },
- *       { "kind": "flame", "path": "stacks.folded",   folded stacks (tracing-flame)
+ *       { "kind": "flame", "path": "stacks.folded",   folded stacks (as tracing-flame)
  *         "emptySamples": false, "threadsCollapsed": false, "modulePath": true,
  *         "fileAndLine": false, "filter": "..." },
  *       { "kind": "js",                      records for a JavaScript Layer object

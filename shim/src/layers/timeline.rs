@@ -11,7 +11,6 @@
 //! Disposing the layer finishes the JSON array and closes the file.
 
 use std::{
-    borrow::Cow,
     cell::OnceCell,
     collections::HashSet,
     fmt,
@@ -197,9 +196,9 @@ impl TimelineLayer {
     fn entry(
         &self,
         phase: Phase,
-        name: Cow<'static, str>,
+        name: EntryName,
         metadata: &'static Metadata<'static>,
-        args: Option<Arc<Args>>,
+        args: Option<EntryArgs>,
         id: Option<u64>,
     ) -> Message {
         let thread = current_thread();
@@ -241,7 +240,13 @@ impl TimelineLayer {
                     .into_u64(),
             ),
         };
-        self.entry(phase, Cow::Borrowed(span.name()), span.metadata(), args, id)
+        self.entry(
+            phase,
+            EntryName::Static(span.name()),
+            span.metadata(),
+            args.map(EntryArgs::Span),
+            id,
+        )
     }
 }
 
@@ -252,7 +257,7 @@ where
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         if self.include_args {
-            let mut args = Args::default();
+            let mut args = Args(Vec::with_capacity(attrs.metadata().fields().len()));
             attrs.record(&mut ArgsVisitor(&mut args));
             span.extensions_mut().insert(SpanArgs(Arc::new(args)));
         }
@@ -274,19 +279,17 @@ where
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let (name, args) = if self.include_args {
-            let mut args = Args::default();
+            let mut args = Args(Vec::with_capacity(event.metadata().fields().len()));
             event.record(&mut ArgsVisitor(&mut args));
-            let name = match args.message() {
-                Some(message) => Cow::Owned(message.to_owned()),
-                None => Cow::Borrowed(event.metadata().name()),
-            };
-            (name, Some(Arc::new(args)))
+            // The writer thread takes the name from the message in `args`.
+            let name = EntryName::Message(event.metadata().name());
+            (name, Some(EntryArgs::Event(args)))
         } else {
             let mut message = MessageVisitor(None);
             event.record(&mut message);
             let name = message
                 .0
-                .map_or(Cow::Borrowed(event.metadata().name()), Cow::Owned);
+                .map_or(EntryName::Static(event.metadata().name()), EntryName::Owned);
             (name, None)
         };
         self.send(self.entry(Phase::Instant, name, event.metadata(), args, None));
@@ -434,15 +437,38 @@ impl Phase {
     }
 }
 
+/// An entry's name: a span's or event's own, an event's message, or (resolved by the writer)
+/// the message among its args, else the event's name.
+enum EntryName {
+    Static(&'static str),
+    Owned(String),
+    Message(&'static str),
+}
+
+/// An entry's fields: a span's, shared with its extensions, or an event's own.
+enum EntryArgs {
+    Span(Arc<Args>),
+    Event(Args),
+}
+
+impl EntryArgs {
+    fn get(&self) -> &Args {
+        match self {
+            EntryArgs::Span(args) => args,
+            EntryArgs::Event(args) => args,
+        }
+    }
+}
+
 struct Entry {
     phase: Phase,
     timestamp: f64,
     thread: u64,
     thread_name: Arc<str>,
-    name: Cow<'static, str>,
+    name: EntryName,
     category: &'static str,
     location: Option<(&'static str, u32)>,
-    args: Option<Arc<Args>>,
+    args: Option<EntryArgs>,
     id: Option<u64>,
 }
 
@@ -544,18 +570,24 @@ impl TraceWriter {
             }));
         }
         let (file, line) = entry.location.unzip();
+        let args = entry.args.as_ref().map(EntryArgs::get);
+        let name = match &entry.name {
+            EntryName::Static(name) => name,
+            EntryName::Owned(name) => name.as_str(),
+            EntryName::Message(fallback) => args.and_then(Args::message).unwrap_or(fallback),
+        };
         self.write_value(&EntryJson {
             ph: entry.phase.code(),
             pid: self.process,
             tid: entry.thread,
             ts: entry.timestamp,
-            name: &entry.name,
+            name,
             cat: entry.category,
             id: entry.id,
             s: (entry.phase == Phase::Instant).then_some("t"),
             file,
             line,
-            args: entry.args.as_deref().filter(|args| !args.is_empty()),
+            args: args.filter(|args| !args.is_empty()),
         });
     }
 
