@@ -20,6 +20,7 @@ export type ExitKind =
   | "otlpJson"
   | "fmt"
   | "fmtRolling"
+  | "fmtLossy"
   | "timeline"
   | "flame"
   | "none";
@@ -79,6 +80,8 @@ export function exitFlushChild(
         return new api.OtlpJsonLayerConfig({ writer: { file: target }, batch });
       case "fmt":
         return new api.FmtLayerConfig({ writer: { file: target } });
+      case "fmtLossy":
+        return new api.FmtLayerConfig({ writer: { file: target }, lossy: true, bufferedLines: 1 });
       case "fmtRolling":
         return new api.FmtLayerConfig({
           writer: { rolling: { directory: target, rotation: "daily", prefix: "app" } },
@@ -265,6 +268,19 @@ export function defineExitFlushScenarios(test: TestFn, h: ExitFlushHarness): voi
       assert.match(files[0]!, /^app\.\d{4}-\d\d-\d\d$/);
       assert.deepEqual(fmtLines(join(directory, files[0]!)), expected, `rolling, ${label}`);
     }
+  });
+
+  test(`exit without dispose: a lossy fmt layer reports the lines it dropped on ${exitNames}, and the rest is written`, () => {
+    const path = join(h.tempDir(), "lossy.log");
+    const result = h.runExitFlushChild(["fmtLossy", "exit", path]);
+    assert.equal(result.code, 0, result.stderr);
+    const report =
+      /: dropped (\d+) lines? because the queue was full \(lossy: true; raise bufferedLines/
+        .exec(result.stderr);
+    assert.ok(report, result.stderr);
+    assert.match(result.stderr, /dropping lines because the queue is full \(lossy: true\)/);
+    const written = readFileSync(path, "utf8").split("\n").filter((line) => line).length;
+    assert.equal(written + Number(report[1]), FIB_SPANS + 2 * 3 + 1, result.stderr);
   });
 
   test(`exit without dispose: the timeline is valid JSON with every span closed, at the end and on ${exitNames}`, () => {

@@ -404,14 +404,8 @@ impl LayerLifecycle for QueueLifecycle {
         if written.is_ok() {
             let _ = worker.join();
         }
-        let dropped = self.queue.dropped();
-        if dropped > 0 {
-            eprintln!(
-                "tracing-bridge: {}: {dropped} line{} dropped because the queue was full \
-                 (lossy: true; raise bufferedLines) or arrived after shutdown",
-                self.queue.failures.name,
-                if dropped == 1 { " was" } else { "s were" }
-            );
+        if let Some(report) = self.queue.drop_report() {
+            eprintln!("{report}");
         }
         written?;
         self.queue.failures.take()

@@ -149,7 +149,10 @@ pub(super) struct Queue {
     /// Lines the queue holds at most (`bufferedLines`).
     capacity: usize,
     lossy: bool,
-    dropped: AtomicU64,
+    /// Lines dropped because the queue was full (`lossy`), and because they came after the
+    /// worker stopped.
+    dropped_full: AtomicU64,
+    dropped_late: AtomicU64,
     drop_warned: AtomicBool,
     pub(super) failures: Failures,
 }
@@ -194,7 +197,8 @@ impl Queue {
             progress: Condvar::new(),
             capacity,
             lossy,
-            dropped: AtomicU64::new(0),
+            dropped_full: AtomicU64::new(0),
+            dropped_late: AtomicU64::new(0),
             drop_warned: AtomicBool::new(false),
             failures,
         });
@@ -212,7 +216,7 @@ impl Queue {
         loop {
             if state.finished {
                 drop(state);
-                self.count_drop();
+                self.count_drop(false);
                 return;
             }
             if state.lines < self.capacity {
@@ -220,7 +224,7 @@ impl Queue {
             }
             if self.lossy {
                 drop(state);
-                self.count_drop();
+                self.count_drop(true);
                 return;
             }
             state = self.wait_for_progress(state, None);
@@ -234,14 +238,19 @@ impl Queue {
         }
     }
 
-    fn count_drop(&self) {
-        self.dropped.fetch_add(1, Ordering::Relaxed);
+    fn count_drop(&self, full: bool) {
+        let counter = if full {
+            &self.dropped_full
+        } else {
+            &self.dropped_late
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
         if !self.drop_warned.swap(true, Ordering::Relaxed) {
-            let why = if self.lossy {
-                "the queue was full (lossy: true); raise bufferedLines, or set lossy: false to \
+            let why = if full {
+                "the queue is full (lossy: true); raise bufferedLines, or set lossy: false to \
                  wait instead"
             } else {
-                "the layer was shut down"
+                "they come after the layer was shut down"
             };
             eprintln!(
                 "tracing-bridge: {}: dropping lines because {why}; they are counted in \
@@ -252,7 +261,35 @@ impl Queue {
     }
 
     pub(super) fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.dropped_full.load(Ordering::Relaxed) + self.dropped_late.load(Ordering::Relaxed)
+    }
+
+    /// The line reported at shutdown when lines were dropped: how many, and why.
+    pub(super) fn drop_report(&self) -> Option<String> {
+        let full = self.dropped_full.load(Ordering::Relaxed);
+        let late = self.dropped_late.load(Ordering::Relaxed);
+        let lines = |count: u64| format!("{count} line{}", if count == 1 { "" } else { "s" });
+        let mut parts = Vec::new();
+        if full > 0 {
+            parts.push(format!(
+                "{} because the queue was full (lossy: true; raise bufferedLines or set lossy: \
+                 false)",
+                lines(full)
+            ));
+        }
+        if late > 0 {
+            parts.push(format!(
+                "{} because they came after the layer was shut down",
+                lines(late)
+            ));
+        }
+        (!parts.is_empty()).then(|| {
+            format!(
+                "tracing-bridge: {}: dropped {}",
+                self.failures.name,
+                parts.join(", and ")
+            )
+        })
     }
 
     /// Waits on `progress` (with `deadline`, if any), keeping the waiter count.
