@@ -21,6 +21,7 @@ export type ExitKind =
   | "fmt"
   | "fmtRolling"
   | "fmtLossy"
+  | "fmtStdout"
   | "timeline"
   | "flame"
   | "none";
@@ -80,6 +81,8 @@ export function exitFlushChild(
         return new api.OtlpJsonLayerConfig({ writer: { file: target }, batch });
       case "fmt":
         return new api.FmtLayerConfig({ writer: { file: target } });
+      case "fmtStdout":
+        return new api.FmtLayerConfig({ writer: "stdout", nonBlocking: true, ansi: false });
       case "fmtLossy":
         return new api.FmtLayerConfig({ writer: { file: target }, lossy: true, bufferedLines: 1 });
       case "fmtRolling":
@@ -267,6 +270,14 @@ export function defineExitFlushScenarios(test: TestFn, h: ExitFlushHarness): voi
       assert.equal(files.length, 1, files.join(", "));
       assert.match(files[0]!, /^app\.\d{4}-\d\d-\d\d$/);
       assert.deepEqual(fmtLines(join(directory, files[0]!)), expected, `rolling, ${label}`);
+    }
+  });
+
+  test(`exit without dispose: a non-blocking fmt layer on stdout writes every line, at the end and on ${exitNames}`, () => {
+    for (const [how, label] of ends) {
+      const { stdout } = run("fmtStdout", how, "-");
+      const lines = stdout.split("\n").filter((line) => / INFO /.test(line));
+      assert.equal(lines.length, FIB_SPANS + 2 * 3 + 1, `${label}:\n${stdout}`);
     }
   });
 
