@@ -30,6 +30,7 @@ use crate::{
     util::open_for_append,
 };
 
+mod full;
 mod rolling;
 mod time;
 mod writer;
@@ -204,6 +205,16 @@ pub(crate) fn build(config: &FmtLayerConfig, field: &str) -> Result<BuiltLayer, 
         .with_writer(writer)
         .with_ansi(ansi)
         .with_span_events(span_events(&config.span_events));
+    if config.format == FmtFormat::Full
+        && !ansi
+        && !(config.thread_ids || config.thread_names || config.file || config.line)
+    {
+        return Ok(BuiltLayer {
+            layer: cached_full(base, config),
+            lifecycle,
+            extension: None,
+        });
+    }
     let base = if config.timer == FmtTimer::None {
         base.without_time()
             .with_timer(time::Timer::new(config.timer))
@@ -221,6 +232,36 @@ pub(crate) fn build(config: &FmtLayerConfig, field: &str) -> Result<BuiltLayer, 
         lifecycle,
         extension: None,
     })
+}
+
+/// The full format without colours, with span contexts kept in the spans (`full.rs`); the
+/// same bytes as `tracing_subscriber`'s.
+fn cached_full(
+    base: tfmt::Layer<BaseSubscriber, tfmt::format::DefaultFields, Format, BoxMakeWriter>,
+    config: &FmtLayerConfig,
+) -> BoxedLayer {
+    use tracing_subscriber::Layer as _;
+    let timer = time::Timer::new(config.timer);
+    let inner = tfmt::format()
+        .with_target(config.target)
+        .with_level(config.level);
+    let inner = if config.timer == FmtTimer::None {
+        inner.without_time().with_timer(timer.clone())
+    } else {
+        inner.with_timer(timer.clone())
+    };
+    let generation = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let format = full::CachedFull::new(
+        inner,
+        (config.timer != FmtTimer::None).then_some(timer),
+        config.level,
+        config.target,
+        Arc::clone(&generation),
+    );
+    Box::new(
+        base.event_format(format)
+            .and_then(full::RecordWatcher(generation)),
+    )
 }
 
 /// Whether the lines go through the worker thread.

@@ -31,6 +31,7 @@ pub enum FmtTimer {
 }
 
 /// The clock behind [`FmtTimer`] (`None` is `without_time()`, which never calls it).
+#[derive(Clone)]
 pub(super) enum Timer {
     Utc,
     Local,
