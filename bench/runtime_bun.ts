@@ -11,6 +11,7 @@ export const libraryPath = fileURLToPath(
 );
 
 const { symbols } = dlopen(libraryPath, {
+  fibonacci: { args: [FFIType.u32, FFIType.bool], returns: FFIType.u64 },
   emit_events: { args: [FFIType.u32], returns: FFIType.void },
   emit_spans: { args: [FFIType.u32], returns: FFIType.void },
   start_emitters: { args: [FFIType.u32, FFIType.u32], returns: FFIType.u64 },
@@ -22,6 +23,7 @@ const { symbols } = dlopen(libraryPath, {
 export { symbols };
 
 export const example = {
+  fibonacci: (index: number, memoized: boolean) => symbols.fibonacci(index, memoized),
   emitEvents: (count: number) => symbols.emit_events(count),
   emitSpans: (count: number) => symbols.emit_spans(count),
   startEmitters: (threads: number, events: number) => symbols.start_emitters(threads, events),

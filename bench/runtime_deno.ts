@@ -7,6 +7,7 @@ export { api };
 export const libraryPath = new URL("../target/release/libfibonacci.so", import.meta.url).pathname;
 
 const { symbols } = Deno.dlopen(libraryPath, {
+  fibonacci: { parameters: ["u32", "bool"], result: "u64" },
   emit_events: { parameters: ["u32"], result: "void" },
   emit_spans: { parameters: ["u32"], result: "void" },
   start_emitters: { parameters: ["u32", "u32"], result: "u64" },
@@ -18,6 +19,7 @@ const { symbols } = Deno.dlopen(libraryPath, {
 export { symbols };
 
 export const example = {
+  fibonacci: (index: number, memoized: boolean) => symbols.fibonacci(index, memoized),
   emitEvents: (count: number) => symbols.emit_events(count),
   emitSpans: (count: number) => symbols.emit_spans(count),
   startEmitters: (threads: number, events: number) => symbols.start_emitters(threads, events),

@@ -9,6 +9,44 @@ import { TracingError } from "./errors.ts";
 /** Where a layer writes: standard output, standard error, or a file (appended to). */
 export type Writer = "stdout" | "stderr" | { file: string };
 
+/** When a rolling writer starts a new file (UTC boundaries); `"never"` keeps one file. */
+export type Rotation = "minutely" | "hourly" | "daily" | "never";
+
+/**
+ * Files that roll over every minute, hour or day, as `tracing_appender::rolling` names them:
+ * `<directory>/<prefix>.<date>.<suffix>` (`logs/app.2026-11-30.log`), empty parts left out.
+ */
+export interface RollingWriter {
+  /** The directory of the files; it must exist. */
+  directory: string;
+  /** When a new file starts. Default `"never"` (one file, `prefix.suffix`). */
+  rotation?: Rotation | undefined;
+  /** The start of each file name, before the date. */
+  prefix?: string | undefined;
+  /** The end of each file name, after the date (e.g. `"log"`). */
+  suffix?: string | undefined;
+  /** Keep at most this many files of this prefix and suffix; the oldest are removed. */
+  maxFiles?: number | undefined;
+}
+
+/** Where the fmt layer writes: {@link Writer}, or rolling files. */
+export type FmtWriter = Writer | { rolling: RollingWriter };
+
+/** Every option of {@link RollingWriter}. */
+export const ROLLING_OPTIONS = optionNames<RollingWriter>()([
+  "directory",
+  "rotation",
+  "prefix",
+  "suffix",
+  "maxFiles",
+]);
+
+/**
+ * How the fmt layer stamps lines: `"utc"` RFC 3339 in UTC, `"local"` RFC 3339 with the local
+ * offset, `"uptime"` seconds since the layer started, `"none"` no timestamp.
+ */
+export type FmtTimer = "utc" | "local" | "uptime" | "none";
+
 /** `tracing_subscriber::fmt` line formats. */
 export type FmtFormat = "full" | "compact" | "pretty" | "json";
 
@@ -18,9 +56,30 @@ export type SpanEvent = "new" | "enter" | "exit" | "close";
 /** Options of {@link FmtLayerConfig}. Every option has a default. */
 export interface FmtLayerOptions {
   /** Where lines go. Default `"stdout"`. */
-  writer?: Writer | undefined;
+  writer?: FmtWriter | undefined;
+  /**
+   * Whether a worker thread writes the lines, so that the traced thread only formats and
+   * queues them (`tracing_appender::non_blocking`). Default: `true` for files, `false` for
+   * stdout and stderr. `flush()` and dispose (and exit) wait until everything is written.
+   */
+  nonBlocking?: boolean | undefined;
+  /**
+   * Non-blocking only: when the queue is full, drop the line and count it (in
+   * `droppedSpans`, reported on stderr) instead of waiting for room. Default `false`.
+   */
+  lossy?: boolean | undefined;
+  /** Non-blocking only: how many lines the queue holds. Default 128 000. */
+  bufferedLines?: number | undefined;
   /** Line format. Default `"full"`. */
   format?: FmtFormat | undefined;
+  /** How lines are stamped. Default `"utc"`. */
+  timer?: FmtTimer | undefined;
+  /** JSON only: the event's fields at the top level instead of under `fields`. Default `false`. */
+  flattenEvent?: boolean | undefined;
+  /** JSON only: the current span as `span`. Default `true`. */
+  currentSpan?: boolean | undefined;
+  /** JSON only: the entered spans, root first, as `spans`. Default `true`. */
+  spanList?: boolean | undefined;
   /** ANSI colours. Default: on only when the writer is a terminal and `NO_COLOR` is unset. */
   ansi?: boolean | undefined;
   /** Show the target. Default `true`. */
@@ -58,7 +117,14 @@ export function optionNames<Options>(): <const Names extends readonly (keyof Opt
 /** Every option of {@link FmtLayerOptions}. */
 export const FMT_OPTIONS = optionNames<FmtLayerOptions>()([
   "writer",
+  "nonBlocking",
+  "lossy",
+  "bufferedLines",
   "format",
+  "timer",
+  "flattenEvent",
+  "currentSpan",
+  "spanList",
   "ansi",
   "target",
   "level",

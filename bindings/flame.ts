@@ -34,8 +34,8 @@ export const FLAME_OPTIONS = optionNames<FlameLayerOptions>()([
 ]);
 
 /**
- * Folded stacks of the spans entered (by `tracing-flame`): one line per stack with the
- * nanoseconds spent in it. Render them with `tracing.renderFlameSvg()` once disposed, or with
+ * Folded stacks of the spans entered (as `tracing-flame` writes them): one line per sample, a
+ * stack with the nanoseconds spent in it. Render them with `tracing.renderFlameSvg()` once disposed, or with
  * `renderFlameSvg()` / `scripts/flamegraph`. One flame layer can record at a time per library.
  */
 export class FlameLayerConfig implements LayerConfig {

@@ -15,8 +15,14 @@
  *                                            OpenTelemetry resources report it
  *     "layers": [                            at most 8 layers
  *       { "kind": "fmt",
- *         "writer": "stdout" | "stderr" | { "file": "path" },
+ *         "writer": "stdout" | "stderr" | { "file": "path" }
+ *                 | { "rolling": { "directory": "logs", "rotation": "minutely" | "hourly"
+ *                     | "daily" | "never", "prefix": "app", "suffix": "log", "maxFiles": 7 } },
+ *         "nonBlocking": true | false,       default: true for files, false for stdout/stderr
+ *         "lossy": false, "bufferedLines": 128000,   non-blocking queue: wait or drop when full
  *         "format": "full" | "compact" | "pretty" | "json",
+ *         "timer": "utc" | "local" | "uptime" | "none",
+ *         "flattenEvent": false, "currentSpan": true, "spanList": true,   json only
  *         "ansi": true | false,              default: writer is a terminal and NO_COLOR unset
  *         "target": true, "level": true, "threadIds": false, "threadNames": false,
  *         "file": false, "line": false,
@@ -25,7 +31,7 @@
  *       { "kind": "timeline", "path": "trace.json",   Trace Event Format (Perfetto)
  *         "includeArgs": true, "includeLocations": true,
  *         "style": "threaded" | "async", "filter": "..." },
- *       { "kind": "flame", "path": "stacks.folded",   folded stacks (tracing-flame)
+ *       { "kind": "flame", "path": "stacks.folded",   folded stacks (as tracing-flame)
  *         "emptySamples": false, "threadsCollapsed": false, "modulePath": true,
  *         "fileAndLine": false, "filter": "..." },
  *       { "kind": "js",                      records for a JavaScript Layer object

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use libfuzzer_sys::fuzz_target;
 use tracing_bridge::{
-    config::{LayerConfig, WriterConfig},
+    config::{FmtWriterConfig, LayerConfig, WriterConfig},
     Config, Session,
 };
 
@@ -22,7 +22,12 @@ fuzz_target!(|data: &[u8]| {
     for (index, layer) in config.layers.iter_mut().enumerate() {
         let file = scratch.join(format!("layer{index}"));
         match layer {
-            LayerConfig::Fmt(fmt) => fmt.writer = WriterConfig::File(file),
+            LayerConfig::Fmt(fmt) => match &mut fmt.writer {
+                // Rolling files stay rolling, in the scratch directory (the prefix and suffix
+                // cannot hold a path separator).
+                FmtWriterConfig::Rolling(rolling) => rolling.directory = scratch.clone(),
+                writer => *writer = FmtWriterConfig::File(file),
+            },
             LayerConfig::OtlpJson(otlp_json) => otlp_json.writer = WriterConfig::File(file),
             LayerConfig::Timeline(timeline) => timeline.path = file,
             LayerConfig::Flame(flame) => flame.path = file,

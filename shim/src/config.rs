@@ -30,7 +30,10 @@ use crate::error::Error;
 pub use crate::{
     layers::{
         flame::FlameLayerConfig,
-        fmt::{FmtFormat, FmtLayerConfig, SpanEventKind},
+        fmt::{
+            FmtFormat, FmtLayerConfig, FmtTimer, FmtWriterConfig, RollingConfig, Rotation,
+            SpanEventKind,
+        },
         js::{JsCallback, JsLayerConfig},
         otel::config::{
             AttributeValue, BatchConfig, JsonSignalsConfig, MetricsConfig, OtelExporter,
@@ -160,7 +163,7 @@ layer_kinds! {
     "js" => Js(JsLayerConfig),
     /// A Trace Event Format timeline (Perfetto, `chrome://tracing`).
     "timeline" => Timeline(TimelineLayerConfig),
-    /// Folded stacks for flame graphs and flame charts, by `tracing-flame`.
+    /// Folded stacks for flame graphs and flame charts (as `tracing-flame` writes them).
     "flame" => Flame(FlameLayerConfig),
     /// Spans exported to an OTLP receiver over gRPC or HTTP.
     "otlp" => Otlp(OtlpLayerConfig),
@@ -352,7 +355,7 @@ mod tests {
         let LayerConfig::Fmt(fmt) = &config.layers[0] else {
             panic!("expected a fmt layer")
         };
-        assert_eq!(fmt.writer, WriterConfig::Stdout);
+        assert_eq!(fmt.writer, FmtWriterConfig::Stdout);
         assert_eq!(fmt.format, FmtFormat::Full);
         assert!(fmt.target && fmt.level && !fmt.thread_ids);
     }
@@ -381,7 +384,7 @@ mod tests {
         let LayerConfig::Fmt(fmt) = &config.layers[0] else {
             panic!("expected a fmt layer")
         };
-        assert_eq!(fmt.writer, WriterConfig::File("/tmp/x.log".into()));
+        assert_eq!(fmt.writer, FmtWriterConfig::File("/tmp/x.log".into()));
     }
 
     fn error_of(json: &str) -> String {

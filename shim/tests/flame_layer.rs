@@ -298,3 +298,45 @@ fn a_write_failure_names_the_layer_and_its_file() {
     );
     let _ = session.uninstall();
 }
+
+/// The stack depths tracing-flame writes for `fib(index)` (a sample of the stack below a span
+/// when it is entered, unless it is the root; of the stack with it when it is left).
+fn expected_depths(index: u32, depth: usize, out: &mut Vec<usize>) {
+    if depth > 0 {
+        out.push(depth);
+    }
+    if index >= 2 {
+        expected_depths(index - 1, depth + 1, out);
+        expected_depths(index - 2, depth + 1, out);
+    }
+    out.push(depth + 1);
+}
+
+#[test]
+fn many_samples_keep_their_order_across_buffers_and_flushes() {
+    let _turn = FLAME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.folded");
+    let mut session = Session::from_json(&flame_config(&path, "")).unwrap();
+    session.install_current_thread().unwrap();
+    // fib(17) makes 5 167 calls, 10 333 samples: more than two of a thread's buffers.
+    fib(8);
+    session.flush().unwrap();
+    fib(17);
+    session.uninstall().unwrap();
+    let mut expected = Vec::new();
+    expected_depths(8, 0, &mut expected);
+    // Between the two calls: the time outside any span is not recorded (no empty samples).
+    expected_depths(17, 0, &mut expected);
+    let depths: Vec<usize> = folded_lines(&path)
+        .iter()
+        .map(|(stack, count)| {
+            assert!(*count > 0);
+            stack.split(';').count()
+        })
+        .collect();
+    assert_eq!(depths.len(), expected.len());
+    assert!(depths == expected, "the samples are out of order");
+}

@@ -69,6 +69,11 @@ fn objects() -> Vec<(String, String)> {
             format!(r#"{{"layers":[{{"kind":"{kind}","{option}":{{"~unknown~":1}}}}]}}"#),
         ));
     }
+    objects.push((
+        "`writer.rolling` of `fmt`".to_owned(),
+        r#"{"layers":[{"kind":"fmt","writer":{"rolling":{"directory":"d","~unknown~":1}}}]}"#
+            .to_owned(),
+    ));
     objects.push(("the document".to_owned(), r#"{"~unknown~":1}"#.to_owned()));
     objects
 }

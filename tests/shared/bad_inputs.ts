@@ -23,6 +23,7 @@ type OptionType =
   | "endpoint"
   | "path"
   | "writer"
+  | "fmtWriter"
   | "spanEvents"
   | "headers"
   | "resource"
@@ -106,6 +107,43 @@ const BAD_VALUES: Record<OptionType, BadValue[]> = {
     { category: "wrong type", value: { file: 5 }, names: "writer.file" },
     { category: "NaN", value: NaN },
     { category: "unknown key", value: { pipe: "x" } },
+  ],
+  fmtWriter: [
+    { category: "wrong type", value: 5 },
+    { category: "out of range", value: "printer" },
+    { category: "empty", value: "" },
+    { category: "empty", value: { file: "" }, names: "writer.file" },
+    { category: "wrong type", value: { file: 5 }, names: "writer.file" },
+    { category: "NaN", value: NaN },
+    { category: "unknown key", value: { pipe: "x" } },
+    { category: "wrong type", value: { rolling: "logs" }, names: "writer.rolling" },
+    { category: "empty", value: { rolling: {} }, names: "writer.rolling" },
+    { category: "empty", value: { rolling: { directory: "" } }, names: "writer.rolling.directory" },
+    {
+      category: "out of range",
+      value: { rolling: { directory: ".", rotation: "weekly" } },
+      names: "writer.rolling.rotation",
+    },
+    {
+      category: "out of range",
+      value: { rolling: { directory: ".", rotation: "daily", maxFiles: 0 } },
+      names: "writer.rolling.maxFiles",
+    },
+    {
+      category: "out of range",
+      value: { rolling: { directory: ".", rotation: "daily", prefix: "a/b" } },
+      names: "writer.rolling.prefix",
+    },
+    {
+      category: "NaN",
+      value: { rolling: { directory: ".", rotation: "daily", maxFiles: NaN } },
+      names: "writer.rolling.maxFiles",
+    },
+    {
+      category: "unknown key",
+      value: { rolling: { directory: ".", keep: 3 } },
+      names: "writer.rolling.keep",
+    },
   ],
   spanEvents: [
     { category: "wrong type", value: "close" },
@@ -208,8 +246,15 @@ const OTEL_OPTIONS: Record<string, OptionType> = {
 /** Every option each layer config sends to the native library, with its type. */
 const OPTIONS: Record<Kind, Record<string, OptionType>> = {
   fmt: {
-    writer: "writer",
+    writer: "fmtWriter",
+    nonBlocking: "bool",
+    lossy: "bool",
+    bufferedLines: "count",
     format: "enum",
+    timer: "enum",
+    flattenEvent: "bool",
+    currentSpan: "bool",
+    spanList: "bool",
     ansi: "bool",
     target: "bool",
     level: "bool",
@@ -452,9 +497,13 @@ export function defineBadInputScenarios(test: TestFn, h: Harness): void {
     // A non-ASCII target after a space is a target like any other (it used to panic), and
     // setFilter and setLayerFilter trim their directives too.
     const log = join(dir, "accent.log");
-    const computed = () => readLines(log).filter((line) => line.includes("computed")).length;
     {
       using tracing = fmtTo(log, "off, é=info").enter();
+      // The file is written by the layer's writer thread: flush before reading it.
+      const computed = () => {
+        tracing.flush();
+        return readLines(log).filter((line) => line.includes("computed")).length;
+      };
       h.example.fibonacci(2, true);
       assert.equal(computed(), 0);
       tracing.setLayerFilter(0, "off, fibonacci=info");

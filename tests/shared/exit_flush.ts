@@ -2,20 +2,29 @@
  * Nothing lost at exit, run identically by `deno test` and `bun test`: a child process enters a
  * global `Tracing` and exits without disposing it, by falling off the end of its script or by
  * `Deno.exit(0)` / `process.exit(0)`. The exit hook disposes it: the OTLP receiver gets every span,
- * the OTLP JSON file every line, the timeline is valid JSON with every span closed, the flame file
- * is complete; also with a `flushAsync()` still in flight at exit, and a JavaScript span never
+ * the OTLP JSON file every line, the fmt file (non-blocking, and rolling) every line, the
+ * timeline is valid JSON with every span closed, the flame file is complete; also with a `flushAsync()` still in flight at exit, and a JavaScript span never
  * ended is ended then, marked `tracing_bridge.unended`. A child that never enters a `Tracing`
  * exits as fast as a plain script.
  */
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Api, ChildResult, FibonacciLibrary, TestFn } from "./harness.ts";
 import { type Protocol, Receiver } from "./receiver.ts";
 
 /** What the exit child traces into. */
-export type ExitKind = "otlp" | "otlpJson" | "timeline" | "flame" | "none";
+export type ExitKind =
+  | "otlp"
+  | "otlpJson"
+  | "fmt"
+  | "fmtRolling"
+  | "fmtLossy"
+  | "fmtStdout"
+  | "timeline"
+  | "flame"
+  | "none";
 /**
  * How the exit child ends: falling off the end, `exit(0)`, or disposing first (the reference);
  * `flushing`: `exit(0)` right after starting a `flushAsync()` (in Deno it is still running on
@@ -70,6 +79,16 @@ export function exitFlushChild(
         });
       case "otlpJson":
         return new api.OtlpJsonLayerConfig({ writer: { file: target }, batch });
+      case "fmt":
+        return new api.FmtLayerConfig({ writer: { file: target } });
+      case "fmtStdout":
+        return new api.FmtLayerConfig({ writer: "stdout", nonBlocking: true, ansi: false });
+      case "fmtLossy":
+        return new api.FmtLayerConfig({ writer: { file: target }, lossy: true, bufferedLines: 1 });
+      case "fmtRolling":
+        return new api.FmtLayerConfig({
+          writer: { rolling: { directory: target, rotation: "daily", prefix: "app" } },
+        });
       case "timeline":
         return new api.TimelineLayerConfig({ path: target });
       case "flame":
@@ -131,6 +150,13 @@ function foldedStacks(path: string): string[] {
   const lines = text.slice(0, -1).split("\n");
   for (const line of lines) assert.match(line, /^\S.* [1-9]\d*$/, `not "stack count": ${line}`);
   return lines.map((line) => line.slice(0, line.lastIndexOf(" "))).sort();
+}
+
+/** The fmt file's lines without their timestamps and thread-dependent parts, sorted. */
+function fmtLines(path: string): string[] {
+  const text = readFileSync(path, "utf8");
+  assert.ok(text.endsWith("\n"), "the fmt file's last line is cut off");
+  return text.slice(0, -1).split("\n").map((line) => line.replace(/^\S+ +/, "")).sort();
 }
 
 /** The names of the spans in an OTLP JSON file, checking that every line parses. */
@@ -226,6 +252,46 @@ export function defineExitFlushScenarios(test: TestFn, h: ExitFlushHarness): voi
       run("otlpJson", how, path);
       assert.deepEqual(otlpJsonSpans(path), expected, label);
     }
+  });
+
+  test(`exit without dispose: the non-blocking fmt file and rolling files have every line, at the end and on ${exitNames}`, () => {
+    const reference = join(h.tempDir(), "disposed.log");
+    run("fmt", "dispose", reference);
+    const expected = fmtLines(reference);
+    // fib(6): one event per call; 2 workers × 3 events; "workers joined".
+    assert.equal(expected.length, FIB_SPANS + 2 * 3 + 1, expected.join("\n"));
+    for (const [how, label] of ends) {
+      const path = join(h.tempDir(), "app.log");
+      run("fmt", how, path);
+      assert.deepEqual(fmtLines(path), expected, label);
+      const directory = h.tempDir();
+      run("fmtRolling", how, directory);
+      const files = readdirSync(directory);
+      assert.equal(files.length, 1, files.join(", "));
+      assert.match(files[0]!, /^app\.\d{4}-\d\d-\d\d$/);
+      assert.deepEqual(fmtLines(join(directory, files[0]!)), expected, `rolling, ${label}`);
+    }
+  });
+
+  test(`exit without dispose: a non-blocking fmt layer on stdout writes every line, at the end and on ${exitNames}`, () => {
+    for (const [how, label] of ends) {
+      const { stdout } = run("fmtStdout", how, "-");
+      const lines = stdout.split("\n").filter((line) => / INFO /.test(line));
+      assert.equal(lines.length, FIB_SPANS + 2 * 3 + 1, `${label}:\n${stdout}`);
+    }
+  });
+
+  test(`exit without dispose: a lossy fmt layer reports the lines it dropped on ${exitNames}, and the rest is written`, () => {
+    const path = join(h.tempDir(), "lossy.log");
+    const result = h.runExitFlushChild(["fmtLossy", "exit", path]);
+    assert.equal(result.code, 0, result.stderr);
+    const report =
+      /: dropped (\d+) lines? because the queue was full \(lossy: true; raise bufferedLines/
+        .exec(result.stderr);
+    assert.ok(report, result.stderr);
+    assert.match(result.stderr, /dropping lines because the queue is full \(lossy: true\)/);
+    const written = readFileSync(path, "utf8").split("\n").filter((line) => line).length;
+    assert.equal(written + Number(report[1]), FIB_SPANS + 2 * 3 + 1, result.stderr);
   });
 
   test(`exit without dispose: the timeline is valid JSON with every span closed, at the end and on ${exitNames}`, () => {

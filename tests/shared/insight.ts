@@ -219,9 +219,12 @@ export function defineInsightScenarios(test: TestFn, h: InsightHarness): void {
     const log = join(h.tempDir(), "levels.log");
     const tracing = globalTracing([new api.FmtLayerConfig({ writer: { file: log } })], "info")
       .enter();
+    // The file is written by the layer's writer thread: flush before reading it.
     const levelsOf = (run: () => void) => {
+      tracing.flush();
       const before = readFileSync(log, "utf8").split("\n").filter((l) => l).length;
       run();
+      tracing.flush();
       return readFileSync(log, "utf8").split("\n").filter((l) => l).slice(before)
         .map((line) => line.split(/\s+/)[1]);
     };

@@ -178,8 +178,12 @@ export function defineLogCrateScenarios(test: TestFn, h: Harness): void {
   test("log crate: setFilter raises and lowers what log lets through, by the record's target", () => {
     const path = join(h.tempDir(), "fib.log");
     const layer = new api.FmtLayerConfig({ writer: { file: path } });
-    const warnings = () => readLines(path).filter((line) => line.includes(WARNING)).length;
     using tracing = global([layer], "error");
+    // The file is written by the layer's writer thread: flush before reading it.
+    const warnings = () => {
+      tracing.flush();
+      return readLines(path).filter((line) => line.includes(WARNING)).length;
+    };
     saturate();
     assert.equal(warnings(), 0, "error lets no warning through");
     tracing.setFilter("warn");

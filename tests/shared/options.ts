@@ -11,7 +11,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FMT_OPTIONS } from "../../bindings/config.ts";
+import { FMT_OPTIONS, ROLLING_OPTIONS } from "../../bindings/config.ts";
 import { FLAME_OPTIONS } from "../../bindings/flame.ts";
 import {
   JS_LAYER_DERIVED_OPTIONS,
@@ -107,6 +107,15 @@ export function defineOptionScenarios(test: TestFn, h: Harness): void {
       }
     }
     assert.deepEqual(drift, [], drift.join("\n"));
+  });
+
+  test("options: the fmt rolling writer holds exactly the fields the native parser accepts", () => {
+    const message = rejection({
+      kind: "fmt",
+      writer: { rolling: { directory: h.tempDir(), [UNKNOWN]: 1 } },
+    });
+    assert.ok(message.includes(`\`layers[1].writer.rolling.${UNKNOWN}\``), message);
+    assert.deepEqual(sorted(expectedFields(message)), sorted(ROLLING_OPTIONS));
   });
 
   test("options: each config class sends every option it is given", () => {

@@ -1,13 +1,14 @@
-//! The flame layer: folded stacks by `tracing-flame`, for flame graphs and flame charts.
+//! The flame layer: folded stacks, as `tracing-flame` writes them, for flame graphs and flame
+//! charts.
 //!
 //! Each line of the output is one stack (`thread; outer span; inner span`) and the nanoseconds
-//! spent in it since the previous line of the same thread. [`crate::flame_graph`] renders such
-//! a file to SVG.
+//! spent in it since the previous line of the same thread (samples of the same stack in a row
+//! are one line). [`crate::flame_graph`] renders such a file to SVG.
 //!
-//! `tracing-flame` measures each sample from the thread's previous span event, kept in a
-//! process-wide thread-local: a thread's first sample under a new layer would count the time
-//! since the layer was built (or since an earlier layer's last sample), which shows up as a
-//! wide bogus frame, e.g. a worker thread's parent span. This layer drops that first sample.
+//! Samples are timed from the thread's previous span event; a thread's first event under a new
+//! layer only starts its clock (counting the time since an unknown moment would draw a wide
+//! bogus frame). Traced threads only append samples to a buffer; a writer thread writes the
+//! text (`layer.rs`).
 
 use std::path::PathBuf;
 

@@ -28,7 +28,6 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use tracing::{
     field::{Field, Visit},
     span::{Attributes, Id, Record},
@@ -127,7 +126,63 @@ struct TimelineLayer {
 }
 
 /// The fields of a span, kept in its extensions when `include_args` is on.
-struct SpanArgs(Arc<Map<String, Value>>);
+struct SpanArgs(Arc<Args>);
+
+/// Fields as recorded on the traced thread: names are `'static`, values kept as they are
+/// (only `Debug` values become text there, since they are borrowed); the writer thread turns
+/// them into JSON. A field recorded again replaces its value.
+#[derive(Clone, Default)]
+struct Args(Vec<(&'static str, ArgValue)>);
+
+#[derive(Clone)]
+enum ArgValue {
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
+    Str(String),
+}
+
+impl Args {
+    fn set(&mut self, name: &'static str, value: ArgValue) {
+        match self.0.iter_mut().find(|(field, _)| *field == name) {
+            Some((_, slot)) => *slot = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn message(&self) -> Option<&str> {
+        self.0.iter().find_map(|(name, value)| match value {
+            ArgValue::Str(text) if *name == "message" => Some(text.as_str()),
+            _ => None,
+        })
+    }
+}
+
+impl Serialize for Args {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            match value {
+                ArgValue::I64(number) => map.serialize_entry(name, number)?,
+                ArgValue::U64(number) => map.serialize_entry(name, number)?,
+                // JSON has no NaN or infinity: serde_json::Value wrote them as null too.
+                ArgValue::F64(number) => match serde_json::Number::from_f64(*number) {
+                    Some(number) => map.serialize_entry(name, &number)?,
+                    None => map.serialize_entry(name, &())?,
+                },
+                ArgValue::Bool(flag) => map.serialize_entry(name, flag)?,
+                ArgValue::Str(text) => map.serialize_entry(name, text)?,
+            }
+        }
+        map.end()
+    }
+}
 
 impl TimelineLayer {
     fn now(&self) -> f64 {
@@ -142,9 +197,9 @@ impl TimelineLayer {
     fn entry(
         &self,
         phase: Phase,
-        name: Cow<'static, str>,
+        name: EntryName,
         origin: Origin,
-        args: Option<Arc<Map<String, Value>>>,
+        args: Option<EntryArgs>,
         id: Option<u64>,
     ) -> Message {
         let thread = current_thread();
@@ -208,7 +263,13 @@ impl TimelineLayer {
             ),
         };
         let origin = self.origin(span.metadata());
-        self.entry(phase, Cow::Borrowed(span.name()), origin, args, id)
+        self.entry(
+            phase,
+            EntryName::Static(span.name()),
+            origin,
+            args.map(EntryArgs::Span),
+            id,
+        )
     }
 }
 
@@ -219,8 +280,8 @@ where
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         if self.include_args {
-            let mut args = Map::new();
-            attrs.record(&mut JsonVisitor(&mut args));
+            let mut args = Args(Vec::with_capacity(attrs.metadata().fields().len()));
+            attrs.record(&mut ArgsVisitor(&mut args));
             span.extensions_mut().insert(SpanArgs(Arc::new(args)));
         }
         if self.style == TimelineStyle::Async {
@@ -235,7 +296,7 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut extensions = span.extensions_mut();
         if let Some(args) = extensions.get_mut::<SpanArgs>() {
-            values.record(&mut JsonVisitor(Arc::make_mut(&mut args.0)));
+            values.record(&mut ArgsVisitor(Arc::make_mut(&mut args.0)));
         }
     }
 
@@ -247,19 +308,17 @@ where
             None => self.owned_origin(&metadata),
         };
         let (name, args) = if self.include_args {
-            let mut args = Map::new();
-            crate::log_bridge::record_fields(event, &mut JsonVisitor(&mut args));
-            let name = match args.get("message") {
-                Some(Value::String(message)) => Cow::Owned(message.clone()),
-                _ => Cow::Borrowed(event.metadata().name()),
-            };
-            (name, Some(Arc::new(args)))
+            let mut args = Args(Vec::with_capacity(event.metadata().fields().len()));
+            crate::log_bridge::record_fields(event, &mut ArgsVisitor(&mut args));
+            // The writer thread takes the name from the message in `args`.
+            let name = EntryName::Message(event.metadata().name());
+            (name, Some(EntryArgs::Event(args)))
         } else {
             let mut message = MessageVisitor(None);
             crate::log_bridge::record_fields(event, &mut message);
             let name = message
                 .0
-                .map_or(Cow::Borrowed(event.metadata().name()), Cow::Owned);
+                .map_or(EntryName::Static(event.metadata().name()), EntryName::Owned);
             (name, None)
         };
         self.send(self.entry(Phase::Instant, name, origin, args, None));
@@ -293,39 +352,38 @@ where
     }
 }
 
-/// Records fields as JSON values: numbers, booleans and strings as themselves, anything else
+/// Records fields as [`Args`]: numbers, booleans and strings as themselves, anything else
 /// through its `Debug` form.
-struct JsonVisitor<'a>(&'a mut Map<String, Value>);
+struct ArgsVisitor<'a>(&'a mut Args);
 
-impl Visit for JsonVisitor<'_> {
+impl Visit for ArgsVisitor<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.insert(field.name().to_owned(), value.into());
+        self.0.set(field.name(), ArgValue::F64(value));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.insert(field.name().to_owned(), value.into());
+        self.0.set(field.name(), ArgValue::I64(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.insert(field.name().to_owned(), value.into());
+        self.0.set(field.name(), ArgValue::U64(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.insert(field.name().to_owned(), value.into());
+        self.0.set(field.name(), ArgValue::Bool(value));
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.into());
+        self.0.set(field.name(), ArgValue::Str(value.to_owned()));
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.0
-            .insert(field.name().to_owned(), value.to_string().into());
+        self.0.set(field.name(), ArgValue::Str(value.to_string()));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.0
-            .insert(field.name().to_owned(), format!("{value:?}").into());
+            .set(field.name(), ArgValue::Str(format!("{value:?}")));
     }
 }
 
@@ -408,15 +466,38 @@ impl Phase {
     }
 }
 
+/// An entry's name: a span's or event's own, an event's message, or (resolved by the writer)
+/// the message among its args, else the event's name.
+enum EntryName {
+    Static(&'static str),
+    Owned(String),
+    Message(&'static str),
+}
+
+/// An entry's fields: a span's, shared with its extensions, or an event's own.
+enum EntryArgs {
+    Span(Arc<Args>),
+    Event(Args),
+}
+
+impl EntryArgs {
+    fn get(&self) -> &Args {
+        match self {
+            EntryArgs::Span(args) => args,
+            EntryArgs::Event(args) => args,
+        }
+    }
+}
+
 struct Entry {
     phase: Phase,
     timestamp: f64,
     thread: u64,
     thread_name: Arc<str>,
-    name: Cow<'static, str>,
+    name: EntryName,
     category: Cow<'static, str>,
     location: Option<(Cow<'static, str>, u32)>,
-    args: Option<Arc<Map<String, Value>>>,
+    args: Option<EntryArgs>,
     id: Option<u64>,
 }
 
@@ -462,7 +543,7 @@ struct EntryJson<'a> {
     #[serde(rename = ".line", skip_serializing_if = "Option::is_none")]
     line: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    args: Option<&'a Map<String, Value>>,
+    args: Option<&'a Args>,
 }
 
 /// The writer thread's state: the file, and which threads it has named already.
@@ -528,18 +609,24 @@ impl TraceWriter {
             .as_ref()
             .map(|(file, line)| (&**file, *line))
             .unzip();
+        let args = entry.args.as_ref().map(EntryArgs::get);
+        let name = match &entry.name {
+            EntryName::Static(name) => name,
+            EntryName::Owned(name) => name.as_str(),
+            EntryName::Message(fallback) => args.and_then(Args::message).unwrap_or(fallback),
+        };
         self.write_value(&EntryJson {
             ph: entry.phase.code(),
             pid: self.process,
             tid: entry.thread,
             ts: entry.timestamp,
-            name: &entry.name,
+            name,
             cat: &entry.category,
             id: entry.id,
             s: (entry.phase == Phase::Instant).then_some("t"),
             file,
             line,
-            args: entry.args.as_deref().filter(|args| !args.is_empty()),
+            args: args.filter(|args| !args.is_empty()),
         });
     }
 

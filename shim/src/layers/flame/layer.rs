@@ -1,18 +1,36 @@
 //! The flame layer itself (the cargo feature `flame`).
+//!
+//! Traced threads do no I/O and format no text. Each span gets, when it is created, the ids of
+//! two interned stacks (its parents', and its own with it on top); entering or leaving a span
+//! then appends one `(stack id, nanoseconds)` sample to its thread's buffer, adding to the last
+//! sample instead when the stack is the same. Full buffers go to a writer thread, which turns
+//! stack ids into text once per stack and writes the folded lines; `flush` hands it every
+//! thread's partial buffer. Each thread's lines stay in time order, so flame charts draw each
+//! call as before.
 
 use std::{
-    cell::Cell,
+    cell::RefCell,
+    collections::HashMap,
     fs::File,
-    io::{self, BufWriter, Write},
+    io::{BufWriter, Write},
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
-        Arc, Mutex,
+        mpsc::{self, Receiver, SyncSender},
+        Arc, Mutex, MutexGuard,
     },
+    thread::JoinHandle,
+    time::{Duration, Instant},
 };
 
-use tracing::span::Id;
-use tracing_flame::{FlameLayer, FlushGuard};
-use tracing_subscriber::{layer::Context, Layer};
+use tracing::{
+    span::{Attributes, Id},
+    Metadata, Subscriber,
+};
+use tracing_subscriber::{
+    layer::Context,
+    registry::{LookupSpan, SpanRef},
+    Layer,
+};
 
 use super::FlameLayerConfig;
 use crate::layers::{BuiltLayer, LayerLifecycle};
@@ -22,9 +40,20 @@ use crate::{
     util::create_truncated,
 };
 
-/// `tracing-flame` measures time per thread in process-wide thread-locals, so two flame layers
-/// recording at once would split each other's samples. This admits one at a time.
+/// Samples are kept per thread in one process-wide thread-local, so two flame layers recording
+/// at once would split each other's samples. This admits one at a time.
 static FLAME_LAYER_LIVE: AtomicBool = AtomicBool::new(false);
+
+static NEXT_INSTANCE: AtomicU64 = AtomicU64::new(1);
+
+/// Samples a thread buffers before handing them to the writer.
+const CHUNK: usize = 4_096;
+
+/// Chunks waiting for the writer; a full queue makes the traced thread wait (nothing is lost).
+const CHUNKS_QUEUED: usize = 64;
+
+/// How long `flush` waits for the writer.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Builds a flame layer; `field` names the layer in error messages.
 pub(crate) fn build(config: &FlameLayerConfig, field: &str) -> Result<BuiltLayer, Error> {
@@ -33,128 +62,393 @@ pub(crate) fn build(config: &FlameLayerConfig, field: &str) -> Result<BuiltLayer
             ErrorKind::InvalidConfig,
             format!(
                 "{field}: another flame layer is recording in this library; only one can record \
-                 at a time (tracing-flame keeps its timing per thread); dispose the other first"
+                 at a time (samples are kept per thread); dispose the other first"
             ),
         ));
     }
-    let file = match create_truncated(&config.path, &format!("{field}.path")) {
-        Ok(file) => file,
-        Err(error) => {
-            FLAME_LAYER_LIVE.store(false, Ordering::Release);
-            return Err(error);
-        }
+    let release = || FLAME_LAYER_LIVE.store(false, Ordering::Release);
+    let file =
+        create_truncated(&config.path, &format!("{field}.path")).inspect_err(|_| release())?;
+    let output = format!("flame layer {field}: `{}`", config.path.display());
+    let shared = Arc::new(Shared {
+        stacks: Mutex::new(StackTable::default()),
+        threads: Mutex::new(Vec::new()),
+    });
+    let (sender, receiver) = mpsc::sync_channel(CHUNKS_QUEUED);
+    let writer = FoldedWriter {
+        out: BufWriter::new(file),
+        shared: Arc::clone(&shared),
+        texts: HashMap::new(),
+        module_path: config.module_path,
+        file_and_line: config.file_and_line,
+        output: output.clone(),
+        error: None,
     };
-    let layer = FlameLayer::<BaseSubscriber, _>::new(FoldedWriter(BufWriter::new(file)))
-        .with_empty_samples(config.empty_samples)
-        .with_threads_collapsed(config.threads_collapsed)
-        .with_module_path(config.module_path)
-        .with_file_and_line(config.file_and_line);
-    let guard = layer.flush_on_drop();
-    Ok(BuiltLayer {
-        layer: Box::new(FreshThreadLayer {
-            inner: layer,
-            instance: NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed),
+    let handle = std::thread::Builder::new()
+        .name("tracing-bridge-flame".into())
+        .spawn(move || writer.run(receiver))
+        .map_err(|error| {
+            release();
+            Error::new(
+                ErrorKind::FileNotWritable,
+                format!("{field}: cannot start the flame writer thread: {error}"),
+            )
+        })?;
+    let layer = FlameLayer {
+        shared: Arc::clone(&shared),
+        sender: sender.clone(),
+        instance: NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed),
+        empty_samples: config.empty_samples,
+        threads_collapsed: config.threads_collapsed,
+    };
+    Ok(BuiltLayer::new(
+        Box::new(layer),
+        Arc::new(FlameLifecycle {
+            shared,
+            sender,
+            writer: Mutex::new(Some(handle)),
+            output,
         }),
-        lifecycle: Arc::new(FlameLifecycle {
-            guard: Mutex::new(Some(guard)),
-            output: format!("flame layer {field}: `{}`", config.path.display()),
-        }),
-        extension: None,
-    })
+    ))
 }
 
-static NEXT_INSTANCE: AtomicU64 = AtomicU64::new(1);
-
-thread_local! {
-    /// The flame layer instance that last recorded on this thread.
-    static LAST_INSTANCE: Cell<u64> = const { Cell::new(0) };
-    /// Set while a thread's first sample for an instance is being written, to drop it.
-    static DROPPING_SAMPLE: Cell<bool> = const { Cell::new(false) };
+/// What the layer and the writer share: the interned stacks and every thread's buffer.
+struct Shared {
+    stacks: Mutex<StackTable>,
+    threads: Mutex<Vec<Arc<ThreadSamples>>>,
 }
 
-/// Forwards to `tracing-flame`, dropping each thread's first sample (see the module docs).
-struct FreshThreadLayer {
-    inner: FlameLayer<BaseSubscriber, FoldedWriter>,
-    instance: u64,
+/// Stacks of spans, interned: stack 0 is the thread alone; every other is a stack below it
+/// with one more frame on top.
+#[derive(Default)]
+struct StackTable {
+    /// Stack `i + 1`: its parent stack and its top frame.
+    frames: Vec<(u32, &'static Metadata<'static>)>,
+    ids: HashMap<(u32, usize), u32>,
 }
 
-impl FreshThreadLayer {
-    fn forward(&self, record: impl FnOnce()) {
-        let fresh = LAST_INSTANCE
-            .try_with(|last| last.replace(self.instance) != self.instance)
-            .unwrap_or(false);
-        if fresh {
-            let _ = DROPPING_SAMPLE.try_with(|dropping| dropping.set(true));
-            record();
-            let _ = DROPPING_SAMPLE.try_with(|dropping| dropping.set(false));
-        } else {
-            record();
+impl StackTable {
+    fn intern(&mut self, parent: u32, frame: &'static Metadata<'static>) -> u32 {
+        let key = (parent, frame as *const Metadata<'static> as usize);
+        if let Some(&id) = self.ids.get(&key) {
+            return id;
         }
+        self.frames.push((parent, frame));
+        let id = u32::try_from(self.frames.len()).unwrap_or(u32::MAX);
+        self.ids.insert(key, id);
+        id
     }
 }
 
-impl Layer<BaseSubscriber> for FreshThreadLayer {
+/// A span's stacks, kept in its extensions: its parents' (sampled when it is entered) and its
+/// own (sampled when it is left).
+#[derive(Clone, Copy)]
+struct SpanStacks {
+    parents: u32,
+    own: u32,
+}
+
+/// One sample: the time a thread spent in a stack since its previous sample.
+#[derive(Clone, Copy)]
+struct Sample {
+    stack: u32,
+    nanos: u64,
+}
+
+/// A thread's samples not yet handed to the writer, and the thread's frame.
+struct ThreadSamples {
+    /// The root frame: `ThreadId(3)-worker-0` (as tracing-flame names threads), or
+    /// `all-threads`.
+    frame: String,
+    pending: Mutex<Vec<Sample>>,
+}
+
+/// A thread's state for the live flame layer.
+struct ThreadState {
+    instance: u64,
+    last: Instant,
+    samples: Arc<ThreadSamples>,
+}
+
+thread_local! {
+    static THREAD: RefCell<Option<ThreadState>> = const { RefCell::new(None) };
+}
+
+enum Message {
+    Chunk(Arc<ThreadSamples>, Vec<Sample>),
+    /// Write out everything so far, then answer.
+    Flush(SyncSender<Result<(), String>>),
+    /// Write out everything and stop.
+    Finish,
+}
+
+struct FlameLayer {
+    shared: Arc<Shared>,
+    sender: SyncSender<Message>,
+    instance: u64,
+    empty_samples: bool,
+    threads_collapsed: bool,
+}
+
+impl FlameLayer {
+    /// The stacks of `span`, from its extensions or, for a span made before this layer, by
+    /// walking its parents.
+    fn stacks_of<S>(&self, span: &SpanRef<'_, S>) -> SpanStacks
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        if let Some(stacks) = span.extensions().get::<SpanStacks>() {
+            return *stacks;
+        }
+        let mut table = lock(&self.shared.stacks);
+        let mut parents = 0;
+        if let Some(parent) = span.parent() {
+            for frame in parent.scope().from_root() {
+                parents = table.intern(parents, frame.metadata());
+            }
+        }
+        let own = table.intern(parents, span.metadata());
+        SpanStacks { parents, own }
+    }
+
+    /// Records the time since this thread's previous sample in `stack` (unless `keep` is
+    /// false). A thread's first sample for this layer measures from an unknown moment, so it
+    /// only starts the clock.
+    fn sample(&self, stack: u32, keep: bool) {
+        let now = Instant::now();
+        let _ = THREAD.try_with(|thread| {
+            let Ok(mut thread) = thread.try_borrow_mut() else {
+                return;
+            };
+            match &mut *thread {
+                Some(state) if state.instance == self.instance => {
+                    let nanos = now.duration_since(state.last).as_nanos();
+                    state.last = now;
+                    if keep {
+                        self.push(
+                            &state.samples,
+                            stack,
+                            u64::try_from(nanos).unwrap_or(u64::MAX),
+                        );
+                    }
+                }
+                slot => {
+                    let samples = Arc::new(ThreadSamples {
+                        frame: self.thread_frame(),
+                        pending: Mutex::new(Vec::with_capacity(CHUNK)),
+                    });
+                    lock(&self.shared.threads).push(Arc::clone(&samples));
+                    *slot = Some(ThreadState {
+                        instance: self.instance,
+                        last: now,
+                        samples,
+                    });
+                }
+            }
+        });
+    }
+
+    fn push(&self, samples: &Arc<ThreadSamples>, stack: u32, nanos: u64) {
+        let mut pending = lock(&samples.pending);
+        if let Some(last) = pending.last_mut().filter(|last| last.stack == stack) {
+            last.nanos = last.nanos.saturating_add(nanos);
+            return;
+        }
+        pending.push(Sample { stack, nanos });
+        if pending.len() >= CHUNK {
+            // Sent while holding the buffer, so that a concurrent flush cannot send this
+            // thread's later samples first. Fails only once the writer finished.
+            let chunk = std::mem::replace(&mut *pending, Vec::with_capacity(CHUNK));
+            let _ = self.sender.send(Message::Chunk(Arc::clone(samples), chunk));
+        }
+    }
+
+    fn thread_frame(&self) -> String {
+        if self.threads_collapsed {
+            return "all-threads".to_owned();
+        }
+        let thread = std::thread::current();
+        let mut frame = format!("{:?}", thread.id());
+        if let Some(name) = thread.name() {
+            frame.push('-');
+            frame.push_str(name);
+        }
+        frame
+    }
+}
+
+impl Layer<BaseSubscriber> for FlameLayer {
+    fn on_new_span(&self, _attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, BaseSubscriber>) {
+        let Some(span) = ctx.span(id) else { return };
+        let parents = span
+            .parent()
+            .map_or(0, |parent| self.stacks_of(&parent).own);
+        let own = lock(&self.shared.stacks).intern(parents, span.metadata());
+        span.extensions_mut().insert(SpanStacks { parents, own });
+    }
+
     fn on_enter(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
-        self.forward(|| self.inner.on_enter(id, ctx));
+        let Some(span) = ctx.span(id) else { return };
+        let stacks = self.stacks_of(&span);
+        // The time before a root span is entered belongs to the thread alone.
+        self.sample(stacks.parents, self.empty_samples || stacks.parents != 0);
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
-        self.forward(|| self.inner.on_exit(id, ctx));
+        let Some(span) = ctx.span(id) else { return };
+        self.sample(self.stacks_of(&span).own, true);
     }
 }
 
-/// The folded-stacks file; writes nothing while the current thread drops a sample.
-struct FoldedWriter(BufWriter<File>);
+/// The writer thread: folded lines from the threads' samples.
+struct FoldedWriter {
+    out: BufWriter<File>,
+    shared: Arc<Shared>,
+    /// Each stack's frames as text (`; a; b`), made once per stack.
+    texts: HashMap<u32, String>,
+    module_path: bool,
+    file_and_line: bool,
+    output: String,
+    /// The first write error; writing stops then, and every flush reports it.
+    error: Option<String>,
+}
 
-impl Write for FoldedWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if DROPPING_SAMPLE.try_with(Cell::get).unwrap_or(false) {
-            return Ok(buf.len());
+impl FoldedWriter {
+    fn run(mut self, receiver: Receiver<Message>) {
+        while let Ok(message) = receiver.recv() {
+            match message {
+                Message::Chunk(thread, samples) => self.write(&thread.frame, &samples),
+                Message::Flush(answer) => {
+                    self.flush();
+                    let _ = answer.send(self.error.clone().map_or(Ok(()), Err));
+                }
+                Message::Finish => break,
+            }
         }
-        self.0.write(buf)
+        self.flush();
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
+    fn write(&mut self, frame: &str, samples: &[Sample]) {
+        if self.error.is_some() {
+            return;
+        }
+        for sample in samples.iter().filter(|sample| sample.nanos > 0) {
+            self.make_text(sample.stack);
+            let text = self.texts.get(&sample.stack).map_or("", String::as_str);
+            if let Err(error) = writeln!(self.out, "{frame}{text} {}", sample.nanos) {
+                self.failed(&error);
+                return;
+            }
+        }
+    }
+
+    /// Makes the text of `stack` unless it exists.
+    fn make_text(&mut self, stack: u32) {
+        if !self.texts.contains_key(&stack) {
+            let mut frames = Vec::new();
+            {
+                let table = lock(&self.shared.stacks);
+                let mut at = stack;
+                while at != 0 {
+                    let Some(&(parent, metadata)) = table.frames.get(at as usize - 1) else {
+                        break;
+                    };
+                    frames.push(metadata);
+                    at = parent;
+                }
+            }
+            let mut text = String::new();
+            for metadata in frames.iter().rev() {
+                text.push_str("; ");
+                if self.module_path {
+                    if let Some(module_path) = metadata.module_path() {
+                        text.push_str(module_path);
+                        text.push_str("::");
+                    }
+                }
+                text.push_str(metadata.name());
+                if self.file_and_line {
+                    if let Some(file) = metadata.file() {
+                        text.push(':');
+                        text.push_str(file);
+                    }
+                    if let Some(line) = metadata.line() {
+                        text.push(':');
+                        text.push_str(&line.to_string());
+                    }
+                }
+            }
+            self.texts.insert(stack, text);
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.error.is_none() {
+            if let Err(error) = self.out.flush() {
+                self.failed(&error);
+            }
+        }
+    }
+
+    fn failed(&mut self, error: &std::io::Error) {
+        let message = format!("{}: cannot write the folded stacks: {error}", self.output);
+        eprintln!("tracing-bridge: {message}");
+        self.error = Some(message);
     }
 }
 
-/// Holds the guard that flushes the folded-stacks file; releases the one-at-a-time admission
-/// when the layer is shut down or dropped.
+/// Hands the threads' partial buffers to the writer and waits for it; at shutdown stops it
+/// and releases the one-at-a-time admission.
 struct FlameLifecycle {
-    guard: Mutex<Option<FlushGuard<FoldedWriter>>>,
+    shared: Arc<Shared>,
+    sender: SyncSender<Message>,
+    writer: Mutex<Option<JoinHandle<()>>>,
     /// The layer and its file, for error messages: ``flame layer layers[1]: `app.folded` ``.
     output: String,
 }
 
 impl FlameLifecycle {
-    fn guard(&self) -> std::sync::MutexGuard<'_, Option<FlushGuard<FoldedWriter>>> {
-        self.guard
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Sends every thread's pending samples; forgets threads that ended with nothing pending.
+    fn send_pending(&self) {
+        let mut threads = lock(&self.shared.threads);
+        threads.retain(|thread| {
+            let mut pending = lock(&thread.pending);
+            if !pending.is_empty() {
+                let chunk = std::mem::take(&mut *pending);
+                let _ = self.sender.send(Message::Chunk(Arc::clone(thread), chunk));
+            }
+            // Held only by this list: the thread ended (its thread-local is gone).
+            Arc::strong_count(thread) > 1
+        });
     }
 }
 
 impl LayerLifecycle for FlameLifecycle {
     fn flush(&self) -> Result<(), Error> {
-        match &*self.guard() {
-            Some(guard) => guard.flush().map_err(|error| {
-                // tracing-flame's error says "cannot flush output buffer"; the I/O error is
-                // its source.
-                let cause = std::error::Error::source(&error)
-                    .map_or_else(|| error.to_string(), ToString::to_string);
-                Error::new(
-                    ErrorKind::FileNotWritable,
-                    format!("{}: cannot write the folded stacks: {cause}", self.output),
-                )
-            }),
-            None => Ok(()),
+        self.send_pending();
+        let (answer, answered) = mpsc::sync_channel(1);
+        if self.sender.send(Message::Flush(answer)).is_err() {
+            return Ok(()); // Already finished: the file is complete.
+        }
+        match answered.recv_timeout(FLUSH_TIMEOUT) {
+            Ok(Ok(())) | Err(mpsc::RecvTimeoutError::Disconnected) => Ok(()),
+            Ok(Err(message)) => Err(Error::new(ErrorKind::FileNotWritable, message)),
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::new(
+                ErrorKind::FileNotWritable,
+                format!(
+                    "{}: the writer did not finish within {} s; the disk may be slow or full",
+                    self.output,
+                    FLUSH_TIMEOUT.as_secs()
+                ),
+            )),
         }
     }
 
     fn shutdown(&self) -> Result<(), Error> {
         let result = self.flush();
-        if self.guard().take().is_some() {
+        if let Some(handle) = lock(&self.writer).take() {
+            let _ = self.sender.send(Message::Finish);
+            let _ = handle.join();
             FLAME_LAYER_LIVE.store(false, Ordering::Release);
         }
         result
@@ -163,8 +457,16 @@ impl LayerLifecycle for FlameLifecycle {
 
 impl Drop for FlameLifecycle {
     fn drop(&mut self) {
-        if self.guard().take().is_some() {
-            FLAME_LAYER_LIVE.store(false, Ordering::Release);
+        if lock(&self.writer).is_some() {
+            if let Err(error) = self.shutdown() {
+                eprintln!("tracing-bridge: while closing a flame layer: {error}");
+            }
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
