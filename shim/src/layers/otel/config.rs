@@ -53,7 +53,8 @@ macro_rules! with_sdk_options {
                 /// Batching of spans; each falls back to its `OTEL_BSP_*` variable.
                 batch: Option<BatchConfig>,
                 /// Batching of log records (when logs are on); each falls back to its
-                /// `OTEL_BLRP_*` variable, then the same defaults as spans.
+                /// `OTEL_BLRP_*` variable, then the specification's defaults (those of spans,
+                /// but a scheduled delay of 1 000 ms).
                 logs_batch: Option<BatchConfig>,
                 /// Metrics from event fields (when metrics are on): export interval, timeout
                 /// and temporality.
