@@ -108,14 +108,17 @@ pub(crate) fn build_otlp(
             )?),
         };
         let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
+        // Traces keep the description they had before other signals: `(otlp, grpc to …)`.
+        let name = match signal {
+            Signal::Traces => String::new(),
+            other => format!("{} ", other.name()),
+        };
         let description = match &output {
-            Output::Json(_) => format!(
-                "{field} (otlp, {} console exporter: OTLP JSON to stdout)",
-                signal.name()
-            ),
+            Output::Json(_) => {
+                format!("{field} (otlp, {name}console exporter: OTLP JSON to stdout)")
+            }
             Output::Otlp(transport) => format!(
-                "{field} (otlp, {} {} to {})",
-                signal.name(),
+                "{field} (otlp, {name}{} to {})",
                 transport.protocol.name(),
                 transport.endpoint
             ),
@@ -159,10 +162,9 @@ pub(crate) fn build_otlp_json(
             continue;
         }
         let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
-        let description = if traces && logs {
-            format!("{field} (otlpJson {} to {destination})", signal.name())
-        } else {
-            format!("{field} (otlpJson to {destination})")
+        let description = match signal {
+            Signal::Traces => format!("{field} (otlpJson to {destination})"),
+            other => format!("{field} (otlpJson {} to {destination})", other.name()),
         };
         let output = Output::Json(&config.writer);
         parts.push(build_signal(
