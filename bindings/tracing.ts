@@ -234,7 +234,8 @@ export class TracingBase implements Disposable, AsyncDisposable {
   }
 
   /**
-   * How many spans the OpenTelemetry layers dropped or could not get confirmed: dropped when
+   * How many spans and log records (every signal's records) the OpenTelemetry layers dropped or
+   * could not get confirmed: dropped when
    * known not delivered (the queue was full, the receiver refused them or could not be reached,
    * dispose's flush timeout expired before they were sent, they were still open at dispose),
    * not confirmed when the request may have reached the receiver but no answer came (a

@@ -123,7 +123,9 @@ with_sdk_options! {
     /// Options of the `otlp` layer: spans exported to an OTLP receiver.
     pub struct OtlpLayerConfig {
         /// The receiver. For gRPC its scheme, host and port; for HTTP the URL of the traces
-        /// endpoint (`/v1/traces` is appended when the URL has no path). Falls back to
+        /// endpoint (`/v1/traces` is appended when the URL has no path; log records go to
+        /// `/v1/logs` of the same base, so with logs on the path must be empty or end in
+        /// `/v1/traces`). Falls back to
         /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, then `OTEL_EXPORTER_OTLP_ENDPOINT`.
         pub endpoint: Option<String>,
         /// The wire protocol. Falls back to `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, then

@@ -1,0 +1,84 @@
+//! The pure-Rust baseline of the logs run of `bench/otlp_export.ts`: the example library's
+//! `emit_events` workload (`tracing::info!(index, "bench event")`, outside any span) exported
+//! as OTLP logs over gRPC by the OpenTelemetry SDK's own pipeline, `opentelemetry-appender-tracing`
+//! → `BatchLogProcessor` → `opentelemetry-otlp` (tonic), with the batch settings the benchmark
+//! gives the library's layer.
+//!
+//! `otlp-logs-baseline <endpoint> <calls> <events per call> <warm-up calls> <max queue size>
+//! <max export batch size>` prints one JSON line: `{"seconds": …}`, the time from the first
+//! event until the provider's shutdown returned (every record exported), as the library's side
+//! is timed until dispose returns.
+
+use std::time::{Duration, Instant};
+
+use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
+use opentelemetry_otlp::{LogExporter, WithExportConfig};
+use opentelemetry_sdk::{
+    logs::{BatchConfigBuilder, BatchLogProcessor, SdkLoggerProvider},
+    Resource,
+};
+use tracing_subscriber::{filter::LevelFilter, layer::SubscriberExt, Layer};
+
+/// The example library's `emit_events`.
+#[inline(never)]
+fn emit_events(count: u32) {
+    for index in 0..count {
+        tracing::info!(index, "bench event");
+    }
+}
+
+fn argument(args: &[String], index: usize, name: &str) -> u64 {
+    args.get(index)
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| panic!("argument {index} ({name}) must be a number"))
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 1)]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let endpoint = args.get(1).expect("argument 1: the gRPC endpoint").clone();
+    let calls = argument(&args, 2, "calls");
+    let per_call = argument(&args, 3, "events per call") as u32;
+    let warmup = argument(&args, 4, "warm-up calls");
+    let queue = argument(&args, 5, "max queue size") as usize;
+    let batch = argument(&args, 6, "max export batch size") as usize;
+
+    let exporter = LogExporter::builder()
+        .with_tonic()
+        .with_endpoint(endpoint)
+        .with_timeout(Duration::from_secs(10))
+        .build()
+        .expect("the OTLP log exporter");
+    let processor = BatchLogProcessor::builder(exporter)
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                .with_max_queue_size(queue)
+                .with_max_export_batch_size(batch)
+                .with_scheduled_delay(Duration::from_millis(1_000))
+                .build(),
+        )
+        .build();
+    let provider = SdkLoggerProvider::builder()
+        .with_resource(Resource::builder().with_service_name("otlp-logs-baseline").build())
+        .with_log_processor(processor)
+        .build();
+    let layer = OpenTelemetryTracingBridge::new(&provider).with_filter(LevelFilter::INFO);
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+
+    let seconds = tokio::task::spawn_blocking(move || {
+        for _ in 0..warmup {
+            emit_events(per_call);
+        }
+        provider.force_flush().expect("warm-up flush");
+        let started = Instant::now();
+        for _ in 0..calls {
+            emit_events(per_call);
+        }
+        provider.shutdown().expect("shutdown");
+        started.elapsed().as_secs_f64()
+    })
+    .await
+    .expect("the workload");
+    println!("{}", serde_json::json!({ "seconds": seconds }));
+}
