@@ -4,19 +4,25 @@
  * span; the layer with `signals: {traces: "none", logs: "otlp"}`), against the same events in a
  * pure-Rust binary using the OpenTelemetry SDK's logs pipeline (`opentelemetry-appender-tracing`
  * → `BatchLogProcessor` → `opentelemetry-otlp` over tonic; `bench/otlp-logs-baseline`, a
- * workspace of its own, built here on first run) with the same batch settings and receiver.
+ * workspace of its own, built here on first run) with the same batch settings and receiver. Each
+ * side runs with its defaults: the library's records carry the code location (`code.*`) besides
+ * the body, the `index` field, the level and the target; the appender's do not (its
+ * `experimental_metadata_attributes` would add them).
  *
  * Each side is timed from the first event until every record is exported (dispose returned;
- * the provider's shutdown returned). ROUNDS rounds alternate the sides (and which goes first),
- * each on an emptied receiver; each side's best round counts. Every round checks that the
- * receiver got every record.
+ * the provider's shutdown returned), and by its process CPU time (user + system, every thread)
+ * over that interval: on a shared machine the CPU per event varies less than the wall time.
+ * ROUNDS rounds alternate the sides (and which goes first), each on an emptied receiver; each
+ * side's best round counts. Every round checks that the receiver got every record.
  *
  * Last line:
  * {"bench":"otlp_export","signal":"logs","runtime":…,"protocol":"grpc","events_per_s":…,
- *  "rust_events_per_s":…,"ratio_vs_rust":…,"sent":…,"received":…,"rust_sent":…,"rust_received":…}
+ *  "rust_events_per_s":…,"ratio_vs_rust":…,"cpu_us_per_event":…,"rust_cpu_us_per_event":…,
+ *  "cpu_ratio_vs_rust":…,"sent":…,"received":…,"rust_sent":…,"rust_received":…}
  */
 
 import { spawnSync } from "node:child_process";
+import process from "node:process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { OtlpLayerOptions } from "../bindings/otlp.ts";
@@ -26,17 +32,19 @@ import { libraryPath, loadFibonacci, runtimeName } from "./fibonacci.ts";
 const CALLS = 200;
 const EVENTS_PER_CALL = 500; // 100 000 events per round
 const WARMUP_CALLS = 20;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const MAX_QUEUE_SIZE = 262_144;
 const MAX_EXPORT_BATCH_SIZE = 2_048;
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const baseline = fileURLToPath(new URL("../target/release/otlp-logs-baseline", import.meta.url));
 
-/** Builds the baseline when it is missing (its own workspace: CI never builds it). */
+/**
+ * Builds the baseline (its own workspace: CI never builds it); the first run compiles it, later
+ * ones find it up to date.
+ */
 function buildBaseline(): void {
-  if (existsSync(baseline)) return;
-  console.log("building bench/otlp-logs-baseline (first run) …");
+  if (!existsSync(baseline)) console.log("building bench/otlp-logs-baseline (first run) …");
   const build = spawnSync("cargo", [
     "build",
     "--release",
@@ -66,10 +74,13 @@ export async function runLogsBench(): Promise<void> {
       new api.GlobalTracingConfig({ layers: [new api.OtlpLayerConfig(options)] }),
       { library: libraryPath },
     ).enter();
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     for (let call = 0; call < calls; call++) emitEvents(EVENTS_PER_CALL);
     tracing.dispose();
-    return { seconds: (performance.now() - started) / 1000, dropped: tracing.droppedSpans };
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    return { seconds, cpuUs: cpu.user + cpu.system, dropped: tracing.droppedSpans };
   };
   const runRust = () => {
     const rust = spawnSync(baseline, [
@@ -81,13 +92,14 @@ export async function runLogsBench(): Promise<void> {
       String(MAX_EXPORT_BATCH_SIZE),
     ], { encoding: "utf8" });
     if (rust.status !== 0) throw new Error(`otlp-logs-baseline failed: ${rust.stderr}`);
-    return JSON.parse(rust.stdout.trim().split("\n").at(-1)!) as { seconds: number };
+    const result = JSON.parse(rust.stdout.trim().split("\n").at(-1)!);
+    return { seconds: result.seconds as number, cpuUs: result.cpu_us as number };
   };
   try {
     run(WARMUP_CALLS);
     const perRound = CALLS * EVENTS_PER_CALL;
-    const js: { seconds: number; dropped: number }[] = [];
-    const rust: { seconds: number }[] = [];
+    const js: { seconds: number; cpuUs: number; dropped: number }[] = [];
+    const rust: { seconds: number; cpuUs: number }[] = [];
     let received = 0;
     let rustReceived = 0;
     const rustRound = async () => {
@@ -109,6 +121,8 @@ export async function runLogsBench(): Promise<void> {
     }
     const best = Math.min(...js.map((round) => round.seconds));
     const bestRust = Math.min(...rust.map((round) => round.seconds));
+    const cpuPerEvent = Math.min(...js.map((round) => round.cpuUs)) / perRound;
+    const rustCpuPerEvent = Math.min(...rust.map((round) => round.cpuUs)) / perRound;
     const eventsPerS = perRound / best;
     const rustEventsPerS = perRound / bestRust;
     console.log(
@@ -116,6 +130,9 @@ export async function runLogsBench(): Promise<void> {
         js.map((round) => `${(round.seconds * 1000).toFixed(0)} ms`).join(", ") +
         `; Rust rounds ` +
         rust.map((round) => `${(round.seconds * 1000).toFixed(0)} ms`).join(", ") +
+        `; CPU per event (µs) JS ` +
+        js.map((round) => (round.cpuUs / perRound).toFixed(2)).join(", ") + `; Rust ` +
+        rust.map((round) => (round.cpuUs / perRound).toFixed(2)).join(", ") +
         `; dropped ${js.reduce((sum, round) => sum + round.dropped, 0)} (JS)`,
     );
     console.log(JSON.stringify({
@@ -126,6 +143,9 @@ export async function runLogsBench(): Promise<void> {
       events_per_s: Math.round(eventsPerS),
       rust_events_per_s: Math.round(rustEventsPerS),
       ratio_vs_rust: Number((rustEventsPerS / eventsPerS).toFixed(3)),
+      cpu_us_per_event: Number(cpuPerEvent.toFixed(3)),
+      rust_cpu_us_per_event: Number(rustCpuPerEvent.toFixed(3)),
+      cpu_ratio_vs_rust: Number((cpuPerEvent / rustCpuPerEvent).toFixed(3)),
       sent: ROUNDS * perRound,
       received,
       rust_sent: ROUNDS * (CALLS + WARMUP_CALLS) * EVENTS_PER_CALL,

@@ -5,9 +5,10 @@
 //! gives the library's layer.
 //!
 //! `otlp-logs-baseline <endpoint> <calls> <events per call> <warm-up calls> <max queue size>
-//! <max export batch size>` prints one JSON line: `{"seconds": …}`, the time from the first
-//! event until the provider's shutdown returned (every record exported), as the library's side
-//! is timed until dispose returns.
+//! <max export batch size>` prints one JSON line: `{"seconds": …, "cpu_us": …}`, the time from
+//! the first event until the provider's shutdown returned (every record exported), as the
+//! library's side is timed until dispose returns, and the process CPU time (user + system,
+//! every thread; Linux `/proc/self/stat`, in clock ticks of 10 ms) over the same interval.
 
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,24 @@ fn emit_events(count: u32) {
     for index in 0..count {
         tracing::info!(index, "bench event");
     }
+}
+
+/// User + system CPU time of this process so far, in µs (0 where `/proc` is missing).
+fn cpu_us() -> u64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0;
+    };
+    // The fields after the command (which may hold spaces) in parentheses.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |index: usize| {
+        fields
+            .get(index)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command.
+    (ticks(11) + ticks(12)) * 10_000
 }
 
 fn argument(args: &[String], index: usize, name: &str) -> u64 {
@@ -59,26 +78,34 @@ async fn main() {
         )
         .build();
     let provider = SdkLoggerProvider::builder()
-        .with_resource(Resource::builder().with_service_name("otlp-logs-baseline").build())
+        .with_resource(
+            Resource::builder()
+                .with_service_name("otlp-logs-baseline")
+                .build(),
+        )
         .with_log_processor(processor)
         .build();
     let layer = OpenTelemetryTracingBridge::new(&provider).with_filter(LevelFilter::INFO);
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
 
-    let seconds = tokio::task::spawn_blocking(move || {
+    let (seconds, cpu) = tokio::task::spawn_blocking(move || {
         for _ in 0..warmup {
             emit_events(per_call);
         }
         provider.force_flush().expect("warm-up flush");
+        let cpu_before = cpu_us();
         let started = Instant::now();
         for _ in 0..calls {
             emit_events(per_call);
         }
         provider.shutdown().expect("shutdown");
-        started.elapsed().as_secs_f64()
+        (started.elapsed().as_secs_f64(), cpu_us() - cpu_before)
     })
     .await
     .expect("the workload");
-    println!("{}", serde_json::json!({ "seconds": seconds }));
+    println!(
+        "{}",
+        serde_json::json!({ "seconds": seconds, "cpu_us": cpu })
+    );
 }
