@@ -6,7 +6,7 @@
  *
  *   deno run -A bench/otlp_export.ts [http/protobuf|grpc|http/json] [--tls]
  *   bun bench/otlp_export.ts [http/protobuf|grpc|http/json] [--tls]
- *   deno run -A bench/otlp_export.ts --logs        (and bun: the logs run, see otlp_export_logs.ts)
+ *   deno run -A bench/otlp_export.ts --logs [http/protobuf|grpc]   (the logs run: otlp_export_logs.ts)
  *
  * Throughput: `fibonacci(INDEX, false)` called CALLS times (S(INDEX) spans per call, one per
  * recursive call, each with a `computed` event), timed from the first call until dispose
@@ -47,7 +47,9 @@ const WARMUP_CALLS = 40;
 
 const args = isDeno ? Deno.args : process.argv.slice(2);
 if (args.includes("--logs")) {
-  await runLogsBench();
+  await runLogsBench(
+    (args.find((arg) => !arg.startsWith("--")) ?? "http/protobuf") as Protocol,
+  );
   process.exit(0);
 }
 const tls = args.includes("--tls");

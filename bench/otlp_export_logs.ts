@@ -1,9 +1,11 @@
 /**
- * The logs run of `bench/otlp_export.ts` (`--logs`): events/s that the example library exports
- * as OTLP log records over gRPC (`emit_events`: INFO events with one integer field, outside any
+ * The logs run of `bench/otlp_export.ts` (`--logs [http/protobuf|grpc]`, default
+ * `http/protobuf`): events/s that the example library exports as OTLP log records
+ * (`emit_events`: INFO events with one integer field, outside any
  * span; the layer with `signals: {traces: "none", logs: "otlp"}`), against the same events in a
  * pure-Rust binary using the OpenTelemetry SDK's logs pipeline (`opentelemetry-appender-tracing`
- * → `BatchLogProcessor` → `opentelemetry-otlp` over tonic; `bench/otlp-logs-baseline`, a
+ * → `BatchLogProcessor` → `opentelemetry-otlp`, over tonic for gRPC and its blocking reqwest
+ * client for HTTP; `bench/otlp-logs-baseline`, a
  * workspace of its own, built here on first run) with the same batch settings and receiver. Each
  * side runs with its defaults: the library's records carry the code location (`code.*`) besides
  * the body, the `index` field, the level and the target; the appender's do not (its
@@ -16,7 +18,7 @@
  * side's best round counts. Every round checks that the receiver got every record.
  *
  * Last line:
- * {"bench":"otlp_export","signal":"logs","runtime":…,"protocol":"grpc","events_per_s":…,
+ * {"bench":"otlp_export","signal":"logs","runtime":…,"protocol":…,"events_per_s":…,
  *  "rust_events_per_s":…,"ratio_vs_rust":…,"cpu_us_per_event":…,"rust_cpu_us_per_event":…,
  *  "cpu_ratio_vs_rust":…,"sent":…,"received":…,"rust_sent":…,"rust_received":…}
  */
@@ -26,7 +28,7 @@ import process from "node:process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { OtlpLayerOptions } from "../bindings/otlp.ts";
-import { Receiver } from "../tests/shared/receiver.ts";
+import { type Protocol, Receiver } from "../tests/shared/receiver.ts";
 import { libraryPath, loadFibonacci, runtimeName } from "./fibonacci.ts";
 
 const CALLS = 200;
@@ -57,13 +59,17 @@ function buildBaseline(): void {
   if (build.status !== 0) throw new Error("cannot build bench/otlp-logs-baseline");
 }
 
-export async function runLogsBench(): Promise<void> {
+export async function runLogsBench(protocol: Protocol): Promise<void> {
+  if (protocol !== "grpc" && protocol !== "http/protobuf") {
+    throw new Error(`the logs run compares grpc or http/protobuf, not ${protocol}`);
+  }
   buildBaseline();
   const { api, emitEvents } = await loadFibonacci();
-  const receiver = await Receiver.start("grpc");
+  const receiver = await Receiver.start(protocol);
+  const endpoint = receiver.endpoint("direct");
   const options: OtlpLayerOptions = {
-    endpoint: receiver.endpoint("direct"),
-    protocol: "grpc",
+    endpoint,
+    protocol,
     signals: { traces: "none", logs: "otlp" },
     logsBatch: { maxQueueSize: MAX_QUEUE_SIZE, maxExportBatchSize: MAX_EXPORT_BATCH_SIZE },
     flushTimeoutMs: 30_000,
@@ -84,7 +90,8 @@ export async function runLogsBench(): Promise<void> {
   };
   const runRust = () => {
     const rust = spawnSync(baseline, [
-      receiver.endpoint("direct"),
+      protocol,
+      protocol === "grpc" ? endpoint : `${endpoint}/v1/logs`,
       String(CALLS),
       String(EVENTS_PER_CALL),
       String(WARMUP_CALLS),
@@ -126,7 +133,7 @@ export async function runLogsBench(): Promise<void> {
     const eventsPerS = perRound / best;
     const rustEventsPerS = perRound / bestRust;
     console.log(
-      `${runtimeName} grpc logs: ${perRound} events per round; JS rounds ` +
+      `${runtimeName} ${protocol} logs: ${perRound} events per round; JS rounds ` +
         js.map((round) => `${(round.seconds * 1000).toFixed(0)} ms`).join(", ") +
         `; Rust rounds ` +
         rust.map((round) => `${(round.seconds * 1000).toFixed(0)} ms`).join(", ") +
@@ -139,7 +146,7 @@ export async function runLogsBench(): Promise<void> {
       bench: "otlp_export",
       signal: "logs",
       runtime: runtimeName,
-      protocol: "grpc",
+      protocol,
       events_per_s: Math.round(eventsPerS),
       rust_events_per_s: Math.round(rustEventsPerS),
       ratio_vs_rust: Number((rustEventsPerS / eventsPerS).toFixed(3)),

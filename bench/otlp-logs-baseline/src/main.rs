@@ -1,11 +1,11 @@
 //! The pure-Rust baseline of the logs run of `bench/otlp_export.ts`: the example library's
 //! `emit_events` workload (`tracing::info!(index, "bench event")`, outside any span) exported
-//! as OTLP logs over gRPC by the OpenTelemetry SDK's own pipeline, `opentelemetry-appender-tracing`
-//! → `BatchLogProcessor` → `opentelemetry-otlp` (tonic), with the batch settings the benchmark
-//! gives the library's layer.
+//! as OTLP logs by the OpenTelemetry SDK's own pipeline, `opentelemetry-appender-tracing` →
+//! `BatchLogProcessor` → `opentelemetry-otlp` (tonic for gRPC, its blocking reqwest client for
+//! HTTP/protobuf), with the batch settings the benchmark gives the library's layer.
 //!
-//! `otlp-logs-baseline <endpoint> <calls> <events per call> <warm-up calls> <max queue size>
-//! <max export batch size>` prints one JSON line: `{"seconds": …, "cpu_us": …}`, the time from
+//! `otlp-logs-baseline <grpc|http/protobuf> <endpoint> <calls> <events per call> <warm-up calls>
+//! <max queue size> <max export batch size>` (the HTTP endpoint with its `/v1/logs`) prints one JSON line: `{"seconds": …, "cpu_us": …}`, the time from
 //! the first event until the provider's shutdown returned (every record exported), as the
 //! library's side is timed until dispose returns, and the process CPU time (user + system,
 //! every thread; Linux `/proc/self/stat`, in clock ticks of 10 ms) over the same interval.
@@ -13,7 +13,7 @@
 use std::time::{Duration, Instant};
 
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
-use opentelemetry_otlp::{LogExporter, WithExportConfig};
+use opentelemetry_otlp::{LogExporter, Protocol, WithExportConfig};
 use opentelemetry_sdk::{
     logs::{BatchConfigBuilder, BatchLogProcessor, SdkLoggerProvider},
     Resource,
@@ -52,22 +52,40 @@ fn argument(args: &[String], index: usize, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("argument {index} ({name}) must be a number"))
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 1)]
-async fn main() {
+fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let endpoint = args.get(1).expect("argument 1: the gRPC endpoint").clone();
-    let calls = argument(&args, 2, "calls");
-    let per_call = argument(&args, 3, "events per call") as u32;
-    let warmup = argument(&args, 4, "warm-up calls");
-    let queue = argument(&args, 5, "max queue size") as usize;
-    let batch = argument(&args, 6, "max export batch size") as usize;
+    let protocol = args.get(1).expect("argument 1: the protocol").clone();
+    let endpoint = args.get(2).expect("argument 2: the endpoint").clone();
+    let calls = argument(&args, 3, "calls");
+    let per_call = argument(&args, 4, "events per call") as u32;
+    let warmup = argument(&args, 5, "warm-up calls");
+    let queue = argument(&args, 6, "max queue size") as usize;
+    let batch = argument(&args, 7, "max export batch size") as usize;
 
-    let exporter = LogExporter::builder()
-        .with_tonic()
-        .with_endpoint(endpoint)
-        .with_timeout(Duration::from_secs(10))
+    // tonic runs on a tokio runtime; the blocking HTTP client must be made outside one.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
         .build()
-        .expect("the OTLP log exporter");
+        .expect("a tokio runtime");
+    let exporter = match protocol.as_str() {
+        "grpc" => {
+            let _entered = runtime.enter();
+            LogExporter::builder()
+                .with_tonic()
+                .with_endpoint(endpoint)
+                .with_timeout(Duration::from_secs(10))
+                .build()
+        }
+        "http/protobuf" => LogExporter::builder()
+            .with_http()
+            .with_protocol(Protocol::HttpBinary)
+            .with_endpoint(endpoint)
+            .with_timeout(Duration::from_secs(10))
+            .build(),
+        other => panic!("protocol {other}: use grpc or http/protobuf"),
+    }
+    .expect("the OTLP log exporter");
     let processor = BatchLogProcessor::builder(exporter)
         .with_batch_config(
             BatchConfigBuilder::default()
@@ -89,7 +107,7 @@ async fn main() {
     let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
 
-    let (seconds, cpu) = tokio::task::spawn_blocking(move || {
+    let (seconds, cpu) = {
         for _ in 0..warmup {
             emit_events(per_call);
         }
@@ -101,9 +119,8 @@ async fn main() {
         }
         provider.shutdown().expect("shutdown");
         (started.elapsed().as_secs_f64(), cpu_us() - cpu_before)
-    })
-    .await
-    .expect("the workload");
+    };
+    drop(runtime);
     println!(
         "{}",
         serde_json::json!({ "seconds": seconds, "cpu_us": cpu })
