@@ -100,12 +100,12 @@ pub(crate) fn build_otlp(
         let output = match exporter {
             OtelExporter::None => continue,
             OtelExporter::Console => Output::Json(&WriterConfig::Stdout),
-            OtelExporter::Otlp => Output::Otlp(transport::otlp_settings(
+            OtelExporter::Otlp => Output::Otlp(Box::new(transport::otlp_settings(
                 config,
                 signal,
                 field,
                 &process_env,
-            )?),
+            )?)),
         };
         let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
         // Traces keep the description they had before other signals: `(otlp, grpc to …)`.
@@ -263,17 +263,20 @@ impl LayerLifecycle for InertLifecycle {
 /// Where a signal's records go.
 enum Output<'a> {
     /// An OTLP receiver.
-    Otlp(transport::OtlpSettings),
+    Otlp(Box<transport::OtlpSettings>),
     /// OTLP JSON lines.
     Json(&'a WriterConfig),
 }
 
-/// Builds the exporter of `R` records for `output`, with the runtime an OTLP one runs on.
+/// An exporter of `R` records, with the runtime an OTLP one runs on.
+type Exporter<R> = (Box<dyn ExportBatch<R>>, Option<Runtime>);
+
+/// Builds the exporter of `R` records for `output`.
 fn exporter<R: records::OtlpRecords>(
     output: Output<'_>,
     sdk: &SdkSettings,
     field: &str,
-) -> Result<(Box<dyn ExportBatch<R>>, Option<Runtime>), Error> {
+) -> Result<Exporter<R>, Error> {
     Ok(match output {
         Output::Json(writer) => (
             Box::new(otlp_json::JsonLinesExporter::<R>::new(
