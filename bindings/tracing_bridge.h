@@ -32,16 +32,20 @@
  *         "callbacks": ["newSpan", "event", "record", "enter", "exit", "close",
  *                       "followsFrom"],      only these are encoded
  *         "capacity": 262144, "filter": "..." },  queue bound; drops beyond it are counted
- *       { "kind": "otlp",                    OpenTelemetry spans to an OTLP receiver
+ *       { "kind": "otlp",                    OpenTelemetry signals to an OTLP receiver
  *         "endpoint": "http://127.0.0.1:4317",
  *         "protocol": "grpc" | "http/protobuf" | "http/json",
  *         "headers": { "name": "value" }, "timeoutMs": 10000, "compression": "gzip" | "none",
  *         "exporter": "otlp" | "console" | "none",  else OTEL_TRACES_EXPORTER
+ *         "signals": { "traces", "logs", "metrics": "otlp" | "console" | "none" },
+ *                                           else OTEL_<SIGNAL>_EXPORTER; logs, metrics: none
  *         "certificate": "ca.pem", "clientCertificate": "client.pem",  TLS of https://
  *         "clientKey": "client-key.pem", "insecure": false,   (insecure: gRPC host:port)
  *         ...shared OpenTelemetry options },
- *       { "kind": "otlpJson",                OTLP JSON lines (TracesData)
- *         "writer": "stdout" | "stderr" | { "file": "path" }, ...shared OpenTelemetry options }
+ *       { "kind": "otlpJson",                OTLP JSON lines (TracesData, LogsData, MetricsData)
+ *         "writer": "stdout" | "stderr" | { "file": "path" },
+ *         "signals": { "traces": true, "logs": false, "metrics": false },
+ *         ...shared OpenTelemetry options }
  *     ]
  *   }
  * Shared OpenTelemetry options: "serviceName", "resource": { "key": value or [values] },
@@ -49,6 +53,8 @@
  * "maxEventsPerSpan", "maxLinksPerSpan", "maxAttributesPerEvent", "maxAttributesPerLink",
  * "attributeValueLengthLimit" },
  * "batch": { "maxQueueSize", "maxExportBatchSize", "scheduledDelayMs", "exportTimeoutMs" },
+ * "logsBatch": { same as batch }, "metrics": { "exportIntervalMs", "exportTimeoutMs",
+ * "temporality": "cumulative" | "delta" | "lowmemory" }, "spanEvents",
  * "scope": { "name", "version", "schemaUrl", "attributes" },
  * "spanAttributes": { "location", "thread", "busyIdle" }, "flushTimeoutMs", "filter".
  * Options left out fall back to the OTEL_* environment variables; OTEL_SDK_DISABLED=true

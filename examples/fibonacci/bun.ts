@@ -40,6 +40,8 @@ const tracing = new Tracing(
 ).enter();
 
 console.log(`[bun] fibonacci(10) = ${fibonacci(10, true)}`);
+// Too large for 64 bits: the library warns through the `log` crate, printed like its own events.
+console.log(`[bun] fibonacci(100) = ${fibonacci(100, true)} (saturated; see the warning)`);
 tracing.setLayerFilter(log, "debug"); // takes effect at once: the steps are printed now
 console.log(`[bun] with the log raised to debug: fibonacci(4) = ${fibonacci(4, true)}`);
 tracing.setLayerFilter(log, "off"); // quiet while the recursion is recorded

@@ -51,6 +51,8 @@ try {
 }
 
 console.log(`[deno] fibonacci(10) = ${fibonacci(10, true)}`);
+// Too large for 64 bits: the library warns through the `log` crate, printed like its own events.
+console.log(`[deno] fibonacci(100) = ${fibonacci(100, true)} (saturated; see the warning)`);
 tracing.setLayerFilter(log, "debug"); // takes effect at once: the steps are printed now
 console.log(`[deno] with the log raised to debug: fibonacci(4) = ${fibonacci(4, true)}`);
 tracing.setLayerFilter(log, "off"); // quiet while the recursion is recorded

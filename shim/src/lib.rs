@@ -40,6 +40,7 @@ mod filter;
 pub mod flame_graph;
 pub mod js_spans;
 pub mod layers;
+mod log_bridge;
 mod options;
 mod session;
 mod util;

@@ -241,6 +241,7 @@ impl Session {
         self.js_dropped_at_install
             .store(diagnostics::js_spans_dropped(), Ordering::Relaxed);
         switch.load(generation, pending.global_filter, pending.layers);
+        crate::log_bridge::on_enter();
         global.active = Some(generation);
         self.watch_owner_thread(Some(generation), None);
         *self.lock_installed() = Installed::Global { generation, switch };
@@ -277,6 +278,7 @@ impl Session {
         // Loaded only now: when this is the only live dispatcher, `tracing-core` rebuilds
         // callsite interest from the calling thread's default, which must already be this one.
         switch.load(generation, pending.global_filter, pending.layers);
+        crate::log_bridge::on_enter();
         self.watch_owner_thread(None, Some(Arc::clone(&switch)));
         *self.lock_installed() = Installed::CurrentThread {
             thread: thread::current().id(),

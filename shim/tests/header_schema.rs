@@ -57,7 +57,11 @@ fn objects() -> Vec<(String, String)> {
         ("otlp", "spanLimits"),
         ("otlp", "scope"),
         ("otlp", "spanAttributes"),
+        ("otlp", "signals"),
+        ("otlp", "logsBatch"),
+        ("otlp", "metrics"),
         ("otlpJson", "batch"),
+        ("otlpJson", "signals"),
         ("otlpJson", "spanAttributes"),
     ] {
         objects.push((

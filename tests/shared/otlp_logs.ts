@@ -58,13 +58,16 @@ export function defineOtlpLogsScenarios(test: TestFn, h: Harness): void {
           });
           assert.equal(Number(example.fibonacci(3, false)), 2);
           assert.equal(Number(example.runWorkers(2, 3)), 6);
+          // Above index 93 the example library warns through the `log` crate, inside `fib`.
+          example.fibonacci(94, true);
           assert.equal(tracing.droppedSpans, 0);
         }
 
         const logs = await receiver.logs();
         const { spans, requests } = await receiver.received();
-        // 2 from JS, 5 `computed` (fib(3) recursing), 6 `worker event`, 1 `workers joined`.
-        assert.equal(logs.length, 14, JSON.stringify(logs.map(body)));
+        // 2 from JS, 5 `computed` (fib(3) recursing), 6 `worker event`, 1 `workers joined`, and
+        // of fib(94): the `log` warning and 1 `computed`.
+        assert.equal(logs.length, 16, JSON.stringify(logs.map(body)));
         const spansById = new Map(spans.map(({ span }) => [span.spanId, span]));
         const spanOf = (log: ReceivedLogRecord) => {
           const span = spansById.get(log.record.spanId ?? "");
@@ -91,12 +94,15 @@ export function defineOtlpLogsScenarios(test: TestFn, h: Harness): void {
         assert.equal(insideJs.attributes.n, 1);
 
         const computed = withBody("computed");
-        assert.equal(computed.length, 5);
+        assert.equal(computed.length, 6);
         for (const log of computed) {
           assert.equal(spanOf(log).name, "fib");
           assert.equal(log.record.severityText, "INFO");
           assert.equal(log.attributes.target, "fibonacci");
-          assert.equal(typeof log.attributes.value, "number", "unsigned fields are integers");
+          // Unsigned fields are integers when they fit an i64 (fib(94) saturates at u64::MAX).
+          if (log.attributes.value !== "18446744073709551615") {
+            assert.equal(typeof log.attributes.value, "number", "unsigned fields are integers");
+          }
           assert.match(String(log.attributes["code.file.path"]), /lib\.rs$/);
           assert.equal(typeof log.attributes["code.line.number"], "number");
           assert.match(log.record.timeUnixNano, /^\d+$/);
@@ -124,6 +130,20 @@ export function defineOtlpLogsScenarios(test: TestFn, h: Harness): void {
           assert.equal(span.status?.message, `item ${log.attributes.worker} failed`);
         }
         assert.equal(spanOf(at(withBody("workers joined"), 0)).name, "run_workers");
+
+        // A record logged through the `log` crate: its own target and location, its span.
+        const logged = logs.filter((log) => body(log)?.startsWith("fibonacci(94) does not fit"));
+        assert.equal(logged.length, 1);
+        const warning = at(logged, 0);
+        assert.equal(warning.record.severityNumber, 13);
+        assert.equal(warning.attributes.target, "fibonacci");
+        assert.match(String(warning.attributes["code.file.path"]), /lib\.rs$/);
+        assert.equal(typeof warning.attributes["code.line.number"], "number");
+        assert.ok(
+          !Object.keys(warning.attributes).some((key) => key.startsWith("log.")),
+          JSON.stringify(warning.attributes),
+        );
+        assert.equal(spanOf(warning).name, "fib");
 
         const logRequests = requests.filter(({ path }) => path === LOGS_EXPORT_PATH[protocol]);
         assert.ok(logRequests.length >= 1, JSON.stringify(requests.map(({ path }) => path)));

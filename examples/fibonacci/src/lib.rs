@@ -12,8 +12,13 @@ use std::{
 // Links the bridge and keeps its C ABI exported from this cdylib.
 pub use tracing_bridge;
 
+/// The largest index whose Fibonacci number fits a `u64`.
+const LARGEST_EXACT_INDEX: u32 = 93;
+
 /// Computes the `index`-th Fibonacci number (saturating at `u64::MAX`), iteratively with an
-/// event per step when `use_memoized`, else by naive recursion with a span per call.
+/// event per step when `use_memoized`, else by naive recursion with a span per call. Above
+/// index 93 the result saturates, which the iterative way says through the `log` crate (as a
+/// dependency of a library would): `tracing-bridge` hands that record to the layers too.
 #[no_mangle]
 pub extern "C" fn fibonacci(index: u32, use_memoized: bool) -> u64 {
     fib(index, use_memoized)
@@ -27,6 +32,12 @@ fn fib(index: u32, use_memoized: bool) -> u64 {
         for step in 0..index {
             tracing::debug!(step, value = current, "step");
             (current, next) = (next, current.saturating_add(next));
+        }
+        if index > LARGEST_EXACT_INDEX {
+            log::warn!(
+                "fibonacci({index}) does not fit in 64 bits; returning u64::MAX \
+                 (index {LARGEST_EXACT_INDEX} is the largest that fits)"
+            );
         }
         current
     } else if index < 2 {

@@ -71,6 +71,7 @@ impl Switch {
                 };
                 OccupiedOnly {
                     slot: Arc::clone(slot),
+                    switch: Arc::clone(&switch),
                     inner: Filtered::new(SlotLayer(Arc::clone(slot)), filter),
                 }
             })
@@ -112,8 +113,9 @@ impl Switch {
             });
             slot.set(content);
         }
-        // Callsites cache whether anyone is interested in them; the answer just changed.
-        tracing_core::callsite::rebuild_interest_cache();
+        // Callsites cache whether anyone is interested in them; the answer just changed (and
+        // with it `log`'s max level).
+        crate::log_bridge::filters_changed();
     }
 
     /// Replaces the configuration's global filter, if `generation` is still the one loaded.
@@ -123,7 +125,7 @@ impl Switch {
             return false;
         }
         self.global_filter.store(Some(Arc::new(filter)));
-        tracing_core::callsite::rebuild_interest_cache();
+        crate::log_bridge::filters_changed();
         true
     }
 
@@ -146,7 +148,7 @@ impl Switch {
             true
         });
         if replaced {
-            tracing_core::callsite::rebuild_interest_cache();
+            crate::log_bridge::filters_changed();
         }
         replaced
     }
@@ -158,7 +160,7 @@ impl Switch {
         for slot in &self.slots {
             slot.set(None);
         }
-        tracing_core::callsite::rebuild_interest_cache();
+        crate::log_bridge::filters_changed();
     }
 }
 
@@ -433,6 +435,8 @@ pub(crate) fn span_recorded_by(
 /// filter state (only `enabled`, `on_new_span` and `on_event` do, and those always pass).
 struct OccupiedOnly {
     slot: Arc<Slot>,
+    /// For the global filter, which caps the slot's level hint.
+    switch: Arc<Switch>,
     inner: Filtered<SlotLayer, SlotFilter, BaseSubscriber>,
 }
 
@@ -460,7 +464,17 @@ impl Layer<BaseSubscriber> for OccupiedOnly {
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        self.inner.max_level_hint()
+        // Capped by the global filter, which applies before every slot: `tracing-subscriber`
+        // takes the most verbose of the slots' hints and the base layer's, so an uncapped slot
+        // without a filter of its own would make `LevelFilter::current()` (and `log`'s max
+        // level, `crate::log_bridge`) `TRACE` whatever the global filter says.
+        let own = self.inner.max_level_hint()?;
+        Some(match &*self.switch.global_filter.load() {
+            Some(filter) => {
+                Layer::<Registry>::max_level_hint(&**filter).map_or(own, |global| global.min(own))
+            }
+            None => own,
+        })
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, BaseSubscriber>) {

@@ -8,7 +8,7 @@ use std::{
 
 use tracing_subscriber::fmt::{
     self as tfmt,
-    format::{Format, FormatEvent, FormatFields},
+    format::{Format, FormatEvent, FormatFields, Writer},
     writer::{BoxMakeWriter, MakeWriter},
     FmtContext,
 };
@@ -127,11 +127,13 @@ pub(crate) fn build(config: &FmtLayerConfig, field: &str) -> Result<BuiltLayer, 
         .with_writer(writer)
         .with_ansi(ansi)
         .with_span_events(span_events(&config.span_events));
-    let layer = match config.format {
-        FmtFormat::Full => finish(base, config),
-        FmtFormat::Compact => finish(base.compact(), config),
-        FmtFormat::Pretty => finish(base.pretty(), config),
-        FmtFormat::Json => finish(base.json(), config),
+    let layer: BoxedLayer = match config.format {
+        FmtFormat::Full => Box::new(toggles(base, config)),
+        FmtFormat::Compact => Box::new(toggles(base.compact(), config)),
+        FmtFormat::Pretty => Box::new(toggles(base.pretty(), config)),
+        FmtFormat::Json => {
+            Box::new(toggles(base.json(), config).map_event_format(JsonWithoutLogFields))
+        }
     };
     Ok(BuiltLayer {
         layer,
@@ -141,10 +143,10 @@ pub(crate) fn build(config: &FmtLayerConfig, field: &str) -> Result<BuiltLayer, 
 }
 
 /// Applies the display toggles that every format shares.
-fn finish<N, L, T>(
+fn toggles<N, L, T>(
     layer: tfmt::Layer<BaseSubscriber, N, Format<L, T>, BoxMakeWriter>,
     config: &FmtLayerConfig,
-) -> BoxedLayer
+) -> tfmt::Layer<BaseSubscriber, N, Format<L, T>, BoxMakeWriter>
 where
     N: for<'writer> FormatFields<'writer> + Send + Sync + 'static,
     L: Send + Sync + 'static,
@@ -152,15 +154,62 @@ where
     Format<L, T>: FormatEvent<BaseSubscriber, N>,
     for<'a> FmtContext<'a, BaseSubscriber, N>: Sized,
 {
-    Box::new(
-        layer
-            .with_target(config.target)
-            .with_level(config.level)
-            .with_thread_ids(config.thread_ids)
-            .with_thread_names(config.thread_names)
-            .with_file(config.file)
-            .with_line_number(config.line),
-    )
+    layer
+        .with_target(config.target)
+        .with_level(config.level)
+        .with_thread_ids(config.thread_ids)
+        .with_thread_names(config.thread_names)
+        .with_file(config.file)
+        .with_line_number(config.line)
+}
+
+/// The JSON format without the `log.*` fields of records logged through `log`
+/// (`crate::log_bridge`). `tracing-subscriber` shows such a record's own target and location
+/// in every format, and leaves the `log.*` fields out of the text formats, but its JSON format
+/// writes them into `fields` (it leaves out only those recorded through `Debug`, and `log.file`,
+/// `log.line`, … are strings and numbers). Other events are written as they are.
+struct JsonWithoutLogFields<F>(F);
+
+impl<S, N, F> FormatEvent<S, N> for JsonWithoutLogFields<F>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'writer> FormatFields<'writer> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        if !crate::log_bridge::is_log(event) {
+            return self.0.format_event(ctx, writer, event);
+        }
+        let mut line = String::new();
+        self.0.format_event(ctx, Writer::new(&mut line), event)?;
+        writer.write_str(&without_log_fields(line))
+    }
+}
+
+/// `line`, a JSON object with a `fields` object, without the `log.*` entries of `fields`.
+/// The entries before `fields` are the timestamp and the level, so the first `"fields":{` is
+/// the key; anything unexpected leaves the line as it is.
+fn without_log_fields(line: String) -> String {
+    const KEY: &str = "\"fields\":";
+    let Some(start) = line.find(KEY).map(|at| at + KEY.len()) else {
+        return line;
+    };
+    let mut values = serde_json::Deserializer::from_str(&line[start..])
+        .into_iter::<serde_json::Map<String, serde_json::Value>>();
+    let Some(Ok(mut fields)) = values.next() else {
+        return line;
+    };
+    let end = start + values.byte_offset();
+    fields.retain(|name, _| !name.starts_with("log."));
+    let Ok(fields) = serde_json::to_string(&fields) else {
+        return line;
+    };
+    format!("{}{fields}{}", &line[..start], &line[end..])
 }
 
 fn span_events(kinds: &[SpanEventKind]) -> tfmt::format::FmtSpan {

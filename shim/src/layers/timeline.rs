@@ -143,7 +143,7 @@ impl TimelineLayer {
         &self,
         phase: Phase,
         name: Cow<'static, str>,
-        metadata: &'static Metadata<'static>,
+        origin: Origin,
         args: Option<Arc<Map<String, Value>>>,
         id: Option<u64>,
     ) -> Message {
@@ -154,15 +154,36 @@ impl TimelineLayer {
             thread: thread.id,
             thread_name: thread.name,
             name,
-            category: metadata.target(),
-            location: if self.include_locations {
-                metadata.file().zip(metadata.line())
-            } else {
-                None
-            },
+            category: origin.category,
+            location: origin.location,
             args,
             id,
         })
+    }
+
+    /// The category (target) and location of a callsite's entries.
+    fn origin(&self, metadata: &'static Metadata<'static>) -> Origin {
+        Origin {
+            category: Cow::Borrowed(metadata.target()),
+            location: self
+                .include_locations
+                .then(|| metadata.file().zip(metadata.line()))
+                .flatten()
+                .map(|(file, line)| (Cow::Borrowed(file), line)),
+        }
+    }
+
+    /// Like [`TimelineLayer::origin`], for the metadata of a record logged through `log`
+    /// (`crate::log_bridge`), which lives only as long as the record.
+    fn owned_origin(&self, metadata: &Metadata<'_>) -> Origin {
+        Origin {
+            category: Cow::Owned(metadata.target().to_owned()),
+            location: self
+                .include_locations
+                .then(|| metadata.file().zip(metadata.line()))
+                .flatten()
+                .map(|(file, line)| (Cow::Owned(file.to_owned()), line)),
+        }
     }
 
     fn span_entry<S>(&self, phase: Phase, span: &SpanRef<'_, S>, with_args: bool) -> Message
@@ -186,7 +207,8 @@ impl TimelineLayer {
                     .into_u64(),
             ),
         };
-        self.entry(phase, Cow::Borrowed(span.name()), span.metadata(), args, id)
+        let origin = self.origin(span.metadata());
+        self.entry(phase, Cow::Borrowed(span.name()), origin, args, id)
     }
 }
 
@@ -218,9 +240,15 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        // A record logged through `log` shows its own target and location, and its message.
+        let metadata = crate::log_bridge::normalized_metadata(event);
+        let origin = match metadata.static_metadata() {
+            Some(metadata) => self.origin(metadata),
+            None => self.owned_origin(&metadata),
+        };
         let (name, args) = if self.include_args {
             let mut args = Map::new();
-            event.record(&mut JsonVisitor(&mut args));
+            crate::log_bridge::record_fields(event, &mut JsonVisitor(&mut args));
             let name = match args.get("message") {
                 Some(Value::String(message)) => Cow::Owned(message.clone()),
                 _ => Cow::Borrowed(event.metadata().name()),
@@ -228,13 +256,13 @@ where
             (name, Some(Arc::new(args)))
         } else {
             let mut message = MessageVisitor(None);
-            event.record(&mut message);
+            crate::log_bridge::record_fields(event, &mut message);
             let name = message
                 .0
                 .map_or(Cow::Borrowed(event.metadata().name()), Cow::Owned);
             (name, None)
         };
-        self.send(self.entry(Phase::Instant, name, event.metadata(), args, None));
+        self.send(self.entry(Phase::Instant, name, origin, args, None));
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
@@ -386,8 +414,8 @@ struct Entry {
     thread: u64,
     thread_name: Arc<str>,
     name: Cow<'static, str>,
-    category: &'static str,
-    location: Option<(&'static str, u32)>,
+    category: Cow<'static, str>,
+    location: Option<(Cow<'static, str>, u32)>,
     args: Option<Arc<Map<String, Value>>>,
     id: Option<u64>,
 }
@@ -410,6 +438,12 @@ fn next_message(receiver: &Receiver<Message>) -> Option<Message> {
     receiver.recv().ok()
 }
 
+/// Where an entry comes from: borrowed from its callsite, owned for a `log` record.
+struct Origin {
+    category: Cow<'static, str>,
+    location: Option<(Cow<'static, str>, u32)>,
+}
+
 /// One entry as written, in the Trace Event Format.
 #[derive(Serialize)]
 struct EntryJson<'a> {
@@ -418,13 +452,13 @@ struct EntryJson<'a> {
     tid: u64,
     ts: f64,
     name: &'a str,
-    cat: &'static str,
+    cat: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     s: Option<&'static str>,
     #[serde(rename = ".file", skip_serializing_if = "Option::is_none")]
-    file: Option<&'static str>,
+    file: Option<&'a str>,
     #[serde(rename = ".line", skip_serializing_if = "Option::is_none")]
     line: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -489,14 +523,18 @@ impl TraceWriter {
                 "args": { "name": &*entry.thread_name },
             }));
         }
-        let (file, line) = entry.location.unzip();
+        let (file, line) = entry
+            .location
+            .as_ref()
+            .map(|(file, line)| (&**file, *line))
+            .unzip();
         self.write_value(&EntryJson {
             ph: entry.phase.code(),
             pid: self.process,
             tid: entry.thread,
             ts: entry.timestamp,
             name: &entry.name,
-            cat: entry.category,
+            cat: &entry.category,
             id: entry.id,
             s: (entry.phase == Phase::Instant).then_some("t"),
             file,

@@ -31,7 +31,10 @@ use tracing_subscriber::{
 
 pub use sink::{Drained, JsSink, JsTarget, WakeCallback, CONTROL_BYTES};
 
-use self::{fields::CapturedFields, sink::Payload};
+use self::{
+    fields::CapturedFields,
+    sink::{EventCallsite, Payload},
+};
 use super::{BuiltLayer, LayerLifecycle};
 use crate::error::Error;
 
@@ -341,12 +344,18 @@ where
         let parent = ctx
             .event_span(event)
             .map_or(0, |span| self.nearest_announced(span.scope()));
+        // A record logged through `log` shows its own target and location, and its message.
+        let metadata = crate::log_bridge::normalized_metadata(event);
+        let callsite = match metadata.static_metadata() {
+            Some(metadata) => EventCallsite::Static(metadata),
+            None => EventCallsite::Log(&metadata),
+        };
         with_fields(
-            |fields| event.record(fields),
+            |fields| crate::log_bridge::record_fields(event, fields),
             |fields| {
                 self.sink.push(
                     &Payload::Event {
-                        metadata: event.metadata(),
+                        callsite,
                         parent,
                         timestamp: now_ms(),
                         fields,

@@ -16,8 +16,8 @@
 
 use std::{
     cell::Cell,
-    collections::HashMap,
-    hash::{BuildHasherDefault, Hasher},
+    collections::{hash_map::DefaultHasher, HashMap},
+    hash::{BuildHasherDefault, Hash, Hasher},
     sync::{
         atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering},
         Mutex, MutexGuard,
@@ -59,6 +59,17 @@ pub struct JsTarget {
 // while JavaScript keeps the memory alive (it detaches, on that thread, before releasing it).
 unsafe impl Send for JsTarget {}
 
+/// The callsite of an event.
+#[derive(Clone, Copy)]
+pub(crate) enum EventCallsite<'a> {
+    /// A `tracing` callsite: defined once, keyed by its address.
+    Static(&'static Metadata<'static>),
+    /// A record logged through `log`, by its normalized metadata (`crate::log_bridge`): defined
+    /// once per distinct level, target, module path, file and line, so that JavaScript sees
+    /// the record's own metadata and fields (`message` only).
+    Log(&'a Metadata<'a>),
+}
+
 /// One record to append.
 pub(crate) enum Payload<'a> {
     NewSpan {
@@ -69,7 +80,7 @@ pub(crate) enum Payload<'a> {
         fields: &'a CapturedFields,
     },
     Event {
-        metadata: &'static Metadata<'static>,
+        callsite: EventCallsite<'a>,
         parent: u64,
         timestamp: f64,
         fields: &'a CapturedFields,
@@ -126,7 +137,13 @@ struct SinkState {
     queue: Vec<u8>,
     head: usize,
     records: usize,
+    /// Keyed by the metadata's address, or for `log` records by an odd number (addresses of
+    /// metadata are even) from `log_callsites`.
     callsites: HashMap<usize, CallsiteEntry, BuildHasherDefault<AddressHasher>>,
+    /// The `log` record locations seen, by a hash of their content, with their callsite key.
+    log_callsites: HashMap<u64, Vec<(LogLocation, usize)>>,
+    /// How many `log` record locations `log_callsites` holds.
+    log_locations: usize,
     /// Which thread ids have been defined, as a bit set.
     threads: Vec<u64>,
     target: Option<JsTarget>,
@@ -135,6 +152,49 @@ struct SinkState {
 impl std::fmt::Debug for AddressHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("AddressHasher")
+    }
+}
+
+/// Where a `log` record was logged: what makes it a callsite of its own for JavaScript.
+#[derive(Debug)]
+struct LogLocation {
+    level: u8,
+    target: Box<str>,
+    module_path: Option<Box<str>>,
+    file: Option<Box<str>>,
+    line: Option<u32>,
+}
+
+impl LogLocation {
+    fn of(metadata: &Metadata<'_>) -> Self {
+        Self {
+            level: level_code(metadata.level()),
+            target: metadata.target().into(),
+            module_path: metadata.module_path().map(Into::into),
+            file: metadata.file().map(Into::into),
+            line: metadata.line(),
+        }
+    }
+
+    fn is(&self, metadata: &Metadata<'_>) -> bool {
+        self.level == level_code(metadata.level())
+            && *self.target == *metadata.target()
+            && self.module_path.as_deref() == metadata.module_path()
+            && self.file.as_deref() == metadata.file()
+            && self.line == metadata.line()
+    }
+
+    fn hash(metadata: &Metadata<'_>) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        (
+            level_code(metadata.level()),
+            metadata.target(),
+            metadata.module_path(),
+            metadata.file(),
+            metadata.line(),
+        )
+            .hash(&mut hasher);
+        hasher.finish()
     }
 }
 
@@ -366,7 +426,7 @@ impl SinkState {
                 timestamp,
                 fields,
             } => {
-                let callsite = self.define_callsite(metadata);
+                let (callsite, key) = self.define_callsite(EventCallsite::Static(metadata));
                 self.define_thread(thread);
                 let start = self.begin(KIND_NEW_SPAN);
                 self.queue.put_u32(callsite);
@@ -374,23 +434,23 @@ impl SinkState {
                 self.queue.put_f64(*parent as f64);
                 self.queue.put_u32(thread);
                 self.queue.put_f64(*timestamp);
-                self.put_fields(metadata, fields);
+                self.put_fields(key, fields);
                 self.finish(start);
             }
             Payload::Event {
-                metadata,
+                callsite,
                 parent,
                 timestamp,
                 fields,
             } => {
-                let callsite = self.define_callsite(metadata);
+                let (callsite, key) = self.define_callsite(*callsite);
                 self.define_thread(thread);
                 let start = self.begin(KIND_EVENT);
                 self.queue.put_u32(callsite);
                 self.queue.put_f64(*parent as f64);
                 self.queue.put_u32(thread);
                 self.queue.put_f64(*timestamp);
-                self.put_fields(metadata, fields);
+                self.put_fields(key, fields);
                 self.finish(start);
             }
             Payload::Record {
@@ -398,11 +458,11 @@ impl SinkState {
                 span,
                 fields,
             } => {
-                let callsite = self.define_callsite(metadata);
+                let (callsite, key) = self.define_callsite(EventCallsite::Static(metadata));
                 let start = self.begin(KIND_RECORD);
                 self.queue.put_u32(callsite);
                 self.queue.put_f64(*span as f64);
-                self.put_fields(metadata, fields);
+                self.put_fields(key, fields);
                 self.finish(start);
             }
             Payload::FollowsFrom { span, follows } => {
@@ -439,10 +499,17 @@ impl SinkState {
         }
     }
 
-    fn define_callsite(&mut self, metadata: &'static Metadata<'static>) -> u32 {
-        let key = metadata as *const Metadata<'static> as usize;
+    /// Defines `callsite` for JavaScript if it is new; returns its id and its key in
+    /// `callsites`.
+    fn define_callsite(&mut self, callsite: EventCallsite<'_>) -> (u32, usize) {
+        let (key, metadata): (usize, &Metadata<'_>) = match callsite {
+            EventCallsite::Static(metadata) => {
+                (metadata as *const Metadata<'static> as usize, metadata)
+            }
+            EventCallsite::Log(metadata) => (self.log_callsite_key(metadata), metadata),
+        };
         if let Some(entry) = self.callsites.get(&key) {
-            return entry.id;
+            return (entry.id, key);
         }
         let id = u32::try_from(self.callsites.len() + 1).unwrap_or(u32::MAX);
         let field_count = metadata.fields().len().min(u8::MAX as usize);
@@ -467,7 +534,23 @@ impl SinkState {
             self.queue.put_str(field.name());
         }
         self.finish(start);
-        id
+        (id, key)
+    }
+
+    /// The key in `callsites` of the `log` record location `metadata`: an odd number, the
+    /// same for every record logged at that location.
+    fn log_callsite_key(&mut self, metadata: &Metadata<'_>) -> usize {
+        let bucket = self
+            .log_callsites
+            .entry(LogLocation::hash(metadata))
+            .or_default();
+        if let Some((_, key)) = bucket.iter().find(|(location, _)| location.is(metadata)) {
+            return *key;
+        }
+        let key = (self.log_locations << 1) | 1;
+        self.log_locations += 1;
+        bucket.push((LogLocation::of(metadata), key));
+        key
     }
 
     fn define_thread(&mut self, thread: u32) {
@@ -490,8 +573,7 @@ impl SinkState {
         self.finish(start);
     }
 
-    fn put_fields(&mut self, metadata: &'static Metadata<'static>, fields: &CapturedFields) {
-        let key = metadata as *const Metadata<'static> as usize;
+    fn put_fields(&mut self, key: usize, fields: &CapturedFields) {
         let SinkState {
             queue, callsites, ..
         } = self;

@@ -52,9 +52,11 @@ pub(super) fn with_signed_record(
     })
 }
 
-/// Like [`with_signed_attributes`], for an event.
+/// Like [`with_signed_attributes`], for an event (not for a record logged through `log`).
 pub(super) fn with_signed_event(event: &Event<'_>, f: impl FnOnce(&Event<'_>)) {
-    if !has_unsigned(|visitor| event.record(visitor)) {
+    // A record logged through `log` has no fields of its own besides the message, and its
+    // `log.line` must stay the `u64` that `tracing-log` reads back (`crate::log_bridge`).
+    if crate::log_bridge::is_log(event) || !has_unsigned(|visitor| event.record(visitor)) {
         return f(event);
     }
     let metadata = event.metadata();

@@ -12,6 +12,8 @@
 //!   `spanAttributes.location` is false, `code.file.path`, `code.module.name` and
 //!   `code.line.number` (the keys span events use);
 //! - time and observed time: when the layer saw the event;
+//! - for a record logged through the `log` crate: its own target, module, file and line, and
+//!   no `log.*` fields (`crate::log_bridge`);
 //! - trace id, span id and trace flags of the event's span (its explicit parent, else the
 //!   current span), read from the span's OpenTelemetry context, which the traces layer of the
 //!   same config keeps (it runs first); none for an event outside any span, or when the config
@@ -30,7 +32,7 @@ use opentelemetry::{
 };
 use tracing::{
     field::{Field, Visit},
-    Event, Level, Metadata, Subscriber,
+    Event, Level, Subscriber,
 };
 use tracing_core::dispatcher::{Dispatch, WeakDispatch};
 use tracing_subscriber::{
@@ -39,7 +41,7 @@ use tracing_subscriber::{
 };
 
 use super::{batch::BatchQueue, open_spans::SpanCounts};
-use crate::dispatch::with_layers_of_span_reachable;
+use crate::{dispatch::with_layers_of_span_reachable, log_bridge};
 
 /// One log record, as the exporters encode it.
 #[derive(Debug, Clone)]
@@ -122,17 +124,28 @@ struct Source {
     line: Option<u32>,
 }
 
-/// The source of `event`, from its metadata: the one place the logs layer reads it, so that
-/// events whose metadata stands for another source (records of the `log` crate, which arrive
-/// with target `log`) can be given their real target, module, file and line here.
+/// The source of `event`, from its metadata as the layers show it: for a record logged
+/// through the `log` crate, the record's own target, module, file and line
+/// ([`log_bridge::normalized_metadata`]).
 fn event_source(event: &Event<'_>) -> Source {
-    let metadata: &'static Metadata<'static> = event.metadata();
+    let normalized = log_bridge::normalized_metadata(event);
+    if let Some(metadata) = normalized.static_metadata() {
+        // Borrowed for the export: no copy.
+        return Source {
+            level: *metadata.level(),
+            target: StringValue::from(metadata.target()),
+            file: metadata.file().map(StringValue::from),
+            module: metadata.module_path().map(StringValue::from),
+            line: metadata.line(),
+        };
+    }
+    let owned = |text: &str| StringValue::from(text.to_owned());
     Source {
-        level: *metadata.level(),
-        target: StringValue::from(metadata.target()),
-        file: metadata.file().map(StringValue::from),
-        module: metadata.module_path().map(StringValue::from),
-        line: metadata.line(),
+        level: *normalized.level(),
+        target: owned(normalized.target()),
+        file: normalized.file().map(owned),
+        module: normalized.module_path().map(owned),
+        line: normalized.line(),
     }
 }
 
@@ -156,7 +169,7 @@ where
             body: None,
             attributes: Vec::with_capacity(event.metadata().fields().len() + 4),
         };
-        event.record(&mut visitor);
+        log_bridge::record_fields(event, &mut visitor);
         let FieldVisitor {
             body,
             mut attributes,
