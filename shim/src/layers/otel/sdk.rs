@@ -444,6 +444,62 @@ mod tests {
     }
 
     #[test]
+    fn log_batching_reads_blrp_variables_below_logs_batch() {
+        let config = otlp(r#"{"kind":"otlp"}"#);
+        let defaults = sdk_settings(config.sdk(), "layers[0]", &with_env(&[]), None).unwrap();
+        assert_eq!(
+            defaults.logs_batch.scheduled_delay,
+            Duration::from_millis(1_000)
+        );
+        assert_eq!(defaults.logs_batch.max_queue_size, 2048);
+        assert_eq!(defaults.batch.scheduled_delay, Duration::from_millis(5_000));
+        let vars = [
+            ("OTEL_BLRP_MAX_QUEUE_SIZE", "300"),
+            ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "30"),
+            ("OTEL_BLRP_SCHEDULE_DELAY", "20"),
+            ("OTEL_BLRP_EXPORT_TIMEOUT", "40"),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "7"),
+        ];
+        let settings = sdk_settings(config.sdk(), "layers[0]", &with_env(&vars), None).unwrap();
+        assert_eq!(
+            settings.logs_batch,
+            BatchSettings {
+                max_queue_size: 300,
+                max_export_batch_size: 30,
+                scheduled_delay: Duration::from_millis(20),
+                export_timeout: Duration::from_millis(40),
+            }
+        );
+        assert_eq!(
+            settings.batch.max_queue_size, 7,
+            "spans keep their own variables"
+        );
+        let explicit = otlp(r#"{"kind":"otlp","logsBatch":{"maxQueueSize":5}}"#);
+        let settings = sdk_settings(explicit.sdk(), "layers[0]", &with_env(&vars), None).unwrap();
+        assert_eq!(settings.logs_batch.max_queue_size, 5);
+        assert_eq!(
+            settings.logs_batch.max_export_batch_size, 5,
+            "clamped to the queue"
+        );
+        let zero = otlp(r#"{"kind":"otlp","logsBatch":{"exportTimeoutMs":0}}"#);
+        let error = sdk_settings(zero.sdk(), "layers[0]", &with_env(&[]), None).unwrap_err();
+        assert!(
+            error
+                .message()
+                .contains("layers[0].logsBatch.exportTimeoutMs (or OTEL_BLRP_EXPORT_TIMEOUT)"),
+            "{}",
+            error.message()
+        );
+        let bad = [("OTEL_BLRP_SCHEDULE_DELAY", "soon")];
+        let error = sdk_settings(config.sdk(), "layers[0]", &with_env(&bad), None).unwrap_err();
+        assert!(
+            error.message().contains("OTEL_BLRP_SCHEDULE_DELAY=`soon`"),
+            "{}",
+            error.message()
+        );
+    }
+
+    #[test]
     fn detected_attributes_rank_below_the_environment_the_resource_and_the_service_name() {
         let runtime = RuntimeConfig {
             name: "bun".into(),
