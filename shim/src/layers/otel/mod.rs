@@ -534,7 +534,12 @@ fn report(description: &str, signal: Signal, stats: &BatchStats) -> Option<Strin
         parts.push((
             stats.late,
             true,
-            "because they ended while the layer was shutting down".to_owned(),
+            match signal {
+                // A span is queued when it ends; a log record when its event happens.
+                Signal::Traces => "because they ended while the layer was shutting down",
+                _ => "because they were made while the layer was shutting down",
+            }
+            .to_owned(),
         ));
     }
     if stats.open > 0 {
