@@ -17,22 +17,35 @@ export function spansPerCall(index: number): number {
   return index < 2 ? 1 : 1 + spansPerCall(index - 1) + spansPerCall(index - 2);
 }
 
-/** The bindings of this runtime and `fibonacci(index, false)` of the example library. */
+/**
+ * The bindings of this runtime, `fibonacci(index, false)` and `emit_events(count)` (`count` INFO
+ * events outside any span) of the example library.
+ */
 export async function loadFibonacci(): Promise<
-  { api: Api; fibonacci: (index: number) => unknown }
+  { api: Api; fibonacci: (index: number) => unknown; emitEvents: (count: number) => void }
 > {
   if (isDeno) {
     const api = await import("../deno/mod.ts");
     const library = Deno.dlopen(libraryPath, {
       fibonacci: { parameters: ["u32", "bool"], result: "u64" },
+      emit_events: { parameters: ["u32"], result: "void" },
     });
-    return { api, fibonacci: (index) => library.symbols.fibonacci(index, false) };
+    return {
+      api,
+      fibonacci: (index) => library.symbols.fibonacci(index, false),
+      emitEvents: (count) => library.symbols.emit_events(count),
+    };
   }
   const bunFfi = "bun:ffi";
   const { dlopen, FFIType } = await import(bunFfi);
   const api = await import("../bun/mod.ts" as string) as Api;
   const library = dlopen(libraryPath, {
     fibonacci: { args: [FFIType.u32, FFIType.bool], returns: FFIType.u64 },
+    emit_events: { args: [FFIType.u32], returns: FFIType.void },
   });
-  return { api, fibonacci: (index) => library.symbols.fibonacci(index, false) };
+  return {
+    api,
+    fibonacci: (index) => library.symbols.fibonacci(index, false),
+    emitEvents: (count) => library.symbols.emit_events(count),
+  };
 }

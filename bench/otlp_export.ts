@@ -6,6 +6,7 @@
  *
  *   deno run -A bench/otlp_export.ts [http/protobuf|grpc|http/json] [--tls]
  *   bun bench/otlp_export.ts [http/protobuf|grpc|http/json] [--tls]
+ *   deno run -A bench/otlp_export.ts --logs [http/protobuf|grpc]   (the logs run: otlp_export_logs.ts)
  *
  * Throughput: `fibonacci(INDEX, false)` called CALLS times (S(INDEX) spans per call, one per
  * recursive call, each with a `computed` event), timed from the first call until dispose
@@ -37,6 +38,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { OtlpLayerOptions } from "../bindings/otlp.ts";
 import { type Protocol, Receiver } from "../tests/shared/receiver.ts";
+import { runLogsBench } from "./otlp_export_logs.ts";
 import { isDeno, libraryPath, loadFibonacci, runtimeName, spansPerCall } from "./fibonacci.ts";
 
 const CALLS = 400;
@@ -44,6 +46,12 @@ const INDEX = 12; // 465 spans per call
 const WARMUP_CALLS = 40;
 
 const args = isDeno ? Deno.args : process.argv.slice(2);
+if (args.includes("--logs")) {
+  await runLogsBench(
+    (args.find((arg) => !arg.startsWith("--")) ?? "http/protobuf") as Protocol,
+  );
+  process.exit(0);
+}
 const tls = args.includes("--tls");
 // Default: the OTLP default protocol (and the layer's).
 const protocol = (args.find((arg) => !arg.startsWith("--")) ?? "http/protobuf") as Protocol;

@@ -189,8 +189,9 @@ export interface OtlpLayerOptions extends OtelSdkOptions {
   /**
    * The receiver: for gRPC `https://host:port` or `http://host:port` (or `host:port`, TLS
    * unless `insecure`); for HTTP the traces URL (`/v1/traces` is added when the URL has no
-   * path). `https://` is verified against the system's root certificates (or `certificate`).
-   * Default `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT`, else
+   * path). Log records go to `/v1/logs` of the same base, so with logs on an HTTP URL's path
+   * must be empty or end in `/v1/traces`. `https://` is verified against the system's root
+   * certificates (or `certificate`). Default `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT`, else
    * `http://localhost:4317` (gRPC) or `http://localhost:4318/v1/traces` (HTTP).
    */
   endpoint?: string | undefined;

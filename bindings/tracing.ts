@@ -234,8 +234,9 @@ export class TracingBase implements Disposable, AsyncDisposable {
   }
 
   /**
-   * How many spans the OpenTelemetry layers dropped or could not get confirmed (plus the lines
-   * an fmt layer with `lossy: true` dropped because its queue was full): dropped when
+   * How many records the OpenTelemetry layers dropped or could not get confirmed (spans, log
+   * records and metric data points), plus the lines an fmt layer with `lossy: true` dropped
+   * because its queue was full: dropped when
    * known not delivered (the queue was full, the receiver refused them or could not be reached,
    * dispose's flush timeout expired before they were sent, they were still open at dispose),
    * not confirmed when the request may have reached the receiver but no answer came (a

@@ -1,9 +1,10 @@
 /**
  * Nothing lost at exit, run identically by `deno test` and `bun test`: a child process enters a
  * global `Tracing` and exits without disposing it, by falling off the end of its script or by
- * `Deno.exit(0)` / `process.exit(0)`. The exit hook disposes it: the OTLP receiver gets every span,
- * the OTLP JSON file every line, the fmt file (non-blocking, and rolling) every line, the
- * timeline is valid JSON with every span closed, the flame file is complete; also with a `flushAsync()` still in flight at exit, and a JavaScript span never
+ * `Deno.exit(0)` / `process.exit(0)`. The exit hook disposes it: the OTLP receiver gets every span
+ * and every log record, the OTLP JSON file every line, the fmt file (non-blocking, and rolling)
+ * every line, the timeline is valid JSON with every span closed, the flame file is complete; also
+ * with a `flushAsync()` still in flight at exit, and a JavaScript span never
  * ended is ended then, marked `tracing_bridge.unended`. A child that never enters a `Tracing`
  * exits as fast as a plain script.
  */
@@ -54,6 +55,8 @@ export interface ExitFlushHarness {
 const FIB_INDEX = 6;
 const FIB_SPANS = 25;
 const ALL_SPANS = FIB_SPANS + 1 + 2;
+/** The otlp layer's log records: a `computed` event per fib span, 3 per worker, `workers joined`. */
+const ALL_LOGS = FIB_SPANS + 2 * 3 + 1;
 
 /**
  * The body of the exit children: enters a global `Tracing` with one layer of `kind` writing to
@@ -74,7 +77,9 @@ export function exitFlushChild(
         return new api.OtlpLayerConfig({
           endpoint: target,
           protocol: protocol as Protocol,
+          signals: { logs: "otlp" },
           batch,
+          logsBatch: batch,
           flushTimeoutMs: 10_000,
         });
       case "otlpJson":
@@ -202,6 +207,7 @@ export function defineExitFlushScenarios(test: TestFn, h: ExitFlushHarness): voi
           assert.equal(countOf(names, "fib"), FIB_SPANS, `${label}: ${names.join(" ")}`);
           assert.equal(countOf(names, "worker"), 2, label);
           assert.equal(names.length, ALL_SPANS, `${label}: nothing else, nothing twice`);
+          assert.equal((await receiver.logs()).length, ALL_LOGS, `${label}: every log record`);
         }
       } finally {
         await receiver.stop();
@@ -218,6 +224,7 @@ export function defineExitFlushScenarios(test: TestFn, h: ExitFlushHarness): voi
         assert.equal(countOf(names, "fib"), FIB_SPANS, names.join(" "));
         assert.equal(countOf(names, "worker"), 2, "made after flushAsync() started");
         assert.equal(names.length, ALL_SPANS, "nothing else, nothing twice");
+        assert.equal((await receiver.logs()).length, ALL_LOGS, "every log record");
       } finally {
         await receiver.stop();
       }

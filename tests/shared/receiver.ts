@@ -51,13 +51,15 @@ export interface ReceiverCerts {
 export interface ReceiverStats {
   /** Spans received by mock-collector. */
   spans: number;
+  /** Log records received by mock-collector. */
+  logs: number;
   /** Export requests received by the proxy (front, tls and mtls). */
   requests: number;
   /** Of those, the ones a fault answered (error, status, reset, hang) instead of mock-collector. */
   faulted: number;
   /** TLS handshakes that failed on the tls and mtls ports. */
   tlsFailures: number;
-  /** When (ms since the epoch) the span count last changed; 0 if never. */
+  /** When (ms since the epoch) the span or log record count last changed; 0 if never. */
   lastChangeMs: number;
 }
 
@@ -90,6 +92,27 @@ export interface OtlpSpan {
 /** A received span with its resource and scope attributes, flattened for assertions. */
 export interface ReceivedSpan {
   span: OtlpSpan;
+  attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+}
+
+/** A log record in the OTLP JSON mapping, as the receiver got it. */
+export interface OtlpLogRecord {
+  timeUnixNano: string;
+  observedTimeUnixNano: string;
+  severityNumber?: number;
+  severityText?: string;
+  body?: AnyValue;
+  attributes?: KeyValue[];
+  flags?: number;
+  /** Hex; empty for a record outside any span. */
+  traceId?: string;
+  spanId?: string;
+}
+
+/** A received log record with its attributes and resource flattened for assertions. */
+export interface ReceivedLogRecord {
+  record: OtlpLogRecord;
   attributes: Record<string, unknown>;
   resource: Record<string, unknown>;
 }
@@ -225,6 +248,18 @@ export class Receiver {
       requests: raw.requests,
       tlsFailures: raw.tlsFailures,
     };
+  }
+
+  /** Every log record received so far. */
+  async logs(): Promise<ReceivedLogRecord[]> {
+    const raw = await this.#control("/logs") as {
+      logs: { logRecord: OtlpLogRecord; resource: KeyValue[] }[];
+    };
+    return raw.logs.map(({ logRecord, resource }) => ({
+      record: logRecord,
+      attributes: attributes(logRecord.attributes),
+      resource: attributes(resource),
+    }));
   }
 
   /** Span, request and fault counts, and when (ms since the epoch) the span count last changed. */

@@ -11,9 +11,9 @@ mod guarded_registry;
 mod switch;
 
 pub(crate) use guarded_registry::dispatching_now;
-#[cfg(feature = "otlp")]
-pub(crate) use switch::with_span_layers_reachable;
 pub(crate) use switch::{span_recorded_by, SlotLayerConfig, Switch};
+#[cfg(feature = "otlp")]
+pub(crate) use switch::{with_layers_of_span_reachable, with_span_layers_reachable};
 pub use switch::{BaseLayer, BaseSubscriber, MAX_LAYERS};
 
 /// A type-erased layer over the subscriber every configuration's layers are built on.

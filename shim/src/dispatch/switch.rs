@@ -12,12 +12,13 @@ use std::{
     cell::RefCell,
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
-        Arc,
+        Arc, OnceLock,
     },
 };
 
 use arc_swap::ArcSwapOption;
 use tracing::{
+    dispatcher::WeakDispatch,
     span::{Attributes, Id, Record},
     subscriber::Interest,
     Dispatch, Event, Metadata,
@@ -46,6 +47,9 @@ pub(crate) struct Switch {
     generation: AtomicU64,
     global_filter: ArcSwapOption<EnvFilter>,
     slots: Vec<Arc<Slot>>,
+    /// The dispatcher built around this switch: each layer loaded gets it in
+    /// `on_register_dispatch`, as a layer added to a subscriber does.
+    dispatch: OnceLock<WeakDispatch>,
 }
 
 impl Switch {
@@ -55,6 +59,7 @@ impl Switch {
             generation: AtomicU64::new(0),
             global_filter: ArcSwapOption::empty(),
             slots: (0..MAX_LAYERS).map(|_| Arc::new(Slot::default())).collect(),
+            dispatch: OnceLock::new(),
         });
         let slot_layers: Vec<_> = switch
             .slots
@@ -74,7 +79,9 @@ impl Switch {
         let subscriber = Registry::default()
             .with(BaseLayer(Arc::clone(&switch)))
             .with(slot_layers);
-        (switch, Dispatch::new(GuardedRegistry(subscriber)))
+        let dispatch = Dispatch::new(GuardedRegistry(subscriber));
+        let _ = switch.dispatch.set(dispatch.downgrade());
+        (switch, dispatch)
     }
 
     /// Puts a configuration's layers into the slots under a new `generation`.
@@ -91,8 +98,12 @@ impl Switch {
         self.generation.store(generation, Ordering::Release);
         self.global_filter.store(global_filter.map(Arc::new));
         let mut layers = layers.into_iter();
+        let dispatch = self.dispatch.get().and_then(WeakDispatch::upgrade);
         for slot in &self.slots {
             let content = layers.next().map(|config| {
+                if let Some(dispatch) = &dispatch {
+                    config.layer.on_register_dispatch(dispatch);
+                }
                 Arc::new(SlotContent {
                     generation,
                     layer: config.layer,
@@ -337,29 +348,48 @@ thread_local! {
 /// the span's own generation are reachable.
 #[cfg_attr(not(feature = "otlp"), allow(dead_code))] // for tracing-opentelemetry
 pub(crate) fn with_span_layers_reachable<R>(span: &tracing::Span, f: impl FnOnce() -> R) -> R {
-    let pinned: Vec<(*const Slot, Arc<SlotContent>)> = span
-        .with_subscriber(|(id, dispatch)| {
-            let (Some(base), Some(subscriber)) = (
-                dispatch.downcast_ref::<BaseLayer>(),
-                dispatch.downcast_ref::<BaseSubscriber>(),
-            ) else {
-                return Vec::new();
-            };
-            let Some(generation) = tracing_subscriber::registry::LookupSpan::span(subscriber, id)
-                .and_then(|data| data.extensions().get::<SpanGeneration>().map(|g| g.0))
-            else {
-                return Vec::new();
-            };
-            base.0
-                .slots
-                .iter()
-                .filter_map(|slot| {
-                    let content = slot.content.load_full()?;
-                    (content.generation == generation).then_some((Arc::as_ptr(slot), content))
-                })
-                .collect()
-        })
+    let pinned = span
+        .with_subscriber(|(id, dispatch)| layers_of_span(id, dispatch))
         .unwrap_or_default();
+    with_pinned(pinned, f)
+}
+
+/// Like [`with_span_layers_reachable`], for the span `id` of `dispatch` (the dispatch that is
+/// dispatching now, inside a layer's callback).
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+pub(crate) fn with_layers_of_span_reachable<R>(
+    id: &Id,
+    dispatch: &Dispatch,
+    f: impl FnOnce() -> R,
+) -> R {
+    with_pinned(layers_of_span(id, dispatch), f)
+}
+
+/// The slot contents of the generation that recorded span `id` of `dispatch`.
+fn layers_of_span(id: &Id, dispatch: &Dispatch) -> Vec<(*const Slot, Arc<SlotContent>)> {
+    let (Some(base), Some(subscriber)) = (
+        dispatch.downcast_ref::<BaseLayer>(),
+        dispatch.downcast_ref::<BaseSubscriber>(),
+    ) else {
+        return Vec::new();
+    };
+    let Some(generation) = tracing_subscriber::registry::LookupSpan::span(subscriber, id)
+        .and_then(|data| data.extensions().get::<SpanGeneration>().map(|g| g.0))
+    else {
+        return Vec::new();
+    };
+    base.0
+        .slots
+        .iter()
+        .filter_map(|slot| {
+            let content = slot.content.load_full()?;
+            (content.generation == generation).then_some((Arc::as_ptr(slot), content))
+        })
+        .collect()
+}
+
+/// Runs `f` with `pinned` reachable by downcasts on this thread.
+fn with_pinned<R>(pinned: Vec<(*const Slot, Arc<SlotContent>)>, f: impl FnOnce() -> R) -> R {
     let count = pinned.len();
     PINNED.with(|list| list.borrow_mut().extend(pinned));
     struct Unpin(usize);

@@ -11,8 +11,10 @@
 //! - **control**: a small HTTP API for the test:
 //!   - `GET /spans`: every span received, in the OTLP JSON mapping, with its resource and scope
 //!     attributes, plus the recorded requests and the failed TLS handshakes;
-//!   - `GET /stats`: `{"spans","requests","faulted","tlsFailures","lastChangeMs"}`: spans
-//!     received, export requests received on any front, how many of them a fault answered
+//!   - `GET /logs`: every log record received, in the OTLP JSON mapping, with its resource and
+//!     scope attributes (`{"logs": [{"logRecord", "resource", "scope"}]}`);
+//!   - `GET /stats`: `{"spans","logs","requests","faulted","tlsFailures","lastChangeMs"}`: spans
+//!     and log records received (`lastChangeMs`: when either count last changed), export requests received on any front, how many of them a fault answered
 //!     (`error`, `status`, `reset`, `hang`) instead of mock-collector, failed TLS handshakes;
 //!   - `POST /fault`: `{"mode": M, "delayMs": N, "count": N, "status": N, "retryAfter": S,
 //!     "grpcStatus": N}`, `M` one of:
@@ -31,7 +33,7 @@
 //!
 //!     With `count`, only the next `count` requests get the fault, then the mode goes back to
 //!     `ok` by itself; without it the fault stays until the next `POST /fault`;
-//!   - `POST /clear`: forget spans, requests and TLS failures.
+//!   - `POST /clear`: forget spans, log records, requests and TLS failures.
 //!
 //! All listen on 127.0.0.1 with free ports, printed as one JSON line on stdout:
 //! `{"protocol":"grpc","direct":N,"front":N,"control":N,"tls":N,"mtls":N,"certs":{"dir":…,
@@ -277,6 +279,7 @@ async fn run(
     let control_port = control.local_addr()?.port();
     let app = Router::new()
         .route("/spans", get(spans))
+        .route("/logs", get(logs))
         .route("/stats", get(stats))
         .route("/fault", post(set_fault))
         .route("/clear", post(clear))
@@ -322,7 +325,10 @@ async fn watch_span_count(state: Arc<State>) {
     loop {
         tokio::time::sleep(Duration::from_millis(1)).await;
         let mut last = state.last_count.lock().await;
-        let count = state.collector.read().await.span_count();
+        let count = {
+            let collector = state.collector.read().await;
+            collector.span_count() + collector.log_count()
+        };
         if count != *last {
             *last = count;
             *state.last_change_ms.lock().unwrap() = now_ms();
@@ -639,8 +645,27 @@ async fn spans(AxumState(state): AxumState<Arc<State>>) -> Json<Value> {
     Json(json!({"spans": spans, "requests": requests, "tlsFailures": tls_failures}))
 }
 
+async fn logs(AxumState(state): AxumState<Arc<State>>) -> Json<Value> {
+    let collector = state.collector.read().await;
+    let logs: Vec<Value> = collector
+        .logs()
+        .iter()
+        .map(|record| {
+            json!({
+                "logRecord": serde_json::to_value(record.log_record()).unwrap_or(Value::Null),
+                "resource": serde_json::to_value(record.resource_attrs()).unwrap_or(Value::Null),
+                "scope": serde_json::to_value(record.scope_attrs()).unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    Json(json!({"logs": logs}))
+}
+
 async fn stats(AxumState(state): AxumState<Arc<State>>) -> Json<Value> {
-    let spans = state.collector.read().await.span_count();
+    let (spans, logs) = {
+        let collector = state.collector.read().await;
+        (collector.span_count(), collector.log_count())
+    };
     let (requests, faulted) = {
         let requests = state.requests.lock().unwrap();
         let faulted = requests
@@ -653,6 +678,7 @@ async fn stats(AxumState(state): AxumState<Arc<State>>) -> Json<Value> {
     let last_change_ms = *state.last_change_ms.lock().unwrap();
     Json(json!({
         "spans": spans,
+        "logs": logs,
         "requests": requests,
         "faulted": faulted,
         "tlsFailures": tls_failures,

@@ -220,7 +220,7 @@ impl<R: Send + 'static> BatchQueue<R> {
     /// Queues a finished record, or drops and counts it when the queue is full or closing.
     /// After [`BatchQueue::finish`] it is dropped uncounted: the counts are final then, and a
     /// record that ends so late was counted as still open.
-    fn push(&self, record: R) {
+    pub(crate) fn push(&self, record: R) {
         let mut state = self.lock();
         if state.finished {
             return;
@@ -470,11 +470,15 @@ impl<R: Send + 'static> BatchQueue<R> {
 #[derive(Debug)]
 pub(crate) struct SpanBatchProcessor {
     queue: Arc<BatchQueue<SpanData>>,
+    /// Whether spans keep their events. When the events are exported as log records instead
+    /// (`spanEvents: false`), the layer hands a span only the events that mark it as failed;
+    /// they set its status here, then go.
+    keep_events: bool,
 }
 
 impl SpanBatchProcessor {
-    pub(crate) fn new(queue: Arc<BatchQueue<SpanData>>) -> Self {
-        Self { queue }
+    pub(crate) fn new(queue: Arc<BatchQueue<SpanData>>, keep_events: bool) -> Self {
+        Self { queue, keep_events }
     }
 }
 
@@ -489,6 +493,9 @@ impl SpanProcessor for SpanBatchProcessor {
             return;
         }
         apply_error_status(&mut span);
+        if !self.keep_events {
+            span.events = Default::default();
+        }
         self.queue.push(span);
     }
 
@@ -798,7 +805,7 @@ mod tests {
     #[test]
     fn the_processor_ignores_spans_that_end_outside_the_layer() {
         let queue = BatchQueue::new(settings(100, 4, 60_000));
-        let processor = SpanBatchProcessor::new(Arc::clone(&queue));
+        let processor = SpanBatchProcessor::new(Arc::clone(&queue), true);
         processor.on_end(span(1));
         let stats = queue.stats();
         assert_eq!((stats.dropped, stats.exported), (0, 0));

@@ -53,7 +53,8 @@ macro_rules! with_sdk_options {
                 /// Batching of spans; each falls back to its `OTEL_BSP_*` variable.
                 batch: Option<BatchConfig>,
                 /// Batching of log records (when logs are on); each falls back to its
-                /// `OTEL_BLRP_*` variable, then the same defaults as spans.
+                /// `OTEL_BLRP_*` variable, then the specification's defaults (those of spans,
+                /// but a scheduled delay of 1 000 ms).
                 logs_batch: Option<BatchConfig>,
                 /// Metrics from event fields (when metrics are on): export interval, timeout
                 /// and temporality.
@@ -122,7 +123,9 @@ with_sdk_options! {
     /// Options of the `otlp` layer: spans exported to an OTLP receiver.
     pub struct OtlpLayerConfig {
         /// The receiver. For gRPC its scheme, host and port; for HTTP the URL of the traces
-        /// endpoint (`/v1/traces` is appended when the URL has no path). Falls back to
+        /// endpoint (`/v1/traces` is appended when the URL has no path; log records go to
+        /// `/v1/logs` of the same base, so with logs on the path must be empty or end in
+        /// `/v1/traces`). Falls back to
         /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, then `OTEL_EXPORTER_OTLP_ENDPOINT`.
         pub endpoint: Option<String>,
         /// The wire protocol. Falls back to `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, then

@@ -71,6 +71,24 @@ impl Signal {
         }
     }
 
+    /// The signal's name: `traces`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Signal::Traces => "traces",
+            Signal::Logs => "logs",
+            Signal::Metrics => "metrics",
+        }
+    }
+
+    /// The option of the signal's batch processor: `batch`.
+    pub(crate) fn batch_option(self) -> &'static str {
+        match self {
+            Signal::Traces => "batch",
+            Signal::Logs => "logsBatch",
+            Signal::Metrics => "metrics",
+        }
+    }
+
     /// The OTLP/HTTP path of the signal, `/v1/traces`.
     pub(crate) fn http_path(self) -> &'static str {
         match self {

@@ -8,6 +8,10 @@
 //!   before that when it awaits (`tracing.span` with an async function: exited at the first
 //!   `await`, ended when the promise settles) or when an event is recorded on it after the
 //!   last exit (the `span failed` event of `tracing.span`).
+//! - When the config exports logs and `spanEvents` is false, events are log records
+//!   (`logs.rs`), not span events: only those that mark their span as failed (ERROR, or an
+//!   `error` field) reach the inner layer, which sets the span's status from them; the span
+//!   processor then drops them from the span (`SpanBatchProcessor`).
 
 use std::any::TypeId;
 
@@ -30,7 +34,25 @@ use super::{
 
 /// Wraps `tracing-opentelemetry`'s layer (see the module docs).
 #[derive(Debug)]
-pub(crate) struct OtelLayer<L>(pub(crate) L);
+pub(crate) struct OtelLayer<L> {
+    inner: L,
+    /// Whether every event inside a span becomes a span event; when false (the events are
+    /// log records), the inner layer gets only those that mark their span as failed.
+    span_events: bool,
+}
+
+impl<L> OtelLayer<L> {
+    pub(crate) fn new(inner: L, span_events: bool) -> Self {
+        Self { inner, span_events }
+    }
+}
+
+/// Whether `event` marks its span as failed: an ERROR event, or one with an `error` field
+/// (see `status.rs`).
+fn marks_failure(event: &Event<'_>) -> bool {
+    let metadata = event.metadata();
+    *metadata.level() == tracing::Level::ERROR || metadata.fields().field("error").is_some()
+}
 
 /// Whether spans of `metadata` end when they close rather than at their last exit: those
 /// without a source location, which are JavaScript's (`tracing` macros always give one).
@@ -44,53 +66,58 @@ where
     L: Layer<S>,
 {
     fn on_register_dispatch(&self, subscriber: &Dispatch) {
-        self.0.on_register_dispatch(subscriber)
+        self.inner.on_register_dispatch(subscriber)
     }
 
     fn on_layer(&mut self, subscriber: &mut S) {
-        self.0.on_layer(subscriber)
+        self.inner.on_layer(subscriber)
     }
 
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        self.0.register_callsite(metadata)
+        self.inner.register_callsite(metadata)
     }
 
     fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
-        self.0.enabled(metadata, ctx)
+        self.inner.enabled(metadata, ctx)
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        self.0.max_level_hint()
+        self.inner.max_level_hint()
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         note_current_thread();
-        with_signed_attributes(attrs, |attrs| self.0.on_new_span(attrs, id, ctx))
+        with_signed_attributes(attrs, |attrs| self.inner.on_new_span(attrs, id, ctx))
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let metadata = ctx.metadata(id);
-        with_signed_record(metadata, values, |values| self.0.on_record(id, values, ctx))
+        with_signed_record(metadata, values, |values| {
+            self.inner.on_record(id, values, ctx)
+        })
     }
 
     fn on_follows_from(&self, span: &Id, follows: &Id, ctx: Context<'_, S>) {
-        self.0.on_follows_from(span, follows, ctx)
+        self.inner.on_follows_from(span, follows, ctx)
     }
 
     fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, S>) -> bool {
-        self.0.event_enabled(event, ctx)
+        self.inner.event_enabled(event, ctx)
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        with_signed_event(event, |event| self.0.on_event(event, ctx))
+        if !self.span_events && !marks_failure(event) {
+            return;
+        }
+        with_signed_event(event, |event| self.inner.on_event(event, ctx))
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
-        self.0.on_enter(id, ctx)
+        self.inner.on_enter(id, ctx)
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
-        self.0.on_exit(id, ctx)
+        self.inner.on_exit(id, ctx)
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -98,21 +125,21 @@ where
             // An exit now sets the span's end time to now; the enter before it keeps the busy
             // and idle times right (the time since the last exit counts as idle). Only this
             // layer sees them: the other layers get no enter or exit.
-            self.0.on_enter(&id, ctx.clone());
-            self.0.on_exit(&id, ctx.clone());
+            self.inner.on_enter(&id, ctx.clone());
+            self.inner.on_exit(&id, ctx.clone());
         }
-        self.0.on_close(id, ctx)
+        self.inner.on_close(id, ctx)
     }
 
     fn on_id_change(&self, old: &Id, new: &Id, ctx: Context<'_, S>) {
-        self.0.on_id_change(old, new, ctx)
+        self.inner.on_id_change(old, new, ctx)
     }
 
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
         if id == TypeId::of::<Self>() {
             Some(self as *const Self as *const ())
         } else {
-            self.0.downcast_raw(id)
+            self.inner.downcast_raw(id)
         }
     }
 }

@@ -32,6 +32,8 @@ mod env;
 mod finish;
 mod integers;
 mod layer;
+mod logs;
+mod logs_encode;
 mod open_spans;
 mod otlp;
 mod otlp_json;
@@ -57,6 +59,7 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData};
 use tokio::runtime::Runtime;
 use tracing::dispatcher::DefaultGuard;
+use tracing_subscriber::Layer;
 
 use self::{
     batch::{BatchQueue, BatchStats, BatchWorker, ExportBatch, SpanBatchProcessor, NOT_CONFIRMED},
@@ -64,6 +67,7 @@ use self::{
     env::{process_env, Signal},
     finish::FinishingProcessor,
     layer::OtelLayer,
+    logs::{LogRecord, LogsLayer},
     open_spans::{OpenSpans, SpanCounts},
     sdk::SdkSettings,
 };
@@ -89,38 +93,44 @@ pub(crate) fn build_otlp(
     let traces = switches::signal_exporter(config, Signal::Traces, field, &process_env)?;
     let logs = switches::signal_exporter(config, Signal::Logs, field, &process_env)?;
     let metrics = switches::signal_exporter(config, Signal::Metrics, field, &process_env)?;
+    // Without logs, events are span events; with them, only if `spanEvents` asks.
+    let span_events = logs == OtelExporter::None || config.span_events.unwrap_or(false);
     let mut parts = Vec::new();
-    match traces {
-        OtelExporter::None => {}
-        OtelExporter::Console => {
-            let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
-            let exporter =
-                otlp_json::JsonLinesExporter::new(&WriterConfig::Stdout, &sdk.resource, field)?;
-            let description = format!("{field} (otlp, console exporter: OTLP JSON to stdout)");
-            parts.push(build_pipeline(sdk, Box::new(exporter), None, description)?);
-        }
-        OtelExporter::Otlp => {
-            let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
-            let transport = transport::otlp_settings(config, Signal::Traces, field, &process_env)?;
-            let runtime = otlp::build_runtime(field)?;
-            let exporter = otlp::OtlpExporter::new(&transport, &sdk.resource, &runtime, field)?;
-            let description = format!(
-                "{field} (otlp, {} to {})",
+    for (signal, exporter) in [(Signal::Traces, traces), (Signal::Logs, logs)] {
+        let output = match exporter {
+            OtelExporter::None => continue,
+            OtelExporter::Console => Output::Json(&WriterConfig::Stdout),
+            OtelExporter::Otlp => Output::Otlp(Box::new(transport::otlp_settings(
+                config,
+                signal,
+                field,
+                &process_env,
+            )?)),
+        };
+        let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
+        // Traces keep the description they had before other signals: `(otlp, grpc to …)`.
+        let name = match signal {
+            Signal::Traces => String::new(),
+            other => format!("{} ", other.name()),
+        };
+        let description = match &output {
+            Output::Json(_) => {
+                format!("{field} (otlp, {name}console exporter: OTLP JSON to stdout)")
+            }
+            Output::Otlp(transport) => format!(
+                "{field} (otlp, {name}{} to {})",
                 transport.protocol.name(),
                 transport.endpoint
-            );
-            parts.push(build_pipeline(
-                sdk,
-                Box::new(exporter),
-                Some(runtime),
-                description,
-            )?);
-        }
-    }
-    if logs != OtelExporter::None {
-        return Err(Error::invalid_config(format!(
-            "{field}.signals.logs: OTLP logs are not built yet"
-        )));
+            ),
+        };
+        parts.push(build_signal(
+            signal,
+            sdk,
+            output,
+            description,
+            span_events,
+            field,
+        )?);
     }
     if metrics != OtelExporter::None {
         return Err(Error::invalid_config(format!(
@@ -145,17 +155,26 @@ pub(crate) fn build_otlp_json(
         WriterConfig::Stderr => "stderr".to_owned(),
         WriterConfig::File(path) => path.display().to_string(),
     };
+    let span_events = !logs || config.span_events.unwrap_or(false);
     let mut parts = Vec::new();
-    if traces {
+    for (signal, on) in [(Signal::Traces, traces), (Signal::Logs, logs)] {
+        if !on {
+            continue;
+        }
         let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
-        let exporter = otlp_json::JsonLinesExporter::new(&config.writer, &sdk.resource, field)?;
-        let description = format!("{field} (otlpJson to {destination})");
-        parts.push(build_pipeline(sdk, Box::new(exporter), None, description)?);
-    }
-    if logs {
-        return Err(Error::invalid_config(format!(
-            "{field}.signals.logs: OTLP logs are not built yet"
-        )));
+        let description = match signal {
+            Signal::Traces => format!("{field} (otlpJson to {destination})"),
+            other => format!("{field} (otlpJson {} to {destination})", other.name()),
+        };
+        let output = Output::Json(&config.writer);
+        parts.push(build_signal(
+            signal,
+            sdk,
+            output,
+            description,
+            span_events,
+            field,
+        )?);
     }
     if metrics {
         return Err(Error::invalid_config(format!(
@@ -167,17 +186,23 @@ pub(crate) fn build_otlp_json(
 
 /// One layer made of the layers of a config's signals (in order), with one lifecycle that
 /// flushes and shuts each down and adds up their drops; the inert layer when there is none.
-fn combine(mut parts: Vec<BuiltLayer>) -> BuiltLayer {
-    if parts.len() <= 1 {
-        return parts.pop().unwrap_or_else(inert_layer);
-    }
-    let mut layers = Vec::with_capacity(parts.len());
-    let mut lifecycles = Vec::with_capacity(parts.len());
+fn combine(parts: Vec<BuiltLayer>) -> BuiltLayer {
+    let mut parts = parts.into_iter();
+    let Some(first) = parts.next() else {
+        return inert_layer();
+    };
+    let mut layer = first.layer;
+    let mut lifecycles = vec![first.lifecycle];
     for part in parts {
-        layers.push(part.layer);
+        // `Layered` (unlike `Vec`) hands `on_register_dispatch` on, which the logs layer needs;
+        // the earlier layer sees each callback first.
+        layer = Box::new(Layer::and_then(layer, part.layer));
         lifecycles.push(part.lifecycle);
     }
-    BuiltLayer::new(Box::new(layers), Arc::new(Signals(lifecycles)))
+    if lifecycles.len() == 1 {
+        return BuiltLayer::new(layer, lifecycles.remove(0));
+    }
+    BuiltLayer::new(layer, Arc::new(Signals(lifecycles)))
 }
 
 /// The lifecycle of a [`combine`]d layer.
@@ -235,16 +260,103 @@ impl LayerLifecycle for InertLifecycle {
     }
 }
 
+/// Where a signal's records go.
+enum Output<'a> {
+    /// An OTLP receiver.
+    Otlp(Box<transport::OtlpSettings>),
+    /// OTLP JSON lines.
+    Json(&'a WriterConfig),
+}
+
+/// An exporter of `R` records, with the runtime an OTLP one runs on.
+type Exporter<R> = (Box<dyn ExportBatch<R>>, Option<Runtime>);
+
+/// Builds the exporter of `R` records for `output`.
+fn exporter<R: records::OtlpRecords>(
+    output: Output<'_>,
+    sdk: &SdkSettings,
+    field: &str,
+) -> Result<Exporter<R>, Error> {
+    Ok(match output {
+        Output::Json(writer) => (
+            Box::new(otlp_json::JsonLinesExporter::<R>::new(
+                writer,
+                &sdk.resource,
+                field,
+            )?),
+            None,
+        ),
+        Output::Otlp(transport) => {
+            let runtime = otlp::build_runtime(field)?;
+            let exporter =
+                otlp::OtlpExporter::<R>::new(&transport, &sdk.resource, &runtime, field)?;
+            (Box::new(exporter), Some(runtime))
+        }
+    })
+}
+
+/// Builds the layer of one signal (traces or logs).
+fn build_signal(
+    signal: Signal,
+    sdk: SdkSettings,
+    output: Output<'_>,
+    description: String,
+    span_events: bool,
+    field: &str,
+) -> Result<BuiltLayer, Error> {
+    match signal {
+        Signal::Logs => {
+            let (exporter, runtime) = exporter::<LogRecord>(output, &sdk, field)?;
+            build_logs(sdk, exporter, runtime, description)
+        }
+        _ => {
+            let (exporter, runtime) = exporter::<SpanData>(output, &sdk, field)?;
+            build_pipeline(sdk, exporter, runtime, description, span_events)
+        }
+    }
+}
+
+fn build_logs(
+    sdk: SdkSettings,
+    exporter: Box<dyn ExportBatch<LogRecord>>,
+    runtime: Option<Runtime>,
+    description: String,
+) -> Result<BuiltLayer, Error> {
+    let queue = BatchQueue::new(sdk.logs_batch);
+    let worker = BatchWorker::start(Arc::clone(&queue), "tracing-bridge-export-logs", exporter)?;
+    let alive = Arc::new(SpanCounts::default());
+    let layer = LogsLayer::new(
+        Arc::clone(&queue),
+        sdk.scope,
+        sdk.span_attributes.location,
+        Arc::clone(&alive),
+    );
+    let lifecycle = OtelLifecycle {
+        description,
+        signal: Signal::Logs,
+        queue,
+        spans: alive,
+        flush_timeout: sdk.flush_timeout,
+        running: Mutex::new(Some(Running {
+            worker,
+            runtime,
+            _provider: None,
+        })),
+    };
+    Ok(BuiltLayer::new(Box::new(layer), Arc::new(lifecycle)))
+}
+
 fn build_pipeline(
     sdk: SdkSettings,
     exporter: Box<dyn ExportBatch<SpanData>>,
     runtime: Option<Runtime>,
     description: String,
+    span_events: bool,
 ) -> Result<BuiltLayer, Error> {
     let queue = BatchQueue::new(sdk.batch);
     let worker = BatchWorker::start(Arc::clone(&queue), "tracing-bridge-export", exporter)?;
     let processor = FinishingProcessor::new(
-        SpanBatchProcessor::new(Arc::clone(&queue)),
+        SpanBatchProcessor::new(Arc::clone(&queue), span_events),
         sdk.span_attributes.thread,
         sdk.span_limits.max_attributes_per_span,
         sdk.attribute_value_length_limit,
@@ -257,7 +369,7 @@ fn build_pipeline(
         .build();
     let tracer = provider.tracer_with_scope(sdk.scope);
     let spans = Arc::new(SpanCounts::default());
-    let layer = OtelLayer(
+    let layer = OtelLayer::new(
         tracing_opentelemetry::layer::<BaseSubscriber>()
             .with_tracer(tracer)
             .with_level(true)
@@ -269,6 +381,7 @@ fn build_pipeline(
             .with_location(sdk.span_attributes.location)
             .with_threads(sdk.span_attributes.thread)
             .with_tracked_inactivity(sdk.span_attributes.busy_idle),
+        span_events,
     );
     let layer = OpenSpans::new(layer, Arc::clone(&spans));
     let lifecycle = OtelLifecycle {
@@ -280,7 +393,7 @@ fn build_pipeline(
         running: Mutex::new(Some(Running {
             worker,
             runtime,
-            _provider: provider,
+            _provider: Some(provider),
         })),
     };
     Ok(BuiltLayer {
@@ -291,28 +404,30 @@ fn build_pipeline(
 }
 
 /// Flush, shutdown and drop counts of an OpenTelemetry layer.
-struct OtelLifecycle {
+struct OtelLifecycle<R: Send + 'static> {
     description: String,
     /// What the queue holds, for messages.
     signal: Signal,
-    queue: Arc<BatchQueue<SpanData>>,
-    /// Spans the layer saw start and end; shared with the layer.
+    queue: Arc<BatchQueue<R>>,
+    /// Spans the layer saw start and end (none for logs); shared with the layer, so that it
+    /// also tells when the layer is gone.
     spans: Arc<SpanCounts>,
     flush_timeout: Duration,
-    running: Mutex<Option<Running>>,
+    running: Mutex<Option<Running<R>>>,
 }
 
 /// The longest shutdown waits for dispatches still running in the layer on other threads
 /// (they started before the layer was uninstalled); they take microseconds.
 const QUIESCE_LIMIT: Duration = Duration::from_secs(1);
 
-struct Running {
-    worker: BatchWorker<SpanData>,
+struct Running<R: Send + 'static> {
+    worker: BatchWorker<R>,
     runtime: Option<Runtime>,
-    _provider: SdkTracerProvider,
+    /// The tracer provider of traces.
+    _provider: Option<SdkTracerProvider>,
 }
 
-impl LayerLifecycle for OtelLifecycle {
+impl<R: Send + 'static> LayerLifecycle for OtelLifecycle<R> {
     fn flush(&self) -> Result<(), Error> {
         // A flush that runs out of time is not an error: what is still queued stays queued,
         // and what the receiver refused is counted in `dropped`.
@@ -337,7 +452,7 @@ impl LayerLifecycle for OtelLifecycle {
         }
         // Everything is counted now, spans still open included; only then is it reported.
         let stats = self.queue.finish(self.spans.open());
-        if let Some(report) = report(&self.description, self.signal.records(), &stats) {
+        if let Some(report) = report(&self.description, self.signal, &stats) {
             eprintln!("{report}");
         }
         Ok(())
@@ -348,7 +463,7 @@ impl LayerLifecycle for OtelLifecycle {
     }
 }
 
-impl OtelLifecycle {
+impl<R: Send + 'static> OtelLifecycle<R> {
     /// Waits until the layer is dropped (the session uninstalled it and no dispatch that
     /// started before still runs in it on another thread), so that no span starts or ends in
     /// it while the counts are made final. Bounded by `deadline` and [`QUIESCE_LIMIT`];
@@ -373,10 +488,11 @@ impl OtelLifecycle {
 /// The line reported once at shutdown: how many of the records were dropped (known not
 /// delivered) or not confirmed by the receiver (the request may have reached it), and why;
 /// `None` when every record was exported.
-fn report(description: &str, records: &str, stats: &BatchStats) -> Option<String> {
+fn report(description: &str, signal: Signal, stats: &BatchStats) -> Option<String> {
     if stats.dropped == 0 {
         return None;
     }
+    let records = signal.records();
     // (count, whether it is known not delivered, why)
     let mut parts: Vec<(u64, bool, String)> = Vec::new();
     if stats.unconfirmed > 0 {
@@ -400,7 +516,10 @@ fn report(description: &str, records: &str, stats: &BatchStats) -> Option<String
         parts.push((
             stats.queue_full,
             true,
-            "because the queue was full (raise batch.maxQueueSize)".to_owned(),
+            format!(
+                "because the queue was full (raise {}.maxQueueSize)",
+                signal.batch_option()
+            ),
         ));
     }
     if stats.abandoned > 0 {
@@ -415,7 +534,12 @@ fn report(description: &str, records: &str, stats: &BatchStats) -> Option<String
         parts.push((
             stats.late,
             true,
-            "because they ended while the layer was shutting down".to_owned(),
+            match signal {
+                // A span is queued when it ends; a log record when its event happens.
+                Signal::Traces => "because they ended while the layer was shutting down",
+                _ => "because they were made while the layer was shutting down",
+            }
+            .to_owned(),
         ));
     }
     if stats.open > 0 {
@@ -473,7 +597,7 @@ fn without_not_confirmed(message: &str) -> String {
         .to_owned()
 }
 
-impl Drop for OtelLifecycle {
+impl<R: Send + 'static> Drop for OtelLifecycle<R> {
     fn drop(&mut self) {
         // A session dropped without an orderly shutdown still stops and joins its threads.
         let _ = LayerLifecycle::shutdown(self);
@@ -526,7 +650,10 @@ mod tests {
 
     #[test]
     fn nothing_is_reported_when_everything_was_exported() {
-        assert_eq!(report(LAYER, "spans", &counts(|s| s.exported = 9)), None);
+        assert_eq!(
+            report(LAYER, Signal::Traces, &counts(|s| s.exported = 9)),
+            None
+        );
     }
 
     #[test]
@@ -536,7 +663,7 @@ mod tests {
             s.first_failure = Some("cannot connect to 127.0.0.1:4317: Connection refused".into());
         });
         assert_eq!(
-            report(LAYER, "spans", &stats).unwrap(),
+            report(LAYER, Signal::Traces, &stats).unwrap(),
             "tracing-bridge: layers[0] (otlp, grpc to http://127.0.0.1:4317): 9 of 9 spans were \
              dropped because the export failed: cannot connect to 127.0.0.1:4317: Connection \
              refused"
@@ -555,7 +682,7 @@ mod tests {
             );
         });
         assert_eq!(
-            report(LAYER, "spans", &stats).unwrap(),
+            report(LAYER, Signal::Traces, &stats).unwrap(),
             "tracing-bridge: layers[0] (otlp, grpc to http://127.0.0.1:4317): 5 of 15 spans were \
              not confirmed by the receiver (the request may have reached it): no answer when the \
              flush timeout of dispose expired (flushTimeoutMs)"
@@ -570,7 +697,7 @@ mod tests {
             s.open = 16;
         });
         assert_eq!(
-            report(LAYER, "spans", &stats).unwrap(),
+            report(LAYER, Signal::Traces, &stats).unwrap(),
             "tracing-bridge: layers[0] (otlp, grpc to http://127.0.0.1:4317): 36 of 9503 spans \
              were dropped: 20 dropped because the queue was full (raise batch.maxQueueSize); 16 \
              dropped because they were still open (never ended) when the layer shut down"
@@ -586,7 +713,7 @@ mod tests {
             s.late = 1;
         });
         assert_eq!(
-            report(LAYER, "spans", &mixed).unwrap(),
+            report(LAYER, Signal::Traces, &mixed).unwrap(),
             "tracing-bridge: layers[0] (otlp, grpc to http://127.0.0.1:4317): 8 of 8 spans were \
              dropped or not confirmed by the receiver: 4 not confirmed by the receiver (the \
              request may have reached it): the connection failed before the answer: connection \

@@ -59,7 +59,7 @@ pub(crate) fn encode_traces(spans: &[SpanData], resource: &Resource, out: &mut V
     });
 }
 
-fn instrumentation_scope(out: &mut Vec<u8>, scope: &InstrumentationScope) {
+pub(super) fn instrumentation_scope(out: &mut Vec<u8>, scope: &InstrumentationScope) {
     string(out, 1, scope.name());
     string(out, 2, scope.version().unwrap_or_default());
     for attribute in scope.attributes() {
@@ -145,19 +145,19 @@ fn span_kind(kind: &SpanKind) -> u64 {
     }
 }
 
-fn nanos(time: SystemTime) -> u64 {
+pub(super) fn nanos(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map(|elapsed| elapsed.as_nanos() as u64)
         .unwrap_or(0)
 }
 
-fn attributes(out: &mut Vec<u8>, field: u32, attributes: &[KeyValue]) {
+pub(super) fn attributes(out: &mut Vec<u8>, field: u32, attributes: &[KeyValue]) {
     for attribute in attributes {
         key_value(out, field, attribute.key.as_str(), &attribute.value);
     }
 }
 
-fn key_value(out: &mut Vec<u8>, field: u32, key: &str, value: &Value) {
+pub(super) fn key_value(out: &mut Vec<u8>, field: u32, key: &str, value: &Value) {
     message(out, field, |out| {
         string(out, 1, key);
         message(out, 2, |out| any_value(out, value));
@@ -165,7 +165,7 @@ fn key_value(out: &mut Vec<u8>, field: u32, key: &str, value: &Value) {
 }
 
 /// `AnyValue`: a oneof, so even an empty string, `false` or `0` is written.
-fn any_value(out: &mut Vec<u8>, value: &Value) {
+pub(super) fn any_value(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::String(text) => string_always(out, 1, text.as_str()),
         Value::Bool(flag) => varint_field(out, 2, u64::from(*flag)),
@@ -223,37 +223,37 @@ fn varint_field(out: &mut Vec<u8>, field: u32, value: u64) {
 }
 
 /// A proto3 scalar: the default (0) is not written.
-fn uint(out: &mut Vec<u8>, field: u32, value: u64) {
+pub(super) fn uint(out: &mut Vec<u8>, field: u32, value: u64) {
     if value != 0 {
         varint_field(out, field, value);
     }
 }
 
-fn fixed64(out: &mut Vec<u8>, field: u32, value: u64) {
+pub(super) fn fixed64(out: &mut Vec<u8>, field: u32, value: u64) {
     if value != 0 {
         tag(out, field, FIXED64);
         out.extend_from_slice(&value.to_le_bytes());
     }
 }
 
-fn fixed32(out: &mut Vec<u8>, field: u32, value: u32) {
+pub(super) fn fixed32(out: &mut Vec<u8>, field: u32, value: u32) {
     if value != 0 {
         tag(out, field, FIXED32);
         out.extend_from_slice(&value.to_le_bytes());
     }
 }
 
-fn bytes(out: &mut Vec<u8>, field: u32, value: &[u8]) {
+pub(super) fn bytes(out: &mut Vec<u8>, field: u32, value: &[u8]) {
     if !value.is_empty() {
         string_bytes(out, field, value);
     }
 }
 
-fn string(out: &mut Vec<u8>, field: u32, value: &str) {
+pub(super) fn string(out: &mut Vec<u8>, field: u32, value: &str) {
     bytes(out, field, value.as_bytes());
 }
 
-fn string_always(out: &mut Vec<u8>, field: u32, value: &str) {
+pub(super) fn string_always(out: &mut Vec<u8>, field: u32, value: &str) {
     string_bytes(out, field, value.as_bytes());
 }
 
@@ -266,7 +266,7 @@ fn string_bytes(out: &mut Vec<u8>, field: u32, value: &[u8]) {
 /// A nested message: its length goes before it, and is known only once it is written. One
 /// byte is reserved (most messages here are shorter than 128 bytes); a longer one shifts its
 /// body to make room.
-fn message(out: &mut Vec<u8>, field: u32, body: impl FnOnce(&mut Vec<u8>)) {
+pub(super) fn message(out: &mut Vec<u8>, field: u32, body: impl FnOnce(&mut Vec<u8>)) {
     tag(out, field, LENGTH_DELIMITED);
     let at = out.len();
     out.push(0);

@@ -18,7 +18,7 @@ use opentelemetry_sdk::{
 };
 
 use super::{
-    config::{AttributeValue, SamplerName, SdkOptions},
+    config::{AttributeValue, BatchConfig, SamplerName, SdkOptions},
     detect::detected_attributes,
     env::{env_count, env_count_first, env_millis, parse_key_value_list, Env},
 };
@@ -36,6 +36,8 @@ pub(crate) struct SdkSettings {
     /// The longest string attribute value, in characters; `None`: unlimited.
     pub(crate) attribute_value_length_limit: Option<usize>,
     pub(crate) batch: BatchSettings,
+    /// Batching of log records.
+    pub(crate) logs_batch: BatchSettings,
     pub(crate) scope: InstrumentationScope,
     pub(crate) flush_timeout: Duration,
     pub(crate) span_attributes: SpanAttributes,
@@ -75,7 +77,8 @@ pub(crate) fn sdk_settings(
         sampler: sampler(&options, field, env)?,
         span_limits: span_limits(&options, field, env)?,
         attribute_value_length_limit: attribute_value_length_limit(&options, field, env)?,
-        batch: batch(&options, field, env)?,
+        batch: batch(options.batch, &BATCH_SPANS, field, env)?,
+        logs_batch: batch(options.logs_batch, &BATCH_LOGS, field, env)?,
         scope: scope(&options, field)?,
         flush_timeout: options
             .flush_timeout_ms
@@ -273,29 +276,60 @@ fn attribute_value_length_limit(
     }
 }
 
-fn batch(options: &SdkOptions<'_>, field: &str, env: Env<'_>) -> Result<BatchSettings, Error> {
-    let given = options.batch.clone().unwrap_or_default();
+/// Where a batch processor's settings come from: its option and its variables.
+struct BatchOrigin {
+    /// The option, `batch`.
+    option: &'static str,
+    /// The prefix of its variables, `OTEL_BSP_`.
+    variables: &'static str,
+    /// The default scheduled delay (the specification's: 5 s for spans, 1 s for logs).
+    default_delay: Duration,
+}
+
+const BATCH_SPANS: BatchOrigin = BatchOrigin {
+    option: "batch",
+    variables: "OTEL_BSP_",
+    default_delay: Duration::from_millis(5_000),
+};
+
+const BATCH_LOGS: BatchOrigin = BatchOrigin {
+    option: "logsBatch",
+    variables: "OTEL_BLRP_",
+    default_delay: Duration::from_millis(1_000),
+};
+
+fn batch(
+    given: &Option<BatchConfig>,
+    origin: &BatchOrigin,
+    field: &str,
+    env: Env<'_>,
+) -> Result<BatchSettings, Error> {
+    let given = given.clone().unwrap_or_default();
+    let variable = |name: &str| format!("{}{name}", origin.variables);
     let max_queue_size = match given.max_queue_size {
         Some(count) => count.0,
-        None => env_count(env, "OTEL_BSP_MAX_QUEUE_SIZE", field)?.unwrap_or(2048),
+        None => env_count(env, &variable("MAX_QUEUE_SIZE"), field)?.unwrap_or(2048),
     };
     let max_export_batch_size = match given.max_export_batch_size {
         Some(count) => count.0,
-        None => env_count(env, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", field)?.unwrap_or(512),
+        None => env_count(env, &variable("MAX_EXPORT_BATCH_SIZE"), field)?.unwrap_or(512),
     };
     let scheduled_delay = match given.scheduled_delay_ms {
         Some(millis) => Duration::from_millis(millis.0),
-        None => env_millis(env, &["OTEL_BSP_SCHEDULE_DELAY"], field)?
-            .unwrap_or(Duration::from_millis(5_000)),
+        None => {
+            env_millis(env, &[variable("SCHEDULE_DELAY")], field)?.unwrap_or(origin.default_delay)
+        }
     };
     let export_timeout = match given.export_timeout_ms {
         Some(millis) => Duration::from_millis(millis.0),
-        None => env_millis(env, &["OTEL_BSP_EXPORT_TIMEOUT"], field)?
+        None => env_millis(env, &[variable("EXPORT_TIMEOUT")], field)?
             .unwrap_or(Duration::from_millis(30_000)),
     };
     if export_timeout.is_zero() {
         return Err(Error::invalid_config(format!(
-            "{field}.batch.exportTimeoutMs (or OTEL_BSP_EXPORT_TIMEOUT) must be at least 1"
+            "{field}.{}.exportTimeoutMs (or {}) must be at least 1",
+            origin.option,
+            variable("EXPORT_TIMEOUT")
         )));
     }
     Ok(BatchSettings {
@@ -407,6 +441,62 @@ mod tests {
         assert_eq!(get("n").as_deref(), Some("3"));
         assert_eq!(settings.batch.max_queue_size, 10);
         assert!(matches!(settings.sampler, Sampler::AlwaysOff));
+    }
+
+    #[test]
+    fn log_batching_reads_blrp_variables_below_logs_batch() {
+        let config = otlp(r#"{"kind":"otlp"}"#);
+        let defaults = sdk_settings(config.sdk(), "layers[0]", &with_env(&[]), None).unwrap();
+        assert_eq!(
+            defaults.logs_batch.scheduled_delay,
+            Duration::from_millis(1_000)
+        );
+        assert_eq!(defaults.logs_batch.max_queue_size, 2048);
+        assert_eq!(defaults.batch.scheduled_delay, Duration::from_millis(5_000));
+        let vars = [
+            ("OTEL_BLRP_MAX_QUEUE_SIZE", "300"),
+            ("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "30"),
+            ("OTEL_BLRP_SCHEDULE_DELAY", "20"),
+            ("OTEL_BLRP_EXPORT_TIMEOUT", "40"),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "7"),
+        ];
+        let settings = sdk_settings(config.sdk(), "layers[0]", &with_env(&vars), None).unwrap();
+        assert_eq!(
+            settings.logs_batch,
+            BatchSettings {
+                max_queue_size: 300,
+                max_export_batch_size: 30,
+                scheduled_delay: Duration::from_millis(20),
+                export_timeout: Duration::from_millis(40),
+            }
+        );
+        assert_eq!(
+            settings.batch.max_queue_size, 7,
+            "spans keep their own variables"
+        );
+        let explicit = otlp(r#"{"kind":"otlp","logsBatch":{"maxQueueSize":5}}"#);
+        let settings = sdk_settings(explicit.sdk(), "layers[0]", &with_env(&vars), None).unwrap();
+        assert_eq!(settings.logs_batch.max_queue_size, 5);
+        assert_eq!(
+            settings.logs_batch.max_export_batch_size, 5,
+            "clamped to the queue"
+        );
+        let zero = otlp(r#"{"kind":"otlp","logsBatch":{"exportTimeoutMs":0}}"#);
+        let error = sdk_settings(zero.sdk(), "layers[0]", &with_env(&[]), None).unwrap_err();
+        assert!(
+            error
+                .message()
+                .contains("layers[0].logsBatch.exportTimeoutMs (or OTEL_BLRP_EXPORT_TIMEOUT)"),
+            "{}",
+            error.message()
+        );
+        let bad = [("OTEL_BLRP_SCHEDULE_DELAY", "soon")];
+        let error = sdk_settings(config.sdk(), "layers[0]", &with_env(&bad), None).unwrap_err();
+        assert!(
+            error.message().contains("OTEL_BLRP_SCHEDULE_DELAY=`soon`"),
+            "{}",
+            error.message()
+        );
     }
 
     #[test]

@@ -242,6 +242,8 @@ fn endpoint(
         let path_is_empty = check_url(url, &origin)?;
         let url = if is_http && path_is_empty {
             with_signal_path(url)
+        } else if is_http && signal != Signal::Traces {
+            from_traces_url(url, signal, &origin)?
         } else {
             url.to_owned()
         };
@@ -269,6 +271,25 @@ fn endpoint(
         "http://localhost:4317".to_owned()
     };
     Ok((url, false))
+}
+
+/// The URL of `signal` from `endpoint`, the URL of the traces endpoint with a path: the same
+/// base with the signal's path when it ends in `/v1/traces`; any other path is an error (it
+/// says nothing about where the other signals go).
+fn from_traces_url(url: &str, signal: Signal, origin: &str) -> Result<String, Error> {
+    let trimmed = url.trim().trim_end_matches('/');
+    match trimmed.strip_suffix(Signal::Traces.http_path()) {
+        Some(base) => Ok(format!("{base}{}", signal.http_path())),
+        None => Err(Error::invalid_config(format!(
+            "{origin}: `{url}` has a path that does not end in `/v1/traces`, so where {} go \
+             is unknown; give the base URL (`http://collector:4318`: each signal gets its \
+             `/v1/...` path), or a URL ending in `/v1/traces` ({} then go to `{}` of the same \
+             base)",
+            signal.records(),
+            signal.records(),
+            signal.http_path()
+        ))),
+    }
 }
 
 /// Checks that `url` is an `http://` or `https://` URL with a host; returns whether its path
@@ -574,6 +595,32 @@ mod tests {
         assert!(metrics.headers.is_empty());
         assert!(metrics.gzip);
         assert_eq!(metrics.protocol, OtlpProtocol::HttpJson);
+
+        let explicit = |endpoint: &str| {
+            let config = otlp(&format!(r#"{{"kind":"otlp","endpoint":"{endpoint}"}}"#));
+            otlp_settings(&config, Signal::Logs, "layers[0]", &with_env(&[]))
+        };
+        assert_eq!(
+            explicit("http://c:4318/v1/traces").unwrap().endpoint,
+            "http://c:4318/v1/logs"
+        );
+        assert_eq!(
+            explicit("https://c/otlp/v1/traces/").unwrap().endpoint,
+            "https://c/otlp/v1/logs"
+        );
+        assert_eq!(
+            explicit("http://c:4318").unwrap().endpoint,
+            "http://c:4318/v1/logs"
+        );
+        let error = explicit("http://c:4318/custom").unwrap_err();
+        assert!(
+            error
+                .message()
+                .contains("layers[0].endpoint: `http://c:4318/custom` has a path")
+                && error.message().contains("log records"),
+            "{}",
+            error.message()
+        );
 
         let own = [("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://logs:1/custom")];
         let logs = otlp_settings(&config, Signal::Logs, "layers[0]", &with_env(&own)).unwrap();
