@@ -220,7 +220,7 @@ impl<R: Send + 'static> BatchQueue<R> {
     /// Queues a finished record, or drops and counts it when the queue is full or closing.
     /// After [`BatchQueue::finish`] it is dropped uncounted: the counts are final then, and a
     /// record that ends so late was counted as still open.
-    fn push(&self, record: R) {
+    pub(crate) fn push(&self, record: R) {
         let mut state = self.lock();
         if state.finished {
             return;

@@ -32,6 +32,7 @@ mod env;
 mod finish;
 mod integers;
 mod layer;
+mod metrics;
 mod open_spans;
 mod otlp;
 mod otlp_json;
@@ -122,10 +123,50 @@ pub(crate) fn build_otlp(
             "{field}.signals.logs: OTLP logs are not built yet"
         )));
     }
-    if metrics != OtelExporter::None {
-        return Err(Error::invalid_config(format!(
-            "{field}.signals.metrics: OTLP metrics are not built yet"
-        )));
+    match metrics {
+        OtelExporter::None => {}
+        OtelExporter::Console => {
+            let settings = metrics::metrics_settings(config.sdk(), field, &process_env)?;
+            let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
+            let exporter = otlp_json::JsonLinesExporter::<metrics::MetricPoint>::new(
+                &WriterConfig::Stdout,
+                &sdk.resource,
+                field,
+            )?;
+            let description =
+                format!("{field} (otlp metrics, console exporter: OTLP JSON to stdout)");
+            parts.push(metrics::build(
+                settings,
+                sdk,
+                Box::new(exporter),
+                None,
+                description,
+            )?);
+        }
+        OtelExporter::Otlp => {
+            let settings = metrics::metrics_settings(config.sdk(), field, &process_env)?;
+            let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
+            let transport = transport::otlp_settings(config, Signal::Metrics, field, &process_env)?;
+            let runtime = otlp::build_runtime(field)?;
+            let exporter = otlp::OtlpExporter::<metrics::MetricPoint>::new(
+                &transport,
+                &sdk.resource,
+                &runtime,
+                field,
+            )?;
+            let description = format!(
+                "{field} (otlp metrics, {} to {})",
+                transport.protocol.name(),
+                transport.endpoint
+            );
+            parts.push(metrics::build(
+                settings,
+                sdk,
+                Box::new(exporter),
+                Some(runtime),
+                description,
+            )?);
+        }
     }
     Ok(combine(parts))
 }
@@ -158,9 +199,21 @@ pub(crate) fn build_otlp_json(
         )));
     }
     if metrics {
-        return Err(Error::invalid_config(format!(
-            "{field}.signals.metrics: OTLP metrics are not built yet"
-        )));
+        let settings = metrics::metrics_settings(config.sdk(), field, &process_env)?;
+        let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
+        let exporter = otlp_json::JsonLinesExporter::<metrics::MetricPoint>::new(
+            &config.writer,
+            &sdk.resource,
+            field,
+        )?;
+        let description = format!("{field} (otlpJson metrics to {destination})");
+        parts.push(metrics::build(
+            settings,
+            sdk,
+            Box::new(exporter),
+            None,
+            description,
+        )?);
     }
     Ok(combine(parts))
 }
