@@ -11,8 +11,12 @@
 //! - **control**: a small HTTP API for the test:
 //!   - `GET /spans`: every span received, in the OTLP JSON mapping, with its resource and scope
 //!     attributes, plus the recorded requests and the failed TLS handshakes;
-//!   - `GET /stats`: `{"spans","requests","faulted","tlsFailures","lastChangeMs"}`: spans
-//!     received, export requests received on any front, how many of them a fault answered
+//!   - `GET /metrics`: every metric received (one entry per metric per export request), in
+//!     the OTLP JSON mapping, with its resource and scope attributes: `{"metrics": [{"metric",
+//!     "resource", "scope"}]}`;
+//!   - `GET /stats`: `{"spans","metrics","metricDataPoints","requests","faulted","tlsFailures",
+//!     "lastChangeMs"}`: spans, metrics and their data points received, export requests
+//!     received on any front, how many of them a fault answered
 //!     (`error`, `status`, `reset`, `hang`) instead of mock-collector, failed TLS handshakes;
 //!   - `POST /fault`: `{"mode": M, "delayMs": N, "count": N, "status": N, "retryAfter": S,
 //!     "grpcStatus": N}`, `M` one of:
@@ -277,6 +281,7 @@ async fn run(
     let control_port = control.local_addr()?.port();
     let app = Router::new()
         .route("/spans", get(spans))
+        .route("/metrics", get(metrics))
         .route("/stats", get(stats))
         .route("/fault", post(set_fault))
         .route("/clear", post(clear))
@@ -639,8 +644,48 @@ async fn spans(AxumState(state): AxumState<Arc<State>>) -> Json<Value> {
     Json(json!({"spans": spans, "requests": requests, "tlsFailures": tls_failures}))
 }
 
+/// The data points of a received metric.
+fn data_points(metric: &opentelemetry_proto::tonic::metrics::v1::Metric) -> usize {
+    use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+    match &metric.data {
+        Some(Data::Sum(sum)) => sum.data_points.len(),
+        Some(Data::Gauge(gauge)) => gauge.data_points.len(),
+        Some(Data::Histogram(histogram)) => histogram.data_points.len(),
+        Some(Data::ExponentialHistogram(histogram)) => histogram.data_points.len(),
+        Some(Data::Summary(summary)) => summary.data_points.len(),
+        None => 0,
+    }
+}
+
+async fn metrics(AxumState(state): AxumState<Arc<State>>) -> Json<Value> {
+    let collector = state.collector.read().await;
+    let metrics: Vec<Value> = collector
+        .metrics()
+        .iter()
+        .map(|metric| {
+            json!({
+                "metric": serde_json::to_value(metric.metric()).unwrap_or(Value::Null),
+                "resource": serde_json::to_value(metric.resource_attrs()).unwrap_or(Value::Null),
+                "scope": serde_json::to_value(metric.scope_attrs()).unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    Json(json!({"metrics": metrics}))
+}
+
 async fn stats(AxumState(state): AxumState<Arc<State>>) -> Json<Value> {
-    let spans = state.collector.read().await.span_count();
+    let (spans, metrics, metric_data_points) = {
+        let collector = state.collector.read().await;
+        let metrics = collector.metrics();
+        (
+            collector.span_count(),
+            metrics.len(),
+            metrics
+                .iter()
+                .map(|metric| data_points(metric.metric()))
+                .sum::<usize>(),
+        )
+    };
     let (requests, faulted) = {
         let requests = state.requests.lock().unwrap();
         let faulted = requests
@@ -653,6 +698,8 @@ async fn stats(AxumState(state): AxumState<Arc<State>>) -> Json<Value> {
     let last_change_ms = *state.last_change_ms.lock().unwrap();
     Json(json!({
         "spans": spans,
+        "metrics": metrics,
+        "metricDataPoints": metric_data_points,
         "requests": requests,
         "faulted": faulted,
         "tlsFailures": tls_failures,
