@@ -8,6 +8,9 @@
 //!   `OTEL_TRACES_EXPORTER` may ask ([`switches`]), OTLP JSON lines on stdout or nothing;
 //! - `otlpJson`: OTLP JSON lines to stdout, stderr or a file ([`otlp_json`]).
 //!
+//! Metrics made from event fields (`monotonic_counter.*`, `counter.*`, `histogram.*`) are a
+//! layer of their own ([`metrics`]), over the same exporters.
+//!
 //! `OTEL_SDK_DISABLED=true` makes both no-ops: layers that record nothing and start no thread.
 //!
 //! Flush and shutdown wait for the exporter's answer up to `flushTimeoutMs`. Spans that were
