@@ -37,11 +37,15 @@
  *         "protocol": "grpc" | "http/protobuf" | "http/json",
  *         "headers": { "name": "value" }, "timeoutMs": 10000, "compression": "gzip" | "none",
  *         "exporter": "otlp" | "console" | "none",  else OTEL_TRACES_EXPORTER
+ *         "signals": { "traces", "logs", "metrics": "otlp" | "console" | "none" },
+ *                                            else OTEL_{TRACES,LOGS,METRICS}_EXPORTER
  *         "certificate": "ca.pem", "clientCertificate": "client.pem",  TLS of https://
  *         "clientKey": "client-key.pem", "insecure": false,   (insecure: gRPC host:port)
  *         ...shared OpenTelemetry options },
  *       { "kind": "otlpJson",                OTLP JSON lines (TracesData)
- *         "writer": "stdout" | "stderr" | { "file": "path" }, ...shared OpenTelemetry options }
+ *         "writer": "stdout" | "stderr" | { "file": "path" },
+ *         "signals": { "traces": true, "logs": false, "metrics": false },
+ *         ...shared OpenTelemetry options }
  *     ]
  *   }
  * Shared OpenTelemetry options: "serviceName", "resource": { "key": value or [values] },
@@ -50,6 +54,8 @@
  * "attributeValueLengthLimit" },
  * "batch": { "maxQueueSize", "maxExportBatchSize", "scheduledDelayMs", "exportTimeoutMs" },
  * "scope": { "name", "version", "schemaUrl", "attributes" },
+ * "logsBatch": { same as "batch", for log records },
+ * "metrics": { "exportIntervalMs", "exportTimeoutMs", "temporality" }, "spanEvents",
  * "spanAttributes": { "location", "thread", "busyIdle" }, "flushTimeoutMs", "filter".
  * Options left out fall back to the OTEL_* environment variables; OTEL_SDK_DISABLED=true
  * makes these layers record nothing. At most one otlp/otlpJson layer per config.
