@@ -4,6 +4,7 @@
 export const denoFibonacciSymbols = {
   fibonacci: { parameters: ["u32", "bool"], result: "u64" },
   run_workers: { parameters: ["u32", "u32"], result: "u64" },
+  count_calls: { parameters: ["u32", "u32"], result: "u64" },
   start_workers: { parameters: ["u32", "u32"], result: "u64" },
   join_workers: { parameters: ["u64"], result: "u64" },
   record_result: { parameters: ["u64"], result: "void" },

@@ -53,6 +53,10 @@ export interface ReceiverStats {
   spans: number;
   /** Log records received by mock-collector. */
   logs: number;
+  /** Metrics received by mock-collector (one per metric per export request). */
+  metrics: number;
+  /** The data points of those metrics. */
+  metricDataPoints: number;
   /** Export requests received by the proxy (front, tls and mtls). */
   requests: number;
   /** Of those, the ones a fault answered (error, status, reset, hang) instead of mock-collector. */
@@ -114,6 +118,34 @@ export interface OtlpLogRecord {
 export interface ReceivedLogRecord {
   record: OtlpLogRecord;
   attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+}
+
+/** A number data point (sums) or a histogram data point in the OTLP JSON mapping. */
+export interface OtlpDataPoint {
+  attributes?: KeyValue[];
+  startTimeUnixNano: string;
+  timeUnixNano: string;
+  asInt?: string;
+  asDouble?: number;
+  count?: string;
+  sum?: number;
+  min?: number;
+  max?: number;
+  bucketCounts?: string[];
+  explicitBounds?: number[];
+}
+
+/** A metric in the OTLP JSON mapping, as the receiver got it. */
+export interface OtlpMetric {
+  name: string;
+  sum?: { dataPoints: OtlpDataPoint[]; aggregationTemporality: number; isMonotonic?: boolean };
+  histogram?: { dataPoints: OtlpDataPoint[]; aggregationTemporality: number };
+}
+
+/** A received metric (one export's points of it) with its resource attributes, flattened. */
+export interface ReceivedMetric {
+  metric: OtlpMetric;
   resource: Record<string, unknown>;
 }
 
@@ -260,6 +292,14 @@ export class Receiver {
       attributes: attributes(logRecord.attributes),
       resource: attributes(resource),
     }));
+  }
+
+  /** Every metric received so far, in the order received (one entry per metric per export). */
+  async metrics(): Promise<ReceivedMetric[]> {
+    const raw = await this.#control("/metrics") as {
+      metrics: { metric: OtlpMetric; resource: KeyValue[] }[];
+    };
+    return raw.metrics.map(({ metric, resource }) => ({ metric, resource: attributes(resource) }));
   }
 
   /** Span, request and fault counts, and when (ms since the epoch) the span count last changed. */

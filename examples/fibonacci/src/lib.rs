@@ -114,6 +114,38 @@ impl fmt::Display for WorkError {
 
 impl std::error::Error for WorkError {}
 
+/// Makes `calls_per_thread` calls on each of `threads` named Rust threads (`caller-0`, …) and
+/// joins them; returns the calls made. Each call is an event that OpenTelemetry metrics count
+/// (`monotonic_counter.calls = 1`, with the thread's number as attribute `worker`) and time
+/// (`histogram.work_ms`: the call's number modulo 10); each thread is an up-down counter's +1
+/// while it runs (`counter.active_callers`).
+#[no_mangle]
+pub extern "C" fn count_calls(threads: u32, calls_per_thread: u32) -> u64 {
+    let handles: Vec<_> = (0..threads)
+        .filter_map(|index| {
+            thread::Builder::new()
+                .name(format!("caller-{index}"))
+                .spawn(move || {
+                    tracing::info!(counter.active_callers = 1_i64);
+                    for call in 0..calls_per_thread {
+                        tracing::info!(
+                            monotonic_counter.calls = 1_u64,
+                            histogram.work_ms = u64::from(call % 10),
+                            worker = index
+                        );
+                    }
+                    tracing::info!(counter.active_callers = -1_i64);
+                    u64::from(calls_per_thread)
+                })
+                .ok()
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|handle| handle.join().unwrap_or(0))
+        .sum()
+}
+
 /// Starts `run_workers(threads, events_per_thread)` on a background thread and returns at once
 /// with a handle for [`join_workers`] (0 if the thread could not start).
 #[no_mangle]

@@ -13,8 +13,13 @@
 //!     attributes, plus the recorded requests and the failed TLS handshakes;
 //!   - `GET /logs`: every log record received, in the OTLP JSON mapping, with its resource and
 //!     scope attributes (`{"logs": [{"logRecord", "resource", "scope"}]}`);
-//!   - `GET /stats`: `{"spans","logs","requests","faulted","tlsFailures","lastChangeMs"}`: spans
-//!     and log records received (`lastChangeMs`: when either count last changed), export requests received on any front, how many of them a fault answered
+//!   - `GET /metrics`: every metric received (one entry per metric per export request), in
+//!     the OTLP JSON mapping, with its resource and scope attributes: `{"metrics": [{"metric",
+//!     "resource", "scope"}]}`;
+//!   - `GET /stats`: `{"spans","logs","metrics","metricDataPoints","requests","faulted",
+//!     "tlsFailures","lastChangeMs"}`: spans, log records, metrics and their data points
+//!     received (`lastChangeMs`: when one of those counts last changed), export requests
+//!     received on any front, how many of them a fault answered
 //!     (`error`, `status`, `reset`, `hang`) instead of mock-collector, failed TLS handshakes;
 //!   - `POST /fault`: `{"mode": M, "delayMs": N, "count": N, "status": N, "retryAfter": S,
 //!     "grpcStatus": N}`, `M` one of:
@@ -280,6 +285,7 @@ async fn run(
     let app = Router::new()
         .route("/spans", get(spans))
         .route("/logs", get(logs))
+        .route("/metrics", get(metrics))
         .route("/stats", get(stats))
         .route("/fault", post(set_fault))
         .route("/clear", post(clear))
@@ -327,7 +333,7 @@ async fn watch_span_count(state: Arc<State>) {
         let mut last = state.last_count.lock().await;
         let count = {
             let collector = state.collector.read().await;
-            collector.span_count() + collector.log_count()
+            collector.span_count() + collector.log_count() + collector.metric_count()
         };
         if count != *last {
             *last = count;
@@ -661,10 +667,48 @@ async fn logs(AxumState(state): AxumState<Arc<State>>) -> Json<Value> {
     Json(json!({"logs": logs}))
 }
 
+/// The data points of a received metric.
+fn data_points(metric: &opentelemetry_proto::tonic::metrics::v1::Metric) -> usize {
+    use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+    match &metric.data {
+        Some(Data::Sum(sum)) => sum.data_points.len(),
+        Some(Data::Gauge(gauge)) => gauge.data_points.len(),
+        Some(Data::Histogram(histogram)) => histogram.data_points.len(),
+        Some(Data::ExponentialHistogram(histogram)) => histogram.data_points.len(),
+        Some(Data::Summary(summary)) => summary.data_points.len(),
+        None => 0,
+    }
+}
+
+async fn metrics(AxumState(state): AxumState<Arc<State>>) -> Json<Value> {
+    let collector = state.collector.read().await;
+    let metrics: Vec<Value> = collector
+        .metrics()
+        .iter()
+        .map(|metric| {
+            json!({
+                "metric": serde_json::to_value(metric.metric()).unwrap_or(Value::Null),
+                "resource": serde_json::to_value(metric.resource_attrs()).unwrap_or(Value::Null),
+                "scope": serde_json::to_value(metric.scope_attrs()).unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    Json(json!({"metrics": metrics}))
+}
+
 async fn stats(AxumState(state): AxumState<Arc<State>>) -> Json<Value> {
-    let (spans, logs) = {
+    let (spans, logs, metrics, metric_data_points) = {
         let collector = state.collector.read().await;
-        (collector.span_count(), collector.log_count())
+        let metrics = collector.metrics();
+        (
+            collector.span_count(),
+            collector.log_count(),
+            metrics.len(),
+            metrics
+                .iter()
+                .map(|metric| data_points(metric.metric()))
+                .sum::<usize>(),
+        )
     };
     let (requests, faulted) = {
         let requests = state.requests.lock().unwrap();
@@ -679,6 +723,8 @@ async fn stats(AxumState(state): AxumState<Arc<State>>) -> Json<Value> {
     Json(json!({
         "spans": spans,
         "logs": logs,
+        "metrics": metrics,
+        "metricDataPoints": metric_data_points,
         "requests": requests,
         "faulted": faulted,
         "tlsFailures": tls_failures,

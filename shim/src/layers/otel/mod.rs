@@ -8,6 +8,9 @@
 //!   `OTEL_TRACES_EXPORTER` may ask ([`switches`]), OTLP JSON lines on stdout or nothing;
 //! - `otlpJson`: OTLP JSON lines to stdout, stderr or a file ([`otlp_json`]).
 //!
+//! Metrics made from event fields (`monotonic_counter.*`, `counter.*`, `histogram.*`) are a
+//! layer of their own ([`metrics`]), over the same exporters.
+//!
 //! `OTEL_SDK_DISABLED=true` makes both no-ops: layers that record nothing and start no thread.
 //!
 //! Flush and shutdown wait for the exporter's answer up to `flushTimeoutMs`. Spans that were
@@ -34,6 +37,7 @@ mod integers;
 mod layer;
 mod logs;
 mod logs_encode;
+mod metrics;
 mod open_spans;
 mod otlp;
 mod otlp_json;
@@ -132,10 +136,50 @@ pub(crate) fn build_otlp(
             field,
         )?);
     }
-    if metrics != OtelExporter::None {
-        return Err(Error::invalid_config(format!(
-            "{field}.signals.metrics: OTLP metrics are not built yet"
-        )));
+    match metrics {
+        OtelExporter::None => {}
+        OtelExporter::Console => {
+            let settings = metrics::metrics_settings(config.sdk(), field, &process_env)?;
+            let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
+            let exporter = otlp_json::JsonLinesExporter::<metrics::MetricPoint>::new(
+                &WriterConfig::Stdout,
+                &sdk.resource,
+                field,
+            )?;
+            let description =
+                format!("{field} (otlp metrics, console exporter: OTLP JSON to stdout)");
+            parts.push(metrics::build(
+                settings,
+                sdk,
+                Box::new(exporter),
+                None,
+                description,
+            )?);
+        }
+        OtelExporter::Otlp => {
+            let settings = metrics::metrics_settings(config.sdk(), field, &process_env)?;
+            let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
+            let transport = transport::otlp_settings(config, Signal::Metrics, field, &process_env)?;
+            let runtime = otlp::build_runtime(field)?;
+            let exporter = otlp::OtlpExporter::<metrics::MetricPoint>::new(
+                &transport,
+                &sdk.resource,
+                &runtime,
+                field,
+            )?;
+            let description = format!(
+                "{field} (otlp metrics, {} to {})",
+                transport.protocol.name(),
+                transport.endpoint
+            );
+            parts.push(metrics::build(
+                settings,
+                sdk,
+                Box::new(exporter),
+                Some(runtime),
+                description,
+            )?);
+        }
     }
     Ok(combine(parts))
 }
@@ -177,9 +221,21 @@ pub(crate) fn build_otlp_json(
         )?);
     }
     if metrics {
-        return Err(Error::invalid_config(format!(
-            "{field}.signals.metrics: OTLP metrics are not built yet"
-        )));
+        let settings = metrics::metrics_settings(config.sdk(), field, &process_env)?;
+        let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
+        let exporter = otlp_json::JsonLinesExporter::<metrics::MetricPoint>::new(
+            &config.writer,
+            &sdk.resource,
+            field,
+        )?;
+        let description = format!("{field} (otlpJson metrics to {destination})");
+        parts.push(metrics::build(
+            settings,
+            sdk,
+            Box::new(exporter),
+            None,
+            description,
+        )?);
     }
     Ok(combine(parts))
 }
