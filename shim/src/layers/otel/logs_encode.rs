@@ -21,8 +21,8 @@ use prost::Message as _;
 use super::{
     logs::LogRecord,
     otlp_proto::{
-        attributes, bytes, fixed32, fixed64, instrumentation_scope, key_value, message, nanos,
-        string, string_always, uint,
+        attributes, bytes, export_request, fixed32, fixed64, message, nanos, string, string_always,
+        uint,
     },
     records::OtlpRecords,
 };
@@ -75,27 +75,7 @@ fn by_scope(records: &[LogRecord]) -> Vec<(&Arc<InstrumentationScope>, Vec<&LogR
 
 /// Appends the `ExportLogsServiceRequest` of `records` (all from `resource`) to `out`.
 pub(crate) fn encode_logs(records: &[LogRecord], resource: &Resource, out: &mut Vec<u8>) {
-    let scopes = by_scope(records);
-    // ExportLogsServiceRequest.resource_logs
-    message(out, 1, |out| {
-        // ResourceLogs.resource
-        message(out, 1, |out| {
-            for (key, value) in resource.iter() {
-                key_value(out, 1, key.as_str(), value);
-            }
-        });
-        for (scope, members) in &scopes {
-            // ResourceLogs.scope_logs
-            message(out, 2, |out| {
-                message(out, 1, |out| instrumentation_scope(out, scope));
-                for record in members {
-                    message(out, 2, |out| log_record(out, record));
-                }
-                string(out, 3, scope.schema_url().unwrap_or_default());
-            });
-        }
-        string(out, 3, resource.schema_url().unwrap_or_default());
-    });
+    export_request(out, resource, records, |record| &*record.scope, log_record);
 }
 
 fn log_record(out: &mut Vec<u8>, record: &LogRecord) {

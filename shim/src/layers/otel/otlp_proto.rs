@@ -26,31 +26,49 @@ const CONTEXT_IS_REMOTE: u32 = 0x200;
 
 /// Appends the `ExportTraceServiceRequest` of `spans` (all from `resource`) to `out`.
 pub(crate) fn encode_traces(spans: &[SpanData], resource: &Resource, out: &mut Vec<u8>) {
-    // Spans of one batch nearly always share one scope; keep the order of first appearance.
-    let mut scopes: Vec<(&InstrumentationScope, Vec<&SpanData>)> = Vec::new();
-    for span in spans {
+    export_request(
+        out,
+        resource,
+        spans,
+        |span| &span.instrumentation_scope,
+        span_message,
+    );
+}
+
+/// Appends an `Export…ServiceRequest` of `records` (all from `resource`) to `out`, grouped by
+/// scope in order of first appearance (one group nearly always). Traces and logs share its
+/// shape: `resource_spans`/`resource_logs` (1) holds the resource (1), one `scope_spans`/
+/// `scope_logs` (2) per scope, with the scope (1), its records (2) and its schema URL (3), and
+/// the resource's schema URL (3).
+pub(super) fn export_request<'a, R>(
+    out: &mut Vec<u8>,
+    resource: &Resource,
+    records: &'a [R],
+    scope_of: impl Fn(&'a R) -> &'a InstrumentationScope,
+    record_message: impl Fn(&mut Vec<u8>, &R),
+) {
+    let mut scopes: Vec<(&InstrumentationScope, Vec<&R>)> = Vec::new();
+    for record in records {
+        let scope = scope_of(record);
         match scopes
             .iter_mut()
-            .find(|(scope, _)| **scope == span.instrumentation_scope)
+            .find(|(known, _)| std::ptr::eq(*known, scope) || **known == *scope)
         {
-            Some((_, members)) => members.push(span),
-            None => scopes.push((&span.instrumentation_scope, vec![span])),
+            Some((_, members)) => members.push(record),
+            None => scopes.push((scope, vec![record])),
         }
     }
-    // ExportTraceServiceRequest.resource_spans
     message(out, 1, |out| {
-        // ResourceSpans.resource
         message(out, 1, |out| {
             for (key, value) in resource.iter() {
                 key_value(out, 1, key.as_str(), value);
             }
         });
         for (scope, members) in &scopes {
-            // ResourceSpans.scope_spans
             message(out, 2, |out| {
                 message(out, 1, |out| instrumentation_scope(out, scope));
-                for span in members {
-                    message(out, 2, |out| span_message(out, span));
+                for record in members {
+                    message(out, 2, |out| record_message(out, record));
                 }
                 string(out, 3, scope.schema_url().unwrap_or_default());
             });
