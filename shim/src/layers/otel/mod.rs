@@ -67,7 +67,7 @@ use tracing_subscriber::Layer;
 
 use self::{
     batch::{BatchQueue, BatchStats, BatchWorker, ExportBatch, SpanBatchProcessor, NOT_CONFIRMED},
-    config::{OtelExporter, OtlpJsonLayerConfig, OtlpLayerConfig},
+    config::{OtelExporter, OtlpJsonLayerConfig, OtlpLayerConfig, SdkOptions},
     env::{process_env, Signal},
     finish::FinishingProcessor,
     layer::OtelLayer,
@@ -100,7 +100,11 @@ pub(crate) fn build_otlp(
     // Without logs, events are span events; with them, only if `spanEvents` asks.
     let span_events = logs == OtelExporter::None || config.span_events.unwrap_or(false);
     let mut parts = Vec::new();
-    for (signal, exporter) in [(Signal::Traces, traces), (Signal::Logs, logs)] {
+    for (signal, exporter) in [
+        (Signal::Traces, traces),
+        (Signal::Logs, logs),
+        (Signal::Metrics, metrics),
+    ] {
         let output = match exporter {
             OtelExporter::None => continue,
             OtelExporter::Console => Output::Json(&WriterConfig::Stdout),
@@ -129,57 +133,13 @@ pub(crate) fn build_otlp(
         };
         parts.push(build_signal(
             signal,
+            config.sdk(),
             sdk,
             output,
             description,
             span_events,
             field,
         )?);
-    }
-    match metrics {
-        OtelExporter::None => {}
-        OtelExporter::Console => {
-            let settings = metrics::metrics_settings(config.sdk(), field, &process_env)?;
-            let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
-            let exporter = otlp_json::JsonLinesExporter::<metrics::MetricPoint>::new(
-                &WriterConfig::Stdout,
-                &sdk.resource,
-                field,
-            )?;
-            let description =
-                format!("{field} (otlp metrics, console exporter: OTLP JSON to stdout)");
-            parts.push(metrics::build(
-                settings,
-                sdk,
-                Box::new(exporter),
-                None,
-                description,
-            )?);
-        }
-        OtelExporter::Otlp => {
-            let settings = metrics::metrics_settings(config.sdk(), field, &process_env)?;
-            let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
-            let transport = transport::otlp_settings(config, Signal::Metrics, field, &process_env)?;
-            let runtime = otlp::build_runtime(field)?;
-            let exporter = otlp::OtlpExporter::<metrics::MetricPoint>::new(
-                &transport,
-                &sdk.resource,
-                &runtime,
-                field,
-            )?;
-            let description = format!(
-                "{field} (otlp metrics, {} to {})",
-                transport.protocol.name(),
-                transport.endpoint
-            );
-            parts.push(metrics::build(
-                settings,
-                sdk,
-                Box::new(exporter),
-                Some(runtime),
-                description,
-            )?);
-        }
     }
     Ok(combine(parts))
 }
@@ -201,7 +161,11 @@ pub(crate) fn build_otlp_json(
     };
     let span_events = !logs || config.span_events.unwrap_or(false);
     let mut parts = Vec::new();
-    for (signal, on) in [(Signal::Traces, traces), (Signal::Logs, logs)] {
+    for (signal, on) in [
+        (Signal::Traces, traces),
+        (Signal::Logs, logs),
+        (Signal::Metrics, metrics),
+    ] {
         if !on {
             continue;
         }
@@ -213,28 +177,12 @@ pub(crate) fn build_otlp_json(
         let output = Output::Json(&config.writer);
         parts.push(build_signal(
             signal,
+            config.sdk(),
             sdk,
             output,
             description,
             span_events,
             field,
-        )?);
-    }
-    if metrics {
-        let settings = metrics::metrics_settings(config.sdk(), field, &process_env)?;
-        let sdk = sdk::sdk_settings(config.sdk(), field, &process_env, runtime)?;
-        let exporter = otlp_json::JsonLinesExporter::<metrics::MetricPoint>::new(
-            &config.writer,
-            &sdk.resource,
-            field,
-        )?;
-        let description = format!("{field} (otlpJson metrics to {destination})");
-        parts.push(metrics::build(
-            settings,
-            sdk,
-            Box::new(exporter),
-            None,
-            description,
         )?);
     }
     Ok(combine(parts))
@@ -351,9 +299,10 @@ fn exporter<R: records::OtlpRecords>(
     })
 }
 
-/// Builds the layer of one signal (traces or logs).
+/// Builds the layer of one signal; `options` are the layer's (metrics read their own).
 fn build_signal(
     signal: Signal,
+    options: SdkOptions<'_>,
     sdk: SdkSettings,
     output: Output<'_>,
     description: String,
@@ -361,6 +310,11 @@ fn build_signal(
     field: &str,
 ) -> Result<BuiltLayer, Error> {
     match signal {
+        Signal::Metrics => {
+            let settings = metrics::metrics_settings(options, field, &process_env)?;
+            let (exporter, runtime) = exporter::<metrics::MetricPoint>(output, &sdk, field)?;
+            metrics::build(settings, sdk, exporter, runtime, description)
+        }
         Signal::Logs => {
             let (exporter, runtime) = exporter::<LogRecord>(output, &sdk, field)?;
             build_logs(sdk, exporter, runtime, description)
