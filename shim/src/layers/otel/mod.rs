@@ -455,7 +455,7 @@ impl<R: Send + 'static> LayerLifecycle for OtelLifecycle<R> {
             return Ok(());
         };
         let deadline = Instant::now() + self.flush_timeout;
-        self.wait_until_layer_dropped(deadline);
+        wait_until_layer_dropped(deadline, || SpanCounts::layer_dropped(&self.spans));
         running.worker.shutdown(deadline);
         if let Some(runtime) = running.runtime.take() {
             shut_down_runtime(runtime, deadline);
@@ -473,24 +473,22 @@ impl<R: Send + 'static> LayerLifecycle for OtelLifecycle<R> {
     }
 }
 
-impl<R: Send + 'static> OtelLifecycle<R> {
-    /// Waits until the layer is dropped (the session uninstalled it and no dispatch that
-    /// started before still runs in it on another thread), so that no span starts or ends in
-    /// it while the counts are made final. Bounded by `deadline` and [`QUIESCE_LIMIT`];
-    /// skipped inside a dispatch of this thread, which may be one into this very layer.
-    fn wait_until_layer_dropped(&self, deadline: Instant) {
-        if dispatching_now() {
-            return;
-        }
-        let limit = deadline.min(Instant::now() + QUIESCE_LIMIT);
-        let mut spins = 0u32;
-        while !SpanCounts::layer_dropped(&self.spans) && Instant::now() < limit {
-            if spins < 64 {
-                spins += 1;
-                thread::yield_now();
-            } else {
-                thread::sleep(Duration::from_millis(1));
-            }
+/// Waits until `dropped()` says the layer is dropped (the session uninstalled it and no
+/// dispatch that started before still runs in it on another thread), so that no record starts
+/// or ends in it while the counts are made final. Bounded by `deadline` and [`QUIESCE_LIMIT`];
+/// skipped inside a dispatch of this thread, which may be one into this very layer.
+fn wait_until_layer_dropped(deadline: Instant, dropped: impl Fn() -> bool) {
+    if dispatching_now() {
+        return;
+    }
+    let limit = deadline.min(Instant::now() + QUIESCE_LIMIT);
+    let mut spins = 0u32;
+    while !dropped() && Instant::now() < limit {
+        if spins < 64 {
+            spins += 1;
+            thread::yield_now();
+        } else {
+            thread::sleep(Duration::from_millis(1));
         }
     }
 }

@@ -40,10 +40,9 @@ use super::{
     env::{env_count, Env, Signal},
     report,
     sdk::{BatchSettings, SdkSettings},
-    shut_down_runtime, QUIESCE_LIMIT,
+    shut_down_runtime, wait_until_layer_dropped,
 };
 use crate::{
-    dispatch::dispatching_now,
     error::{Error, ErrorKind},
     layers::{BuiltLayer, LayerLifecycle},
 };
@@ -301,7 +300,8 @@ impl LayerLifecycle for MetricsLifecycle {
         // The collector thread stops at its next turn; an export of its in flight ends with
         // the worker's shutdown below.
         self.shared.stop();
-        self.wait_until_layer_dropped(deadline);
+        // No measurement may come after the last collection.
+        wait_until_layer_dropped(deadline, || Arc::strong_count(&self.token) == 1);
         // The last collection, at once: what came since the last export.
         self.shared.aggregator.close();
         self.shared.collect(true);
@@ -326,27 +326,6 @@ impl LayerLifecycle for MetricsLifecycle {
 
     fn dropped(&self) -> u64 {
         self.shared.queue.dropped()
-    }
-}
-
-impl MetricsLifecycle {
-    /// Waits until the layer is dropped, so that no measurement comes after the last
-    /// collection (as for spans, bounded by `deadline` and [`QUIESCE_LIMIT`], and skipped
-    /// inside a dispatch of this thread).
-    fn wait_until_layer_dropped(&self, deadline: Instant) {
-        if dispatching_now() {
-            return;
-        }
-        let limit = deadline.min(Instant::now() + QUIESCE_LIMIT);
-        let mut spins = 0u32;
-        while Arc::strong_count(&self.token) > 1 && Instant::now() < limit {
-            if spins < 64 {
-                spins += 1;
-                thread::yield_now();
-            } else {
-                thread::sleep(Duration::from_millis(1));
-            }
-        }
     }
 }
 
