@@ -169,12 +169,13 @@ mod tests {
 
     use opentelemetry::{
         trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState},
-        KeyValue, StringValue, Value,
+        KeyValue,
     };
     use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
     use tracing::Level;
 
     use super::*;
+    use crate::layers::otel::test_support::every_value;
 
     fn record(span: Option<(u128, u64)>, body: Option<&str>, level: Level) -> LogRecord {
         let scope = Arc::new(
@@ -189,23 +190,13 @@ mod tests {
             observed_time: SystemTime::UNIX_EPOCH + Duration::from_nanos(1_700_000_000_123_456_790),
             level,
             body: body.map(str::to_owned),
-            attributes: vec![
-                KeyValue::new("text", "value"),
-                KeyValue::new("empty", ""),
-                KeyValue::new("long", "x".repeat(300)),
-                KeyValue::new("yes", true),
-                KeyValue::new("no", false),
-                KeyValue::new("zero", 0_i64),
-                KeyValue::new("negative", -7_i64),
-                KeyValue::new("big", i64::MAX),
-                KeyValue::new("ratio", 0.25),
-                KeyValue::new(
-                    "strings",
-                    Value::Array(vec![StringValue::from("a"), StringValue::from("")].into()),
-                ),
-                KeyValue::new("target", "fibonacci"),
-                KeyValue::new("code.line.number", 42_i64),
-            ],
+            attributes: every_value()
+                .into_iter()
+                .chain([
+                    KeyValue::new("target", "fibonacci"),
+                    KeyValue::new("code.line.number", 42_i64),
+                ])
+                .collect(),
             span: span.map(|(trace, span)| {
                 SpanContext::new(
                     TraceId::from(trace),

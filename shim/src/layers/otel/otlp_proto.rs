@@ -318,6 +318,7 @@ mod tests {
     use prost::Message;
 
     use super::*;
+    use crate::layers::otel::test_support::every_value;
 
     fn context(trace: u128, span: u64, remote: bool, state: &str) -> SpanContext {
         SpanContext::new(
@@ -332,27 +333,6 @@ mod tests {
             })
             .unwrap(),
         )
-    }
-
-    fn every_value() -> Vec<KeyValue> {
-        vec![
-            KeyValue::new("text", "value"),
-            KeyValue::new("empty", ""),
-            KeyValue::new("long", "x".repeat(300)),
-            KeyValue::new("yes", true),
-            KeyValue::new("no", false),
-            KeyValue::new("zero", 0_i64),
-            KeyValue::new("negative", -7_i64),
-            KeyValue::new("big", i64::MAX),
-            KeyValue::new("ratio", 0.25),
-            KeyValue::new("bools", Value::Array(vec![true, false].into())),
-            KeyValue::new("ints", Value::Array(vec![1_i64, -2].into())),
-            KeyValue::new("floats", Value::Array(vec![1.5, -0.0].into())),
-            KeyValue::new(
-                "strings",
-                Value::Array(vec![opentelemetry::StringValue::from("a"), "".into()].into()),
-            ),
-        ]
     }
 
     fn span(index: u64, scope: &InstrumentationScope, status: Status) -> SpanData {

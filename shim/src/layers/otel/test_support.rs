@@ -47,3 +47,27 @@ pub(super) fn span_data(index: u64) -> opentelemetry_sdk::trace::SpanData {
         instrumentation_scope: Default::default(),
     }
 }
+
+/// One attribute of every value type an OTLP encoder writes: strings (empty and long), booleans,
+/// integers (zero, negative, the largest), a float, and an array of each type.
+pub(super) fn every_value() -> Vec<opentelemetry::KeyValue> {
+    use opentelemetry::{KeyValue, StringValue, Value};
+    vec![
+        KeyValue::new("text", "value"),
+        KeyValue::new("empty", ""),
+        KeyValue::new("long", "x".repeat(300)),
+        KeyValue::new("yes", true),
+        KeyValue::new("no", false),
+        KeyValue::new("zero", 0_i64),
+        KeyValue::new("negative", -7_i64),
+        KeyValue::new("big", i64::MAX),
+        KeyValue::new("ratio", 0.25),
+        KeyValue::new("bools", Value::Array(vec![true, false].into())),
+        KeyValue::new("ints", Value::Array(vec![1_i64, -2].into())),
+        KeyValue::new("floats", Value::Array(vec![1.5, -0.0].into())),
+        KeyValue::new(
+            "strings",
+            Value::Array(vec![StringValue::from("a"), "".into()].into()),
+        ),
+    ]
+}
