@@ -213,6 +213,14 @@ impl FieldVisitor {
     fn push(&mut self, field: &Field, value: Value) {
         self.attributes.push(KeyValue::new(field.name(), value));
     }
+
+    /// An integer as an OTLP integer when it fits an `i64`, else as its decimal string.
+    fn push_integer<N: TryInto<i64> + ToString + Copy>(&mut self, field: &Field, value: N) {
+        match value.try_into() {
+            Ok(value) => self.push(field, Value::I64(value)),
+            Err(_) => self.push(field, Value::from(value.to_string())),
+        }
+    }
 }
 
 /// The name of the field that holds an event's message.
@@ -228,24 +236,15 @@ impl Visit for FieldVisitor {
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        match i64::try_from(value) {
-            Ok(value) => self.push(field, Value::I64(value)),
-            Err(_) => self.push(field, Value::from(value.to_string())),
-        }
+        self.push_integer(field, value);
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        match i64::try_from(value) {
-            Ok(value) => self.push(field, Value::I64(value)),
-            Err(_) => self.push(field, Value::from(value.to_string())),
-        }
+        self.push_integer(field, value);
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        match i64::try_from(value) {
-            Ok(value) => self.push(field, Value::I64(value)),
-            Err(_) => self.push(field, Value::from(value.to_string())),
-        }
+        self.push_integer(field, value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
