@@ -11,7 +11,7 @@ use std::{
     any::TypeId,
     cell::RefCell,
     sync::{
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Ordering},
         Arc, OnceLock,
     },
 };
@@ -46,7 +46,18 @@ pub(crate) struct SlotLayerConfig {
 pub(crate) struct Switch {
     generation: AtomicU64,
     global_filter: ArcSwapOption<EnvFilter>,
+    /// Whether the global filter needs to see spans (see [`tracks_spans`]).
+    global_tracks_spans: AtomicBool,
     slots: Vec<Arc<Slot>>,
+    /// The spans of this dispatcher that are open, whatever configuration saw them created.
+    open_spans: OpenSpans,
+    /// Whether a span created under an earlier configuration may still be open. Only then
+    /// does a slot look up each span's generation before handing the span to its layer.
+    spans_predate_generation: AtomicBool,
+    /// How many slots any configuration has filled so far: the dispatcher visits only these.
+    /// It never shrinks, so a slot emptied by a smaller configuration still finishes the
+    /// per-layer filter pass it may have started.
+    slots_used: AtomicUsize,
     /// The dispatcher built around this switch: each layer loaded gets it in
     /// `on_register_dispatch`, as a layer added to a subscriber does.
     dispatch: OnceLock<WeakDispatch>,
@@ -58,7 +69,11 @@ impl Switch {
         let switch = Arc::new(Switch {
             generation: AtomicU64::new(0),
             global_filter: ArcSwapOption::empty(),
+            global_tracks_spans: AtomicBool::new(false),
             slots: (0..MAX_LAYERS).map(|_| Arc::new(Slot::default())).collect(),
+            slots_used: AtomicUsize::new(0),
+            open_spans: OpenSpans::default(),
+            spans_predate_generation: AtomicBool::new(true),
             dispatch: OnceLock::new(),
         });
         let slot_layers: Vec<_> = switch
@@ -72,13 +87,22 @@ impl Switch {
                 OccupiedOnly {
                     slot: Arc::clone(slot),
                     switch: Arc::clone(&switch),
-                    inner: Filtered::new(SlotLayer(Arc::clone(slot)), filter),
+                    inner: Filtered::new(
+                        SlotLayer {
+                            slot: Arc::clone(slot),
+                            switch: Arc::clone(&switch),
+                        },
+                        filter,
+                    ),
                 }
             })
             .collect();
         let subscriber = Registry::default()
             .with(BaseLayer(Arc::clone(&switch)))
-            .with(slot_layers);
+            .with(Slots {
+                slots: slot_layers,
+                switch: Arc::clone(&switch),
+            });
         let dispatch = Dispatch::new(GuardedRegistry(subscriber));
         let _ = switch.dispatch.set(dispatch.downgrade());
         (switch, dispatch)
@@ -95,8 +119,12 @@ impl Switch {
             layers.len() <= MAX_LAYERS,
             "checked when the config was built"
         );
-        self.generation.store(generation, Ordering::Release);
-        self.global_filter.store(global_filter.map(Arc::new));
+        // Spans are checked against their generation until the new layers are in place and no
+        // span of an earlier configuration is open.
+        self.spans_predate_generation.store(true, Ordering::SeqCst);
+        self.generation.store(generation, Ordering::SeqCst);
+        self.set_global(global_filter);
+        self.slots_used.fetch_max(layers.len(), Ordering::AcqRel);
         let mut layers = layers.into_iter();
         let dispatch = self.dispatch.get().and_then(WeakDispatch::upgrade);
         for slot in &self.slots {
@@ -104,14 +132,30 @@ impl Switch {
                 if let Some(dispatch) = &dispatch {
                     config.layer.on_register_dispatch(dispatch);
                 }
-                Arc::new(SlotContent {
-                    generation,
-                    layer: config.layer,
-                    filter: ArcSwapOption::new(config.filter.map(Arc::new)),
-                    received: config.received,
-                })
+                let tracks_spans = config.filter.as_ref().is_some_and(tracks_spans);
+                (
+                    Arc::new(SlotContent {
+                        generation,
+                        layer: config.layer,
+                        filter: ArcSwapOption::new(config.filter.map(Arc::new)),
+                        received: config.received,
+                    }),
+                    tracks_spans,
+                )
             });
-            slot.set(content);
+            match content {
+                Some((content, tracks_spans)) => {
+                    slot.filter_tracks_spans
+                        .store(tracks_spans, Ordering::Release);
+                    slot.set(Some(content));
+                }
+                None => slot.set(None),
+            }
+        }
+        // A span counts itself open before it reads the generation (`BaseLayer::on_new_span`),
+        // both sequentially consistent: a span this sum misses reads the new generation.
+        if self.open_spans.sum() == 0 {
+            self.spans_predate_generation.store(false, Ordering::SeqCst);
         }
         // Callsites cache whether anyone is interested in them; the answer just changed (and
         // with it `log`'s max level).
@@ -124,9 +168,23 @@ impl Switch {
         if self.generation.load(Ordering::Acquire) != generation {
             return false;
         }
-        self.global_filter.store(Some(Arc::new(filter)));
+        self.set_global(Some(filter));
         crate::log_bridge::filters_changed();
         true
+    }
+
+    /// Stores the global filter, saying first whether it needs to see spans (a span created
+    /// meanwhile may reach the old filter's bookkeeping, which is harmless; the other order
+    /// could keep a span from the new one's).
+    fn set_global(&self, filter: Option<EnvFilter>) {
+        let tracks_spans = filter.as_ref().is_some_and(tracks_spans);
+        if tracks_spans {
+            self.global_tracks_spans.store(true, Ordering::Release);
+        }
+        self.global_filter.store(filter.map(Arc::new));
+        if !tracks_spans {
+            self.global_tracks_spans.store(false, Ordering::Release);
+        }
     }
 
     /// Replaces the filter of the layer in slot `index`, if that layer belongs to `generation`.
@@ -144,7 +202,15 @@ impl Switch {
             if content.generation != generation {
                 return false;
             }
+            // As in `set_global`.
+            let tracks_spans = tracks_spans(&filter);
+            if tracks_spans {
+                slot.filter_tracks_spans.store(true, Ordering::Release);
+            }
             content.filter.store(Some(Arc::new(filter)));
+            if !tracks_spans {
+                slot.filter_tracks_spans.store(false, Ordering::Release);
+            }
             true
         });
         if replaced {
@@ -155,8 +221,9 @@ impl Switch {
 
     /// Empties every slot: nothing reaches the old layers any more.
     pub(crate) fn clear(&self) {
-        self.generation.store(0, Ordering::Release);
-        self.global_filter.store(None);
+        self.spans_predate_generation.store(true, Ordering::SeqCst);
+        self.generation.store(0, Ordering::SeqCst);
+        self.set_global(None);
         for slot in &self.slots {
             slot.set(None);
         }
@@ -176,6 +243,9 @@ impl std::fmt::Debug for Switch {
 struct Slot {
     /// Checked before `content`: most slots are empty, and this is cheaper than a load.
     occupied: AtomicBool,
+    /// Whether the slot's filter needs to see spans (see [`tracks_spans`]): checked before
+    /// loading the filter for each span callback.
+    filter_tracks_spans: AtomicBool,
     content: ArcSwapOption<SlotContent>,
 }
 
@@ -217,6 +287,54 @@ impl SlotContent {
 /// Stored in each span's extensions: the generation of the configuration that saw it created.
 struct SpanGeneration(u64);
 
+/// Whether `filter` needs to see spans created, recorded, entered, exited and closed. Only
+/// directives naming a span or fields (`target[span{field=value}]=level`) look at spans; an
+/// `EnvFilter` without them keeps no span state, and each of those callbacks would cost it a
+/// lock and a map lookup for nothing. Such directives are the ones written with brackets.
+fn tracks_spans(filter: &EnvFilter) -> bool {
+    filter.to_string().contains('[')
+}
+
+/// A count of open spans in shards, so that threads creating and closing spans do not
+/// contend for one counter: a span adds one to the shard of the thread that creates it and
+/// takes one from the shard of the thread that closes it, so only the sum means something.
+struct OpenSpans {
+    shards: [PaddedCount; OPEN_SPAN_SHARDS],
+}
+
+const OPEN_SPAN_SHARDS: usize = 16;
+
+/// A counter on a cache line of its own.
+#[derive(Default)]
+#[repr(align(64))]
+struct PaddedCount(AtomicIsize);
+
+impl Default for OpenSpans {
+    fn default() -> Self {
+        OpenSpans {
+            shards: std::array::from_fn(|_| PaddedCount::default()),
+        }
+    }
+}
+
+impl OpenSpans {
+    fn add(&self, delta: isize) {
+        static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+        thread_local! {
+            static SHARD: usize = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % OPEN_SPAN_SHARDS;
+        }
+        let shard = SHARD.try_with(|shard| *shard).unwrap_or(0);
+        self.shards[shard].0.fetch_add(delta, Ordering::SeqCst);
+    }
+
+    fn sum(&self) -> isize {
+        self.shards
+            .iter()
+            .map(|shard| shard.0.load(Ordering::SeqCst))
+            .sum()
+    }
+}
+
 /// The innermost layer: applies the configuration's global filter before every slot's own
 /// filter, and stamps each new span with the current generation before any slot sees it.
 #[derive(Debug)]
@@ -226,6 +344,14 @@ pub struct BaseLayer(Arc<Switch>);
 pub type BaseSubscriber = Layered<BaseLayer, Registry>;
 
 impl BaseLayer {
+    /// The global filter, when it needs to see spans.
+    fn span_tracking_filter(&self) -> Option<Arc<EnvFilter>> {
+        if !self.0.global_tracks_spans.load(Ordering::Acquire) {
+            return None;
+        }
+        self.0.global_filter.load_full()
+    }
+
     /// What the occupied slots' own filters say of a callsite, combined: `never` when no slot
     /// is occupied or none wants it.
     fn slots_interest(&self, metadata: &'static Metadata<'static>) -> Interest {
@@ -303,35 +429,37 @@ impl Layer<Registry> for BaseLayer {
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, Registry>) {
         if let Some(span) = ctx.span(id) {
-            let generation = self.0.generation.load(Ordering::Acquire);
+            self.0.open_spans.add(1);
+            let generation = self.0.generation.load(Ordering::SeqCst);
             span.extensions_mut().insert(SpanGeneration(generation));
         }
-        if let Some(filter) = &*self.0.global_filter.load() {
-            Layer::<Registry>::on_new_span(&**filter, attrs, id, ctx);
+        if let Some(filter) = self.span_tracking_filter() {
+            Layer::<Registry>::on_new_span(&*filter, attrs, id, ctx);
         }
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, Registry>) {
-        if let Some(filter) = &*self.0.global_filter.load() {
-            Layer::<Registry>::on_record(&**filter, id, values, ctx);
+        if let Some(filter) = self.span_tracking_filter() {
+            Layer::<Registry>::on_record(&*filter, id, values, ctx);
         }
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, Registry>) {
-        if let Some(filter) = &*self.0.global_filter.load() {
-            Layer::<Registry>::on_enter(&**filter, id, ctx);
+        if let Some(filter) = self.span_tracking_filter() {
+            Layer::<Registry>::on_enter(&*filter, id, ctx);
         }
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, Registry>) {
-        if let Some(filter) = &*self.0.global_filter.load() {
-            Layer::<Registry>::on_exit(&**filter, id, ctx);
+        if let Some(filter) = self.span_tracking_filter() {
+            Layer::<Registry>::on_exit(&*filter, id, ctx);
         }
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, Registry>) {
-        if let Some(filter) = &*self.0.global_filter.load() {
-            Layer::<Registry>::on_close(&**filter, id, ctx);
+        self.0.open_spans.add(-1);
+        if let Some(filter) = self.span_tracking_filter() {
+            Layer::<Registry>::on_close(&*filter, id, ctx);
         }
     }
 }
@@ -426,6 +554,134 @@ pub(crate) fn span_recorded_by(
                 == Some(generation)
     })
     .unwrap_or(false)
+}
+
+/// The slots as the dispatcher sees them, in order. Like tracing-subscriber's layer for a
+/// `Vec` of layers, but it visits only the slots some configuration has used
+/// (`Switch::slots_used`): a per-layer-filtered layer costs its filter pass on every new span
+/// and event even when its slot is empty, and most configurations fill one or two of the
+/// eight. A slot never visited never starts a filter pass, so skipping it leaves no state
+/// behind.
+struct Slots {
+    slots: Vec<OccupiedOnly>,
+    switch: Arc<Switch>,
+}
+
+impl Slots {
+    fn used(&self) -> &[OccupiedOnly] {
+        let used = self.switch.slots_used.load(Ordering::Acquire);
+        &self.slots[..used.min(self.slots.len())]
+    }
+}
+
+impl Layer<BaseSubscriber> for Slots {
+    fn on_register_dispatch(&self, subscriber: &Dispatch) {
+        for slot in &self.slots {
+            slot.on_register_dispatch(subscriber);
+        }
+    }
+
+    fn on_layer(&mut self, subscriber: &mut BaseSubscriber) {
+        for slot in &mut self.slots {
+            slot.on_layer(subscriber);
+        }
+    }
+
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        // The most interested slot's interest, as for a `Vec` of layers.
+        let mut interest = Interest::never();
+        for slot in self.used() {
+            let new_interest = slot.register_callsite(metadata);
+            if (interest.is_sometimes() && new_interest.is_always())
+                || (interest.is_never() && !new_interest.is_never())
+            {
+                interest = new_interest;
+            }
+        }
+        interest
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, BaseSubscriber>) -> bool {
+        self.used()
+            .iter()
+            .all(|slot| slot.enabled(metadata, ctx.clone()))
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, BaseSubscriber>) -> bool {
+        self.used()
+            .iter()
+            .all(|slot| slot.event_enabled(event, ctx.clone()))
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        // An unused slot would say `OFF`, which never raises the maximum.
+        let mut max_level = LevelFilter::OFF;
+        for slot in self.used() {
+            max_level = max_level.max(slot.max_level_hint()?);
+        }
+        Some(max_level)
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, BaseSubscriber>) {
+        for slot in self.used() {
+            slot.on_new_span(attrs, id, ctx.clone());
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, BaseSubscriber>) {
+        for slot in self.used() {
+            slot.on_record(id, values, ctx.clone());
+        }
+    }
+
+    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, BaseSubscriber>) {
+        for slot in self.used() {
+            slot.on_follows_from(id, follows, ctx.clone());
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, BaseSubscriber>) {
+        for slot in self.used() {
+            slot.on_event(event, ctx.clone());
+        }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
+        for slot in self.used() {
+            slot.on_enter(id, ctx.clone());
+        }
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
+        for slot in self.used() {
+            slot.on_exit(id, ctx.clone());
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, BaseSubscriber>) {
+        for slot in self.used() {
+            slot.on_close(id.clone(), ctx.clone());
+        }
+    }
+
+    fn on_id_change(&self, old: &Id, new: &Id, ctx: Context<'_, BaseSubscriber>) {
+        for slot in self.used() {
+            slot.on_id_change(old, new, ctx.clone());
+        }
+    }
+
+    unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
+        if id == TypeId::of::<Self>() {
+            return Some(self as *const Self as *const ());
+        }
+        // As a `Vec` of layers: every slot is per-layer filtered, so the marker
+        // tracing-subscriber looks for is found in the first; other types in the first slot
+        // that has them.
+        // SAFETY: forwarded to the slots, which answer for themselves.
+        self.slots
+            .iter()
+            .find_map(|slot| unsafe { slot.downcast_raw(id) })
+    }
 }
 
 /// A slot as the dispatcher sees it: the per-layer-filtered slot layer, with the span
@@ -535,9 +791,31 @@ impl Layer<BaseSubscriber> for OccupiedOnly {
 }
 
 /// The layer half of a slot: forwards to the slot's current layer.
-struct SlotLayer(Arc<Slot>);
+struct SlotLayer {
+    slot: Arc<Slot>,
+    /// For whether spans must be checked against their generation.
+    switch: Arc<Switch>,
+}
 
 impl SlotLayer {
+    /// Whether span `id` was created under the generation of `content`: always, unless a span
+    /// of an earlier configuration may still be open (then its generation is looked up).
+    fn same_generation(
+        &self,
+        id: &Id,
+        ctx: &Context<'_, BaseSubscriber>,
+        content: &SlotContent,
+    ) -> bool {
+        if !self.switch.spans_predate_generation.load(Ordering::Acquire) {
+            return true;
+        }
+        ctx.span(id).is_some_and(|span| {
+            span.extensions()
+                .get::<SpanGeneration>()
+                .is_some_and(|generation| generation.0 == content.generation)
+        })
+    }
+
     /// Runs `f` with the slot's layer if `id` was created under the slot's generation.
     fn with_span_layer(
         &self,
@@ -545,12 +823,8 @@ impl SlotLayer {
         ctx: &Context<'_, BaseSubscriber>,
         f: impl FnOnce(&BoxedLayer),
     ) {
-        self.0.with((), |content| {
-            let same_generation = ctx.span(id).is_some_and(|span| {
-                span.extensions()
-                    .get::<SpanGeneration>()
-                    .is_some_and(|generation| generation.0 == content.generation)
-            });
+        self.slot.with((), |content| {
+            let same_generation = self.same_generation(id, ctx, content);
             if same_generation {
                 f(&content.layer);
             }
@@ -560,23 +834,19 @@ impl SlotLayer {
 
 impl Layer<BaseSubscriber> for SlotLayer {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        self.0.with(Interest::never(), |content| {
+        self.slot.with(Interest::never(), |content| {
             content.layer.register_callsite(metadata)
         })
     }
 
     fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, BaseSubscriber>) -> bool {
-        self.0
+        self.slot
             .with(false, |content| content.layer.enabled(metadata, ctx))
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, BaseSubscriber>) {
-        self.0.with((), |content| {
-            let same_generation = ctx.span(id).is_some_and(|span| {
-                span.extensions()
-                    .get::<SpanGeneration>()
-                    .is_some_and(|generation| generation.0 == content.generation)
-            });
+        self.slot.with((), |content| {
+            let same_generation = self.same_generation(id, &ctx, content);
             if same_generation {
                 content.note_received();
                 content.layer.on_new_span(attrs, id, ctx);
@@ -602,7 +872,7 @@ impl Layer<BaseSubscriber> for SlotLayer {
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, BaseSubscriber>) {
-        self.0.with((), |content| {
+        self.slot.with((), |content| {
             content.note_received();
             content.layer.on_event(event, ctx);
         });
@@ -630,7 +900,7 @@ impl Layer<BaseSubscriber> for SlotLayer {
         }
         // Only a pinned layer (see `with_span_layers_reachable`) may be lent out: the pointer
         // stays valid as long as the pin holds the slot content.
-        let slot = Arc::as_ptr(&self.0);
+        let slot = Arc::as_ptr(&self.slot);
         PINNED.with(|list| {
             let list = list.borrow();
             let (_, content) = list.iter().rev().find(|(pinned, _)| *pinned == slot)?;
@@ -648,7 +918,11 @@ struct SlotFilter {
 }
 
 impl SlotFilter {
+    /// Runs `f` with the slot's filter for a span callback, if the filter needs to see spans.
     fn with_filter(&self, f: impl FnOnce(&EnvFilter)) {
+        if !self.slot.filter_tracks_spans.load(Ordering::Acquire) {
+            return;
+        }
         self.slot.with((), |content| {
             if let Some(filter) = &*content.filter.load() {
                 f(filter);
