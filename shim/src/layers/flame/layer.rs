@@ -1,12 +1,12 @@
 //! The flame layer itself (the cargo feature `flame`).
 //!
-//! Traced threads do no I/O, format no text and take no lock but their own sample buffer's.
-//! Each span gets, when it is created, the ids of two interned stacks (its parents', and its
-//! own with it on top); entering or leaving a span then appends one `(stack id, nanoseconds)`
-//! sample to its thread's buffer, adding to the last sample instead when the stack is the same.
-//! Full buffers go to a writer thread, which turns stack ids into text once per stack and
-//! writes the folded lines; `flush` hands it every thread's partial buffer. Each thread's lines
-//! stay in time order, so flame charts draw each call as before.
+//! Traced threads do no I/O and format no text. Each span gets, when it is created, the ids of
+//! two interned stacks (its parents', and its own with it on top); entering or leaving a span
+//! then appends one `(stack id, nanoseconds)` sample to its thread's buffer, adding to the last
+//! sample instead when the stack is the same. Full buffers go to a writer thread, which turns
+//! stack ids into text once per stack and writes the folded lines; `flush` hands it every
+//! thread's partial buffer. Each thread's lines stay in time order, so flame charts draw each
+//! call as before.
 //!
 //! Each thread also keeps the spans it entered and has not left, with their stacks, and a cache
 //! of the stacks interned so far: leaving a span, and making a child of the span just entered,
