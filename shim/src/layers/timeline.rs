@@ -3,7 +3,9 @@
 //!
 //! The output follows `tracing-chrome`'s layout (`B`/`E` pairs per thread, `b`/`e` pairs
 //! grouped by root span in the async style, `i` for events, `M` for thread names), written by
-//! a thread of its own so that traced threads only queue records. It is not built on that crate
+//! a thread of its own so that traced threads only queue records: each thread keeps compact
+//! records (callsite metadata by reference, field values copied) in a buffer of its own and
+//! hands them over in chunks; JSON is made on the writer thread. It is not built on that crate
 //! because `tracing-chrome` 0.7 keeps its channel and thread numbers in process-wide
 //! thread-locals: a second timeline in the same process (or two at once) loses the events of
 //! threads that outlive the first and gives two threads the same track.
@@ -11,23 +13,24 @@
 //! Disposing the layer finishes the JSON array and closes the file.
 
 use std::{
-    borrow::Cow,
-    cell::OnceCell,
-    collections::HashSet,
-    fmt,
+    cell::{Cell, OnceCell, RefCell},
+    collections::{HashMap, HashSet},
+    fmt::{self, Write as _},
     fs::File,
     io::{BufWriter, Write},
+    ops::Range,
     path::{Path, PathBuf},
     sync::{
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError},
-        Arc, Mutex,
+        Arc, Mutex, MutexGuard, PoisonError,
     },
     thread::JoinHandle,
     time::{Duration, Instant},
 };
 
 use serde::{Deserialize, Serialize};
+use serde_json::ser::{CompactFormatter, Formatter};
 use tracing::{
     field::{Field, Visit},
     span::{Attributes, Id, Record},
@@ -78,6 +81,13 @@ pub enum TimelineStyle {
     Async,
 }
 
+/// Records per chunk: a traced thread hands its records to the writer thread this many at a
+/// time (or sooner, on a flush or when the thread ends).
+const CHUNK_RECORDS: usize = 512;
+
+/// Text per chunk (field values, messages) above which a chunk goes to the writer early.
+const CHUNK_TEXT: usize = 64 * 1024;
+
 /// Records waiting for the writer thread. A full queue makes traced threads wait for the
 /// writer rather than grow without bound or drop records (which would break the nesting).
 const QUEUE_CAPACITY: usize = 64 * 1024;
@@ -88,8 +98,13 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Builds a timeline layer; `field` names the layer in error messages.
 pub(crate) fn build(config: &TimelineLayerConfig, field: &str) -> Result<BuiltLayer, Error> {
     let file = create_truncated(&config.path, &format!("{field}.path"))?;
-    let (sender, receiver) = mpsc::sync_channel(QUEUE_CAPACITY);
-    let writer = TraceWriter::new(file, config.path.clone());
+    let (sender, receiver) = mpsc::sync_channel(QUEUE_CAPACITY / CHUNK_RECORDS);
+    let writer = TraceWriter::new(
+        file,
+        config.path.clone(),
+        Instant::now(),
+        config.include_locations,
+    );
     let handle = std::thread::Builder::new()
         .name("tracing-bridge-timeline".into())
         .spawn(move || writer.run(receiver))
@@ -99,9 +114,13 @@ pub(crate) fn build(config: &TimelineLayerConfig, field: &str) -> Result<BuiltLa
                 format!("{field}: cannot start the timeline writer thread: {error}"),
             )
         })?;
+    let shared = Arc::new(Shared {
+        sender,
+        buffers: Mutex::new(Vec::new()),
+        finished: AtomicBool::new(false),
+    });
     let layer = TimelineLayer {
-        sender: sender.clone(),
-        start: Instant::now(),
+        shared: Arc::clone(&shared),
         include_args: config.include_args,
         include_locations: config.include_locations,
         style: config.style,
@@ -109,30 +128,189 @@ pub(crate) fn build(config: &TimelineLayerConfig, field: &str) -> Result<BuiltLa
     Ok(BuiltLayer {
         layer: Box::new(layer),
         lifecycle: Arc::new(TimelineLifecycle {
-            sender,
+            shared,
             writer: Mutex::new(Some(handle)),
         }),
         extension: None,
     })
 }
 
-/// The layer: turns spans and events into [`Message`]s for the writer thread.
+/// The layer: turns spans and events into [`Entry`]s in the calling thread's buffer.
 struct TimelineLayer {
-    sender: SyncSender<Message>,
-    start: Instant,
+    shared: Arc<Shared>,
     include_args: bool,
     include_locations: bool,
     style: TimelineStyle,
 }
 
-/// The fields of a span, kept in its extensions when `include_args` is on.
-struct SpanArgs(Arc<Args>);
+/// What the layer, the traced threads' buffers and the lifecycle share.
+struct Shared {
+    sender: SyncSender<Message>,
+    /// The buffer of every thread that recorded to this timeline and has not ended, for a
+    /// flush to reach records that threads have not handed over yet.
+    buffers: Mutex<Vec<Arc<ThreadBuffer>>>,
+    /// Set once the document is finished: threads then let go of their buffers.
+    finished: AtomicBool,
+}
+
+impl Shared {
+    /// Hands every thread's buffered records to the writer thread.
+    fn drain(&self) {
+        for buffer in lock(&self.buffers).iter() {
+            buffer.send(&mut lock(&buffer.chunk), &self.sender);
+        }
+    }
+}
+
+/// One thread's records for one timeline, handed to the writer thread a chunk at a time. Only
+/// its thread and a flush lock it, so the lock taken per record is almost never contended.
+/// A chunk is sent with the lock held: a thread's chunks reach the writer in order.
+struct ThreadBuffer {
+    thread: TimelineThread,
+    chunk: Mutex<Chunk>,
+}
+
+impl ThreadBuffer {
+    /// Sends the records in `chunk` (this buffer's, locked) to the writer, if any.
+    fn send(&self, chunk: &mut Chunk, sender: &SyncSender<Message>) {
+        if chunk.records.is_empty() {
+            return;
+        }
+        let chunk = std::mem::replace(chunk, Chunk::new());
+        // Fails only once the writer has finished; late records are dropped then.
+        let _ = sender.send(Message::Records(self.thread.clone(), chunk));
+    }
+}
+
+/// A thread's handle on its buffer in one timeline. When the thread ends, it hands the
+/// records buffered so far to the writer and takes the buffer off the timeline's list.
+struct LocalBuffer {
+    shared: Arc<Shared>,
+    buffer: Arc<ThreadBuffer>,
+    entered: Entered,
+}
+
+/// The spans entered on a thread and not exited yet, innermost last, with their callsites:
+/// what an `E` entry needs without looking the span up in the registry. A span exited on
+/// another thread than it was entered on is looked up instead, and stays here until the list
+/// is full and cleared.
+type Entered = Vec<(u64, &'static Metadata<'static>)>;
+
+/// The most spans a thread's [`Entered`] keeps.
+const MAX_ENTERED: usize = 1024;
+
+impl LocalBuffer {
+    fn new(shared: &Arc<Shared>) -> Self {
+        let buffer = Arc::new(ThreadBuffer {
+            thread: current_thread(),
+            chunk: Mutex::new(Chunk::new()),
+        });
+        lock(&shared.buffers).push(Arc::clone(&buffer));
+        Self {
+            shared: Arc::clone(shared),
+            buffer,
+            entered: Vec::new(),
+        }
+    }
+}
+
+impl Drop for LocalBuffer {
+    fn drop(&mut self) {
+        // Every thread's records so far, not only this one's: the other threads' earlier
+        // records then still come first in the file.
+        self.shared.drain();
+        lock(&self.shared.buffers).retain(|buffer| !Arc::ptr_eq(buffer, &self.buffer));
+    }
+}
+
+thread_local! {
+    /// This thread's buffer in each timeline it recorded to (usually one).
+    static BUFFERS: RefCell<Vec<LocalBuffer>> = const { RefCell::new(Vec::new()) };
+    /// Where an event's fields are recorded before they are copied into the buffer (taken
+    /// out while in use, so that a `Debug` value that logs gets a scratch of its own).
+    static SCRATCH: Cell<Args> = const { Cell::new(Args::new()) };
+}
+
+/// Locks `mutex`; the data behind this module's locks stays consistent if a holder panics.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A thread's records, in order, with the fields and text they own.
+struct Chunk {
+    records: Vec<Entry>,
+    /// The records' fields; each record has a range of them.
+    args: Args,
+}
+
+impl Chunk {
+    const fn new() -> Self {
+        Self {
+            records: Vec::new(),
+            args: Args::new(),
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.records.len() >= CHUNK_RECORDS || self.args.text.len() >= CHUNK_TEXT
+    }
+
+    /// Copies `text` to the end of the chunk's text; returns where it is.
+    fn push_text(&mut self, text: &str) -> Range<usize> {
+        let start = self.args.text.len();
+        self.args.text.push_str(text);
+        start..self.args.text.len()
+    }
+}
+
+/// A span's or event's entry as recorded on the traced thread: borrowed from its callsite
+/// where it can be, else in its chunk. The writer thread turns it into JSON.
+struct Entry {
+    phase: Phase,
+    /// When; the writer thread makes it relative to the layer's start.
+    timestamp: Instant,
+    origin: Origin,
+    name: EntryName,
+    /// The record's fields among its chunk's (none: an empty range).
+    args: Range<usize>,
+    /// The async track: the id of the span's root.
+    id: Option<u64>,
+}
+
+/// Where a record comes from: its category (target) and location.
+enum Origin {
+    Callsite(&'static Metadata<'static>),
+    /// The target and location (when locations are included) of a record logged through `log`
+    /// (`crate::log_bridge`), whose metadata lives only as long as the record: in the chunk's
+    /// text.
+    Log {
+        target: Range<usize>,
+        location: Option<(Range<usize>, u32)>,
+    },
+}
+
+/// An entry's name: its callsite's (a span's), an event's own, an event's message (in the
+/// chunk's text), or (resolved by the writer) the message among its args, else the event's
+/// name.
+enum EntryName {
+    Callsite,
+    Static(&'static str),
+    Text(Range<usize>),
+    Message(&'static str),
+}
+
+/// The fields of a span, kept in its extensions when `include_args` is on and it has any.
+struct SpanArgs(Args);
 
 /// Fields as recorded on the traced thread: names are `'static`, values kept as they are
-/// (only `Debug` values become text there, since they are borrowed); the writer thread turns
-/// them into JSON. A field recorded again replaces its value.
-#[derive(Clone, Default)]
-struct Args(Vec<(&'static str, ArgValue)>);
+/// except text, which goes to `text` (only `Debug` values are formatted there, since they are
+/// borrowed); the writer thread turns them into JSON. A field recorded again replaces its
+/// value.
+#[derive(Default)]
+struct Args {
+    fields: Vec<(&'static str, ArgValue)>,
+    text: String,
+}
 
 #[derive(Clone)]
 enum ArgValue {
@@ -140,118 +318,131 @@ enum ArgValue {
     U64(u64),
     F64(f64),
     Bool(bool),
-    Str(String),
+    /// A range of the text of the [`Args`] holding it.
+    Str(Range<usize>),
 }
 
 impl Args {
-    fn set(&mut self, name: &'static str, value: ArgValue) {
-        match self.0.iter_mut().find(|(field, _)| *field == name) {
-            Some((_, slot)) => *slot = value,
-            None => self.0.push((name, value)),
+    const fn new() -> Self {
+        Self {
+            fields: Vec::new(),
+            text: String::new(),
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.fields.is_empty()
     }
 
-    fn message(&self) -> Option<&str> {
-        self.0.iter().find_map(|(name, value)| match value {
-            ArgValue::Str(text) if *name == "message" => Some(text.as_str()),
-            _ => None,
-        })
+    fn clear(&mut self) {
+        self.fields.clear();
+        self.text.clear();
     }
-}
 
-impl Serialize for Args {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, value) in &self.0 {
-            match value {
-                ArgValue::I64(number) => map.serialize_entry(name, number)?,
-                ArgValue::U64(number) => map.serialize_entry(name, number)?,
-                // JSON has no NaN or infinity: serde_json::Value wrote them as null too.
-                ArgValue::F64(number) => match serde_json::Number::from_f64(*number) {
-                    Some(number) => map.serialize_entry(name, &number)?,
-                    None => map.serialize_entry(name, &())?,
-                },
-                ArgValue::Bool(flag) => map.serialize_entry(name, flag)?,
-                ArgValue::Str(text) => map.serialize_entry(name, text)?,
+    /// Sets field `name` to what `value` returns; a text value writes itself at the end of
+    /// `text` (where the field's previous text, if any, no longer is).
+    fn set(&mut self, name: &'static str, value: impl FnOnce(&mut String) -> ArgValue) {
+        let index = self.fields.iter().position(|(field, _)| *field == name);
+        if let Some(ArgValue::Str(old)) = index.map(|index| self.fields[index].1.clone()) {
+            self.remove_text(old);
+        }
+        let value = value(&mut self.text);
+        match index {
+            Some(index) => self.fields[index].1 = value,
+            None => self.fields.push((name, value)),
+        }
+    }
+
+    fn set_text(&mut self, name: &'static str, write: impl FnOnce(&mut String)) {
+        self.set(name, |text| {
+            let start = text.len();
+            write(text);
+            ArgValue::Str(start..text.len())
+        });
+    }
+
+    /// Removes `range` from the text, moving the ranges after it.
+    fn remove_text(&mut self, range: Range<usize>) {
+        self.text.replace_range(range.clone(), "");
+        for (_, value) in &mut self.fields {
+            if let ArgValue::Str(text) = value {
+                if text.start >= range.end {
+                    *text = text.start - range.len()..text.end - range.len();
+                }
             }
         }
-        map.end()
+    }
+
+    /// Copies `other`'s fields to the end of these; returns where they are.
+    fn append(&mut self, other: &Args) -> Range<usize> {
+        let start = self.fields.len();
+        let offset = self.text.len();
+        self.text.push_str(&other.text);
+        self.fields
+            .extend(other.fields.iter().map(|(name, value)| match value {
+                ArgValue::Str(text) => {
+                    (*name, ArgValue::Str(text.start + offset..text.end + offset))
+                }
+                value => (*name, value.clone()),
+            }));
+        start..self.fields.len()
+    }
+
+    /// The text of a field.
+    fn text(&self, range: &Range<usize>) -> &str {
+        self.text.get(range.clone()).unwrap_or_default()
     }
 }
 
 impl TimelineLayer {
-    fn now(&self) -> f64 {
-        self.start.elapsed().as_nanos() as f64 / 1000.0
-    }
-
-    fn send(&self, message: Message) {
-        // Fails only once the writer has finished; late records are dropped then.
-        let _ = self.sender.send(message);
-    }
-
-    fn entry(
-        &self,
-        phase: Phase,
-        name: EntryName,
-        origin: Origin,
-        args: Option<EntryArgs>,
-        id: Option<u64>,
-    ) -> Message {
-        let thread = current_thread();
-        Message::Entry(Entry {
-            phase,
-            timestamp: self.now(),
-            thread: thread.id,
-            thread_name: thread.name,
-            name,
-            category: origin.category,
-            location: origin.location,
-            args,
-            id,
-        })
-    }
-
-    /// The category (target) and location of a callsite's entries.
-    fn origin(&self, metadata: &'static Metadata<'static>) -> Origin {
-        Origin {
-            category: Cow::Borrowed(metadata.target()),
-            location: self
-                .include_locations
-                .then(|| metadata.file().zip(metadata.line()))
-                .flatten()
-                .map(|(file, line)| (Cow::Borrowed(file), line)),
+    /// Adds a record to this thread's buffer (`push` writes it into the buffer's chunk, and
+    /// keeps the spans entered on the thread), and hands the chunk to the writer thread once it
+    /// is full.
+    fn push(&self, push: impl FnOnce(&mut Chunk, &mut Entered)) {
+        let mut push = Some(push);
+        let _ = BUFFERS.try_with(|buffers| {
+            let Ok(mut buffers) = buffers.try_borrow_mut() else {
+                return;
+            };
+            let index = match buffers
+                .iter()
+                .position(|local| Arc::ptr_eq(&local.shared, &self.shared))
+            {
+                Some(index) => index,
+                None => {
+                    // A first record here: let go of the buffers of finished timelines too.
+                    buffers.retain(|local| !local.shared.finished.load(Ordering::Relaxed));
+                    buffers.push(LocalBuffer::new(&self.shared));
+                    buffers.len() - 1
+                }
+            };
+            let local = &mut buffers[index];
+            let mut chunk = lock(&local.buffer.chunk);
+            if let Some(push) = push.take() {
+                push(&mut chunk, &mut local.entered);
+            }
+            if chunk.is_full() {
+                local.buffer.send(&mut chunk, &self.shared.sender);
+            }
+        });
+        // The thread is ending and its buffers are gone (their records sent): send it alone.
+        if let Some(push) = push {
+            let mut chunk = Chunk::new();
+            push(&mut chunk, &mut Vec::new());
+            let _ = self
+                .shared
+                .sender
+                .send(Message::Records(current_thread(), chunk));
         }
     }
 
-    /// Like [`TimelineLayer::origin`], for the metadata of a record logged through `log`
-    /// (`crate::log_bridge`), which lives only as long as the record.
-    fn owned_origin(&self, metadata: &Metadata<'_>) -> Origin {
-        Origin {
-            category: Cow::Owned(metadata.target().to_owned()),
-            location: self
-                .include_locations
-                .then(|| metadata.file().zip(metadata.line()))
-                .flatten()
-                .map(|(file, line)| (Cow::Owned(file.to_owned()), line)),
-        }
-    }
-
-    fn span_entry<S>(&self, phase: Phase, span: &SpanRef<'_, S>, with_args: bool) -> Message
+    /// Records `phase` of `span`, with its fields if `with_args`; for a `B`, keeps the span as
+    /// entered.
+    fn push_span<S>(&self, phase: Phase, span: &SpanRef<'_, S>, with_args: bool)
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        let args = if with_args && self.include_args {
-            span.extensions()
-                .get::<SpanArgs>()
-                .map(|args| Arc::clone(&args.0))
-        } else {
-            None
-        };
+        let timestamp = Instant::now();
         let id = match self.style {
             TimelineStyle::Threaded => None,
             TimelineStyle::Async => Some(
@@ -262,14 +453,27 @@ impl TimelineLayer {
                     .into_u64(),
             ),
         };
-        let origin = self.origin(span.metadata());
-        self.entry(
-            phase,
-            EntryName::Static(span.name()),
-            origin,
-            args.map(EntryArgs::Span),
-            id,
-        )
+        let extensions = (with_args && self.include_args).then(|| span.extensions());
+        let args = extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get::<SpanArgs>());
+        self.push(|chunk, entered| {
+            if phase == Phase::Begin {
+                if entered.len() >= MAX_ENTERED {
+                    entered.clear();
+                }
+                entered.push((span.id().into_u64(), span.metadata()));
+            }
+            let args = args.map_or(0..0, |args| chunk.args.append(&args.0));
+            chunk.records.push(Entry {
+                phase,
+                timestamp,
+                origin: Origin::Callsite(span.metadata()),
+                name: EntryName::Callsite,
+                args,
+                id,
+            });
+        });
     }
 }
 
@@ -279,13 +483,15 @@ where
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        if self.include_args {
-            let mut args = Args(Vec::with_capacity(attrs.metadata().fields().len()));
+        if self.include_args && !attrs.values().is_empty() {
+            let mut args = Args::new();
             attrs.record(&mut ArgsVisitor(&mut args));
-            span.extensions_mut().insert(SpanArgs(Arc::new(args)));
+            if !args.is_empty() {
+                span.extensions_mut().insert(SpanArgs(args));
+            }
         }
         if self.style == TimelineStyle::Async {
-            self.send(self.span_entry(Phase::AsyncBegin, &span, true));
+            self.push_span(Phase::AsyncBegin, &span, true);
         }
     }
 
@@ -295,33 +501,70 @@ where
         }
         let Some(span) = ctx.span(id) else { return };
         let mut extensions = span.extensions_mut();
-        if let Some(args) = extensions.get_mut::<SpanArgs>() {
-            values.record(&mut ArgsVisitor(Arc::make_mut(&mut args.0)));
+        match extensions.get_mut::<SpanArgs>() {
+            Some(args) => values.record(&mut ArgsVisitor(&mut args.0)),
+            None => {
+                let mut args = Args::new();
+                values.record(&mut ArgsVisitor(&mut args));
+                if !args.is_empty() {
+                    extensions.insert(SpanArgs(args));
+                }
+            }
         }
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let timestamp = Instant::now();
         // A record logged through `log` shows its own target and location, and its message.
         let metadata = crate::log_bridge::normalized_metadata(event);
-        let origin = match metadata.static_metadata() {
-            Some(metadata) => self.origin(metadata),
-            None => self.owned_origin(&metadata),
-        };
-        let (name, args) = if self.include_args {
-            let mut args = Args(Vec::with_capacity(event.metadata().fields().len()));
-            crate::log_bridge::record_fields(event, &mut ArgsVisitor(&mut args));
-            // The writer thread takes the name from the message in `args`.
-            let name = EntryName::Message(event.metadata().name());
-            (name, Some(EntryArgs::Event(args)))
+        let mut scratch = SCRATCH.try_with(Cell::take).unwrap_or_default();
+        // Without args, only the message is kept, in `scratch.text`.
+        let has_message = if self.include_args {
+            crate::log_bridge::record_fields(event, &mut ArgsVisitor(&mut scratch));
+            false
         } else {
-            let mut message = MessageVisitor(None);
+            let mut message = MessageVisitor {
+                text: &mut scratch.text,
+                found: false,
+            };
             crate::log_bridge::record_fields(event, &mut message);
-            let name = message
-                .0
-                .map_or(EntryName::Static(event.metadata().name()), EntryName::Owned);
-            (name, None)
+            message.found
         };
-        self.send(self.entry(Phase::Instant, name, origin, args, None));
+        self.push(|chunk, _| {
+            let origin = match metadata.static_metadata() {
+                Some(metadata) => Origin::Callsite(metadata),
+                None => Origin::Log {
+                    target: chunk.push_text(metadata.target()),
+                    location: self
+                        .include_locations
+                        .then(|| metadata.file().zip(metadata.line()))
+                        .flatten()
+                        .map(|(file, line)| (chunk.push_text(file), line)),
+                },
+            };
+            let (name, args) = if self.include_args {
+                // The writer thread takes the name from the message among the args.
+                let args = chunk.args.append(&scratch);
+                (EntryName::Message(event.metadata().name()), args)
+            } else {
+                let name = if has_message {
+                    EntryName::Text(chunk.push_text(&scratch.text))
+                } else {
+                    EntryName::Static(event.metadata().name())
+                };
+                (name, 0..0)
+            };
+            chunk.records.push(Entry {
+                phase: Phase::Instant,
+                timestamp,
+                origin,
+                name,
+                args,
+                id: None,
+            });
+        });
+        scratch.clear();
+        let _ = SCRATCH.try_with(|cell| cell.set(scratch));
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
@@ -329,7 +572,7 @@ where
             return;
         }
         if let Some(span) = ctx.span(id) {
-            self.send(self.span_entry(Phase::Begin, &span, true));
+            self.push_span(Phase::Begin, &span, true);
         }
     }
 
@@ -337,9 +580,25 @@ where
         if self.style != TimelineStyle::Threaded {
             return;
         }
-        if let Some(span) = ctx.span(id) {
-            self.send(self.span_entry(Phase::End, &span, false));
-        }
+        let timestamp = Instant::now();
+        self.push(|chunk, entered| {
+            let span = id.into_u64();
+            let metadata = match entered.iter().rposition(|(entered, _)| *entered == span) {
+                Some(index) => entered.remove(index).1,
+                None => match ctx.metadata(id) {
+                    Some(metadata) => metadata,
+                    None => return,
+                },
+            };
+            chunk.records.push(Entry {
+                phase: Phase::End,
+                timestamp,
+                origin: Origin::Callsite(metadata),
+                name: EntryName::Callsite,
+                args: 0..0,
+                id: None,
+            });
+        });
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -347,7 +606,7 @@ where
             return;
         }
         if let Some(span) = ctx.span(&id) {
-            self.send(self.span_entry(Phase::AsyncEnd, &span, false));
+            self.push_span(Phase::AsyncEnd, &span, false);
         }
     }
 }
@@ -358,48 +617,64 @@ struct ArgsVisitor<'a>(&'a mut Args);
 
 impl Visit for ArgsVisitor<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.set(field.name(), ArgValue::F64(value));
+        self.0.set(field.name(), |_| ArgValue::F64(value));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.set(field.name(), ArgValue::I64(value));
+        self.0.set(field.name(), |_| ArgValue::I64(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.set(field.name(), ArgValue::U64(value));
+        self.0.set(field.name(), |_| ArgValue::U64(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.set(field.name(), ArgValue::Bool(value));
+        self.0.set(field.name(), |_| ArgValue::Bool(value));
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.set(field.name(), ArgValue::Str(value.to_owned()));
+        self.0.set_text(field.name(), |text| text.push_str(value));
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.0.set(field.name(), ArgValue::Str(value.to_string()));
+        self.0.set_text(field.name(), |text| {
+            let _ = write!(text, "{value}");
+        });
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0
-            .set(field.name(), ArgValue::Str(format!("{value:?}")));
+        self.0.set_text(field.name(), |text| {
+            let _ = write!(text, "{value:?}");
+        });
     }
 }
 
-/// Keeps only an event's message, the name of its entry.
-struct MessageVisitor(Option<String>);
+/// Keeps only an event's message, the name of its entry, in `text`.
+struct MessageVisitor<'a> {
+    text: &'a mut String,
+    found: bool,
+}
 
-impl Visit for MessageVisitor {
+impl MessageVisitor<'_> {
+    fn set(&mut self, write: impl FnOnce(&mut String)) {
+        self.text.clear();
+        write(self.text);
+        self.found = true;
+    }
+}
+
+impl Visit for MessageVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
-            self.0 = Some(value.to_owned());
+            self.set(|text| text.push_str(value));
         }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if field.name() == "message" {
-            self.0 = Some(format!("{value:?}"));
+            self.set(|text| {
+                let _ = write!(text, "{value:?}");
+            });
         }
     }
 }
@@ -436,9 +711,10 @@ fn current_thread() -> TimelineThread {
         .unwrap_or_else(|_| make())
 }
 
-/// What the layer sends to the writer thread.
+/// What the writer thread receives.
 enum Message {
-    Entry(Entry),
+    /// A thread's records, in order.
+    Records(TimelineThread, Chunk),
     /// Write out everything so far, then answer.
     Flush(SyncSender<Result<(), String>>),
     /// Finish the document, answer, and stop.
@@ -466,47 +742,12 @@ impl Phase {
     }
 }
 
-/// An entry's name: a span's or event's own, an event's message, or (resolved by the writer)
-/// the message among its args, else the event's name.
-enum EntryName {
-    Static(&'static str),
-    Owned(String),
-    Message(&'static str),
-}
-
-/// An entry's fields: a span's, shared with its extensions, or an event's own.
-enum EntryArgs {
-    Span(Arc<Args>),
-    Event(Args),
-}
-
-impl EntryArgs {
-    fn get(&self) -> &Args {
-        match self {
-            EntryArgs::Span(args) => args,
-            EntryArgs::Event(args) => args,
-        }
-    }
-}
-
-struct Entry {
-    phase: Phase,
-    timestamp: f64,
-    thread: u64,
-    thread_name: Arc<str>,
-    name: EntryName,
-    category: Cow<'static, str>,
-    location: Option<(Cow<'static, str>, u32)>,
-    args: Option<EntryArgs>,
-    id: Option<u64>,
-}
-
 /// How long the writer naps when the queue is empty before it blocks on it.
 const WRITER_NAP: Duration = Duration::from_millis(1);
 
 /// The next message, or `None` once every sender is gone. While records keep coming, the writer
 /// naps briefly when it has caught up instead of blocking: a blocked receiver must be woken by
-/// every send, which costs the traced threads a system call per record. After two empty naps
+/// every send, which costs the traced threads a system call per chunk. After two empty naps
 /// it blocks, so an idle program has an idle writer.
 fn next_message(receiver: &Receiver<Message>) -> Option<Message> {
     for _ in 0..2 {
@@ -519,50 +760,122 @@ fn next_message(receiver: &Receiver<Message>) -> Option<Message> {
     receiver.recv().ok()
 }
 
-/// Where an entry comes from: borrowed from its callsite, owned for a `log` record.
-struct Origin {
-    category: Cow<'static, str>,
-    location: Option<(Cow<'static, str>, u32)>,
-}
-
-/// One entry as written, in the Trace Event Format.
-#[derive(Serialize)]
-struct EntryJson<'a> {
-    ph: &'static str,
-    pid: u32,
-    tid: u64,
-    ts: f64,
-    name: &'a str,
-    cat: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    s: Option<&'static str>,
-    #[serde(rename = ".file", skip_serializing_if = "Option::is_none")]
-    file: Option<&'a str>,
-    #[serde(rename = ".line", skip_serializing_if = "Option::is_none")]
-    line: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    args: Option<&'a Args>,
-}
-
-/// The writer thread's state: the file, and which threads it has named already.
+/// The writer thread's state: the file, which threads it has named already, and the JSON of
+/// the callsites seen so far.
 struct TraceWriter {
     out: BufWriter<File>,
     path: PathBuf,
     process: u32,
+    /// When the layer was built: timestamps count from there.
+    start: Instant,
+    include_locations: bool,
     named_threads: HashSet<u64>,
+    /// By the address of the callsite's metadata.
+    callsites: HashMap<usize, CallsiteJson>,
+    /// A chunk's entries, made before they are written.
+    json: Vec<u8>,
     entries_written: usize,
     error: Option<String>,
 }
 
+/// The parts of an entry that depend on its callsite only, as JSON (or on the metadata of a
+/// record logged through `log`).
+struct CallsiteJson {
+    /// The name, a JSON string.
+    name: Box<[u8]>,
+    /// The target, a JSON string.
+    category: Box<[u8]>,
+    /// `,".file":…,".line":…`, or nothing.
+    location: Box<[u8]>,
+}
+
+impl CallsiteJson {
+    fn new(metadata: &Metadata<'_>, include_locations: bool) -> Self {
+        let location = include_locations
+            .then(|| metadata.file().zip(metadata.line()))
+            .flatten();
+        Self::from_parts(metadata.name(), metadata.target(), location)
+    }
+
+    fn from_parts(name: &str, target: &str, location: Option<(&str, u32)>) -> Self {
+        let mut location_part = Vec::new();
+        if let Some((file, line)) = location {
+            location_json(&mut location_part, file, line);
+        }
+        Self {
+            name: string_json(name).into(),
+            category: string_json(target).into(),
+            location: location_part.into(),
+        }
+    }
+}
+
+/// Appends `text` as a JSON string.
+fn push_string_json(json: &mut Vec<u8>, text: &str) {
+    // Writing to a `Vec` does not fail.
+    let _ = serde_json::to_writer(&mut *json, text);
+}
+
+fn string_json(text: &str) -> Vec<u8> {
+    let mut json = Vec::with_capacity(text.len() + 2);
+    push_string_json(&mut json, text);
+    json
+}
+
+/// Appends `,".file":…,".line":…`.
+fn location_json(json: &mut Vec<u8>, file: &str, line: u32) {
+    json.extend_from_slice(b",\".file\":");
+    push_string_json(json, file);
+    json.extend_from_slice(b",\".line\":");
+    let _ = CompactFormatter.write_u32(json, line);
+}
+
+/// Appends `fields` (of `args`) as a JSON object.
+fn args_json(json: &mut Vec<u8>, fields: &[(&'static str, ArgValue)], args: &Args) {
+    json.push(b'{');
+    for (index, (name, value)) in fields.iter().enumerate() {
+        if index > 0 {
+            json.push(b',');
+        }
+        push_string_json(json, name);
+        json.push(b':');
+        let _ = match value {
+            ArgValue::I64(number) => CompactFormatter.write_i64(json, *number),
+            ArgValue::U64(number) => CompactFormatter.write_u64(json, *number),
+            // JSON has no NaN or infinity: serde_json::Value wrote them as null too.
+            ArgValue::F64(number) if number.is_finite() => {
+                CompactFormatter.write_f64(json, *number)
+            }
+            ArgValue::F64(_) => CompactFormatter.write_null(json),
+            ArgValue::Bool(flag) => CompactFormatter.write_bool(json, *flag),
+            ArgValue::Str(text) => {
+                push_string_json(json, args.text(text));
+                Ok(())
+            }
+        };
+    }
+    json.push(b'}');
+}
+
+/// The value of the `message` field among `fields`, if it is text.
+fn message<'a>(fields: &[(&'static str, ArgValue)], args: &'a Args) -> Option<&'a str> {
+    fields.iter().find_map(|(name, value)| match value {
+        ArgValue::Str(text) if *name == "message" => Some(args.text(text)),
+        _ => None,
+    })
+}
+
 impl TraceWriter {
-    fn new(file: File, path: PathBuf) -> Self {
+    fn new(file: File, path: PathBuf, start: Instant, include_locations: bool) -> Self {
         Self {
             out: BufWriter::new(file),
             path,
             process: std::process::id(),
+            start,
+            include_locations,
             named_threads: HashSet::new(),
+            callsites: HashMap::new(),
+            json: Vec::new(),
             entries_written: 0,
             error: None,
         }
@@ -576,7 +889,7 @@ impl TraceWriter {
         }));
         while let Some(message) = next_message(&receiver) {
             match message {
-                Message::Entry(entry) => self.write_entry(entry),
+                Message::Records(thread, chunk) => self.write_chunk(&thread, &chunk),
                 Message::Flush(answer) => {
                     self.flush();
                     let _ = answer.send(self.error.clone().map_or(Ok(()), Err));
@@ -597,37 +910,86 @@ impl TraceWriter {
         self.flush();
     }
 
-    fn write_entry(&mut self, entry: Entry) {
-        if self.named_threads.insert(entry.thread) {
+    fn write_chunk(&mut self, thread: &TimelineThread, chunk: &Chunk) {
+        if self.named_threads.insert(thread.id) {
             self.write_value(&serde_json::json!({
-                "ph": "M", "pid": self.process, "tid": entry.thread, "name": "thread_name",
-                "args": { "name": &*entry.thread_name },
+                "ph": "M", "pid": self.process, "tid": thread.id, "name": "thread_name",
+                "args": { "name": &*thread.name },
             }));
         }
-        let (file, line) = entry
-            .location
-            .as_ref()
-            .map(|(file, line)| (&**file, *line))
-            .unzip();
-        let args = entry.args.as_ref().map(EntryArgs::get);
-        let name = match &entry.name {
-            EntryName::Static(name) => name,
-            EntryName::Owned(name) => name.as_str(),
-            EntryName::Message(fallback) => args.and_then(Args::message).unwrap_or(fallback),
+        let mut json = std::mem::take(&mut self.json);
+        for record in &chunk.records {
+            if self.entries_written > 0 {
+                json.extend_from_slice(b",\n");
+            }
+            self.entry_json(&mut json, thread.id, &chunk.args, record);
+            self.entries_written += 1;
+        }
+        self.write_raw(&json);
+        json.clear();
+        self.json = json;
+    }
+
+    /// Appends `record` in the Trace Event Format: the keys `ph`, `pid`, `tid`, `ts`, `name`,
+    /// `cat`, then when present `id`, `s`, `.file`, `.line` and `args`, as `serde_json` wrote
+    /// them from a struct before.
+    fn entry_json(&mut self, json: &mut Vec<u8>, thread: u64, chunk_args: &Args, record: &Entry) {
+        let fields = chunk_args
+            .fields
+            .get(record.args.clone())
+            .unwrap_or_default();
+        json.extend_from_slice(b"{\"ph\":\"");
+        json.extend_from_slice(record.phase.code().as_bytes());
+        json.extend_from_slice(b"\",\"pid\":");
+        let _ = CompactFormatter.write_u32(json, self.process);
+        json.extend_from_slice(b",\"tid\":");
+        let _ = CompactFormatter.write_u64(json, thread);
+        json.extend_from_slice(b",\"ts\":");
+        // Microseconds since the layer was built.
+        let since_start = record.timestamp.saturating_duration_since(self.start);
+        let _ = CompactFormatter.write_f64(json, since_start.as_nanos() as f64 / 1000.0);
+        let include_locations = self.include_locations;
+        let log_origin;
+        let callsite = match &record.origin {
+            Origin::Callsite(metadata) => &*self
+                .callsites
+                .entry(std::ptr::from_ref(*metadata) as usize)
+                .or_insert_with(|| CallsiteJson::new(metadata, include_locations)),
+            Origin::Log { target, location } => {
+                log_origin = CallsiteJson::from_parts(
+                    "",
+                    chunk_args.text(target),
+                    location
+                        .as_ref()
+                        .map(|(file, line)| (chunk_args.text(file), *line)),
+                );
+                &log_origin
+            }
         };
-        self.write_value(&EntryJson {
-            ph: entry.phase.code(),
-            pid: self.process,
-            tid: entry.thread,
-            ts: entry.timestamp,
-            name,
-            cat: &entry.category,
-            id: entry.id,
-            s: (entry.phase == Phase::Instant).then_some("t"),
-            file,
-            line,
-            args: args.filter(|args| !args.is_empty()),
-        });
+        json.extend_from_slice(b",\"name\":");
+        match &record.name {
+            EntryName::Callsite => json.extend_from_slice(&callsite.name),
+            EntryName::Static(name) => push_string_json(json, name),
+            EntryName::Text(text) => push_string_json(json, chunk_args.text(text)),
+            EntryName::Message(fallback) => {
+                push_string_json(json, message(fields, chunk_args).unwrap_or(fallback));
+            }
+        }
+        json.extend_from_slice(b",\"cat\":");
+        json.extend_from_slice(&callsite.category);
+        if let Some(id) = record.id {
+            json.extend_from_slice(b",\"id\":");
+            let _ = CompactFormatter.write_u64(json, id);
+        }
+        if record.phase == Phase::Instant {
+            json.extend_from_slice(b",\"s\":\"t\"");
+        }
+        json.extend_from_slice(&callsite.location);
+        if !fields.is_empty() {
+            json.extend_from_slice(b",\"args\":");
+            args_json(json, fields, chunk_args);
+        }
+        json.push(b'}');
     }
 
     fn write_value(&mut self, value: &impl Serialize) {
@@ -683,16 +1045,18 @@ fn process_name() -> String {
         .unwrap_or_else(|| "process".to_owned())
 }
 
-/// Flushes through the writer thread; on shutdown finishes the document and joins the thread.
+/// Flushes the threads' buffers through the writer thread; on shutdown finishes the document
+/// and joins the thread.
 struct TimelineLifecycle {
-    sender: SyncSender<Message>,
+    shared: Arc<Shared>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl LayerLifecycle for TimelineLifecycle {
     fn flush(&self) -> Result<(), Error> {
+        self.shared.drain();
         let (answer, answered) = mpsc::sync_channel(1);
-        if self.sender.send(Message::Flush(answer)).is_err() {
+        if self.shared.sender.send(Message::Flush(answer)).is_err() {
             return Ok(()); // Already finished: the file is complete.
         }
         match answered.recv_timeout(FLUSH_TIMEOUT) {
@@ -719,8 +1083,10 @@ impl LayerLifecycle for TimelineLifecycle {
         else {
             return Ok(());
         };
+        self.shared.drain();
         let (answer, answered) = mpsc::sync_channel(1);
-        let _ = self.sender.send(Message::Finish(answer));
+        let _ = self.shared.sender.send(Message::Finish(answer));
+        self.shared.finished.store(true, Ordering::Relaxed);
         if handle.join().is_err() {
             return Err(Error::new(
                 ErrorKind::Panic,

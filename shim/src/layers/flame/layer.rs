@@ -7,6 +7,10 @@
 //! stack ids into text once per stack and writes the folded lines; `flush` hands it every
 //! thread's partial buffer. Each thread's lines stay in time order, so flame charts draw each
 //! call as before.
+//!
+//! Each thread also keeps the spans it entered and has not left, with their stacks, and a cache
+//! of the stacks interned so far: leaving a span, and making a child of the span just entered,
+//! then need no registry lookup, and interning a known stack takes no lock.
 
 use std::{
     cell::RefCell,
@@ -55,6 +59,16 @@ const CHUNKS_QUEUED: usize = 64;
 /// How long `flush` waits for the writer.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Entered spans a thread remembers. Deeper ones (or, if spans are entered on one thread and
+/// left on another, stale ones filling the list) only cost a registry lookup when left.
+const ENTERED_MAX: usize = 256;
+
+/// A thread's cache of interned stacks has `1 << STACK_CACHE_BITS` entries.
+const STACK_CACHE_BITS: u32 = 8;
+
+/// The writer's output buffer: fewer, larger writes.
+const WRITE_BUFFER: usize = 256 * 1024;
+
 /// Builds a flame layer; `field` names the layer in error messages.
 pub(crate) fn build(config: &FlameLayerConfig, field: &str) -> Result<BuiltLayer, Error> {
     if FLAME_LAYER_LIVE.swap(true, Ordering::AcqRel) {
@@ -76,9 +90,9 @@ pub(crate) fn build(config: &FlameLayerConfig, field: &str) -> Result<BuiltLayer
     });
     let (sender, receiver) = mpsc::sync_channel(CHUNKS_QUEUED);
     let writer = FoldedWriter {
-        out: BufWriter::new(file),
+        out: BufWriter::with_capacity(WRITE_BUFFER, file),
         shared: Arc::clone(&shared),
-        texts: HashMap::new(),
+        texts: Vec::new(),
         module_path: config.module_path,
         file_and_line: config.file_and_line,
         output: output.clone(),
@@ -141,9 +155,11 @@ impl StackTable {
 }
 
 /// A span's stacks, kept in its extensions: its parents' (sampled when it is entered) and its
-/// own (sampled when it is left).
+/// own (sampled when it is left), ids in the table of the layer `instance` (a span can outlive
+/// its layer into the next one's time).
 #[derive(Clone, Copy)]
 struct SpanStacks {
+    instance: u64,
     parents: u32,
     own: u32,
 }
@@ -160,14 +176,76 @@ struct ThreadSamples {
     /// The root frame: `ThreadId(3)-worker-0` (as tracing-flame names threads), or
     /// `all-threads`.
     frame: String,
+    /// Locked by its thread for each sample, by `flush` to take what is there; almost never
+    /// contended.
     pending: Mutex<Vec<Sample>>,
 }
 
 /// A thread's state for the live flame layer.
 struct ThreadState {
     instance: u64,
-    last: Instant,
+    /// When the thread's previous sample ended; `None` before its first span event.
+    last: Option<Instant>,
     samples: Arc<ThreadSamples>,
+    /// The spans this layer saw entered on this thread and not yet left, innermost last, with
+    /// their stacks (at most [`ENTERED_MAX`]).
+    entered: Vec<(Id, SpanStacks)>,
+    /// Interned stacks this thread has used, direct-mapped by `(parent stack, frame)`.
+    stack_cache: Box<[CachedStack]>,
+}
+
+/// An entry of [`ThreadState::stack_cache`]; `frame` 0 is an empty entry.
+#[derive(Clone, Copy, Default)]
+struct CachedStack {
+    parent: u32,
+    frame: usize,
+    stack: u32,
+}
+
+impl ThreadState {
+    /// The stacks of `id` if it is the span this thread entered last.
+    fn innermost(&self, id: &Id) -> Option<SpanStacks> {
+        self.entered
+            .last()
+            .filter(|(entered, _)| entered == id)
+            .map(|&(_, stacks)| stacks)
+    }
+
+    fn enter(&mut self, id: &Id, stacks: SpanStacks) {
+        if self.entered.len() < ENTERED_MAX {
+            self.entered.push((id.clone(), stacks));
+        }
+    }
+
+    /// Forgets the innermost entry of `id` and returns its stacks.
+    fn leave(&mut self, id: &Id) -> Option<SpanStacks> {
+        let at = self
+            .entered
+            .iter()
+            .rposition(|(entered, _)| entered == id)?;
+        Some(self.entered.remove(at).1)
+    }
+
+    /// The stack `frame` on top of `parent`, from the cache or else the shared table.
+    fn intern(
+        &mut self,
+        parent: u32,
+        frame: &'static Metadata<'static>,
+        table: &Mutex<StackTable>,
+    ) -> u32 {
+        let address = frame as *const Metadata<'static> as usize;
+        // Fibonacci hashing: the top bits of the product mix both halves of the key.
+        let hash = (address as u64 ^ u64::from(parent)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let entry = &mut self.stack_cache[(hash >> (64 - STACK_CACHE_BITS)) as usize];
+        if entry.frame != address || entry.parent != parent {
+            *entry = CachedStack {
+                parent,
+                frame: address,
+                stack: lock(table).intern(parent, frame),
+            };
+        }
+        entry.stack
+    }
 }
 
 thread_local! {
@@ -191,14 +269,48 @@ struct FlameLayer {
 }
 
 impl FlameLayer {
-    /// The stacks of `span`, from its extensions or, for a span made before this layer, by
-    /// walking its parents.
+    /// Runs `f` with this thread's state for this layer, made on the thread's first use.
+    /// `None` while the thread-local is being destroyed or is in use (a span event from
+    /// inside this layer's own callback).
+    fn with_thread<R>(&self, f: impl FnOnce(&mut ThreadState) -> R) -> Option<R> {
+        THREAD
+            .try_with(|thread| {
+                let mut thread = thread.try_borrow_mut().ok()?;
+                let state = match &mut *thread {
+                    Some(state) if state.instance == self.instance => state,
+                    slot => slot.insert(self.thread_state()),
+                };
+                Some(f(state))
+            })
+            .ok()
+            .flatten()
+    }
+
+    fn thread_state(&self) -> ThreadState {
+        let samples = Arc::new(ThreadSamples {
+            frame: self.thread_frame(),
+            pending: Mutex::new(Vec::with_capacity(CHUNK)),
+        });
+        lock(&self.shared.threads).push(Arc::clone(&samples));
+        ThreadState {
+            instance: self.instance,
+            last: None,
+            samples,
+            entered: Vec::new(),
+            stack_cache: vec![CachedStack::default(); 1 << STACK_CACHE_BITS].into_boxed_slice(),
+        }
+    }
+
+    /// The stacks of `span`, from its extensions or, for a span this layer did not see made,
+    /// by walking its parents.
     fn stacks_of<S>(&self, span: &SpanRef<'_, S>) -> SpanStacks
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         if let Some(stacks) = span.extensions().get::<SpanStacks>() {
-            return *stacks;
+            if stacks.instance == self.instance {
+                return *stacks;
+            }
         }
         let mut table = lock(&self.shared.stacks);
         let mut parents = 0;
@@ -208,44 +320,25 @@ impl FlameLayer {
             }
         }
         let own = table.intern(parents, span.metadata());
-        SpanStacks { parents, own }
+        SpanStacks {
+            instance: self.instance,
+            parents,
+            own,
+        }
     }
 
     /// Records the time since this thread's previous sample in `stack` (unless `keep` is
     /// false). A thread's first sample for this layer measures from an unknown moment, so it
     /// only starts the clock.
-    fn sample(&self, stack: u32, keep: bool) {
+    fn sample(&self, thread: &mut ThreadState, stack: u32, keep: bool) {
         let now = Instant::now();
-        let _ = THREAD.try_with(|thread| {
-            let Ok(mut thread) = thread.try_borrow_mut() else {
-                return;
-            };
-            match &mut *thread {
-                Some(state) if state.instance == self.instance => {
-                    let nanos = now.duration_since(state.last).as_nanos();
-                    state.last = now;
-                    if keep {
-                        self.push(
-                            &state.samples,
-                            stack,
-                            u64::try_from(nanos).unwrap_or(u64::MAX),
-                        );
-                    }
-                }
-                slot => {
-                    let samples = Arc::new(ThreadSamples {
-                        frame: self.thread_frame(),
-                        pending: Mutex::new(Vec::with_capacity(CHUNK)),
-                    });
-                    lock(&self.shared.threads).push(Arc::clone(&samples));
-                    *slot = Some(ThreadState {
-                        instance: self.instance,
-                        last: now,
-                        samples,
-                    });
-                }
-            }
-        });
+        let Some(last) = thread.last.replace(now) else {
+            return;
+        };
+        if keep {
+            let nanos = u64::try_from(now.saturating_duration_since(last).as_nanos());
+            self.push(&thread.samples, stack, nanos.unwrap_or(u64::MAX));
+        }
     }
 
     fn push(&self, samples: &Arc<ThreadSamples>, stack: u32, nanos: u64) {
@@ -280,23 +373,52 @@ impl FlameLayer {
 impl Layer<BaseSubscriber> for FlameLayer {
     fn on_new_span(&self, _attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, BaseSubscriber>) {
         let Some(span) = ctx.span(id) else { return };
-        let parents = span
-            .parent()
-            .map_or(0, |parent| self.stacks_of(&parent).own);
-        let own = lock(&self.shared.stacks).intern(parents, span.metadata());
-        span.extensions_mut().insert(SpanStacks { parents, own });
+        let parent = span.parent();
+        let stacks = self.with_thread(|thread| {
+            // Most spans are made inside their parent, the span this thread entered last.
+            let parents = parent.as_ref().map_or(0, |parent| {
+                thread
+                    .innermost(&parent.id())
+                    .unwrap_or_else(|| self.stacks_of(parent))
+                    .own
+            });
+            SpanStacks {
+                instance: self.instance,
+                parents,
+                own: thread.intern(parents, span.metadata(), &self.shared.stacks),
+            }
+        });
+        // Without the thread-local (the thread is ending), `stacks_of` finds them when needed.
+        if let Some(stacks) = stacks {
+            span.extensions_mut().insert(stacks);
+        }
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
         let Some(span) = ctx.span(id) else { return };
         let stacks = self.stacks_of(&span);
-        // The time before a root span is entered belongs to the thread alone.
-        self.sample(stacks.parents, self.empty_samples || stacks.parents != 0);
+        self.with_thread(|thread| {
+            thread.enter(id, stacks);
+            // The time before a root span is entered belongs to the thread alone.
+            self.sample(
+                thread,
+                stacks.parents,
+                self.empty_samples || stacks.parents != 0,
+            );
+        });
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
-        let Some(span) = ctx.span(id) else { return };
-        self.sample(self.stacks_of(&span).own, true);
+        self.with_thread(|thread| {
+            let stacks = match thread.leave(id) {
+                Some(stacks) => stacks,
+                None => match ctx.span(id) {
+                    Some(span) => self.stacks_of(&span),
+                    None => return,
+                },
+            };
+            self.sample(thread, stacks.own, true);
+        });
     }
 }
 
@@ -304,8 +426,8 @@ impl Layer<BaseSubscriber> for FlameLayer {
 struct FoldedWriter {
     out: BufWriter<File>,
     shared: Arc<Shared>,
-    /// Each stack's frames as text (`; a; b`), made once per stack.
-    texts: HashMap<u32, String>,
+    /// Each stack's frames as text (`; a; b`) by stack id, made once per stack.
+    texts: Vec<Option<String>>,
     module_path: bool,
     file_and_line: bool,
     output: String,
@@ -333,53 +455,67 @@ impl FoldedWriter {
             return;
         }
         for sample in samples.iter().filter(|sample| sample.nanos > 0) {
-            self.make_text(sample.stack);
-            let text = self.texts.get(&sample.stack).map_or("", String::as_str);
-            if let Err(error) = writeln!(self.out, "{frame}{text} {}", sample.nanos) {
+            let at = sample.stack as usize;
+            if self.texts.len() <= at {
+                self.texts.resize(at + 1, None);
+            }
+            if self.texts[at].is_none() {
+                self.texts[at] = Some(self.make_text(sample.stack));
+            }
+            let text = self.texts[at].as_deref().unwrap_or("");
+            // `{frame}{text} {nanos}\n`, without the formatting machinery.
+            let mut digits = [0; 20];
+            let line: [&[u8]; 5] = [
+                frame.as_bytes(),
+                text.as_bytes(),
+                b" ",
+                decimal(sample.nanos, &mut digits),
+                b"\n",
+            ];
+            let written = line.iter().try_for_each(|part| self.out.write_all(part));
+            if let Err(error) = written {
                 self.failed(&error);
                 return;
             }
         }
     }
 
-    /// Makes the text of `stack` unless it exists.
-    fn make_text(&mut self, stack: u32) {
-        if !self.texts.contains_key(&stack) {
-            let mut frames = Vec::new();
-            {
-                let table = lock(&self.shared.stacks);
-                let mut at = stack;
-                while at != 0 {
-                    let Some(&(parent, metadata)) = table.frames.get(at as usize - 1) else {
-                        break;
-                    };
-                    frames.push(metadata);
-                    at = parent;
-                }
+    /// The text of `stack`: its frames from the root, each after `"; "`.
+    fn make_text(&self, stack: u32) -> String {
+        let mut frames = Vec::new();
+        {
+            let table = lock(&self.shared.stacks);
+            let mut at = stack;
+            while at != 0 {
+                let Some(&(parent, metadata)) = table.frames.get(at as usize - 1) else {
+                    break;
+                };
+                frames.push(metadata);
+                at = parent;
             }
-            let mut text = String::new();
-            for metadata in frames.iter().rev() {
-                text.push_str("; ");
-                if self.module_path {
-                    if let Some(module_path) = metadata.module_path() {
-                        text.push_str(module_path);
-                        text.push_str("::");
-                    }
-                }
-                text.push_str(metadata.name());
-                if self.file_and_line {
-                    if let Some(file) = metadata.file() {
-                        text.push(':');
-                        text.push_str(file);
-                    }
-                    if let Some(line) = metadata.line() {
-                        text.push(':');
-                        text.push_str(&line.to_string());
-                    }
-                }
-            }
-            self.texts.insert(stack, text);
         }
+        let mut text = String::new();
+        for metadata in frames.iter().rev() {
+            text.push_str("; ");
+            if self.module_path {
+                if let Some(module_path) = metadata.module_path() {
+                    text.push_str(module_path);
+                    text.push_str("::");
+                }
+            }
+            text.push_str(metadata.name());
+            if self.file_and_line {
+                if let Some(file) = metadata.file() {
+                    text.push(':');
+                    text.push_str(file);
+                }
+                if let Some(line) = metadata.line() {
+                    text.push(':');
+                    text.push_str(&line.to_string());
+                }
+            }
+        }
+        text
     }
 
     fn flush(&mut self) {
@@ -465,8 +601,34 @@ impl Drop for FlameLifecycle {
     }
 }
 
+/// `n` in decimal, written into the end of `buffer`.
+fn decimal(mut n: u64, buffer: &mut [u8; 20]) -> &[u8] {
+    let mut start = buffer.len();
+    loop {
+        start -= 1;
+        buffer[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buffer[start..];
+        }
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal;
+
+    #[test]
+    fn decimal_writes_every_digit() {
+        for n in [0, 7, 10, 1_234_567_890, u64::MAX] {
+            let mut digits = [0; 20];
+            assert_eq!(decimal(n, &mut digits), n.to_string().as_bytes());
+        }
+    }
 }
