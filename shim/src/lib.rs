@@ -30,6 +30,16 @@
 //! ```
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+/// Every note the shim prints goes to stderr through this, not `std::eprintln!`, which panics
+/// when stderr cannot be written (a full disk behind a redirect, say): a note that cannot be
+/// printed is lost, and the thread printing it (a writer thread, a traced thread) goes on.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod config;
 pub mod diagnostics;
 pub mod dispatch;
