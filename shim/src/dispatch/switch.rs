@@ -132,25 +132,19 @@ impl Switch {
                 if let Some(dispatch) = &dispatch {
                     config.layer.on_register_dispatch(dispatch);
                 }
-                let tracks_spans = config.filter.as_ref().is_some_and(tracks_spans);
-                (
-                    Arc::new(SlotContent {
-                        generation,
-                        layer: config.layer,
-                        filter: ArcSwapOption::new(config.filter.map(Arc::new)),
-                        received: config.received,
-                    }),
-                    tracks_spans,
-                )
+                // Said before the slot is filled; an empty slot never reads it.
+                slot.filter_tracks_spans.store(
+                    config.filter.as_ref().is_some_and(tracks_spans),
+                    Ordering::Release,
+                );
+                Arc::new(SlotContent {
+                    generation,
+                    layer: config.layer,
+                    filter: ArcSwapOption::new(config.filter.map(Arc::new)),
+                    received: config.received,
+                })
             });
-            match content {
-                Some((content, tracks_spans)) => {
-                    slot.filter_tracks_spans
-                        .store(tracks_spans, Ordering::Release);
-                    slot.set(Some(content));
-                }
-                None => slot.set(None),
-            }
+            slot.set(content);
         }
         // A span counts itself open before it reads the generation (`BaseLayer::on_new_span`),
         // both sequentially consistent: a span this sum misses reads the new generation.
@@ -173,18 +167,8 @@ impl Switch {
         true
     }
 
-    /// Stores the global filter, saying first whether it needs to see spans (a span created
-    /// meanwhile may reach the old filter's bookkeeping, which is harmless; the other order
-    /// could keep a span from the new one's).
     fn set_global(&self, filter: Option<EnvFilter>) {
-        let tracks_spans = filter.as_ref().is_some_and(tracks_spans);
-        if tracks_spans {
-            self.global_tracks_spans.store(true, Ordering::Release);
-        }
-        self.global_filter.store(filter.map(Arc::new));
-        if !tracks_spans {
-            self.global_tracks_spans.store(false, Ordering::Release);
-        }
+        store_filter(&self.global_filter, &self.global_tracks_spans, filter);
     }
 
     /// Replaces the filter of the layer in slot `index`, if that layer belongs to `generation`.
@@ -202,15 +186,7 @@ impl Switch {
             if content.generation != generation {
                 return false;
             }
-            // As in `set_global`.
-            let tracks_spans = tracks_spans(&filter);
-            if tracks_spans {
-                slot.filter_tracks_spans.store(true, Ordering::Release);
-            }
-            content.filter.store(Some(Arc::new(filter)));
-            if !tracks_spans {
-                slot.filter_tracks_spans.store(false, Ordering::Release);
-            }
+            store_filter(&content.filter, &slot.filter_tracks_spans, Some(filter));
             true
         });
         if replaced {
@@ -293,6 +269,21 @@ struct SpanGeneration(u64);
 /// lock and a map lookup for nothing. Such directives are the ones written with brackets.
 fn tracks_spans(filter: &EnvFilter) -> bool {
     filter.to_string().contains('[')
+}
+
+/// Stores `filter` in `target` and whether it needs to see spans in `tracks`, the flag said
+/// first when it turns on and last when it turns off: a span created meanwhile may reach the
+/// old filter's bookkeeping, which is harmless; the other order could keep a span from the new
+/// one's.
+fn store_filter(target: &ArcSwapOption<EnvFilter>, tracks: &AtomicBool, filter: Option<EnvFilter>) {
+    let tracks_spans = filter.as_ref().is_some_and(tracks_spans);
+    if tracks_spans {
+        tracks.store(true, Ordering::Release);
+    }
+    target.store(filter.map(Arc::new));
+    if !tracks_spans {
+        tracks.store(false, Ordering::Release);
+    }
 }
 
 /// A count of open spans in shards, so that threads creating and closing spans do not
@@ -816,17 +807,16 @@ impl SlotLayer {
         })
     }
 
-    /// Runs `f` with the slot's layer if `id` was created under the slot's generation.
+    /// Runs `f` with the slot's content if `id` was created under the slot's generation.
     fn with_span_layer(
         &self,
         id: &Id,
         ctx: &Context<'_, BaseSubscriber>,
-        f: impl FnOnce(&BoxedLayer),
+        f: impl FnOnce(&SlotContent),
     ) {
         self.slot.with((), |content| {
-            let same_generation = self.same_generation(id, ctx, content);
-            if same_generation {
-                f(&content.layer);
+            if self.same_generation(id, ctx, content) {
+                f(content);
             }
         })
     }
@@ -845,22 +835,21 @@ impl Layer<BaseSubscriber> for SlotLayer {
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, BaseSubscriber>) {
-        self.slot.with((), |content| {
-            let same_generation = self.same_generation(id, &ctx, content);
-            if same_generation {
-                content.note_received();
-                content.layer.on_new_span(attrs, id, ctx);
-            }
+        self.with_span_layer(id, &ctx, |content| {
+            content.note_received();
+            content.layer.on_new_span(attrs, id, ctx.clone());
         });
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, BaseSubscriber>) {
-        self.with_span_layer(id, &ctx, |layer| layer.on_record(id, values, ctx.clone()));
+        self.with_span_layer(id, &ctx, |content| {
+            content.layer.on_record(id, values, ctx.clone())
+        });
     }
 
     fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, BaseSubscriber>) {
-        self.with_span_layer(id, &ctx, |layer| {
-            layer.on_follows_from(id, follows, ctx.clone())
+        self.with_span_layer(id, &ctx, |content| {
+            content.layer.on_follows_from(id, follows, ctx.clone())
         });
     }
 
@@ -879,19 +868,23 @@ impl Layer<BaseSubscriber> for SlotLayer {
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
-        self.with_span_layer(id, &ctx, |layer| layer.on_enter(id, ctx.clone()));
+        self.with_span_layer(id, &ctx, |content| content.layer.on_enter(id, ctx.clone()));
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
-        self.with_span_layer(id, &ctx, |layer| layer.on_exit(id, ctx.clone()));
+        self.with_span_layer(id, &ctx, |content| content.layer.on_exit(id, ctx.clone()));
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, BaseSubscriber>) {
-        self.with_span_layer(&id, &ctx, |layer| layer.on_close(id.clone(), ctx.clone()));
+        self.with_span_layer(&id, &ctx, |content| {
+            content.layer.on_close(id.clone(), ctx.clone())
+        });
     }
 
     fn on_id_change(&self, old: &Id, new: &Id, ctx: Context<'_, BaseSubscriber>) {
-        self.with_span_layer(old, &ctx, |layer| layer.on_id_change(old, new, ctx.clone()));
+        self.with_span_layer(old, &ctx, |content| {
+            content.layer.on_id_change(old, new, ctx.clone())
+        });
     }
 
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
