@@ -41,7 +41,7 @@ use crate::layers::{BuiltLayer, LayerLifecycle};
 use crate::{
     dispatch::BaseSubscriber,
     error::{Error, ErrorKind},
-    util::create_truncated,
+    util::{create_truncated, decimal},
 };
 
 /// Samples are kept per thread in one process-wide thread-local, so two flame layers recording
@@ -601,34 +601,8 @@ impl Drop for FlameLifecycle {
     }
 }
 
-/// `n` in decimal, written into the end of `buffer`.
-fn decimal(mut n: u64, buffer: &mut [u8; 20]) -> &[u8] {
-    let mut start = buffer.len();
-    loop {
-        start -= 1;
-        buffer[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buffer[start..];
-        }
-    }
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::decimal;
-
-    #[test]
-    fn decimal_writes_every_digit() {
-        for n in [0, 7, 10, 1_234_567_890, u64::MAX] {
-            let mut digits = [0; 20];
-            assert_eq!(decimal(n, &mut digits), n.to_string().as_bytes());
-        }
-    }
 }

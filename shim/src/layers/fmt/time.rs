@@ -2,6 +2,7 @@
 //! files.
 
 use std::{
+    cell::Cell,
     fmt,
     time::{SystemTime, UNIX_EPOCH},
 };
@@ -9,7 +10,7 @@ use std::{
 use serde::Deserialize;
 use tracing_subscriber::fmt::{
     format::Writer,
-    time::{FormatTime, SystemTime as UtcTimer, Uptime},
+    time::{FormatTime, Uptime},
 };
 
 /// How the fmt layer stamps each line (`timer`).
@@ -48,38 +49,163 @@ impl Timer {
     }
 }
 
+impl Timer {
+    /// Appends the timestamp to `out`, as [`FormatTime::format_time`] writes it.
+    pub(super) fn write(&self, out: &mut String) -> fmt::Result {
+        match self {
+            Timer::Utc => stamp(out, false),
+            Timer::Local => stamp(out, true),
+            Timer::Uptime(uptime) => uptime.format_time(&mut Writer::new(out)),
+        }
+    }
+}
+
 impl FormatTime for Timer {
     fn format_time(&self, writer: &mut Writer<'_>) -> fmt::Result {
         match self {
-            Timer::Utc => UtcTimer.format_time(writer),
+            Timer::Utc => stamp(writer, false),
+            Timer::Local => stamp(writer, true),
             Timer::Uptime(uptime) => uptime.format_time(writer),
-            Timer::Local => {
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .unwrap_or_default();
-                let seconds = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-                let offset = local_offset_seconds(seconds);
-                let civil = Civil::from_unix(seconds.saturating_add(offset));
-                write!(
-                    writer,
-                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}",
-                    civil.year,
-                    civil.month,
-                    civil.day,
-                    civil.hour,
-                    civil.minute,
-                    civil.second,
-                    now.subsec_micros()
-                )?;
-                if offset == 0 {
-                    writer.write_char('Z')
-                } else {
-                    let sign = if offset < 0 { '-' } else { '+' };
-                    let minutes = offset.unsigned_abs() / 60;
-                    write!(writer, "{sign}{:02}:{:02}", minutes / 60, minutes % 60)
-                }
+        }
+    }
+}
+
+/// What a timestamp shares with every other one in the same second: the date and time up to
+/// the microseconds (`2026-11-30T18:22:57.`) and what follows them (`Z`, `+01:00`).
+#[derive(Clone, Copy)]
+struct Second {
+    unix: i64,
+    local: bool,
+    head: [u8; 20],
+    tail: [u8; 6],
+    tail_len: usize,
+}
+
+thread_local! {
+    /// The second this thread last stamped, so that the calendar (and the time zone lookup)
+    /// is worked out once a second rather than once a line.
+    static SECOND: Cell<Option<Second>> = const { Cell::new(None) };
+}
+
+/// Writes the time now as RFC 3339 with microseconds, in UTC (`…Z`, the bytes of
+/// `tracing_subscriber::fmt::time::SystemTime`) or in the local time zone with its offset.
+fn stamp<W: fmt::Write>(out: &mut W, local: bool) -> fmt::Result {
+    let (unix, micros) = match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(now) => (
+            i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
+            now.subsec_micros(),
+        ),
+        // A clock before 1970: the second it falls in, and how far into it.
+        Err(before) => {
+            let before = before.duration();
+            let whole = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
+            match before.subsec_micros() {
+                0 => (-whole, 0),
+                part => (-whole - 1, 1_000_000 - part),
             }
         }
+    };
+    let cached = SECOND
+        .try_with(Cell::get)
+        .ok()
+        .flatten()
+        .filter(|second| second.unix == unix && second.local == local);
+    let Some(second) = cached.or_else(|| Second::new(unix, local)) else {
+        return stamp_slowly(out, unix, micros, local);
+    };
+    let _ = SECOND.try_with(|cell| cell.set(Some(second)));
+    let mut text = [0u8; 32];
+    text[..20].copy_from_slice(&second.head);
+    let mut rest = micros;
+    for digit in text[20..26].iter_mut().rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    text[26..26 + second.tail_len].copy_from_slice(&second.tail[..second.tail_len]);
+    out.write_str(ascii(&text[..26 + second.tail_len])?)
+}
+
+/// Bytes made of digits, `-`, `:`, `T`, `.`, `Z` and `+`, as text.
+fn ascii(bytes: &[u8]) -> Result<&str, fmt::Error> {
+    std::str::from_utf8(bytes).map_err(|_| fmt::Error)
+}
+
+impl Second {
+    /// `None` for a year outside 0..=9999 (no fixed-width text to keep).
+    fn new(unix: i64, local: bool) -> Option<Second> {
+        let offset = if local { local_offset_seconds(unix) } else { 0 };
+        let civil = Civil::from_unix(unix.saturating_add(offset));
+        if !(0..=9999).contains(&civil.year) {
+            return None;
+        }
+        let mut head = [0u8; 20];
+        let fields = [
+            (0, civil.year as u32, 4),
+            (5, civil.month, 2),
+            (8, civil.day, 2),
+            (11, civil.hour, 2),
+            (14, civil.minute, 2),
+            (17, civil.second, 2),
+        ];
+        for (at, value, width) in fields {
+            let mut rest = value;
+            for index in (at..at + width).rev() {
+                head[index] = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+        }
+        for (at, separator) in [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'.'),
+        ] {
+            head[at] = separator;
+        }
+        let mut tail = [0u8; 6];
+        let tail_len = if offset == 0 {
+            tail[0] = b'Z';
+            1
+        } else {
+            let minutes = offset.unsigned_abs() / 60;
+            let (hours, minutes) = ((minutes / 60).min(99) as u8, (minutes % 60) as u8);
+            tail = [
+                if offset < 0 { b'-' } else { b'+' },
+                b'0' + hours / 10,
+                b'0' + hours % 10,
+                b':',
+                b'0' + minutes / 10,
+                b'0' + minutes % 10,
+            ];
+            6
+        };
+        Some(Second {
+            unix,
+            local,
+            head,
+            tail,
+            tail_len,
+        })
+    }
+}
+
+/// [`stamp`] for a year that does not fit four digits.
+fn stamp_slowly<W: fmt::Write>(out: &mut W, unix: i64, micros: u32, local: bool) -> fmt::Result {
+    let offset = if local { local_offset_seconds(unix) } else { 0 };
+    let civil = Civil::from_unix(unix.saturating_add(offset));
+    write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}",
+        civil.year, civil.month, civil.day, civil.hour, civil.minute, civil.second, micros
+    )?;
+    if offset == 0 {
+        out.write_char('Z')
+    } else {
+        let sign = if offset < 0 { '-' } else { '+' };
+        let minutes = offset.unsigned_abs() / 60;
+        write!(out, "{sign}{:02}:{:02}", minutes / 60, minutes % 60)
     }
 }
 
@@ -171,6 +297,41 @@ mod tests {
         assert_eq!((day.hour, day.minute, day.second), (18, 22, 57));
         let before = Civil::from_unix(-1);
         assert_eq!((before.year, before.month, before.day), (1969, 12, 31));
+    }
+
+    #[test]
+    fn utc_stamps_are_tracing_subscribers() {
+        use tracing_subscriber::fmt::time::SystemTime as UtcTimer;
+        // Both read the clock: equal to the second unless a second boundary falls between.
+        let mut equal = false;
+        for _ in 0..10 {
+            let (mut ours, mut theirs) = (String::new(), String::new());
+            Timer::Utc.write(&mut ours).unwrap();
+            UtcTimer.format_time(&mut Writer::new(&mut theirs)).unwrap();
+            assert_eq!(ours.len(), theirs.len(), "{ours} {theirs}");
+            if ours[..20] == theirs[..20] && ours.ends_with('Z') && theirs.ends_with('Z') {
+                equal = true;
+                break;
+            }
+        }
+        assert!(equal);
+        // Another second, then the same one again: the kept second follows the clock.
+        let (mut slow, mut kept) = (String::new(), String::new());
+        stamp_slowly(&mut slow, 1_796_062_977, 42, false).unwrap();
+        let second = Second::new(1_796_062_977, false).unwrap();
+        kept.push_str(std::str::from_utf8(&second.head).unwrap());
+        kept.push_str("000042Z");
+        assert_eq!(kept, slow);
+        assert_eq!(slow, "2026-11-30T18:22:57.000042Z");
+        let mut local = String::new();
+        stamp_slowly(&mut local, 1_796_062_977, 42, true).unwrap();
+        let second = Second::new(1_796_062_977, true).unwrap();
+        let kept = format!(
+            "{}000042{}",
+            std::str::from_utf8(&second.head).unwrap(),
+            std::str::from_utf8(&second.tail[..second.tail_len]).unwrap()
+        );
+        assert_eq!(kept, local);
     }
 
     #[test]
