@@ -1,6 +1,9 @@
 /**
  * Outputs that fail are reported, never lost in silence:
  * - an fmt or flame layer writing to a full disk (`/dev/full`): flush throws, naming the file;
+ * - the same with the process's stderr on a full disk too (a real child): every note the writer
+ *   thread prints fails as well, and yet no thread dies and nothing waits forever: flush and
+ *   dispose report, and the child exits;
  * - a process killed while it writes OTLP JSON lines leaves no half line for a reader: a real
  *   child (`tests/<runtime>/write_failures_child.ts`) writes lines of ~700 KB to one file and is
  *   killed with SIGKILL, again and again, mostly while inside a write. Every newline-terminated
@@ -49,6 +52,37 @@ export function runTornLinesChild(api: Harness["api"], libraryPath: string, path
   }
 }
 
+/** Events the stderr child sends to a full disk: more than the fmt queue holds (128 000). */
+export const FULL_DISK_EVENTS = 150_000;
+
+/**
+ * The child whose stderr is a full disk: fmt lines to `/dev/full` until more than the queue
+ * holds were sent, so that a writer thread that had died would leave `event` waiting forever.
+ * Prints what flush and dispose reported on stdout (its stderr fails).
+ */
+export function runFullStderrChild(api: Harness["api"], libraryPath: string): void {
+  const tracing = new api.Tracing(
+    new api.GlobalTracingConfig({
+      layers: [new api.FmtLayerConfig({ writer: { file: "/dev/full" }, filter: "info" })],
+    }),
+    { library: libraryPath },
+  ).enter();
+  for (let event = 0; event < FULL_DISK_EVENTS; event++) {
+    tracing.event("info", "to a full disk", { event });
+  }
+  const outcome = (step: () => void) => {
+    try {
+      step();
+      return "ok";
+    } catch (error) {
+      return (error as { code?: string }).code ?? String(error);
+    }
+  };
+  const flushed = outcome(() => tracing.flush());
+  const disposed = outcome(() => tracing.dispose());
+  console.log(JSON.stringify({ flushed, disposed }));
+}
+
 const size = (path: string) => existsSync(path) ? statSync(path).size : 0;
 
 /**
@@ -93,6 +127,37 @@ export function defineWriteFailureScenarios(test: TestFn, h: Harness): void {
     );
     // Reported once: the next flush has nothing new to report.
     tracing.flush();
+  });
+
+  test("fmt to a full disk with stderr on a full disk too: nothing dies or waits forever", async () => {
+    // Each note the writer thread prints to stderr fails too; a panic there once killed the
+    // thread, and the lossless queue then waited forever once full.
+    const script = fileURLToPath(
+      new URL(`../${h.runtime}/write_failures_child.ts`, import.meta.url),
+    );
+    const args = h.runtime === "deno"
+      ? ["run", "--allow-ffi", "--allow-read", "--allow-write", "--allow-env", script]
+      : [script];
+    // A shell points the child's stderr at /dev/full (Deno opens device files only with -A).
+    const child = spawn(
+      "sh",
+      ["-c", 'exec "$@" 2>/dev/full', "sh", process.execPath, ...args, "--stderr-full"],
+      { stdio: ["ignore", "pipe", "ignore"] },
+    );
+    let stdout = "";
+    child.stdout!.on("data", (chunk) => stdout += chunk);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+      child.on("close", (code, signal) => resolve([code, signal]))
+    );
+    clearTimeout(timer);
+    assert.equal(signal, null, `the child hung (killed after 60 s); stdout: ${stdout}`);
+    assert.equal(code, 0, stdout);
+    // The lost lines are reported by flush; dispose has nothing new to report.
+    assert.deepEqual(JSON.parse(stdout.trim().split("\n").at(-1)!), {
+      flushed: "FILE_NOT_WRITABLE",
+      disposed: "ok",
+    });
   });
 
   test("flame to a full disk: flush and dispose throw, naming the file", () => {
