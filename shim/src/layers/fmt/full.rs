@@ -639,17 +639,20 @@ mod tests {
         }
     }
 
-    /// The lines of `tracing_subscriber`'s layer and of ours, without timestamps, each behind
-    /// `filter` (spans named `hidden` are filtered out for the second pair).
+    /// An output writing on the calling thread to a new file in `dir`.
+    fn file_output(dir: &tempfile::TempDir) -> (std::path::PathBuf, Output) {
+        let path = dir.path().join("ours.log");
+        let file = std::fs::File::create(&path).unwrap();
+        let direct = Direct::new(Sink::File(file), Failures::new("test".into()));
+        (path, Output::Direct(Arc::new(direct)))
+    }
+
+    /// The lines of `tracing_subscriber`'s layer and of ours, without timestamps, both behind
+    /// the same filter (which, when `filtered`, leaves out the spans named `step`).
     fn run(target: bool, level: bool, filtered: bool) -> (String, String) {
         let theirs = Buffer::default();
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ours.log");
-        let file = std::fs::File::create(&path).unwrap();
-        let output = Output::Direct(Arc::new(Direct::new(
-            Sink::File(file),
-            Failures::new("test".into()),
-        )));
+        let (path, output) = file_output(&dir);
         let hide = move |meta: &tracing::Metadata<'_>| !(filtered && meta.name() == "step");
         let subscriber = Registry::default()
             .with(
@@ -689,12 +692,7 @@ mod tests {
     #[test]
     fn timestamps_come_first() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ours.log");
-        let file = std::fs::File::create(&path).unwrap();
-        let output = Output::Direct(Arc::new(Direct::new(
-            Sink::File(file),
-            Failures::new("test".into()),
-        )));
+        let (path, output) = file_output(&dir);
         let layer = FullLayer::new(Some(Timer::Utc), true, true, output);
         tracing::subscriber::with_default(Registry::default().with(layer), || {
             tracing::info!("stamped");
