@@ -35,12 +35,21 @@ pub enum FieldValue<'a> {
 /// this many are decoded and lent on the stack, more (not made by the bindings) on the heap.
 const INLINE: usize = super::callsites::MAX_FIELDS + 1;
 
+/// Up to this many values are decoded and lent in arrays of this size.
+const SMALL: usize = 4;
+
 /// Decodes exactly `count` values from `bytes` and runs `f` with them, without allocating.
 pub fn with_decoded<R>(
     bytes: &[u8],
     count: usize,
     f: impl FnOnce(&[FieldValue<'_>]) -> R,
 ) -> Result<R, Error> {
+    // Most spans have a few fields: a small array is cheaper to fill than one of `INLINE`.
+    if count <= SMALL {
+        let mut small = [FieldValue::Absent; SMALL];
+        decode_into(bytes, &mut small[..count])?;
+        return Ok(f(&small[..count]));
+    }
     let mut inline = [FieldValue::Absent; INLINE];
     let mut heap = Vec::new();
     let values: &mut [FieldValue<'_>] = if count <= INLINE {
@@ -134,6 +143,13 @@ pub fn with_values<R>(values: &[FieldValue<'_>], f: impl FnOnce(&[Option<&dyn Va
     if values.len() > INLINE {
         let lent: Vec<Option<&dyn Value>> = values.iter().map(lend).collect();
         return f(&lent);
+    }
+    if values.len() <= SMALL {
+        let mut lent: [Option<&dyn Value>; SMALL] = [None; SMALL];
+        for (slot, value) in lent.iter_mut().zip(values) {
+            *slot = lend(value);
+        }
+        return f(&lent[..values.len()]);
     }
     let mut lent: [Option<&dyn Value>; INLINE] = [None; INLINE];
     for (slot, value) in lent.iter_mut().zip(values) {

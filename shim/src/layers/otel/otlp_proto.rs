@@ -52,7 +52,7 @@ pub(super) fn export_request<'a, R>(
         let scope = scope_of(record);
         match scopes
             .iter_mut()
-            .find(|(known, _)| std::ptr::eq(*known, scope) || **known == *scope)
+            .find(|(known, _)| same_scope(known, scope))
         {
             Some((_, members)) => members.push(record),
             None => scopes.push((scope, vec![record])),
@@ -75,6 +75,21 @@ pub(super) fn export_request<'a, R>(
         }
         string(out, 3, resource.schema_url().unwrap_or_default());
     });
+}
+
+/// `a == b`, without `InstrumentationScope::eq`'s two sorted copies of the attribute lists
+/// when neither scope has attributes (the usual case: each record holds a clone of its
+/// tracer's scope, compared once per record).
+fn same_scope(a: &InstrumentationScope, b: &InstrumentationScope) -> bool {
+    if std::ptr::eq(a, b) {
+        return true;
+    }
+    if a.attributes().next().is_none() && b.attributes().next().is_none() {
+        return a.name() == b.name()
+            && a.version() == b.version()
+            && a.schema_url() == b.schema_url();
+    }
+    a == b
 }
 
 pub(super) fn instrumentation_scope(out: &mut Vec<u8>, scope: &InstrumentationScope) {
@@ -223,10 +238,12 @@ pub(super) fn any_value(out: &mut Vec<u8>, value: &Value) {
     }
 }
 
+#[inline]
 fn tag(out: &mut Vec<u8>, field: u32, wire_type: u32) {
     varint(out, u64::from(field << 3 | wire_type));
 }
 
+#[inline]
 fn varint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push(value as u8 | 0x80);
@@ -235,6 +252,7 @@ fn varint(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
+#[inline]
 fn varint_field(out: &mut Vec<u8>, field: u32, value: u64) {
     tag(out, field, VARINT);
     varint(out, value);
@@ -275,6 +293,7 @@ pub(super) fn string_always(out: &mut Vec<u8>, field: u32, value: &str) {
     string_bytes(out, field, value.as_bytes());
 }
 
+#[inline]
 fn string_bytes(out: &mut Vec<u8>, field: u32, value: &[u8]) {
     tag(out, field, LENGTH_DELIMITED);
     varint(out, value.len() as u64);
@@ -294,9 +313,21 @@ pub(super) fn message(out: &mut Vec<u8>, field: u32, body: impl FnOnce(&mut Vec<
         out[at] = length as u8;
         return;
     }
-    let mut prefix = Vec::with_capacity(10);
-    varint(&mut prefix, length as u64);
-    out.splice(at..at + 1, prefix);
+    // The varint of the length, on the stack; the body moves right by its extra bytes.
+    let mut prefix = [0u8; 10];
+    let mut size = 0;
+    let mut rest = length as u64;
+    while rest >= 0x80 {
+        prefix[size] = rest as u8 | 0x80;
+        rest >>= 7;
+        size += 1;
+    }
+    prefix[size] = rest as u8;
+    size += 1;
+    let end = out.len();
+    out.resize(end + size - 1, 0);
+    out.copy_within(at + 1..end, at + size);
+    out[at..at + size].copy_from_slice(&prefix[..size]);
 }
 
 #[cfg(test)]
@@ -415,5 +446,49 @@ mod tests {
         assert_eq!(ours, expected);
         assert_eq!(ours.resource_spans[0].scope_spans.len(), 2);
         assert_eq!(ours.resource_spans[0].scope_spans[0].spans.len(), 3);
+    }
+
+    #[test]
+    fn message_lengths_of_one_two_and_three_varint_bytes_prefix_the_body_intact() {
+        for length in [0usize, 1, 127, 128, 300, 16_383, 16_384, 70_000] {
+            let body: Vec<u8> = (0..length).map(|index| (index % 251) as u8).collect();
+            let mut out = vec![0xAA];
+            message(&mut out, 7, |out| out.extend_from_slice(&body));
+            let mut prefix = vec![0xAA];
+            tag(&mut prefix, 7, LENGTH_DELIMITED);
+            varint(&mut prefix, length as u64);
+            assert_eq!(&out[..prefix.len()], &prefix[..], "length {length}");
+            assert_eq!(&out[prefix.len()..], &body[..], "length {length}");
+        }
+    }
+
+    #[test]
+    fn scopes_compare_as_their_eq_does() {
+        let plain = InstrumentationScope::builder("a").with_version("1").build();
+        let attributed = InstrumentationScope::builder("a")
+            .with_version("1")
+            .with_attributes([KeyValue::new("k", 1_i64)])
+            .build();
+        let scopes = [
+            plain.clone(),
+            InstrumentationScope::builder("a").build(),
+            InstrumentationScope::builder("b").with_version("1").build(),
+            InstrumentationScope::builder("a")
+                .with_version("1")
+                .with_schema_url("https://example.com")
+                .build(),
+            attributed.clone(),
+            InstrumentationScope::builder("a")
+                .with_version("1")
+                .with_attributes([KeyValue::new("k", 2_i64)])
+                .build(),
+        ];
+        for a in [&plain, &attributed] {
+            for b in &scopes {
+                assert_eq!(same_scope(a, b), a == b, "{a:?} and {b:?}");
+            }
+        }
+        assert!(same_scope(&plain, &plain.clone()));
+        assert!(same_scope(&attributed, &attributed.clone()));
     }
 }
