@@ -171,7 +171,15 @@ export class JsLayerDispatcher {
           state = spans.get(id);
           if (state !== undefined) spans.delete(id);
         }
-        this.#call("onClose", id, state);
+        // Called directly rather than through `#call`: one per span, on the hot path.
+        const layer = this.#layer;
+        const onClose = layer.onClose;
+        if (typeof onClose !== "function") return;
+        try {
+          onClose.call(layer, id, state);
+        } catch (error) {
+          this.#report(error, { method: "onClose", layer });
+        }
         return;
       }
     }
