@@ -3,11 +3,12 @@
  * JavaScript thread, in batches, and never re-entrantly.
  *
  * - A record made on the JavaScript thread (during a synchronous FFI call) calls the wake
- *   callback at once: usually the record is already in the shared buffer; any queued records
- *   are drained too, all before the FFI call returns.
+ *   callback at once: usually the record is already in the shared buffer (its queue was
+ *   empty); otherwise it is queued and the queues are drained, all before the FFI call returns.
+ *   Records made by layer callbacks are drained before the delivery in progress returns.
  * - Records of other threads wait in their queue (Rust never calls JavaScript from its own
  *   threads) until the next poll (an unref'd timer every millisecond that asks which queues hold
- *   records with one cheap FFI call), the next wake, `flush()` or dispose.
+ *   records with one cheap FFI call), the next wake that drains queues, `flush()` or dispose.
  * - A layer callback may dispose its own `Tracing` (or flush it, or start another one): closing
  *   waits until the delivery in progress has drained what was recorded before, and the wake
  *   callback is released only once no native frame can still return into it.
@@ -48,6 +49,11 @@ export class JsDelivery {
   #inCallback = 0;
   /** What to run once the delivery in progress has finished (see {@link JsDelivery.close}). */
   #afterDispatch: (() => void)[] = [];
+  /**
+   * Set when a wake came while a delivery was in progress (a record made, or a drain asked
+   * for, inside a layer callback): the outer delivery must look at the queues before it ends.
+   */
+  #wokenWhileDispatching = false;
   #droppedWarned = false;
   #lastErrorReport = -Infinity;
   #suppressedErrors = 0;
@@ -147,14 +153,22 @@ export class JsDelivery {
   /** Runs on the JavaScript thread, from the library (a record was made) or from JavaScript. */
   #wake(index: number, directLength: number): void {
     const control = this.#shared;
-    if (control[DISPATCHING] !== 0) return; // inside a layer callback: the outer loop drains
+    if (control[DISPATCHING] !== 0) {
+      // Inside a layer callback: the delivery in progress drains before it returns.
+      this.#wokenWhileDispatching = true;
+      return;
+    }
     if (!this.#attached) return;
     control[DISPATCHING] = 1;
     try {
+      this.#wokenWhileDispatching = false;
       if (directLength !== 0) {
         this.#dispatchers[index]?.dispatch(this.#data, this.#dataView, directLength);
       }
-      this.#drainPending();
+      // Records reach the shared buffer only when their queue was empty: unless a layer
+      // callback recorded (or drained) meanwhile, the queues hold at most what other threads
+      // added since, which the next poll delivers. This saves a native call per record.
+      if (directLength === 0 || this.#wokenWhileDispatching) this.#drainPending();
     } catch (error) {
       // Never let an exception unwind into native code (this runs inside the wake callback).
       console.error("tracing-bridge: JS layer delivery failed:", error);

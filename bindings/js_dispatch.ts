@@ -164,9 +164,22 @@ export class JsLayerDispatcher {
       }
       case KIND_CLOSE: {
         const id = this.#f64();
-        const state = this.#spans.get(id);
-        this.#spans.delete(id);
-        if (this.#layer.onClose) this.#call("onClose", id, state);
+        const spans = this.#spans;
+        // Only spans whose `onNewSpan` returned a state are in the map (see `#newSpan`).
+        let state: unknown;
+        if (spans.size !== 0) {
+          state = spans.get(id);
+          if (state !== undefined) spans.delete(id);
+        }
+        // Called directly rather than through `#call`: one per span, on the hot path.
+        const layer = this.#layer;
+        const onClose = layer.onClose;
+        if (typeof onClose !== "function") return;
+        try {
+          onClose.call(layer, id, state);
+        } catch (error) {
+          this.#report(error, { method: "onClose", layer });
+        }
         return;
       }
     }
@@ -237,7 +250,8 @@ export class JsLayerDispatcher {
     } catch (error) {
       this.#report(error, { method: "onNewSpan", layer: this.#layer });
     }
-    this.#spans.set(id, state);
+    // A span without state needs no entry: a lookup finds `undefined` all the same.
+    if (state !== undefined) this.#spans.set(id, state);
   }
 
   #event(): void {

@@ -255,45 +255,49 @@ where
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
+        // Marked as announced at once (one write to the extensions, not two): nothing can ask
+        // about a span that is still being created; unmarked below if its creation is dropped.
         let js_id = {
             let mut extensions = span.extensions_mut();
             match extensions.get_mut::<JsSpan>() {
-                Some(js) => js.id,
+                Some(js) => {
+                    js.admitted |= self.bit;
+                    js.id
+                }
                 None => {
                     let js_id = NEXT_SPAN_ID.fetch_add(1, Ordering::Relaxed);
                     extensions.insert(JsSpan {
                         id: js_id,
-                        admitted: 0,
+                        admitted: self.bit,
                     });
                     js_id
                 }
             }
         };
-        let admitted = if self.interest.new_span {
-            let parent = span
-                .parent()
-                .map_or(0, |parent| self.nearest_announced(parent.scope()));
-            with_fields(
-                |fields| attrs.record(fields),
-                |fields| {
-                    self.sink.push(
-                        &Payload::NewSpan {
-                            metadata: attrs.metadata(),
-                            span: js_id,
-                            parent,
-                            timestamp: now_ms(),
-                            fields,
-                        },
-                        false,
-                    )
-                },
-            )
-        } else {
-            true
-        };
-        if admitted {
+        if !self.interest.new_span {
+            return;
+        }
+        let parent = span
+            .parent()
+            .map_or(0, |parent| self.nearest_announced(parent.scope()));
+        let admitted = with_fields(
+            |fields| attrs.record(fields),
+            |fields| {
+                self.sink.push(
+                    &Payload::NewSpan {
+                        metadata: attrs.metadata(),
+                        span: js_id,
+                        parent,
+                        timestamp: now_ms(),
+                        fields,
+                    },
+                    false,
+                )
+            },
+        );
+        if !admitted {
             if let Some(js) = span.extensions_mut().get_mut::<JsSpan>() {
-                js.admitted |= self.bit;
+                js.admitted &= !self.bit;
             }
         }
     }
