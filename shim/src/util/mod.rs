@@ -1,7 +1,10 @@
-//! Helpers that several layer kinds use: opening their output files, naming threads.
+//! Helpers that several layer kinds use: opening their output files, naming threads, a lock
+//! for per-thread data.
 
 mod output_file;
+mod owner_lock;
 mod thread_name;
 
 pub(crate) use output_file::{create_truncated, open_for_append};
+pub(crate) use owner_lock::OwnerLock;
 pub(crate) use thread_name::os_thread_name;
