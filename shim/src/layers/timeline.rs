@@ -45,7 +45,7 @@ use tracing_subscriber::{
 use super::{BuiltLayer, LayerLifecycle};
 use crate::{
     error::{Error, ErrorKind},
-    util::{create_truncated, os_thread_name, OwnerLock},
+    util::{create_truncated, os_thread_name, EnteredSpans, OwnerLock, WhenFull},
 };
 
 /// Options of the timeline layer.
@@ -254,17 +254,13 @@ struct LocalBuffer {
 /// what an `E` entry needs without looking the span up in the registry. A span exited on
 /// another thread than it was entered on is looked up instead, and stays here until the list
 /// is full and cleared.
-type Entered = Vec<(u64, &'static Metadata<'static>)>;
+type Entered = EnteredSpans<&'static Metadata<'static>>;
 
 /// The most spans a thread's [`Entered`] keeps.
 const MAX_ENTERED: usize = 1024;
 
-/// Notes `id` as entered on the thread.
-fn note_entered(entered: &mut Entered, id: u64, metadata: &'static Metadata<'static>) {
-    if entered.len() >= MAX_ENTERED {
-        entered.clear();
-    }
-    entered.push((id, metadata));
+fn new_entered() -> Entered {
+    EnteredSpans::new(MAX_ENTERED, WhenFull::Clear)
 }
 
 impl LocalBuffer {
@@ -277,7 +273,7 @@ impl LocalBuffer {
         Self {
             shared: Arc::clone(shared),
             buffer,
-            entered: Vec::new(),
+            entered: new_entered(),
         }
     }
 }
@@ -668,7 +664,7 @@ impl TimelineLayer {
             return R::default();
         };
         let mut state = ThreadState::new(Chunk::new(), true);
-        let result = push(&mut state, &mut Vec::new());
+        let result = push(&mut state, &mut new_entered());
         if !state.chunk.records.is_empty() {
             let _ = self
                 .shared
@@ -726,7 +722,7 @@ impl TimelineLayer {
             }
         }
         self.push(|state, entered| {
-            note_entered(entered, span_id, metadata);
+            entered.enter(span_id, metadata);
             let args = state.chunk.args.append(&args);
             state
                 .chunk
@@ -905,7 +901,7 @@ where
             } else {
                 (0..0, 0)
             };
-            note_entered(entered, span_id, metadata);
+            entered.enter(span_id, metadata);
             state
                 .chunk
                 .records
@@ -924,8 +920,8 @@ where
         let timestamp = Instant::now();
         self.push(|state, entered| {
             let span = id.into_u64();
-            let metadata = match entered.iter().rposition(|(entered, _)| *entered == span) {
-                Some(index) => entered.remove(index).1,
+            let metadata = match entered.leave(span) {
+                Some(metadata) => metadata,
                 None => match ctx.metadata(id) {
                     Some(metadata) => metadata,
                     None => return,

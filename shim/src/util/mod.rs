@@ -1,10 +1,12 @@
 //! Helpers that several layer kinds use: opening their output files, naming threads, a lock
-//! for per-thread data.
+//! for per-thread data, the spans a thread entered.
 
+mod entered_spans;
 mod output_file;
 mod owner_lock;
 mod thread_name;
 
+pub(crate) use entered_spans::{EnteredSpans, WhenFull};
 pub(crate) use output_file::{create_truncated, open_for_append};
 pub(crate) use owner_lock::OwnerLock;
 pub(crate) use thread_name::os_thread_name;
