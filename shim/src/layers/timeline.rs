@@ -946,9 +946,9 @@ where
                 // Created on another thread: unless it keeps its fields in its extensions, it is
                 // in the list of the thread that created it, where its id must not linger.
                 if removed.is_none()
-                    && !ctx
+                    && ctx
                         .span(&id)
-                        .is_some_and(|span| span.extensions().get::<SpanArgs>().is_some())
+                        .is_none_or(|span| span.extensions().get::<SpanArgs>().is_none())
                 {
                     self.shared
                         .with_span_elsewhere(span_id, |spans, index| spans.remove(index));
