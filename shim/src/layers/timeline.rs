@@ -227,12 +227,19 @@ impl ThreadState {
 }
 
 impl ThreadBuffer {
-    /// Sends the records in `chunk` (this buffer's, locked) to the writer, if any.
+    /// Sends the records in `chunk` (this buffer's, locked) to the writer, if any. A thread
+    /// that filled its chunk gets one with room for a chunk's records (a spare one if there
+    /// is); one whose chunk is sent early (a flush) starts small again, as threads do, so
+    /// that threads that record little hold little.
     fn send(&self, chunk: &mut Chunk, shared: &Shared) {
         if chunk.records.is_empty() {
             return;
         }
-        let fresh = lock(&shared.spare).pop().unwrap_or_else(Chunk::with_room);
+        let fresh = if chunk.is_full() {
+            lock(&shared.spare).pop().unwrap_or_else(Chunk::with_room)
+        } else {
+            Chunk::new()
+        };
         let chunk = std::mem::replace(chunk, fresh);
         // Fails only once the writer has finished; late records are dropped then.
         let _ = shared
@@ -267,7 +274,7 @@ impl LocalBuffer {
     fn new(shared: &Arc<Shared>) -> Self {
         let buffer = Arc::new(ThreadBuffer {
             thread: current_thread(),
-            state: OwnerLock::new(ThreadState::new(Chunk::with_room(), false)),
+            state: OwnerLock::new(ThreadState::new(Chunk::new(), false)),
         });
         lock(&shared.buffers).push(Arc::clone(&buffer));
         Self {
