@@ -221,3 +221,65 @@ fn an_unwritable_path_is_a_typed_error_naming_the_field() {
         error.message()
     );
 }
+
+#[test]
+fn a_span_entered_recorded_and_closed_on_other_threads_keeps_its_args() {
+    // A thread keeps the fields of the spans it created: another thread entering, recording or
+    // closing such a span finds them there, and a closed span's id, reused by the registry, never
+    // brings back the fields of the span that had it before.
+    let _global = GLOBAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trace.json");
+    let mut session = Session::from_json(&timeline_config(&path, "")).unwrap();
+    session.install_global().unwrap();
+    for round in 0..3u64 {
+        let span = tracing::info_span!("moved", round, later = tracing::field::Empty);
+        let creator_alive = round == 1;
+        let worker = thread::Builder::new()
+            .name(format!("worker-{round}"))
+            .spawn(move || {
+                span.in_scope(|| tracing::info!("inside"));
+                span.record("later", "set on the worker");
+                span.in_scope(|| {});
+                // Closed here, on another thread than its creator.
+                drop(span);
+            })
+            .unwrap();
+        worker.join().unwrap();
+        if creator_alive {
+            // Spans created by a thread that has ended stay reachable too.
+            let span = thread::spawn(move || tracing::info_span!("orphan", round))
+                .join()
+                .unwrap();
+            span.in_scope(|| {});
+        }
+        // Reuses the slot (and so the id) of the span closed on the worker.
+        let fresh = tracing::info_span!("fresh", round);
+        fresh.in_scope(|| {});
+    }
+    session.uninstall().unwrap();
+
+    let entries = read_trace(&path);
+    let begins: Vec<&Value> = entries.iter().filter(|entry| entry["ph"] == "B").collect();
+    let summary: Vec<String> = begins
+        .iter()
+        .map(|entry| format!("{} {}", entry["name"].as_str().unwrap(), entry["args"]))
+        .collect();
+    let mut expected = Vec::new();
+    for round in 0..3 {
+        expected.push(format!(r#"moved {{"round":{round}}}"#));
+        // (`serde_json::Value` sorts the keys.)
+        expected.push(format!(
+            r#"moved {{"later":"set on the worker","round":{round}}}"#
+        ));
+        if round == 1 {
+            expected.push(format!(r#"orphan {{"round":{round}}}"#));
+        }
+        expected.push(format!(r#"fresh {{"round":{round}}}"#));
+    }
+    assert_eq!(summary, expected);
+    assert_eq!(
+        entries.iter().filter(|entry| entry["ph"] == "E").count(),
+        begins.len()
+    );
+}

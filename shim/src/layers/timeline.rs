@@ -45,7 +45,7 @@ use tracing_subscriber::{
 use super::{BuiltLayer, LayerLifecycle};
 use crate::{
     error::{Error, ErrorKind},
-    util::{create_truncated, os_thread_name},
+    util::{create_truncated, os_thread_name, EnteredSpans, OwnerLock, WhenFull},
 };
 
 /// Options of the timeline layer.
@@ -99,11 +99,13 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) fn build(config: &TimelineLayerConfig, field: &str) -> Result<BuiltLayer, Error> {
     let file = create_truncated(&config.path, &format!("{field}.path"))?;
     let (sender, receiver) = mpsc::sync_channel(QUEUE_CAPACITY / CHUNK_RECORDS);
+    let spare = Arc::new(Mutex::new(Vec::new()));
     let writer = TraceWriter::new(
         file,
         config.path.clone(),
         Instant::now(),
         config.include_locations,
+        Arc::clone(&spare),
     );
     let handle = std::thread::Builder::new()
         .name("tracing-bridge-timeline".into())
@@ -117,6 +119,7 @@ pub(crate) fn build(config: &TimelineLayerConfig, field: &str) -> Result<BuiltLa
     let shared = Arc::new(Shared {
         sender,
         buffers: Mutex::new(Vec::new()),
+        spare,
         finished: AtomicBool::new(false),
     });
     let layer = TimelineLayer {
@@ -146,9 +149,13 @@ struct TimelineLayer {
 /// What the layer, the traced threads' buffers and the lifecycle share.
 struct Shared {
     sender: SyncSender<Message>,
-    /// The buffer of every thread that recorded to this timeline and has not ended, for a
-    /// flush to reach records that threads have not handed over yet.
+    /// The buffer of every thread that recorded to this timeline and has not ended (or has,
+    /// while spans it created are open), for a flush to reach records that threads have not
+    /// handed over yet and for a thread to find the fields of a span another thread created.
     buffers: Mutex<Vec<Arc<ThreadBuffer>>>,
+    /// Chunks the writer thread has written out, emptied for reuse: a thread's next chunk then
+    /// has room for its records from the start instead of growing from nothing.
+    spare: Arc<Mutex<Vec<Chunk>>>,
     /// Set once the document is finished: threads then let go of their buffers.
     finished: AtomicBool,
 }
@@ -157,33 +164,93 @@ impl Shared {
     /// Hands every thread's buffered records to the writer thread.
     fn drain(&self) {
         for buffer in lock(&self.buffers).iter() {
-            buffer.send(&mut lock(&buffer.chunk), &self.sender);
+            buffer.send(&mut buffer.state.lock().chunk, self);
+        }
+    }
+
+    /// Calls `f` with the open spans of the thread that created span `id` and the span's index
+    /// there, if a thread's list has it. The caller holds no thread's state. A list emptied
+    /// this way whose thread has ended leaves the timeline.
+    fn with_span_elsewhere<R>(
+        &self,
+        id: u64,
+        f: impl FnOnce(&mut OpenSpans, usize) -> R,
+    ) -> Option<R> {
+        let mut buffers = lock(&self.buffers);
+        let mut emptied = None;
+        let mut result = None;
+        for (position, buffer) in buffers.iter().enumerate() {
+            let mut state = buffer.state.lock();
+            if let Some(index) = state.spans.find(id) {
+                result = Some(f(&mut state.spans, index));
+                if state.ended && state.spans.is_empty() {
+                    emptied = Some(position);
+                }
+                break;
+            }
+        }
+        if let Some(position) = emptied {
+            buffers.remove(position);
+        }
+        result
+    }
+}
+
+/// Chunks kept for reuse (see [`Shared::spare`]).
+const SPARE_CHUNKS: usize = 8;
+
+/// One thread's records for one timeline, handed to the writer thread a chunk at a time, and
+/// the spans the thread created. Only its thread, a flush and (rarely) a thread looking for a
+/// span created here lock it, so the lock taken per record is almost never contended. A chunk
+/// is sent with the lock held: a thread's chunks reach the writer in order.
+struct ThreadBuffer {
+    thread: TimelineThread,
+    state: OwnerLock<ThreadState>,
+}
+
+struct ThreadState {
+    chunk: Chunk,
+    spans: OpenSpans,
+    /// The thread has ended (or this state is a stand-in for a thread without a buffer): no
+    /// span is added to `spans`.
+    ended: bool,
+}
+
+impl ThreadState {
+    fn new(chunk: Chunk, ended: bool) -> Self {
+        Self {
+            chunk,
+            spans: OpenSpans::new(),
+            ended,
         }
     }
 }
 
-/// One thread's records for one timeline, handed to the writer thread a chunk at a time. Only
-/// its thread and a flush lock it, so the lock taken per record is almost never contended.
-/// A chunk is sent with the lock held: a thread's chunks reach the writer in order.
-struct ThreadBuffer {
-    thread: TimelineThread,
-    chunk: Mutex<Chunk>,
-}
-
 impl ThreadBuffer {
-    /// Sends the records in `chunk` (this buffer's, locked) to the writer, if any.
-    fn send(&self, chunk: &mut Chunk, sender: &SyncSender<Message>) {
+    /// Sends the records in `chunk` (this buffer's, locked) to the writer, if any. A thread
+    /// that filled its chunk gets one with room for a chunk's records (a spare one if there
+    /// is); one whose chunk is sent early (a flush) starts small again, as threads do, so
+    /// that threads that record little hold little.
+    fn send(&self, chunk: &mut Chunk, shared: &Shared) {
         if chunk.records.is_empty() {
             return;
         }
-        let chunk = std::mem::replace(chunk, Chunk::new());
+        let fresh = if chunk.is_full() {
+            lock(&shared.spare).pop().unwrap_or_else(Chunk::with_room)
+        } else {
+            Chunk::new()
+        };
+        let chunk = std::mem::replace(chunk, fresh);
         // Fails only once the writer has finished; late records are dropped then.
-        let _ = sender.send(Message::Records(self.thread.clone(), chunk));
+        let _ = shared
+            .sender
+            .send(Message::Records(self.thread.clone(), chunk));
     }
 }
 
 /// A thread's handle on its buffer in one timeline. When the thread ends, it hands the
-/// records buffered so far to the writer and takes the buffer off the timeline's list.
+/// records buffered so far to the writer and takes the buffer off the timeline's list (once
+/// the spans it created are closed).
 struct LocalBuffer {
     shared: Arc<Shared>,
     buffer: Arc<ThreadBuffer>,
@@ -194,22 +261,26 @@ struct LocalBuffer {
 /// what an `E` entry needs without looking the span up in the registry. A span exited on
 /// another thread than it was entered on is looked up instead, and stays here until the list
 /// is full and cleared.
-type Entered = Vec<(u64, &'static Metadata<'static>)>;
+type Entered = EnteredSpans<&'static Metadata<'static>>;
 
 /// The most spans a thread's [`Entered`] keeps.
 const MAX_ENTERED: usize = 1024;
+
+fn new_entered() -> Entered {
+    EnteredSpans::new(MAX_ENTERED, WhenFull::Clear)
+}
 
 impl LocalBuffer {
     fn new(shared: &Arc<Shared>) -> Self {
         let buffer = Arc::new(ThreadBuffer {
             thread: current_thread(),
-            chunk: Mutex::new(Chunk::new()),
+            state: OwnerLock::new(ThreadState::new(Chunk::new(), false)),
         });
         lock(&shared.buffers).push(Arc::clone(&buffer));
         Self {
             shared: Arc::clone(shared),
             buffer,
-            entered: Vec::new(),
+            entered: new_entered(),
         }
     }
 }
@@ -219,16 +290,124 @@ impl Drop for LocalBuffer {
         // Every thread's records so far, not only this one's: the other threads' earlier
         // records then still come first in the file.
         self.shared.drain();
-        lock(&self.shared.buffers).retain(|buffer| !Arc::ptr_eq(buffer, &self.buffer));
+        let mut buffers = lock(&self.shared.buffers);
+        let mut state = self.buffer.state.lock();
+        state.ended = true;
+        // Spans this thread created and other threads still hold keep their fields here.
+        if state.spans.is_empty() {
+            drop(state);
+            buffers.retain(|buffer| !Arc::ptr_eq(buffer, &self.buffer));
+        }
+    }
+}
+
+/// The spans a thread created (with this layer's threaded style) and that are not closed yet,
+/// with their callsites and fields (when `include_args` is on): what a `B` entry needs, found
+/// without the registry and kept without an allocation per span. The list is searched from
+/// its end, where the spans just created (the ones entered next) are. A span entered, recorded
+/// or closed on another thread is found by that thread through [`Shared::with_span_elsewhere`];
+/// a span that does not fit (or whose thread has no buffer) keeps its fields in its
+/// extensions ([`SpanArgs`]) instead, even none, so that closing it need not look elsewhere.
+struct OpenSpans {
+    spans: Vec<OpenSpan>,
+    /// The spans' fields: each span has a range of the fields and of the text.
+    args: Args,
+}
+
+struct OpenSpan {
+    /// 0 once closed (span ids are never 0); removed when the spans after it are.
+    id: u64,
+    metadata: &'static Metadata<'static>,
+    fields: Range<usize>,
+    text: Range<usize>,
+}
+
+/// The most spans (closed ones not removed yet included) a thread's [`OpenSpans`] keeps.
+const MAX_OPEN_SPANS: usize = 1024;
+
+impl OpenSpans {
+    const fn new() -> Self {
+        Self {
+            spans: Vec::new(),
+            args: Args::new(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    fn is_full(&self) -> bool {
+        self.spans.len() >= MAX_OPEN_SPANS
+    }
+
+    fn find(&self, id: u64) -> Option<usize> {
+        self.spans.iter().rposition(|span| span.id == id)
+    }
+
+    /// Adds span `id` with (a copy of) `args`.
+    fn add(&mut self, id: u64, metadata: &'static Metadata<'static>, args: &Args) {
+        let (fields, text_start) = self.args.append(args);
+        self.spans.push(OpenSpan {
+            id,
+            metadata,
+            fields,
+            text: text_start..self.args.text.len(),
+        });
+    }
+
+    /// Marks the span at `index` closed, and removes the closed spans at the end of the list
+    /// with their fields.
+    fn remove(&mut self, index: usize) {
+        self.spans[index].id = 0;
+        while let Some(last) = self.spans.last() {
+            if last.id != 0 {
+                break;
+            }
+            self.args.fields.truncate(last.fields.start);
+            self.args.text.truncate(last.text.start);
+            self.spans.pop();
+        }
+    }
+
+    /// Copies the fields of the span at `index` to the end of `to`'s; returns where they are.
+    fn copy_fields(&self, index: usize, to: &mut Args) -> (Range<usize>, usize) {
+        let span = &self.spans[index];
+        to.append_part(&self.args, span.fields.clone(), span.text.clone())
+    }
+
+    /// Records `values` on the span at `index` (which moves to the end of the list). Returns
+    /// the span's fields if the list has no room for it any more: they go to its extensions.
+    fn record(&mut self, index: usize, values: &Args) -> Option<Args> {
+        let (id, metadata) = (self.spans[index].id, self.spans[index].metadata);
+        let mut fields = Args::new();
+        self.copy_fields(index, &mut fields);
+        fields.merge(values);
+        self.remove(index);
+        if self.is_full() {
+            return Some(fields);
+        }
+        self.add(id, metadata, &fields);
+        None
     }
 }
 
 thread_local! {
     /// This thread's buffer in each timeline it recorded to (usually one).
     static BUFFERS: RefCell<Vec<LocalBuffer>> = const { RefCell::new(Vec::new()) };
-    /// Where an event's fields are recorded before they are copied into the buffer (taken
-    /// out while in use, so that a `Debug` value that logs gets a scratch of its own).
+    /// Where an event's or a span's fields are recorded before they are copied into the buffer
+    /// (taken out while in use, so that a `Debug` value that logs gets a scratch of its own).
     static SCRATCH: Cell<Args> = const { Cell::new(Args::new()) };
+}
+
+/// Takes this thread's scratch [`Args`] (empty), to give back with [`return_scratch`].
+fn take_scratch() -> Args {
+    SCRATCH.try_with(Cell::take).unwrap_or_default()
+}
+
+fn return_scratch(mut scratch: Args) {
+    scratch.clear();
+    let _ = SCRATCH.try_with(|cell| cell.set(scratch));
 }
 
 /// Locks `mutex`; the data behind this module's locks stays consistent if a holder panics.
@@ -251,6 +430,17 @@ impl Chunk {
         }
     }
 
+    /// An empty chunk with room for a chunk's records.
+    fn with_room() -> Self {
+        Self {
+            records: Vec::with_capacity(CHUNK_RECORDS),
+            args: Args {
+                fields: Vec::with_capacity(CHUNK_RECORDS),
+                text: String::with_capacity(CHUNK_TEXT / 8),
+            },
+        }
+    }
+
     fn is_full(&self) -> bool {
         self.records.len() >= CHUNK_RECORDS || self.args.text.len() >= CHUNK_TEXT
     }
@@ -260,6 +450,16 @@ impl Chunk {
         let start = self.args.text.len();
         self.args.text.push_str(text);
         start..self.args.text.len()
+    }
+
+    /// Empties the chunk for reuse, unless it holds so much text that it is better freed.
+    fn recycle(mut self) -> Option<Self> {
+        if self.args.text.capacity() > 2 * CHUNK_TEXT || self.records.capacity() > CHUNK_RECORDS {
+            return None;
+        }
+        self.records.clear();
+        self.args.clear();
+        Some(self)
     }
 }
 
@@ -273,6 +473,8 @@ struct Entry {
     name: EntryName,
     /// The record's fields among its chunk's (none: an empty range).
     args: Range<usize>,
+    /// Where the record's text starts in its chunk's: its text values are relative to that.
+    args_text: usize,
     /// The async track: the id of the span's root.
     id: Option<u64>,
 }
@@ -299,27 +501,39 @@ enum EntryName {
     Message(&'static str),
 }
 
-/// The fields of a span, kept in its extensions when `include_args` is on and it has any.
+/// The fields of a span that is not in the [`OpenSpans`] of the thread that created it (because
+/// they were full, or the thread had no buffer, or the span was recorded while they were
+/// full), kept in its extensions.
 struct SpanArgs(Args);
 
 /// Fields as recorded on the traced thread: names are `'static`, values kept as they are
 /// except text, which goes to `text` (only `Debug` values are formatted there, since they are
 /// borrowed); the writer thread turns them into JSON. A field recorded again replaces its
 /// value.
+///
+/// A chunk's (or a thread's [`OpenSpans`]) holds the fields of many records, each a range of
+/// the fields whose text values are relative to where the record's text starts: a record's
+/// fields are copied as they are, with its text.
 #[derive(Default)]
 struct Args {
     fields: Vec<(&'static str, ArgValue)>,
     text: String,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 enum ArgValue {
     I64(i64),
     U64(u64),
     F64(f64),
     Bool(bool),
-    /// A range of the text of the [`Args`] holding it.
-    Str(Range<usize>),
+    /// The start and end of the value in the text of the [`Args`] holding it, from where the
+    /// text of its record starts.
+    Str(usize, usize),
+}
+
+/// The text from `start` to `end` of `text`.
+fn text_at(text: &str, start: usize, end: usize) -> &str {
+    text.get(start..end).unwrap_or_default()
 }
 
 impl Args {
@@ -340,11 +554,12 @@ impl Args {
     }
 
     /// Sets field `name` to what `value` returns; a text value writes itself at the end of
-    /// `text` (where the field's previous text, if any, no longer is).
+    /// `text` (where the field's previous text, if any, no longer is). These args are one
+    /// record's (their text starts at 0).
     fn set(&mut self, name: &'static str, value: impl FnOnce(&mut String) -> ArgValue) {
         let index = self.fields.iter().position(|(field, _)| *field == name);
-        if let Some(ArgValue::Str(old)) = index.map(|index| self.fields[index].1.clone()) {
-            self.remove_text(old);
+        if let Some(ArgValue::Str(start, end)) = index.map(|index| self.fields[index].1) {
+            self.remove_text(start, end);
         }
         let value = value(&mut self.text);
         match index {
@@ -357,123 +572,191 @@ impl Args {
         self.set(name, |text| {
             let start = text.len();
             write(text);
-            ArgValue::Str(start..text.len())
+            ArgValue::Str(start, text.len())
         });
     }
 
-    /// Removes `range` from the text, moving the ranges after it.
-    fn remove_text(&mut self, range: Range<usize>) {
-        self.text.replace_range(range.clone(), "");
+    /// Removes the text from `start` to `end`, moving the values after it.
+    fn remove_text(&mut self, start: usize, end: usize) {
+        self.text.replace_range(start..end, "");
+        let removed = end - start;
         for (_, value) in &mut self.fields {
-            if let ArgValue::Str(text) = value {
-                if text.start >= range.end {
-                    *text = text.start - range.len()..text.end - range.len();
+            if let ArgValue::Str(from, to) = value {
+                if *from >= end {
+                    *from -= removed;
+                    *to -= removed;
                 }
             }
         }
     }
 
-    /// Copies `other`'s fields to the end of these; returns where they are.
-    fn append(&mut self, other: &Args) -> Range<usize> {
-        let start = self.fields.len();
-        let offset = self.text.len();
-        self.text.push_str(&other.text);
-        self.fields
-            .extend(other.fields.iter().map(|(name, value)| match value {
-                ArgValue::Str(text) => {
-                    (*name, ArgValue::Str(text.start + offset..text.end + offset))
-                }
-                value => (*name, value.clone()),
-            }));
-        start..self.fields.len()
+    /// Copies `other`'s fields (one record's) to the end of these; returns where they are and
+    /// where their text starts.
+    fn append(&mut self, other: &Args) -> (Range<usize>, usize) {
+        self.append_part(other, 0..other.fields.len(), 0..other.text.len())
     }
 
-    /// The text of a field.
+    /// Copies `fields` of `other`, one record's, with `text`, that record's text, to the end of
+    /// these; returns where they are and where their text starts.
+    fn append_part(
+        &mut self,
+        other: &Args,
+        fields: Range<usize>,
+        text: Range<usize>,
+    ) -> (Range<usize>, usize) {
+        let start = self.fields.len();
+        let text_start = self.text.len();
+        self.text.push_str(other.text.get(text).unwrap_or_default());
+        self.fields
+            .extend_from_slice(other.fields.get(fields).unwrap_or_default());
+        (start..self.fields.len(), text_start)
+    }
+
+    /// Sets each of `other`'s fields (one record's) here, as recording them again would.
+    fn merge(&mut self, other: &Args) {
+        for &(name, value) in &other.fields {
+            match value {
+                ArgValue::Str(start, end) => {
+                    self.set_text(name, |to| to.push_str(text_at(&other.text, start, end)));
+                }
+                value => self.set(name, |_| value),
+            }
+        }
+    }
+
+    /// A range of the text.
     fn text(&self, range: &Range<usize>) -> &str {
         self.text.get(range.clone()).unwrap_or_default()
     }
 }
 
 impl TimelineLayer {
-    /// Adds a record to this thread's buffer (`push` writes it into the buffer's chunk, and
-    /// keeps the spans entered on the thread), and hands the chunk to the writer thread once it
-    /// is full.
-    fn push(&self, push: impl FnOnce(&mut Chunk, &mut Entered)) {
+    /// Calls `push` with this thread's state in this timeline (its chunk, to write records
+    /// into, and the spans it created) and the spans entered on the thread, then hands the
+    /// chunk to the writer thread if it is full. Without a buffer (the thread is ending, or
+    /// this is a record made while recording another), `push` gets a state of its own, whose
+    /// records are sent at once.
+    fn push<R: Default>(&self, push: impl FnOnce(&mut ThreadState, &mut Entered) -> R) -> R {
         let mut push = Some(push);
-        let _ = BUFFERS.try_with(|buffers| {
-            let Ok(mut buffers) = buffers.try_borrow_mut() else {
-                return;
-            };
-            let index = match buffers
-                .iter()
-                .position(|local| Arc::ptr_eq(&local.shared, &self.shared))
-            {
-                Some(index) => index,
-                None => {
-                    // A first record here: let go of the buffers of finished timelines too.
-                    buffers.retain(|local| !local.shared.finished.load(Ordering::Relaxed));
-                    buffers.push(LocalBuffer::new(&self.shared));
-                    buffers.len() - 1
+        let result = BUFFERS
+            .try_with(|buffers| {
+                let mut buffers = buffers.try_borrow_mut().ok()?;
+                let index = match buffers
+                    .iter()
+                    .position(|local| Arc::ptr_eq(&local.shared, &self.shared))
+                {
+                    Some(index) => index,
+                    None => {
+                        // A first record here: let go of the buffers of finished timelines too.
+                        buffers.retain(|local| !local.shared.finished.load(Ordering::Relaxed));
+                        buffers.push(LocalBuffer::new(&self.shared));
+                        buffers.len() - 1
+                    }
+                };
+                let local = &mut buffers[index];
+                let mut state = local.buffer.state.lock();
+                let result = push.take().map(|push| push(&mut state, &mut local.entered));
+                if state.chunk.is_full() {
+                    local.buffer.send(&mut state.chunk, &self.shared);
                 }
-            };
-            let local = &mut buffers[index];
-            let mut chunk = lock(&local.buffer.chunk);
-            if let Some(push) = push.take() {
-                push(&mut chunk, &mut local.entered);
-            }
-            if chunk.is_full() {
-                local.buffer.send(&mut chunk, &self.shared.sender);
-            }
-        });
+                result
+            })
+            .ok()
+            .flatten();
+        if let Some(result) = result {
+            return result;
+        }
         // The thread is ending and its buffers are gone (their records sent): send it alone.
-        if let Some(push) = push {
-            let mut chunk = Chunk::new();
-            push(&mut chunk, &mut Vec::new());
+        let Some(push) = push else {
+            return R::default();
+        };
+        let mut state = ThreadState::new(Chunk::new(), true);
+        let result = push(&mut state, &mut new_entered());
+        if !state.chunk.records.is_empty() {
             let _ = self
                 .shared
                 .sender
-                .send(Message::Records(current_thread(), chunk));
+                .send(Message::Records(current_thread(), state.chunk));
         }
+        result
     }
 
-    /// Records `phase` of `span`, with its fields if `with_args`; for a `B`, keeps the span as
-    /// entered.
-    fn push_span<S>(&self, phase: Phase, span: &SpanRef<'_, S>, with_args: bool)
+    /// Records `phase` of `span` in the async style, with `args` if `include_args`.
+    fn push_async<S>(&self, phase: Phase, span: &SpanRef<'_, S>, args: Option<&Args>)
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let timestamp = Instant::now();
-        let id = match self.style {
-            TimelineStyle::Threaded => None,
-            TimelineStyle::Async => Some(
-                span.scope()
-                    .from_root()
-                    .next()
-                    .map_or_else(|| span.id(), |root| root.id())
-                    .into_u64(),
-            ),
-        };
-        let extensions = (with_args && self.include_args).then(|| span.extensions());
-        let args = extensions
-            .as_ref()
-            .and_then(|extensions| extensions.get::<SpanArgs>());
-        self.push(|chunk, entered| {
-            if phase == Phase::Begin {
-                if entered.len() >= MAX_ENTERED {
-                    entered.clear();
-                }
-                entered.push((span.id().into_u64(), span.metadata()));
-            }
-            let args = args.map_or(0..0, |args| chunk.args.append(&args.0));
-            chunk.records.push(Entry {
+        let root = span
+            .scope()
+            .from_root()
+            .next()
+            .map_or_else(|| span.id(), |root| root.id())
+            .into_u64();
+        let args = args.filter(|_| self.include_args);
+        self.push(|state, _| {
+            let args = args.map_or((0..0, 0), |args| state.chunk.args.append(args));
+            state.chunk.records.push(Entry {
                 phase,
                 timestamp,
                 origin: Origin::Callsite(span.metadata()),
                 name: EntryName::Callsite,
-                args,
-                id,
+                args: args.0,
+                args_text: args.1,
+                id: Some(root),
             });
         });
+    }
+
+    /// Records the `B` of span `id`, created on another thread (or kept in its extensions).
+    fn enter_looked_up<S>(&self, id: &Id, timestamp: Instant, ctx: &Context<'_, S>)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let Some(span) = ctx.span(id) else { return };
+        let span_id = id.into_u64();
+        let metadata = span.metadata();
+        let mut args = take_scratch();
+        if self.include_args {
+            let extensions = span.extensions();
+            if let Some(SpanArgs(stored)) = extensions.get::<SpanArgs>() {
+                args.append(stored);
+            } else {
+                drop(extensions);
+                self.shared.with_span_elsewhere(span_id, |spans, index| {
+                    spans.copy_fields(index, &mut args);
+                });
+            }
+        }
+        self.push(|state, entered| {
+            entered.enter(span_id, metadata);
+            let args = state.chunk.args.append(&args);
+            state
+                .chunk
+                .records
+                .push(Entry::span(Phase::Begin, timestamp, metadata, args));
+        });
+        return_scratch(args);
+    }
+}
+
+impl Entry {
+    /// A span's `B` or `E`.
+    fn span(
+        phase: Phase,
+        timestamp: Instant,
+        metadata: &'static Metadata<'static>,
+        (args, args_text): (Range<usize>, usize),
+    ) -> Self {
+        Self {
+            phase,
+            timestamp,
+            origin: Origin::Callsite(metadata),
+            name: EntryName::Callsite,
+            args,
+            args_text,
+            id: None,
+        }
     }
 }
 
@@ -482,42 +765,82 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else { return };
+        let mut args = take_scratch();
         if self.include_args && !attrs.values().is_empty() {
-            let mut args = Args::new();
             attrs.record(&mut ArgsVisitor(&mut args));
-            if !args.is_empty() {
-                span.extensions_mut().insert(SpanArgs(args));
+        }
+        match self.style {
+            TimelineStyle::Threaded => {
+                let span_id = id.into_u64();
+                let metadata = attrs.metadata();
+                let kept = self.push(|state, _| {
+                    if state.ended || state.spans.is_full() {
+                        return false;
+                    }
+                    state.spans.add(span_id, metadata, &args);
+                    true
+                });
+                if !kept {
+                    if let Some(span) = ctx.span(id) {
+                        let fields = std::mem::take(&mut args);
+                        span.extensions_mut().insert(SpanArgs(fields));
+                    }
+                }
             }
-        }
-        if self.style == TimelineStyle::Async {
-            self.push_span(Phase::AsyncBegin, &span, true);
-        }
-    }
-
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        if !self.include_args {
-            return;
-        }
-        let Some(span) = ctx.span(id) else { return };
-        let mut extensions = span.extensions_mut();
-        match extensions.get_mut::<SpanArgs>() {
-            Some(args) => values.record(&mut ArgsVisitor(&mut args.0)),
-            None => {
-                let mut args = Args::new();
-                values.record(&mut ArgsVisitor(&mut args));
-                if !args.is_empty() {
-                    extensions.insert(SpanArgs(args));
+            TimelineStyle::Async => {
+                if let Some(span) = ctx.span(id) {
+                    self.push_async(Phase::AsyncBegin, &span, Some(&args));
                 }
             }
         }
+        return_scratch(args);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        // Only a `B` shows a span's fields as they are by then.
+        if !self.include_args || self.style != TimelineStyle::Threaded {
+            return;
+        }
+        let mut scratch = take_scratch();
+        values.record(&mut ArgsVisitor(&mut scratch));
+        if !scratch.is_empty() {
+            if let Some(span) = ctx.span(id) {
+                // Held throughout: records of the span on other threads wait.
+                let mut extensions = span.extensions_mut();
+                if let Some(SpanArgs(stored)) = extensions.get_mut::<SpanArgs>() {
+                    stored.merge(&scratch);
+                } else {
+                    let span_id = id.into_u64();
+                    let recorded = self
+                        .push(|state, _| {
+                            let index = state.spans.find(span_id)?;
+                            Some(state.spans.record(index, &scratch))
+                        })
+                        .or_else(|| {
+                            self.shared.with_span_elsewhere(span_id, |spans, index| {
+                                spans.record(index, &scratch)
+                            })
+                        });
+                    match recorded {
+                        Some(None) => {}
+                        Some(Some(fields)) => extensions.insert(SpanArgs(fields)),
+                        None => {
+                            let mut fields = Args::new();
+                            fields.append(&scratch);
+                            extensions.insert(SpanArgs(fields));
+                        }
+                    }
+                }
+            }
+        }
+        return_scratch(scratch);
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let timestamp = Instant::now();
         // A record logged through `log` shows its own target and location, and its message.
         let metadata = crate::log_bridge::normalized_metadata(event);
-        let mut scratch = SCRATCH.try_with(Cell::take).unwrap_or_default();
+        let mut scratch = take_scratch();
         // Without args, only the message is kept, in `scratch.text`.
         let has_message = if self.include_args {
             crate::log_bridge::record_fields(event, &mut ArgsVisitor(&mut scratch));
@@ -530,7 +853,8 @@ where
             crate::log_bridge::record_fields(event, &mut message);
             message.found
         };
-        self.push(|chunk, _| {
+        self.push(|state, _| {
+            let chunk = &mut state.chunk;
             let origin = match metadata.static_metadata() {
                 Some(metadata) => Origin::Callsite(metadata),
                 None => Origin::Log {
@@ -552,27 +876,47 @@ where
                 } else {
                     EntryName::Static(event.metadata().name())
                 };
-                (name, 0..0)
+                (name, (0..0, 0))
             };
             chunk.records.push(Entry {
                 phase: Phase::Instant,
                 timestamp,
                 origin,
                 name,
-                args,
+                args: args.0,
+                args_text: args.1,
                 id: None,
             });
         });
-        scratch.clear();
-        let _ = SCRATCH.try_with(|cell| cell.set(scratch));
+        return_scratch(scratch);
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         if self.style != TimelineStyle::Threaded {
             return;
         }
-        if let Some(span) = ctx.span(id) {
-            self.push_span(Phase::Begin, &span, true);
+        let timestamp = Instant::now();
+        let span_id = id.into_u64();
+        let include_args = self.include_args;
+        let done = self.push(|state, entered| {
+            let Some(index) = state.spans.find(span_id) else {
+                return false;
+            };
+            let metadata = state.spans.spans[index].metadata;
+            let args = if include_args {
+                state.spans.copy_fields(index, &mut state.chunk.args)
+            } else {
+                (0..0, 0)
+            };
+            entered.enter(span_id, metadata);
+            state
+                .chunk
+                .records
+                .push(Entry::span(Phase::Begin, timestamp, metadata, args));
+            true
+        });
+        if !done {
+            self.enter_looked_up(id, timestamp, &ctx);
         }
     }
 
@@ -581,32 +925,47 @@ where
             return;
         }
         let timestamp = Instant::now();
-        self.push(|chunk, entered| {
+        self.push(|state, entered| {
             let span = id.into_u64();
-            let metadata = match entered.iter().rposition(|(entered, _)| *entered == span) {
-                Some(index) => entered.remove(index).1,
+            let metadata = match entered.leave(span) {
+                Some(metadata) => metadata,
                 None => match ctx.metadata(id) {
                     Some(metadata) => metadata,
                     None => return,
                 },
             };
-            chunk.records.push(Entry {
-                phase: Phase::End,
-                timestamp,
-                origin: Origin::Callsite(metadata),
-                name: EntryName::Callsite,
-                args: 0..0,
-                id: None,
-            });
+            state
+                .chunk
+                .records
+                .push(Entry::span(Phase::End, timestamp, metadata, (0..0, 0)));
         });
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        if self.style != TimelineStyle::Async {
-            return;
-        }
-        if let Some(span) = ctx.span(&id) {
-            self.push_span(Phase::AsyncEnd, &span, false);
+        match self.style {
+            TimelineStyle::Threaded => {
+                let span_id = id.into_u64();
+                let removed = self.push(|state, _| {
+                    let index = state.spans.find(span_id)?;
+                    state.spans.remove(index);
+                    Some(())
+                });
+                // Created on another thread: unless it keeps its fields in its extensions, it is
+                // in the list of the thread that created it, where its id must not linger.
+                if removed.is_none()
+                    && ctx
+                        .span(&id)
+                        .is_none_or(|span| span.extensions().get::<SpanArgs>().is_none())
+                {
+                    self.shared
+                        .with_span_elsewhere(span_id, |spans, index| spans.remove(index));
+                }
+            }
+            TimelineStyle::Async => {
+                if let Some(span) = ctx.span(&id) {
+                    self.push_async(Phase::AsyncEnd, &span, None);
+                }
+            }
         }
     }
 }
@@ -772,6 +1131,8 @@ struct TraceWriter {
     named_threads: HashSet<u64>,
     /// By the address of the callsite's metadata.
     callsites: HashMap<usize, CallsiteJson>,
+    /// Where written chunks go back for reuse ([`Shared::spare`]).
+    spare: Arc<Mutex<Vec<Chunk>>>,
     /// A chunk's entries, made before they are written.
     json: Vec<u8>,
     entries_written: usize,
@@ -831,7 +1192,7 @@ fn location_json(json: &mut Vec<u8>, file: &str, line: u32) {
 }
 
 /// Appends `fields` (of `args`) as a JSON object.
-fn args_json(json: &mut Vec<u8>, fields: &[(&'static str, ArgValue)], args: &Args) {
+fn args_json(json: &mut Vec<u8>, fields: &[(&'static str, ArgValue)], text: &str) {
     json.push(b'{');
     for (index, (name, value)) in fields.iter().enumerate() {
         if index > 0 {
@@ -848,8 +1209,8 @@ fn args_json(json: &mut Vec<u8>, fields: &[(&'static str, ArgValue)], args: &Arg
             }
             ArgValue::F64(_) => CompactFormatter.write_null(json),
             ArgValue::Bool(flag) => CompactFormatter.write_bool(json, *flag),
-            ArgValue::Str(text) => {
-                push_string_json(json, args.text(text));
+            ArgValue::Str(start, end) => {
+                push_string_json(json, text_at(text, *start, *end));
                 Ok(())
             }
         };
@@ -858,15 +1219,21 @@ fn args_json(json: &mut Vec<u8>, fields: &[(&'static str, ArgValue)], args: &Arg
 }
 
 /// The value of the `message` field among `fields`, if it is text.
-fn message<'a>(fields: &[(&'static str, ArgValue)], args: &'a Args) -> Option<&'a str> {
+fn message<'a>(fields: &[(&'static str, ArgValue)], text: &'a str) -> Option<&'a str> {
     fields.iter().find_map(|(name, value)| match value {
-        ArgValue::Str(text) if *name == "message" => Some(args.text(text)),
+        ArgValue::Str(start, end) if *name == "message" => Some(text_at(text, *start, *end)),
         _ => None,
     })
 }
 
 impl TraceWriter {
-    fn new(file: File, path: PathBuf, start: Instant, include_locations: bool) -> Self {
+    fn new(
+        file: File,
+        path: PathBuf,
+        start: Instant,
+        include_locations: bool,
+        spare: Arc<Mutex<Vec<Chunk>>>,
+    ) -> Self {
         Self {
             out: BufWriter::new(file),
             path,
@@ -878,6 +1245,7 @@ impl TraceWriter {
             json: Vec::new(),
             entries_written: 0,
             error: None,
+            spare,
         }
     }
 
@@ -889,7 +1257,15 @@ impl TraceWriter {
         }));
         while let Some(message) = next_message(&receiver) {
             match message {
-                Message::Records(thread, chunk) => self.write_chunk(&thread, &chunk),
+                Message::Records(thread, chunk) => {
+                    self.write_chunk(&thread, &chunk);
+                    if let Some(chunk) = chunk.recycle() {
+                        let mut spare = lock(&self.spare);
+                        if spare.len() < SPARE_CHUNKS {
+                            spare.push(chunk);
+                        }
+                    }
+                }
                 Message::Flush(answer) => {
                     self.flush();
                     let _ = answer.send(self.error.clone().map_or(Ok(()), Err));
@@ -938,6 +1314,7 @@ impl TraceWriter {
             .fields
             .get(record.args.clone())
             .unwrap_or_default();
+        let args_text = chunk_args.text.get(record.args_text..).unwrap_or_default();
         json.extend_from_slice(b"{\"ph\":\"");
         json.extend_from_slice(record.phase.code().as_bytes());
         json.extend_from_slice(b"\",\"pid\":");
@@ -972,7 +1349,7 @@ impl TraceWriter {
             EntryName::Static(name) => push_string_json(json, name),
             EntryName::Text(text) => push_string_json(json, chunk_args.text(text)),
             EntryName::Message(fallback) => {
-                push_string_json(json, message(fields, chunk_args).unwrap_or(fallback));
+                push_string_json(json, message(fields, args_text).unwrap_or(fallback));
             }
         }
         json.extend_from_slice(b",\"cat\":");
@@ -987,7 +1364,7 @@ impl TraceWriter {
         json.extend_from_slice(&callsite.location);
         if !fields.is_empty() {
             json.extend_from_slice(b",\"args\":");
-            args_json(json, fields, chunk_args);
+            args_json(json, fields, args_text);
         }
         json.push(b'}');
     }

@@ -41,7 +41,7 @@ use crate::layers::{BuiltLayer, LayerLifecycle};
 use crate::{
     dispatch::BaseSubscriber,
     error::{Error, ErrorKind},
-    util::{create_truncated, decimal},
+    util::{create_truncated, decimal, EnteredSpans, WhenFull},
 };
 
 /// Samples are kept per thread in one process-wide thread-local, so two flame layers recording
@@ -189,7 +189,7 @@ struct ThreadState {
     samples: Arc<ThreadSamples>,
     /// The spans this layer saw entered on this thread and not yet left, innermost last, with
     /// their stacks (at most [`ENTERED_MAX`]).
-    entered: Vec<(Id, SpanStacks)>,
+    entered: EnteredSpans<SpanStacks>,
     /// Interned stacks this thread has used, direct-mapped by `(parent stack, frame)`.
     stack_cache: Box<[CachedStack]>,
 }
@@ -205,25 +205,16 @@ struct CachedStack {
 impl ThreadState {
     /// The stacks of `id` if it is the span this thread entered last.
     fn innermost(&self, id: &Id) -> Option<SpanStacks> {
-        self.entered
-            .last()
-            .filter(|(entered, _)| entered == id)
-            .map(|&(_, stacks)| stacks)
+        self.entered.innermost(id.into_u64()).copied()
     }
 
     fn enter(&mut self, id: &Id, stacks: SpanStacks) {
-        if self.entered.len() < ENTERED_MAX {
-            self.entered.push((id.clone(), stacks));
-        }
+        self.entered.enter(id.into_u64(), stacks);
     }
 
     /// Forgets the innermost entry of `id` and returns its stacks.
     fn leave(&mut self, id: &Id) -> Option<SpanStacks> {
-        let at = self
-            .entered
-            .iter()
-            .rposition(|(entered, _)| entered == id)?;
-        Some(self.entered.remove(at).1)
+        self.entered.leave(id.into_u64())
     }
 
     /// The stack `frame` on top of `parent`, from the cache or else the shared table.
@@ -296,7 +287,7 @@ impl FlameLayer {
             instance: self.instance,
             last: None,
             samples,
-            entered: Vec::new(),
+            entered: EnteredSpans::new(ENTERED_MAX, WhenFull::Skip),
             stack_cache: vec![CachedStack::default(); 1 << STACK_CACHE_BITS].into_boxed_slice(),
         }
     }
