@@ -9,6 +9,8 @@
 //! system, every thread) and the calling thread's CPU per span, from the first span until
 //! the session is uninstalled (everything exported and confirmed).
 
+mod thread_cpu;
+
 use tracing_bridge::{tracing_bridge_result, Session};
 
 /// `TRACING_BRIDGE_PARENT_CURRENT`.
@@ -36,13 +38,7 @@ fn process_cpu_us() -> f64 {
 }
 
 fn thread_cpu_us() -> f64 {
-    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    schedstat
-        .split(' ')
-        .next()
-        .and_then(|ns| ns.parse::<f64>().ok())
-        .unwrap_or(f64::NAN)
-        / 1000.0
+    thread_cpu::thread_cpu_ns() / 1000.0
 }
 
 /// The values of `{ route: "/users", index }` as `bindings/js_spans.ts` encodes them.

@@ -5,9 +5,13 @@
 //!
 //! `span_floor <config-json | registry | registry-envfilter> [rounds]` prints the median of
 //! `rounds` (default 11) runs in ns per span of the calling thread's CPU time (Linux:
-//! `/proc/thread-self/schedstat`; a busy machine inflates it far less than wall time).
+//! `/proc/thread-self/schedstat`, brought up to date first; a busy machine inflates it far
+//! less than wall time).
 
 use std::hint::black_box;
+
+mod thread_cpu;
+use thread_cpu::thread_cpu_ns;
 
 use tracing_subscriber::{filter::EnvFilter, layer::SubscriberExt, Layer, Registry};
 
@@ -15,16 +19,6 @@ struct Noop;
 impl<S: tracing::Subscriber> Layer<S> for Noop {}
 
 const SPANS: f64 = 21_891.0;
-
-/// CPU time of the calling thread so far, in ns.
-fn thread_cpu_ns() -> f64 {
-    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    schedstat
-        .split(' ')
-        .next()
-        .and_then(|ns| ns.parse().ok())
-        .unwrap_or(f64::NAN)
-}
 
 fn measure(rounds: usize) -> f64 {
     for _ in 0..5 {
