@@ -5,11 +5,7 @@
 //! be exited there. [`DISABLED`] stands for a span that no layer wanted; every operation on it
 //! succeeds and does nothing, so JavaScript need not tell the two apart.
 
-use std::{
-    cell::RefCell,
-    collections::HashMap,
-    hash::{BuildHasherDefault, Hasher},
-};
+use std::{cell::RefCell, collections::HashMap};
 
 use tracing::{span::Id, subscriber::NoSubscriber, Event, Span};
 #[cfg(feature = "otlp")]
@@ -22,6 +18,7 @@ use super::{
 use crate::{
     dispatch::dispatching_now,
     error::{Error, ErrorKind},
+    util::MultiplyHash,
 };
 
 /// The handle of a span that no layer wanted (filtered out, or no subscriber installed).
@@ -41,34 +38,10 @@ struct Entry {
     entered: u32,
 }
 
-/// Hashes a handle with one multiplication: handles are small counters chosen by this module,
-/// not input an attacker picks, so the default (SipHash) hasher's cost buys nothing here (it was
-/// a tenth of a span's cost in the table).
-#[derive(Default)]
-struct HandleHasher(u64);
-
-impl Hasher for HandleHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    fn write_u32(&mut self, value: u32) {
-        // Fibonacci hashing: the table takes its bucket from the low bits and its control
-        // byte from the high ones; both mix every bit of the handle.
-        self.0 = u64::from(value)
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            .rotate_left(29);
-    }
-}
-
 #[derive(Default)]
 struct Table {
     next: u32,
-    spans: HashMap<u32, Entry, BuildHasherDefault<HandleHasher>>,
+    spans: HashMap<u32, Entry, MultiplyHash>,
     /// Entries whose span was ended when its config stopped.
     ended_at_stop: usize,
 }

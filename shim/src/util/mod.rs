@@ -1,14 +1,16 @@
 //! Helpers that several layer kinds use: opening their output files, naming threads, writing
-//! numbers, a lock for per-thread data, the spans a thread entered.
+//! numbers, a lock for per-thread data, the spans a thread entered, a hasher for our own keys.
 
 mod decimal;
 mod entered_spans;
+mod multiply_hash;
 mod output_file;
 mod owner_lock;
 mod thread_name;
 
 pub(crate) use decimal::{decimal, push_decimal};
 pub(crate) use entered_spans::{EnteredSpans, WhenFull};
+pub(crate) use multiply_hash::MultiplyHash;
 pub(crate) use output_file::{create_truncated, open_for_append};
 pub(crate) use owner_lock::OwnerLock;
 pub(crate) use thread_name::os_thread_name;

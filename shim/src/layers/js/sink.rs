@@ -17,7 +17,7 @@
 use std::{
     cell::Cell,
     collections::{hash_map::DefaultHasher, HashMap},
-    hash::{BuildHasherDefault, Hash, Hasher},
+    hash::{Hash, Hasher},
     sync::{
         atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering},
         Mutex, MutexGuard,
@@ -30,6 +30,7 @@ use super::{
     fields::{Captured, CapturedFields},
     wire::*,
 };
+use crate::util::MultiplyHash;
 
 /// The wake callback: `wake(layer_index, direct_length)`. `direct_length` bytes of whole
 /// records are in the shared buffer (0: look at the queues). No result.
@@ -111,27 +112,6 @@ pub struct JsSink {
     pending: AtomicBool,
 }
 
-/// Hashes a pointer-sized key by multiplication: callsite keys are addresses, so this is enough
-/// and much cheaper than SipHash on the hot path.
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    fn write_usize(&mut self, value: usize) {
-        self.0 = (value as u64)
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            .rotate_left(29);
-    }
-}
-
 #[derive(Debug, Default)]
 struct SinkState {
     queue: Vec<u8>,
@@ -139,7 +119,7 @@ struct SinkState {
     records: usize,
     /// Keyed by the metadata's address, or for `log` records by an odd number (addresses of
     /// metadata are even) from `log_callsites`.
-    callsites: HashMap<usize, CallsiteEntry, BuildHasherDefault<AddressHasher>>,
+    callsites: HashMap<usize, CallsiteEntry, MultiplyHash>,
     /// The `log` record locations seen, by a hash of their content, with their callsite key.
     log_callsites: HashMap<u64, Vec<(LogLocation, usize)>>,
     /// How many `log` record locations `log_callsites` holds.
@@ -147,12 +127,6 @@ struct SinkState {
     /// Which thread ids have been defined, as a bit set.
     threads: Vec<u64>,
     target: Option<JsTarget>,
-}
-
-impl std::fmt::Debug for AddressHasher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AddressHasher")
-    }
 }
 
 /// Where a `log` record was logged: what makes it a callsite of its own for JavaScript.
