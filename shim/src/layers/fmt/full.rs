@@ -334,29 +334,44 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
-        // As `tracing_subscriber` adds fields: a space after those already there, then the new.
-        let mut own = self
-            .kept(&span, |kept| kept.text[kept.fields.clone()].to_owned())
-            .unwrap_or_default();
-        if !own.is_empty() {
-            own.push(' ');
-        }
-        let mut fields = Fields::new(&mut own);
-        values.record(&mut fields);
-        // Only the span's own part: its context is made again before it is used.
-        let mut text = String::with_capacity(own.len() + 40);
-        text.push_str(span.metadata().name());
-        let fields = push_braced(&mut text, &own);
+        // The new fields, formatted before the span's extensions are locked (a field's `Debug`
+        // may log inside this span).
+        let mut added = String::new();
+        values.record(&mut Fields::new(&mut added));
+        let name = span.metadata().name();
+        let mut extensions = span.extensions_mut();
+        let texts = extensions.get_mut::<SpanTexts>();
+        let own = texts
+            .as_ref()
+            .and_then(|texts| texts.get(self.id))
+            .map_or("", |kept| &kept.text[kept.fields.clone()]);
+        // Only the span's own part (its context is made again before it is used), with its
+        // fields as `tracing_subscriber` adds them: a space after those already there, then the
+        // new ones.
+        let mut text = String::with_capacity(name.len() + own.len() + added.len() + 4);
+        text.push_str(name);
+        let fields = if own.is_empty() {
+            push_braced(&mut text, &added)
+        } else {
+            let joined = format!("{own} {added}");
+            push_braced(&mut text, &joined)
+        };
         text.push(':');
-        self.keep(
-            &span,
-            SpanText {
-                layer: self.id,
-                generation: STALE,
-                text,
-                fields,
-            },
-        );
+        let text = SpanText {
+            layer: self.id,
+            generation: STALE,
+            text,
+            fields,
+        };
+        // One lock from reading the fields to storing them: records from two threads add up.
+        match texts {
+            Some(texts) => texts.set(text),
+            None => extensions.insert(SpanTexts {
+                first: text,
+                more: Vec::new(),
+            }),
+        }
+        drop(extensions);
         // After the span's new fields are in place: a context made from them is current.
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
@@ -687,6 +702,32 @@ mod tests {
             assert!(theirs.contains("from log 1"), "{theirs}");
             assert_eq!(ours, theirs, "target {target}, level {level}");
         }
+    }
+
+    #[test]
+    fn records_from_several_threads_all_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, output) = file_output(&dir);
+        let layer = FullLayer::new(None, false, false, output);
+        tracing::subscriber::with_default(Registry::default().with(layer), || {
+            let span = tracing::info_span!("shared", n = tracing::field::Empty);
+            let dispatch = tracing::dispatcher::get_default(Clone::clone);
+            std::thread::scope(|scope| {
+                for _ in 0..4 {
+                    let (span, dispatch) = (span.clone(), dispatch.clone());
+                    scope.spawn(move || {
+                        tracing::dispatcher::with_default(&dispatch, || {
+                            for n in 0..2_000 {
+                                span.record("n", n);
+                            }
+                        });
+                    });
+                }
+            });
+            span.in_scope(|| tracing::info!("after"));
+        });
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("n=").count(), 8_000);
     }
 
     #[test]
