@@ -7,6 +7,7 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum WhenFull {
     /// Keeps the list and does not add the span (deeper spans are looked up when left).
+    #[cfg_attr(not(feature = "flame"), allow(dead_code))] // the flame layer's
     Skip,
     /// Empties the list (of spans left elsewhere, most likely), then adds the span.
     Clear,
@@ -39,6 +40,7 @@ impl<T> EnteredSpans<T> {
     }
 
     /// The value of `id` if it is the innermost span.
+    #[cfg_attr(not(feature = "flame"), allow(dead_code))] // the flame layer's
     pub(crate) fn innermost(&self, id: u64) -> Option<&T> {
         self.spans
             .last()

@@ -8,7 +8,9 @@ mod output_file;
 mod owner_lock;
 mod thread_name;
 
-pub(crate) use decimal::{decimal, push_decimal};
+#[cfg(feature = "flame")]
+pub(crate) use decimal::decimal;
+pub(crate) use decimal::push_decimal;
 pub(crate) use entered_spans::{EnteredSpans, WhenFull};
 pub(crate) use multiply_hash::MultiplyHash;
 pub(crate) use output_file::{create_truncated, open_for_append};
