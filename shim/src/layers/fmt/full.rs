@@ -31,7 +31,7 @@ use tracing_subscriber::{
     field::VisitOutput,
     fmt::format::{DefaultVisitor, Writer},
     layer::Context,
-    registry::{LookupSpan, SpanRef},
+    registry::{ExtensionsMut, LookupSpan, SpanRef},
     Layer,
 };
 
@@ -82,6 +82,17 @@ impl SpanTexts {
         self.more.iter().find(|text| text.layer == layer)
     }
 
+    /// Keeps `text` in the span whose extensions these are, replacing the same layer's.
+    fn store(extensions: &mut ExtensionsMut<'_>, text: SpanText) {
+        match extensions.get_mut::<SpanTexts>() {
+            Some(texts) => texts.set(text),
+            None => extensions.insert(SpanTexts {
+                first: text,
+                more: Vec::new(),
+            }),
+        }
+    }
+
     fn set(&mut self, text: SpanText) {
         if self.first.layer == text.layer {
             self.first = text;
@@ -126,14 +137,7 @@ impl FullLayer {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        let mut extensions = span.extensions_mut();
-        match extensions.get_mut::<SpanTexts>() {
-            Some(texts) => texts.set(text),
-            None => extensions.insert(SpanTexts {
-                first: text,
-                more: Vec::new(),
-            }),
-        }
+        SpanTexts::store(&mut span.extensions_mut(), text);
     }
 
     /// Writes the context of `span` into `out` from the root: each span's name and own fields.
@@ -144,12 +148,13 @@ impl FullLayer {
     {
         let mut fields = out.len()..out.len();
         for ancestor in span.scope().from_root() {
-            out.push_str(ancestor.metadata().name());
-            let written = self.kept(&ancestor, |kept| {
-                push_braced(out, &kept.text[kept.fields.clone()])
-            });
-            fields = written.unwrap_or(out.len()..out.len());
-            out.push(':');
+            let name = ancestor.metadata().name();
+            // A span this layer has no text for (made before it) shows its name alone.
+            fields = self
+                .kept(&ancestor, |kept| {
+                    push_span(out, name, &kept.text[kept.fields.clone()])
+                })
+                .unwrap_or_else(|| push_span(out, name, ""));
         }
         fields
     }
@@ -271,17 +276,22 @@ impl FullLayer {
     }
 }
 
-/// `{fields}` when there are fields; returns where they are in `out`.
-fn push_braced(out: &mut String, fields: &str) -> Range<usize> {
-    if fields.is_empty() {
-        return out.len()..out.len();
-    }
-    out.push('{');
-    let start = out.len();
-    out.push_str(fields);
-    let end = out.len();
-    out.push('}');
-    start..end
+/// A span's own part of a context, `name{fields}:` (`name:` without fields); returns where
+/// the fields are in `out`.
+fn push_span(out: &mut String, name: &str, fields: &str) -> Range<usize> {
+    out.push_str(name);
+    let range = if fields.is_empty() {
+        out.len()..out.len()
+    } else {
+        out.push('{');
+        let start = out.len();
+        out.push_str(fields);
+        let end = out.len();
+        out.push('}');
+        start..end
+    };
+    out.push(':');
+    range
 }
 
 impl<S> Layer<S> for FullLayer
@@ -339,38 +349,28 @@ where
         let mut added = String::new();
         values.record(&mut Fields::new(&mut added));
         let name = span.metadata().name();
+        // One lock from reading the fields to storing them: records from two threads add up.
         let mut extensions = span.extensions_mut();
-        let texts = extensions.get_mut::<SpanTexts>();
-        let own = texts
-            .as_ref()
+        let own = extensions
+            .get_mut::<SpanTexts>()
             .and_then(|texts| texts.get(self.id))
             .map_or("", |kept| &kept.text[kept.fields.clone()]);
-        // Only the span's own part (its context is made again before it is used), with its
-        // fields as `tracing_subscriber` adds them: a space after those already there, then the
-        // new ones.
-        let mut text = String::with_capacity(name.len() + own.len() + added.len() + 4);
-        text.push_str(name);
+        // As `tracing_subscriber` adds fields: a space after those already there, then the new.
         let fields = if own.is_empty() {
-            push_braced(&mut text, &added)
+            added
         } else {
-            let joined = format!("{own} {added}");
-            push_braced(&mut text, &joined)
+            format!("{own} {added}")
         };
-        text.push(':');
+        // Only the span's own part: its context is made again before it is used.
+        let mut text = String::with_capacity(name.len() + fields.len() + 3);
+        let fields = push_span(&mut text, name, &fields);
         let text = SpanText {
             layer: self.id,
             generation: STALE,
             text,
             fields,
         };
-        // One lock from reading the fields to storing them: records from two threads add up.
-        match texts {
-            Some(texts) => texts.set(text),
-            None => extensions.insert(SpanTexts {
-                first: text,
-                more: Vec::new(),
-            }),
-        }
+        SpanTexts::store(&mut extensions, text);
         drop(extensions);
         // After the span's new fields are in place: a context made from them is current.
         self.generation.fetch_add(1, Ordering::AcqRel);
