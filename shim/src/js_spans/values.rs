@@ -44,22 +44,24 @@ pub fn with_decoded<R>(
     count: usize,
     f: impl FnOnce(&[FieldValue<'_>]) -> R,
 ) -> Result<R, Error> {
+    /// Decodes into an array of `N` on the stack (`count <= N`).
+    fn on_stack<const N: usize, R>(
+        bytes: &[u8],
+        count: usize,
+        f: impl FnOnce(&[FieldValue<'_>]) -> R,
+    ) -> Result<R, Error> {
+        let mut values = [FieldValue::Absent; N];
+        decode_into(bytes, &mut values[..count])?;
+        Ok(f(&values[..count]))
+    }
     // Most spans have a few fields: a small array is cheaper to fill than one of `INLINE`.
     if count <= SMALL {
-        let mut small = [FieldValue::Absent; SMALL];
-        decode_into(bytes, &mut small[..count])?;
-        return Ok(f(&small[..count]));
-    }
-    let mut inline = [FieldValue::Absent; INLINE];
-    let mut heap = Vec::new();
-    let values: &mut [FieldValue<'_>] = if count <= INLINE {
-        &mut inline[..count]
+        on_stack::<SMALL, R>(bytes, count, f)
+    } else if count <= INLINE {
+        on_stack::<INLINE, R>(bytes, count, f)
     } else {
-        heap.resize(count, FieldValue::Absent);
-        &mut heap
-    };
-    decode_into(bytes, values)?;
-    Ok(f(values))
+        Ok(f(&decode(bytes, count)?))
+    }
 }
 
 /// Decodes exactly `count` values from `bytes`.
@@ -140,22 +142,25 @@ pub fn with_values<R>(values: &[FieldValue<'_>], f: impl FnOnce(&[Option<&dyn Va
             FieldValue::Bool(flag) => Some(flag),
         }
     }
-    if values.len() > INLINE {
-        let lent: Vec<Option<&dyn Value>> = values.iter().map(lend).collect();
-        return f(&lent);
-    }
-    if values.len() <= SMALL {
-        let mut lent: [Option<&dyn Value>; SMALL] = [None; SMALL];
+    /// Lends in an array of `N` on the stack (`values.len() <= N`).
+    fn on_stack<const N: usize, R>(
+        values: &[FieldValue<'_>],
+        f: impl FnOnce(&[Option<&dyn Value>]) -> R,
+    ) -> R {
+        let mut lent: [Option<&dyn Value>; N] = [None; N];
         for (slot, value) in lent.iter_mut().zip(values) {
             *slot = lend(value);
         }
-        return f(&lent[..values.len()]);
+        f(&lent[..values.len()])
     }
-    let mut lent: [Option<&dyn Value>; INLINE] = [None; INLINE];
-    for (slot, value) in lent.iter_mut().zip(values) {
-        *slot = lend(value);
+    if values.len() <= SMALL {
+        on_stack::<SMALL, R>(values, f)
+    } else if values.len() <= INLINE {
+        on_stack::<INLINE, R>(values, f)
+    } else {
+        let lent: Vec<Option<&dyn Value>> = values.iter().map(lend).collect();
+        f(&lent)
     }
-    f(&lent[..values.len()])
 }
 
 #[cfg(test)]
