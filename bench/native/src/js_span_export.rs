@@ -9,9 +9,9 @@
 //! system, every thread) and the calling thread's CPU per span, from the first span until
 //! the session is uninstalled (everything exported and confirmed).
 
-mod thread_cpu;
+mod common;
 
-use tracing_bridge::{tracing_bridge_result, Session};
+use tracing_bridge::tracing_bridge_result;
 
 /// `TRACING_BRIDGE_PARENT_CURRENT`.
 const PARENT_CURRENT: u32 = 0;
@@ -38,7 +38,7 @@ fn process_cpu_us() -> f64 {
 }
 
 fn thread_cpu_us() -> f64 {
-    thread_cpu::thread_cpu_ns() / 1000.0
+    common::thread_cpu_ns() / 1000.0
 }
 
 /// The values of `{ route: "/users", index }` as `bindings/js_spans.ts` encodes them.
@@ -52,13 +52,7 @@ fn encode(index: u32, out: &mut Vec<u8>) {
 }
 
 fn run(config: &str, spans: u32) -> (f64, f64, u64) {
-    let mut session = Session::from_json(config).unwrap_or_else(|error| {
-        eprintln!("js_span_export: {error}");
-        std::process::exit(1);
-    });
-    session
-        .install_global()
-        .expect("install the global subscriber");
+    let session = common::global_session("js_span_export", config);
     let spec = b"request\0js\0route\0index\0";
     let mut callsite = 0u32;
     // SAFETY: `spec` and `callsite` are valid for the call.

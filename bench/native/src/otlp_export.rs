@@ -11,7 +11,7 @@ use std::{
     time::{Instant, SystemTime, UNIX_EPOCH},
 };
 
-use tracing_bridge::Session;
+mod common;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -25,16 +25,7 @@ fn main() {
         .parse()
         .expect("warmup-calls is a whole number");
 
-    let start_session = || {
-        let mut session = Session::from_json(config).unwrap_or_else(|error| {
-            eprintln!("otlp_export: {error}");
-            std::process::exit(1);
-        });
-        session
-            .install_global()
-            .expect("install the global subscriber");
-        session
-    };
+    let start_session = || common::global_session("otlp_export", config);
     let warmup = start_session();
     for _ in 0..warmup_calls {
         black_box(fibonacci::fibonacci(black_box(index), false));

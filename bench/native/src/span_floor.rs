@@ -10,8 +10,8 @@
 
 use std::hint::black_box;
 
-mod thread_cpu;
-use thread_cpu::thread_cpu_ns;
+mod common;
+use common::thread_cpu_ns;
 
 use tracing_subscriber::{filter::EnvFilter, layer::SubscriberExt, Layer, Registry};
 
@@ -55,13 +55,7 @@ fn main() {
             || measure(rounds),
         ),
         json => {
-            let mut session = tracing_bridge::Session::from_json(json).unwrap_or_else(|error| {
-                eprintln!("span_floor: {error}");
-                std::process::exit(1);
-            });
-            session
-                .install_global()
-                .expect("install the global subscriber");
+            let session = common::global_session("span_floor", json);
             let ns = measure(rounds);
             session.uninstall().expect("uninstall");
             ns
