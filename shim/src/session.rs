@@ -174,6 +174,7 @@ impl Session {
             filter_texts.push(filter.as_ref().map(ToString::to_string));
             layers.push(SlotLayerConfig {
                 layer: built.layer,
+                enter_exit: built.enter_exit,
                 filter,
                 received: flag,
             });

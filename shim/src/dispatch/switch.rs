@@ -11,7 +11,7 @@ use std::{
     any::TypeId,
     cell::RefCell,
     sync::{
-        atomic::{AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         Arc, OnceLock,
     },
 };
@@ -26,7 +26,7 @@ use tracing::{
 use tracing_subscriber::{
     filter::{EnvFilter, Filtered, LevelFilter},
     layer::{Context, Filter, Layer, Layered, SubscriberExt},
-    registry::Registry,
+    registry::{Extensions, Registry},
 };
 
 use super::{guarded_registry::GuardedRegistry, BoxedLayer};
@@ -37,6 +37,8 @@ pub const MAX_LAYERS: usize = 8;
 /// One layer of a configuration, ready to go into a slot.
 pub(crate) struct SlotLayerConfig {
     pub(crate) layer: BoxedLayer,
+    /// Whether the layer does anything on enter and exit (`BuiltLayer::enter_exit`).
+    pub(crate) enter_exit: bool,
     pub(crate) filter: Option<EnvFilter>,
     /// Set once the layer receives a span or event (for the diagnostics).
     pub(crate) received: Arc<AtomicBool>,
@@ -54,6 +56,14 @@ pub(crate) struct Switch {
     /// Whether a span created under an earlier configuration may still be open. Only then
     /// does a slot look up each span's generation before handing the span to its layer.
     spans_predate_generation: AtomicBool,
+    /// Whether new spans store their generation ([`SpanGeneration`]) in their extensions.
+    /// They do not while the configuration loaded is the first one no open span predates:
+    /// then a span without the extension belongs to `unmarked_generation`. This saves an
+    /// allocation, a map insert and its clearing per span in the common case of one
+    /// configuration at a time.
+    mark_spans: AtomicBool,
+    /// The generation of the spans that carry no [`SpanGeneration`].
+    unmarked_generation: AtomicU64,
     /// How many slots any configuration has filled so far: the dispatcher visits only these.
     /// It never shrinks, so a slot emptied by a smaller configuration still finishes the
     /// per-layer filter pass it may have started.
@@ -74,6 +84,8 @@ impl Switch {
             slots_used: AtomicUsize::new(0),
             open_spans: OpenSpans::default(),
             spans_predate_generation: AtomicBool::new(true),
+            mark_spans: AtomicBool::new(true),
+            unmarked_generation: AtomicU64::new(0),
             dispatch: OnceLock::new(),
         });
         let slot_layers: Vec<_> = switch
@@ -119,9 +131,10 @@ impl Switch {
             layers.len() <= MAX_LAYERS,
             "checked when the config was built"
         );
-        // Spans are checked against their generation until the new layers are in place and no
-        // span of an earlier configuration is open.
+        // Spans are checked against their generation, and new ones marked with it, until the
+        // new layers are in place and no span of an earlier configuration is open.
         self.spans_predate_generation.store(true, Ordering::SeqCst);
+        self.mark_spans.store(true, Ordering::SeqCst);
         self.generation.store(generation, Ordering::SeqCst);
         self.set_global(global_filter);
         self.slots_used.fetch_max(layers.len(), Ordering::AcqRel);
@@ -133,10 +146,11 @@ impl Switch {
                     config.layer.on_register_dispatch(dispatch);
                 }
                 // Said before the slot is filled; an empty slot never reads it.
-                slot.filter_tracks_spans.store(
-                    config.filter.as_ref().is_some_and(tracks_spans),
-                    Ordering::Release,
-                );
+                let filter_tracks_spans = config.filter.as_ref().is_some_and(tracks_spans);
+                slot.filter_tracks_spans
+                    .store(filter_tracks_spans, Ordering::Release);
+                slot.enter_exit
+                    .store(config.enter_exit || filter_tracks_spans, Ordering::Release);
                 Arc::new(SlotContent {
                     generation,
                     layer: config.layer,
@@ -146,9 +160,14 @@ impl Switch {
             });
             slot.set(content);
         }
-        // A span counts itself open before it reads the generation (`BaseLayer::on_new_span`),
-        // both sequentially consistent: a span this sum misses reads the new generation.
-        if self.open_spans.sum() == 0 {
+        // A span counts itself open before it reads whether to mark itself and the generation
+        // (`BaseLayer::on_new_span`), all sequentially consistent: a span the count misses
+        // reads the stores above, so it is marked with the new generation or (once the stores
+        // below are made) belongs to it unmarked. When no span is open, no unmarked span of an
+        // earlier generation is either, so the unmarked generation can become this one.
+        if self.open_spans.none_open() {
+            self.unmarked_generation.store(generation, Ordering::SeqCst);
+            self.mark_spans.store(false, Ordering::SeqCst);
             self.spans_predate_generation.store(false, Ordering::SeqCst);
         }
         // Callsites cache whether anyone is interested in them; the answer just changed (and
@@ -186,6 +205,10 @@ impl Switch {
             if content.generation != generation {
                 return false;
             }
+            if tracks_spans(&filter) {
+                // Before the filter is stored, as `store_filter` says its flag.
+                slot.enter_exit.store(true, Ordering::Release);
+            }
             store_filter(&content.filter, &slot.filter_tracks_spans, Some(filter));
             true
         });
@@ -198,6 +221,7 @@ impl Switch {
     /// Empties every slot: nothing reaches the old layers any more.
     pub(crate) fn clear(&self) {
         self.spans_predate_generation.store(true, Ordering::SeqCst);
+        self.mark_spans.store(true, Ordering::SeqCst);
         self.generation.store(0, Ordering::SeqCst);
         self.set_global(None);
         for slot in &self.slots {
@@ -222,6 +246,10 @@ struct Slot {
     /// Whether the slot's filter needs to see spans (see [`tracks_spans`]): checked before
     /// loading the filter for each span callback.
     filter_tracks_spans: AtomicBool,
+    /// Whether the slot's layer or filter does anything on enter and exit: when neither does,
+    /// those callbacks stop before the per-layer filter's span lookup. Once on for a
+    /// configuration, it stays on until the next one is loaded.
+    enter_exit: AtomicBool,
     content: ArcSwapOption<SlotContent>,
 }
 
@@ -260,8 +288,19 @@ impl SlotContent {
     }
 }
 
-/// Stored in each span's extensions: the generation of the configuration that saw it created.
+/// Stored in a span's extensions while [`Switch::mark_spans`] is on: the generation of the
+/// configuration that saw it created.
 struct SpanGeneration(u64);
+
+impl Switch {
+    /// The generation of the configuration that saw the span of `extensions` created.
+    fn generation_of(&self, extensions: Extensions<'_>) -> u64 {
+        match extensions.get::<SpanGeneration>() {
+            Some(generation) => generation.0,
+            None => self.unmarked_generation.load(Ordering::SeqCst),
+        }
+    }
+}
 
 /// Whether `filter` needs to see spans created, recorded, entered, exited and closed. Only
 /// directives naming a span or fields (`target[span{field=value}]=level`) look at spans; an
@@ -287,42 +326,66 @@ fn store_filter(target: &ArcSwapOption<EnvFilter>, tracks: &AtomicBool, filter: 
 }
 
 /// A count of open spans in shards, so that threads creating and closing spans do not
-/// contend for one counter: a span adds one to the shard of the thread that creates it and
-/// takes one from the shard of the thread that closes it, so only the sum means something.
+/// contend for one counter: a span counts one created in the shard of the thread that creates
+/// it and one closed in the shard of the thread that closes it, so only the totals mean
+/// something.
 struct OpenSpans {
-    shards: [PaddedCount; OPEN_SPAN_SHARDS],
+    shards: [PaddedCounts; OPEN_SPAN_SHARDS],
 }
 
 const OPEN_SPAN_SHARDS: usize = 16;
 
-/// A counter on a cache line of its own.
+/// A shard's counters, on a cache line of their own. Both only grow.
 #[derive(Default)]
 #[repr(align(64))]
-struct PaddedCount(AtomicIsize);
+struct PaddedCounts {
+    created: AtomicUsize,
+    closed: AtomicUsize,
+}
 
 impl Default for OpenSpans {
     fn default() -> Self {
         OpenSpans {
-            shards: std::array::from_fn(|_| PaddedCount::default()),
+            shards: std::array::from_fn(|_| PaddedCounts::default()),
         }
     }
 }
 
 impl OpenSpans {
-    fn add(&self, delta: isize) {
+    fn shard(&self) -> &PaddedCounts {
         static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
         thread_local! {
             static SHARD: usize = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % OPEN_SPAN_SHARDS;
         }
-        let shard = SHARD.try_with(|shard| *shard).unwrap_or(0);
-        self.shards[shard].0.fetch_add(delta, Ordering::SeqCst);
+        &self.shards[SHARD.try_with(|shard| *shard).unwrap_or(0)]
     }
 
-    fn sum(&self) -> isize {
-        self.shards
+    fn created(&self) {
+        self.shard().created.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn closed(&self) {
+        self.shard().closed.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Whether no span that was open before this call started is still open. Every closed
+    /// count is read before any created count: a close seen here follows its span's creation,
+    /// so that creation is seen too, and a span still open whose creation is missed was
+    /// created after this call started. (Reading one signed count per shard instead could miss
+    /// a span created and closed meanwhile on two threads and take its close for an old
+    /// span's.)
+    fn none_open(&self) -> bool {
+        let closed: usize = self
+            .shards
             .iter()
-            .map(|shard| shard.0.load(Ordering::SeqCst))
-            .sum()
+            .map(|shard| shard.closed.load(Ordering::SeqCst))
+            .sum();
+        let created: usize = self
+            .shards
+            .iter()
+            .map(|shard| shard.created.load(Ordering::SeqCst))
+            .sum();
+        created == closed
     }
 }
 
@@ -419,10 +482,12 @@ impl Layer<Registry> for BaseLayer {
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, Registry>) {
-        if let Some(span) = ctx.span(id) {
-            self.0.open_spans.add(1);
-            let generation = self.0.generation.load(Ordering::SeqCst);
-            span.extensions_mut().insert(SpanGeneration(generation));
+        self.0.open_spans.created();
+        if self.0.mark_spans.load(Ordering::SeqCst) {
+            if let Some(span) = ctx.span(id) {
+                let generation = self.0.generation.load(Ordering::SeqCst);
+                span.extensions_mut().insert(SpanGeneration(generation));
+            }
         }
         if let Some(filter) = self.span_tracking_filter() {
             Layer::<Registry>::on_new_span(&*filter, attrs, id, ctx);
@@ -448,7 +513,7 @@ impl Layer<Registry> for BaseLayer {
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, Registry>) {
-        self.0.open_spans.add(-1);
+        self.0.open_spans.closed();
         if let Some(filter) = self.span_tracking_filter() {
             Layer::<Registry>::on_close(&*filter, id, ctx);
         }
@@ -493,7 +558,7 @@ fn layers_of_span(id: &Id, dispatch: &Dispatch) -> Vec<(*const Slot, Arc<SlotCon
         return Vec::new();
     };
     let Some(generation) = tracing_subscriber::registry::LookupSpan::span(subscriber, id)
-        .and_then(|data| data.extensions().get::<SpanGeneration>().map(|g| g.0))
+        .map(|data| base.0.generation_of(data.extensions()))
     else {
         return Vec::new();
     };
@@ -541,7 +606,7 @@ pub(crate) fn span_recorded_by(
         };
         Arc::ptr_eq(&base.0, switch)
             && tracing_subscriber::registry::LookupSpan::span(subscriber, id)
-                .and_then(|data| data.extensions().get::<SpanGeneration>().map(|g| g.0))
+                .map(|data| switch.generation_of(data.extensions()))
                 == Some(generation)
     })
     .unwrap_or(false)
@@ -678,8 +743,10 @@ impl Layer<BaseSubscriber> for Slots {
 /// A slot as the dispatcher sees it: the per-layer-filtered slot layer, with the span
 /// callbacks of an empty slot cut short. `Filtered` looks the span up in the registry for each
 /// of them before its layer can see that the slot is empty; with one layer configured, that was
-/// seven lookups per close, enter and exit for nothing. What is cut never touches the per-layer
-/// filter state (only `enabled`, `on_new_span` and `on_event` do, and those always pass).
+/// seven lookups per close, enter and exit for nothing. Enter and exit are also cut short for a
+/// layer that does nothing on them, unless its filter keeps span state ([`Slot::enter_exit`]).
+/// What is cut never touches the per-layer filter state (only `enabled`, `on_new_span` and
+/// `on_event` do, and those always pass).
 struct OccupiedOnly {
     slot: Arc<Slot>,
     /// For the global filter, which caps the slot's level hint.
@@ -690,6 +757,11 @@ struct OccupiedOnly {
 impl OccupiedOnly {
     fn occupied(&self) -> bool {
         self.slot.occupied.load(Ordering::Acquire)
+    }
+
+    /// Whether the slot is occupied by a layer or filter that acts on enter and exit.
+    fn enters(&self) -> bool {
+        self.occupied() && self.slot.enter_exit.load(Ordering::Acquire)
     }
 }
 
@@ -749,13 +821,13 @@ impl Layer<BaseSubscriber> for OccupiedOnly {
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
-        if self.occupied() {
+        if self.enters() {
             self.inner.on_enter(id, ctx);
         }
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
-        if self.occupied() {
+        if self.enters() {
             self.inner.on_exit(id, ctx);
         }
     }
@@ -800,11 +872,8 @@ impl SlotLayer {
         if !self.switch.spans_predate_generation.load(Ordering::Acquire) {
             return true;
         }
-        ctx.span(id).is_some_and(|span| {
-            span.extensions()
-                .get::<SpanGeneration>()
-                .is_some_and(|generation| generation.0 == content.generation)
-        })
+        ctx.span(id)
+            .is_some_and(|span| self.switch.generation_of(span.extensions()) == content.generation)
     }
 
     /// Runs `f` with the slot's content if `id` was created under the slot's generation.

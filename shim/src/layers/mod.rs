@@ -62,6 +62,10 @@ pub struct BuiltLayer {
     /// (`Session::layer_extension`): for a JS layer, the [`js::JsSink`] JavaScript drains.
     /// The session does not look inside.
     pub extension: Option<Arc<dyn Any + Send + Sync>>,
+    /// Whether the layer does anything when a span is entered or exited. When it does not
+    /// (and its filter keeps no span state), the dispatcher skips those two callbacks for it:
+    /// each costs a span lookup, a per-layer filter check and a load of the slot.
+    pub enter_exit: bool,
 }
 
 impl BuiltLayer {
@@ -71,7 +75,14 @@ impl BuiltLayer {
             layer,
             lifecycle,
             extension: None,
+            enter_exit: true,
         }
+    }
+
+    /// The same layer, saying whether it does anything on enter and exit (see
+    /// [`BuiltLayer::enter_exit`]).
+    pub fn with_enter_exit(self, enter_exit: bool) -> Self {
+        Self { enter_exit, ..self }
     }
 
     /// The same layer, with `extension` for its users.

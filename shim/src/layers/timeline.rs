@@ -135,6 +135,7 @@ pub(crate) fn build(config: &TimelineLayerConfig, field: &str) -> Result<BuiltLa
             writer: Mutex::new(Some(handle)),
         }),
         extension: None,
+        enter_exit: true,
     })
 }
 

@@ -209,11 +209,7 @@ pub(crate) fn build(config: &FmtLayerConfig, field: &str) -> Result<BuiltLayer, 
     {
         let timer = (config.timer != FmtTimer::None).then(|| time::Timer::new(config.timer));
         let layer = full::FullLayer::new(timer, config.level, config.target, output);
-        return Ok(BuiltLayer {
-            layer: Box::new(layer),
-            lifecycle,
-            extension: None,
-        });
+        return Ok(BuiltLayer::new(Box::new(layer), lifecycle).with_enter_exit(false));
     }
     let writer = BoxMakeWriter::new(MakeOutput(output));
     let base = tfmt::layer::<BaseSubscriber>()
@@ -232,11 +228,9 @@ pub(crate) fn build(config: &FmtLayerConfig, field: &str) -> Result<BuiltLayer, 
         FmtFormat::Pretty => finish(base.pretty(), config),
         FmtFormat::Json => finish_json(base.json(), config),
     };
-    Ok(BuiltLayer {
-        layer,
-        lifecycle,
-        extension: None,
-    })
+    // tracing-subscriber's fmt layer acts on enter and exit only for span events (`enter`,
+    // `exit`, and `close` with its busy and idle times).
+    Ok(BuiltLayer::new(layer, lifecycle).with_enter_exit(!config.span_events.is_empty()))
 }
 
 /// Whether the lines go through the worker thread.

@@ -112,6 +112,7 @@ pub(crate) fn build(
         }
     }
     let sink = Arc::new(JsSink::new(capacity as usize, index as u32));
+    let enter_exit = interest.enter || interest.exit;
     let layer = JsLayer {
         sink: Arc::clone(&sink),
         interest,
@@ -121,7 +122,9 @@ pub(crate) fn build(
         sink: Arc::clone(&sink),
     };
     // JavaScript reaches the sink through the session (`Session::layer_extension`).
-    Ok(BuiltLayer::new(Box::new(layer), Arc::new(lifecycle)).with_extension(sink))
+    Ok(BuiltLayer::new(Box::new(layer), Arc::new(lifecycle))
+        .with_extension(sink)
+        .with_enter_exit(enter_exit))
 }
 
 /// JavaScript drains the sink itself, on flush and dispose; when its thread ends without

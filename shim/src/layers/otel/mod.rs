@@ -197,16 +197,18 @@ fn combine(parts: Vec<BuiltLayer>) -> BuiltLayer {
     };
     let mut layer = first.layer;
     let mut lifecycles = vec![first.lifecycle];
+    let mut enter_exit = first.enter_exit;
     for part in parts {
+        enter_exit |= part.enter_exit;
         // `Layered` (unlike `Vec`) hands `on_register_dispatch` on, which the logs layer needs;
         // the earlier layer sees each callback first.
         layer = Box::new(Layer::and_then(layer, part.layer));
         lifecycles.push(part.lifecycle);
     }
     if lifecycles.len() == 1 {
-        return BuiltLayer::new(layer, lifecycles.remove(0));
+        return BuiltLayer::new(layer, lifecycles.remove(0)).with_enter_exit(enter_exit);
     }
-    BuiltLayer::new(layer, Arc::new(Signals(lifecycles)))
+    BuiltLayer::new(layer, Arc::new(Signals(lifecycles))).with_enter_exit(enter_exit)
 }
 
 /// The lifecycle of a [`combine`]d layer.
@@ -253,6 +255,7 @@ fn inert_layer() -> BuiltLayer {
         Box::new(tracing_subscriber::layer::Identity::new()),
         Arc::new(InertLifecycle),
     )
+    .with_enter_exit(false)
 }
 
 /// The lifecycle of [`inert_layer`].
@@ -410,6 +413,8 @@ fn build_pipeline(
         layer: Box::new(layer),
         lifecycle: Arc::new(lifecycle),
         extension: None,
+        // The span's busy and idle times.
+        enter_exit: true,
     })
 }
 

@@ -182,7 +182,8 @@ pub(crate) fn build(
     Ok(BuiltLayer::new(
         Box::new(MetricsLayer::new(aggregator, token)),
         Arc::new(lifecycle),
-    ))
+    )
+    .with_enter_exit(false))
 }
 
 /// What the collector thread and the lifecycle share.
