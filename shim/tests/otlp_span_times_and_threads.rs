@@ -2,7 +2,8 @@
 //! it is ended (not at its last exit, as `tracing-opentelemetry` ends Rust spans), so an event
 //! recorded after the last exit, and the time a span waits unentered, are inside it. Spans made
 //! on a thread without a Rust name (as a JavaScript runtime's threads are) carry the OS name of
-//! the thread as `thread.name`.
+//! the thread as `thread.name`. Both with busy/idle times (the layer then sees every enter and
+//! exit) and without (it sees no exit of a JS span).
 
 use std::{
     path::Path,
@@ -34,9 +35,9 @@ fn text_attribute(span: &Span, key: &str) -> Option<String> {
         })
 }
 
-fn session(path: &Path) -> Session {
+fn session(path: &Path, busy_idle: bool) -> Session {
     let config = format!(
-        r#"{{"layers":[{{"kind":"otlpJson","writer":{{"file":{}}},"batch":{{"scheduledDelayMs":600000}}}}]}}"#,
+        r#"{{"layers":[{{"kind":"otlpJson","writer":{{"file":{}}},"batch":{{"scheduledDelayMs":600000}},"spanAttributes":{{"busyIdle":{busy_idle}}}}}]}}"#,
         serde_json::to_string(path).unwrap()
     );
     Session::from_json(&config).unwrap()
@@ -50,6 +51,15 @@ fn nanos(time: SystemTime) -> u64 {
 
 #[test]
 fn js_spans_end_when_ended_and_unnamed_threads_get_their_os_name() {
+    end_times_and_thread_names(true);
+}
+
+#[test]
+fn js_spans_end_when_ended_without_busy_idle_times() {
+    end_times_and_thread_names(false);
+}
+
+fn end_times_and_thread_names(busy_idle: bool) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("spans.jsonl");
 
@@ -61,7 +71,7 @@ fn js_spans_end_when_ended_and_unnamed_threads_get_their_os_name() {
         unsafe {
             libc::prctl(libc::PR_SET_NAME, c"js-runtime".as_ptr());
         }
-        let mut session = session(&path_in_thread);
+        let mut session = session(&path_in_thread, busy_idle);
         session.install_current_thread().unwrap();
 
         let callsites = Callsites::global();
@@ -132,6 +142,14 @@ fn js_spans_end_when_ended_and_unnamed_threads_get_their_os_name() {
 
     for span in [awaiting, rust] {
         assert!(text_attribute(span, "thread.id").is_none(), "an integer");
+        assert_eq!(
+            span.attributes
+                .iter()
+                .any(|attribute| attribute.key == "busy_ns"),
+            busy_idle,
+            "{}",
+            span.name
+        );
         #[cfg(target_os = "linux")]
         assert_eq!(
             text_attribute(span, "thread.name").as_deref(),

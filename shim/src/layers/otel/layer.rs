@@ -7,7 +7,10 @@
 //!   kept alive after its work; a JavaScript span is ended explicitly, and is exited long
 //!   before that when it awaits (`tracing.span` with an async function: exited at the first
 //!   `await`, ended when the promise settles) or when an event is recorded on it after the
-//!   last exit (the `span failed` event of `tracing.span`).
+//!   last exit (the `span failed` event of `tracing.span`). Without busy/idle times, the inner
+//!   layer never sees such a span's exits (an exit only notes the end time there), so it ends
+//!   it at its close without further ado; with them, it sees every exit, and one more enter and
+//!   exit at the close.
 //! - When the config exports logs and `spanEvents` is false, events are log records
 //!   (`logs.rs`), not span events: only those that mark their span as failed (ERROR, or an
 //!   `error` field) reach the inner layer, which sets the span's status from them; the span
@@ -39,11 +42,18 @@ pub(crate) struct OtelLayer<L> {
     /// Whether every event inside a span becomes a span event; when false (the events are
     /// log records), the inner layer gets only those that mark their span as failed.
     span_events: bool,
+    /// Whether the inner layer tracks busy/idle times (`with_tracked_inactivity`), for which it
+    /// needs every enter and exit.
+    busy_idle: bool,
 }
 
 impl<L> OtelLayer<L> {
-    pub(crate) fn new(inner: L, span_events: bool) -> Self {
-        Self { inner, span_events }
+    pub(crate) fn new(inner: L, span_events: bool, busy_idle: bool) -> Self {
+        Self {
+            inner,
+            span_events,
+            busy_idle,
+        }
     }
 }
 
@@ -117,11 +127,19 @@ where
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        // Without busy/idle times (and without context activation, which the configs never
+        // use), an exit only sets the span's end time to now in the inner layer: a span that
+        // ends at its close must not get one, so that it ends at its close.
+        if !self.busy_idle && ctx.metadata(id).is_some_and(ends_at_close) {
+            return;
+        }
         self.inner.on_exit(id, ctx)
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        if ctx.metadata(&id).is_some_and(ends_at_close) {
+        // Without busy/idle times, such a span never got an end time (see `on_exit`), and ends
+        // now; the inner layer needs no enter and exit for it.
+        if self.busy_idle && ctx.metadata(&id).is_some_and(ends_at_close) {
             // An exit now sets the span's end time to now; the enter before it keeps the busy
             // and idle times right (the time since the last exit counts as idle). Only this
             // layer sees them: the other layers get no enter or exit.

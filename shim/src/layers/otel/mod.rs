@@ -395,6 +395,7 @@ fn build_pipeline(
             .with_threads(sdk.span_attributes.thread)
             .with_tracked_inactivity(sdk.span_attributes.busy_idle),
         span_events,
+        sdk.span_attributes.busy_idle,
     );
     let layer = OpenSpans::new(layer, Arc::clone(&spans));
     let lifecycle = OtelLifecycle {

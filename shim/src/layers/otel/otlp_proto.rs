@@ -10,7 +10,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::{
-    trace::{Event, Link, SpanContext, SpanId, SpanKind, Status},
+    trace::{Event, Link, SpanContext, SpanId, SpanKind, Status, TraceState},
     Array, InstrumentationScope, KeyValue, Value,
 };
 use opentelemetry_sdk::{trace::SpanData, Resource};
@@ -19,6 +19,9 @@ const VARINT: u32 = 0;
 const FIXED64: u32 = 1;
 const LENGTH_DELIMITED: u32 = 2;
 const FIXED32: u32 = 5;
+
+/// Bytes kept for the length of a message that holds a whole batch (up to 2 MiB).
+const BATCH_RESERVE: usize = 3;
 
 /// `SpanFlags`: the span says whether its parent is remote, and whether it is.
 const CONTEXT_HAS_IS_REMOTE: u32 = 0x100;
@@ -58,17 +61,19 @@ pub(super) fn export_request<'a, R>(
             None => scopes.push((scope, vec![record])),
         }
     }
-    message(out, 1, |out| {
+    // The resource's and each scope's group hold a whole batch; a record is usually over 127
+    // bytes (see `message_reserving`).
+    message_reserving(out, 1, BATCH_RESERVE, |out| {
         message(out, 1, |out| {
             for (key, value) in resource.iter() {
                 key_value(out, 1, key.as_str(), value);
             }
         });
         for (scope, members) in &scopes {
-            message(out, 2, |out| {
+            message_reserving(out, 2, BATCH_RESERVE, |out| {
                 message(out, 1, |out| instrumentation_scope(out, scope));
                 for record in members {
-                    message(out, 2, |out| record_message(out, record));
+                    message_reserving(out, 2, 2, |out| record_message(out, record));
                 }
                 string(out, 3, scope.schema_url().unwrap_or_default());
             });
@@ -85,11 +90,25 @@ fn same_scope(a: &InstrumentationScope, b: &InstrumentationScope) -> bool {
         return true;
     }
     if a.attributes().next().is_none() && b.attributes().next().is_none() {
-        return a.name() == b.name()
-            && a.version() == b.version()
-            && a.schema_url() == b.schema_url();
+        return same_text(a.name(), b.name())
+            && same_optional_text(a.version(), b.version())
+            && same_optional_text(a.schema_url(), b.schema_url());
     }
     a == b
+}
+
+/// `a == b`, at once when both are the same text in memory: a scope's texts are interned
+/// (`sdk.rs`), and every span holds a clone of its tracer's scope that points to them.
+fn same_text(a: &str, b: &str) -> bool {
+    (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
+}
+
+fn same_optional_text(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => same_text(a, b),
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 pub(super) fn instrumentation_scope(out: &mut Vec<u8>, scope: &InstrumentationScope) {
@@ -164,8 +183,11 @@ fn flags(context: &SpanContext, remote: bool, base: u32) -> u32 {
 }
 
 fn trace_state(out: &mut Vec<u8>, field: u32, context: &SpanContext) {
-    let header = context.trace_state().header();
-    string(out, field, &header);
+    let state = context.trace_state();
+    // Nearly every span has none: no header to build.
+    if *state != TraceState::NONE {
+        string(out, field, &state.header());
+    }
 }
 
 fn span_kind(kind: &SpanKind) -> u64 {
@@ -304,16 +326,31 @@ fn string_bytes(out: &mut Vec<u8>, field: u32, value: &[u8]) {
 /// byte is reserved (most messages here are shorter than 128 bytes); a longer one shifts its
 /// body to make room.
 pub(super) fn message(out: &mut Vec<u8>, field: u32, body: impl FnOnce(&mut Vec<u8>)) {
+    message_reserving(out, field, 1, body)
+}
+
+/// [`message`] with `reserved` bytes (1 to 10) kept for the length before the body: for
+/// messages that are usually longer than 127 bytes (a span: 2, spanning 128 B to 16 KiB; a whole
+/// batch: 3, up to 2 MiB), so that the body is not shifted. Any other length moves the body by
+/// the difference, so the varint is always the shortest one.
+pub(super) fn message_reserving(
+    out: &mut Vec<u8>,
+    field: u32,
+    reserved: usize,
+    body: impl FnOnce(&mut Vec<u8>),
+) {
     tag(out, field, LENGTH_DELIMITED);
     let at = out.len();
-    out.push(0);
+    out.resize(at + reserved, 0);
     body(out);
-    let length = out.len() - at - 1;
-    if length < 0x80 {
+    let end = out.len();
+    let length = end - at - reserved;
+    if length < 0x80 && reserved == 1 {
         out[at] = length as u8;
         return;
     }
-    // The varint of the length, on the stack; the body moves right by its extra bytes.
+    // The varint of the length, on the stack; the body moves by the difference to the bytes
+    // reserved.
     let mut prefix = [0u8; 10];
     let mut size = 0;
     let mut rest = length as u64;
@@ -324,9 +361,13 @@ pub(super) fn message(out: &mut Vec<u8>, field: u32, body: impl FnOnce(&mut Vec<
     }
     prefix[size] = rest as u8;
     size += 1;
-    let end = out.len();
-    out.resize(end + size - 1, 0);
-    out.copy_within(at + 1..end, at + size);
+    if size > reserved {
+        out.resize(end + size - reserved, 0);
+        out.copy_within(at + reserved..end, at + size);
+    } else if size < reserved {
+        out.copy_within(at + reserved..end, at + size);
+        out.truncate(end - (reserved - size));
+    }
     out[at..at + size].copy_from_slice(&prefix[..size]);
 }
 
@@ -449,16 +490,20 @@ mod tests {
     }
 
     #[test]
-    fn message_lengths_of_one_two_and_three_varint_bytes_prefix_the_body_intact() {
+    fn message_lengths_of_one_two_and_three_varint_bytes_prefix_the_body_intact_whatever_was_reserved(
+    ) {
         for length in [0usize, 1, 127, 128, 300, 16_383, 16_384, 70_000] {
             let body: Vec<u8> = (0..length).map(|index| (index % 251) as u8).collect();
-            let mut out = vec![0xAA];
-            message(&mut out, 7, |out| out.extend_from_slice(&body));
             let mut prefix = vec![0xAA];
             tag(&mut prefix, 7, LENGTH_DELIMITED);
             varint(&mut prefix, length as u64);
-            assert_eq!(&out[..prefix.len()], &prefix[..], "length {length}");
-            assert_eq!(&out[prefix.len()..], &body[..], "length {length}");
+            for reserved in [1, 2, 3, 5] {
+                let mut out = vec![0xAA];
+                message_reserving(&mut out, 7, reserved, |out| out.extend_from_slice(&body));
+                let what = format!("length {length}, {reserved} bytes reserved");
+                assert_eq!(&out[..prefix.len()], &prefix[..], "{what}");
+                assert_eq!(&out[prefix.len()..], &body[..], "{what}");
+            }
         }
     }
 
@@ -472,6 +517,10 @@ mod tests {
         let scopes = [
             plain.clone(),
             InstrumentationScope::builder("a").build(),
+            // Equal texts elsewhere in memory.
+            InstrumentationScope::builder(String::from("a"))
+                .with_version(String::from("1"))
+                .build(),
             InstrumentationScope::builder("b").with_version("1").build(),
             InstrumentationScope::builder("a")
                 .with_version("1")
