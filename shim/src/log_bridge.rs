@@ -48,6 +48,16 @@ impl NormalizedMetadata<'_> {
         self.log.is_some()
     }
 
+    /// [`record_fields`] for the event these are the metadata of, without asking again
+    /// whether it was logged through `log`.
+    pub(crate) fn record_fields(&self, event: &Event<'_>, visitor: &mut dyn Visit) {
+        if self.is_log() {
+            event.record(&mut WithoutLogFields(visitor));
+        } else {
+            event.record(visitor);
+        }
+    }
+
     /// The event's metadata when it is `'static`: that of an event that was not logged through
     /// `log` (whose callsite layers may key caches by).
     pub(crate) fn static_metadata(&self) -> Option<&'static Metadata<'static>> {

@@ -45,7 +45,9 @@ use tracing_subscriber::{
 use super::{BuiltLayer, LayerLifecycle};
 use crate::{
     error::{Error, ErrorKind},
-    util::{create_truncated, os_thread_name, EnteredSpans, OwnerLock, WhenFull},
+    util::{
+        create_truncated, os_thread_name, Calibration, EnteredSpans, OwnerLock, Tick, WhenFull,
+    },
 };
 
 /// Options of the timeline layer.
@@ -236,12 +238,16 @@ impl ThreadBuffer {
         if chunk.records.is_empty() {
             return;
         }
-        let fresh = if chunk.is_full() {
+        let mut fresh = if chunk.is_full() {
             lock(&shared.spare).pop().unwrap_or_else(Chunk::with_room)
         } else {
             Chunk::new()
         };
-        let chunk = std::mem::replace(chunk, fresh);
+        // The end of this chunk's time is the start of the next one's.
+        let now = Calibration::now();
+        fresh.start = now;
+        let mut chunk = std::mem::replace(chunk, fresh);
+        chunk.end = now;
         // Fails only once the writer has finished; late records are dropped then.
         let _ = shared
             .sender
@@ -421,19 +427,29 @@ struct Chunk {
     records: Vec<Entry>,
     /// The records' fields; each record has a range of them.
     args: Args,
+    /// The clocks when the chunk started taking records and when it was sent: the records'
+    /// [`Tick`]s are placed between the two.
+    start: Calibration,
+    end: Calibration,
 }
 
 impl Chunk {
-    const fn new() -> Self {
+    fn new() -> Self {
+        let now = Calibration::now();
         Self {
             records: Vec::new(),
             args: Args::new(),
+            start: now,
+            end: now,
         }
     }
 
     /// An empty chunk with room for a chunk's records.
     fn with_room() -> Self {
+        let now = Calibration::now();
         Self {
+            start: now,
+            end: now,
             records: Vec::with_capacity(CHUNK_RECORDS),
             args: Args {
                 fields: Vec::with_capacity(CHUNK_RECORDS),
@@ -468,8 +484,9 @@ impl Chunk {
 /// where it can be, else in its chunk. The writer thread turns it into JSON.
 struct Entry {
     phase: Phase,
-    /// When; the writer thread makes it relative to the layer's start.
-    timestamp: Instant,
+    /// When; the writer thread makes it an instant (with its chunk's calibrations), then
+    /// relative to the layer's start.
+    timestamp: Tick,
     origin: Origin,
     name: EntryName,
     /// The record's fields among its chunk's (none: an empty range).
@@ -674,6 +691,7 @@ impl TimelineLayer {
         let mut state = ThreadState::new(Chunk::new(), true);
         let result = push(&mut state, &mut new_entered());
         if !state.chunk.records.is_empty() {
+            state.chunk.end = Calibration::now();
             let _ = self
                 .shared
                 .sender
@@ -687,7 +705,7 @@ impl TimelineLayer {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        let timestamp = Instant::now();
+        let timestamp = Tick::now();
         let root = span
             .scope()
             .from_root()
@@ -710,7 +728,7 @@ impl TimelineLayer {
     }
 
     /// Records the `B` of span `id`, created on another thread (or kept in its extensions).
-    fn enter_looked_up<S>(&self, id: &Id, timestamp: Instant, ctx: &Context<'_, S>)
+    fn enter_looked_up<S>(&self, id: &Id, timestamp: Tick, ctx: &Context<'_, S>)
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
@@ -745,7 +763,7 @@ impl Entry {
     /// A span's `B` or `E`.
     fn span(
         phase: Phase,
-        timestamp: Instant,
+        timestamp: Tick,
         metadata: &'static Metadata<'static>,
         (args, args_text): (Range<usize>, usize),
     ) -> Self {
@@ -838,20 +856,20 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let timestamp = Instant::now();
+        let timestamp = Tick::now();
         // A record logged through `log` shows its own target and location, and its message.
         let metadata = crate::log_bridge::normalized_metadata(event);
         let mut scratch = take_scratch();
         // Without args, only the message is kept, in `scratch.text`.
         let has_message = if self.include_args {
-            crate::log_bridge::record_fields(event, &mut ArgsVisitor(&mut scratch));
+            metadata.record_fields(event, &mut ArgsVisitor(&mut scratch));
             false
         } else {
             let mut message = MessageVisitor {
                 text: &mut scratch.text,
                 found: false,
             };
-            crate::log_bridge::record_fields(event, &mut message);
+            metadata.record_fields(event, &mut message);
             message.found
         };
         self.push(|state, _| {
@@ -896,7 +914,7 @@ where
         if self.style != TimelineStyle::Threaded {
             return;
         }
-        let timestamp = Instant::now();
+        let timestamp = Tick::now();
         let span_id = id.into_u64();
         let include_args = self.include_args;
         let done = self.push(|state, entered| {
@@ -925,7 +943,7 @@ where
         if self.style != TimelineStyle::Threaded {
             return;
         }
-        let timestamp = Instant::now();
+        let timestamp = Tick::now();
         self.push(|state, entered| {
             let span = id.into_u64();
             let metadata = match entered.leave(span) {
@@ -1299,7 +1317,8 @@ impl TraceWriter {
             if self.entries_written > 0 {
                 json.extend_from_slice(b",\n");
             }
-            self.entry_json(&mut json, thread.id, &chunk.args, record);
+            let at = chunk.start.instant(&chunk.end, record.timestamp);
+            self.entry_json(&mut json, thread.id, &chunk.args, record, at);
             self.entries_written += 1;
         }
         self.write_raw(&json);
@@ -1310,7 +1329,14 @@ impl TraceWriter {
     /// Appends `record` in the Trace Event Format: the keys `ph`, `pid`, `tid`, `ts`, `name`,
     /// `cat`, then when present `id`, `s`, `.file`, `.line` and `args`, as `serde_json` wrote
     /// them from a struct before.
-    fn entry_json(&mut self, json: &mut Vec<u8>, thread: u64, chunk_args: &Args, record: &Entry) {
+    fn entry_json(
+        &mut self,
+        json: &mut Vec<u8>,
+        thread: u64,
+        chunk_args: &Args,
+        record: &Entry,
+        at: Instant,
+    ) {
         let fields = chunk_args
             .fields
             .get(record.args.clone())
@@ -1324,7 +1350,7 @@ impl TraceWriter {
         let _ = CompactFormatter.write_u64(json, thread);
         json.extend_from_slice(b",\"ts\":");
         // Microseconds since the layer was built.
-        let since_start = record.timestamp.saturating_duration_since(self.start);
+        let since_start = at.saturating_duration_since(self.start);
         let _ = CompactFormatter.write_f64(json, since_start.as_nanos() as f64 / 1000.0);
         let include_locations = self.include_locations;
         let log_origin;

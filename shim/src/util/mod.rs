@@ -1,5 +1,6 @@
 //! Helpers that several layer kinds use: opening their output files, naming threads, writing
-//! numbers, a lock for per-thread data, the spans a thread entered, a hasher for our own keys.
+//! numbers, a lock for per-thread data, a cheap clock, the spans a thread entered, a hasher for
+//! our own keys.
 
 mod decimal;
 mod entered_spans;
@@ -7,6 +8,8 @@ mod multiply_hash;
 mod output_file;
 mod owner_lock;
 mod thread_name;
+#[cfg_attr(not(feature = "timeline"), allow(dead_code))]
+mod ticks;
 
 #[cfg(feature = "flame")]
 pub(crate) use decimal::decimal;
@@ -16,3 +19,4 @@ pub(crate) use multiply_hash::MultiplyHash;
 pub(crate) use output_file::{create_truncated, open_for_append};
 pub(crate) use owner_lock::OwnerLock;
 pub(crate) use thread_name::os_thread_name;
+pub(crate) use ticks::{Calibration, Tick};
