@@ -246,7 +246,7 @@ impl FullLayer {
             line.push_str(": ");
         }
         let mut fields = Fields::new(line);
-        crate::log_bridge::record_fields(event, &mut fields);
+        meta.record_fields(event, &mut fields);
         fields.result?;
         line.push('\n');
         Ok(())
@@ -414,19 +414,19 @@ impl<'a> Fields<'a> {
     }
 
     /// Writes the separator and `name=` (nothing for the message); false for a field not
-    /// shown.
+    /// shown (as [`Self::shown`] says).
     fn start(&mut self, field: &Field) -> bool {
-        if !self.shown(field) {
+        let name = field.name();
+        if self.result.is_err() || (cfg!(feature = "log") && name.starts_with("log.")) {
             return false;
         }
-        if self.empty {
-            self.empty = false;
-        } else {
+        if !std::mem::replace(&mut self.empty, false) {
             self.out.push(' ');
         }
-        let name = field.name();
         if name != "message" {
-            self.out.push_str(name.strip_prefix("r#").unwrap_or(name));
+            let name = name.strip_prefix("r#").unwrap_or(name);
+            self.out.reserve(name.len() + 1);
+            self.out.push_str(name);
             self.out.push('=');
         }
         true

@@ -2,7 +2,7 @@
 //! files.
 
 use std::{
-    cell::Cell,
+    cell::RefCell,
     fmt,
     time::{SystemTime, UNIX_EPOCH},
 };
@@ -86,13 +86,48 @@ struct Second {
 thread_local! {
     /// The second this thread last stamped, so that the calendar (and the time zone lookup)
     /// is worked out once a second rather than once a line.
-    static SECOND: Cell<Option<Second>> = const { Cell::new(None) };
+    static SECOND: RefCell<Option<Second>> = const { RefCell::new(None) };
 }
 
 /// Writes the time now as RFC 3339 with microseconds, in UTC (`…Z`, the bytes of
 /// `tracing_subscriber::fmt::time::SystemTime`) or in the local time zone with its offset.
 fn stamp<W: fmt::Write>(out: &mut W, local: bool) -> fmt::Result {
-    let (unix, micros) = match SystemTime::now().duration_since(UNIX_EPOCH) {
+    let (unix, micros) = now_unix();
+    let written = SECOND
+        .try_with(|kept| {
+            let mut kept = kept.try_borrow_mut().ok()?;
+            if !kept
+                .as_ref()
+                .is_some_and(|second| second.unix == unix && second.local == local)
+            {
+                *kept = Some(Second::new(unix, local)?);
+            }
+            kept.as_ref().map(|second| second.write(out, micros))
+        })
+        .ok()
+        .flatten();
+    written.unwrap_or_else(|| stamp_slowly(out, unix, micros, local))
+}
+
+/// The time now: the second since 1970 it falls in, and how far into it in microseconds.
+fn now_unix() -> (i64, u32) {
+    #[cfg(unix)]
+    {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `clock_gettime` writes into `now`, which lives on this stack frame. Read
+        // directly rather than through `SystemTime` (whose `duration_since` alone took ~55
+        // instructions a line): the same clock, `tv_nsec` counting forward from `tv_sec` even
+        // before 1970.
+        if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) } == 0 {
+            #[allow(clippy::useless_conversion)] // `time_t` is 32 bits wide on some targets
+            let seconds = i64::from(now.tv_sec);
+            return (seconds, (now.tv_nsec / 1_000) as u32);
+        }
+    }
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
         Ok(now) => (
             i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
             now.subsec_micros(),
@@ -106,25 +141,7 @@ fn stamp<W: fmt::Write>(out: &mut W, local: bool) -> fmt::Result {
                 part => (-whole - 1, 1_000_000 - part),
             }
         }
-    };
-    let cached = SECOND
-        .try_with(Cell::get)
-        .ok()
-        .flatten()
-        .filter(|second| second.unix == unix && second.local == local);
-    let Some(second) = cached.or_else(|| Second::new(unix, local)) else {
-        return stamp_slowly(out, unix, micros, local);
-    };
-    let _ = SECOND.try_with(|cell| cell.set(Some(second)));
-    let mut text = [0u8; 32];
-    text[..20].copy_from_slice(&second.head);
-    let mut rest = micros;
-    for digit in text[20..26].iter_mut().rev() {
-        *digit = b'0' + (rest % 10) as u8;
-        rest /= 10;
     }
-    text[26..26 + second.tail_len].copy_from_slice(&second.tail[..second.tail_len]);
-    out.write_str(ascii(&text[..26 + second.tail_len])?)
 }
 
 /// Bytes made of digits, `-`, `:`, `T`, `.`, `Z` and `+`, as text.
@@ -133,6 +150,24 @@ fn ascii(bytes: &[u8]) -> Result<&str, fmt::Error> {
 }
 
 impl Second {
+    /// Writes this second's time with `micros` microseconds into it.
+    fn write<W: fmt::Write>(&self, out: &mut W, micros: u32) -> fmt::Result {
+        let mut text = [0u8; 32];
+        text[..20].copy_from_slice(&self.head);
+        let mut rest = micros;
+        for digit in text[20..26].iter_mut().rev() {
+            *digit = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        text[26..26 + self.tail_len].copy_from_slice(&self.tail[..self.tail_len]);
+        let text = &text[..26 + self.tail_len];
+        debug_assert!(text.is_ascii());
+        // SAFETY: ASCII only: `Second::new` wrote digits and separators into `head`,
+        // `offset_text` `Z`, a sign, digits and `:` into `tail`, and the loop above digits (a
+        // check cost ~100 instructions a line).
+        out.write_str(unsafe { std::str::from_utf8_unchecked(text) })
+    }
+
     /// `None` for a year outside 0..=9999 (no fixed-width text to keep).
     fn new(unix: i64, local: bool) -> Option<Second> {
         let offset = if local { local_offset_seconds(unix) } else { 0 };
