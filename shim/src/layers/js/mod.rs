@@ -10,7 +10,7 @@ mod sink;
 mod wire;
 
 use std::{
-    cell::RefCell,
+    cell::{Cell, RefCell},
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc,
@@ -143,19 +143,43 @@ impl LayerLifecycle for JsLifecycle {
     }
 }
 
-/// Kept in each span's extensions: its id as JavaScript sees it, and which JS layers were
-/// told of its creation (one bit per layer). A span JavaScript never heard of gets no further
-/// records, so `onNewSpan` always comes first.
+/// Kept in each span's extensions: its id as JavaScript sees it, which JS layers were told of
+/// its creation (one bit per layer), and the thread that created it. A span JavaScript never
+/// heard of gets no further records, so `onNewSpan` always comes first.
 #[derive(Debug)]
 struct JsSpan {
     id: u64,
     admitted: u8,
+    thread: u32,
 }
 
 static NEXT_SPAN_ID: AtomicU64 = AtomicU64::new(1);
 
+/// The span a JS layer last announced on this thread, so that its close (usually the next
+/// thing that happens to it, on this thread) needs no lookup in the registry. Valid while
+/// [`RECENT_EPOCH`] has not moved since it was noted.
+#[derive(Debug, Clone, Copy)]
+struct RecentSpan {
+    /// The layer's sink (its address), which noted the span.
+    layer: usize,
+    /// The span's `tracing` id.
+    span: u64,
+    /// Its id as JavaScript sees it.
+    js_id: u64,
+    /// This thread's [`sink::current_thread_id`].
+    thread: u32,
+    epoch: u64,
+}
+
+/// Moves whenever a span one thread noted as recent may have ended without that thread
+/// knowing: a span closed on another thread than the one that created it, or a JS layer
+/// dropped (a later layer may reuse its address). A `tracing` id is reused only after its span
+/// closed, so a note made since the last move names the span it was made for.
+static RECENT_EPOCH: AtomicU64 = AtomicU64::new(0);
+
 thread_local! {
     static SCRATCH: RefCell<CapturedFields> = RefCell::new(CapturedFields::default());
+    static RECENT: Cell<Option<RecentSpan>> = const { Cell::new(None) };
 }
 
 /// Captures fields into the thread's scratch space (a fresh one if a `Debug` impl re-enters).
@@ -200,7 +224,70 @@ enum Known {
     Unknown,
 }
 
+impl Drop for JsLayer {
+    fn drop(&mut self) {
+        RECENT_EPOCH.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 impl JsLayer {
+    /// This layer's key in [`RecentSpan::layer`].
+    fn key(&self) -> usize {
+        Arc::as_ptr(&self.sink) as usize
+    }
+
+    /// Notes `span` (announced by this layer, JavaScript id `js_id`) as the recent one of this
+    /// thread, `thread`.
+    fn note_recent(&self, span: &Id, js_id: u64, thread: u32) {
+        let recent = RecentSpan {
+            layer: self.key(),
+            span: span.into_u64(),
+            js_id,
+            thread,
+            epoch: RECENT_EPOCH.load(Ordering::Acquire),
+        };
+        let _ = RECENT.try_with(|cell| cell.set(Some(recent)));
+    }
+
+    /// The JavaScript id of `span` and this thread's id, if `span` is this thread's recent span
+    /// for this layer (which then no longer is).
+    fn take_recent(&self, span: &Id) -> Option<(u64, u32)> {
+        let (layer, span) = (self.key(), span.into_u64());
+        let recent = RECENT
+            .try_with(|cell| match cell.get() {
+                Some(recent) if recent.layer == layer && recent.span == span => cell.take(),
+                _ => None,
+            })
+            .ok()
+            .flatten()?;
+        (recent.epoch == RECENT_EPOCH.load(Ordering::Acquire))
+            .then_some((recent.js_id, recent.thread))
+    }
+
+    /// What this layer knows of a span that is closing, found in the registry; notes that a
+    /// thread's recent span may be gone if the span was made on another thread than this one,
+    /// `thread`.
+    fn known_at_close<S>(&self, id: &Id, ctx: &Context<'_, S>, thread: u32) -> Known
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let Some(span) = ctx.span(id) else {
+            return Known::Unknown;
+        };
+        let extensions = span.extensions();
+        let Some(js) = extensions.get::<JsSpan>() else {
+            return Known::Unknown;
+        };
+        if js.thread != thread {
+            RECENT_EPOCH.fetch_add(1, Ordering::AcqRel);
+        }
+        if js.admitted & self.bit != 0 {
+            Known::Announced(js.id)
+        } else {
+            Known::Dropped
+        }
+    }
+
     fn known<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Known
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
@@ -258,6 +345,7 @@ where
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
+        let thread = sink::current_thread_id();
         // Marked as announced at once (one write to the extensions, not two): nothing can ask
         // about a span that is still being created; unmarked below if its creation is dropped.
         let js_id = {
@@ -272,12 +360,14 @@ where
                     extensions.insert(JsSpan {
                         id: js_id,
                         admitted: self.bit,
+                        thread,
                     });
                     js_id
                 }
             }
         };
         if !self.interest.new_span {
+            self.note_recent(id, js_id, thread);
             return;
         }
         let parent = span
@@ -286,7 +376,8 @@ where
         let admitted = with_fields(
             |fields| attrs.record(fields),
             |fields| {
-                self.sink.push(
+                self.sink.push_as(
+                    thread,
                     &Payload::NewSpan {
                         metadata: attrs.metadata(),
                         span: js_id,
@@ -298,10 +389,10 @@ where
                 )
             },
         );
-        if !admitted {
-            if let Some(js) = span.extensions_mut().get_mut::<JsSpan>() {
-                js.admitted &= !self.bit;
-            }
+        if admitted {
+            self.note_recent(id, js_id, thread);
+        } else if let Some(js) = span.extensions_mut().get_mut::<JsSpan>() {
+            js.admitted &= !self.bit;
         }
     }
 
@@ -376,7 +467,9 @@ where
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         if self.interest.enter {
             if let Some(span) = self.announced(id, &ctx, true) {
-                self.sink.push(&Payload::Enter(span), false);
+                let thread = sink::current_thread_id();
+                self.sink
+                    .push_span_only(wire::KIND_ENTER, span, thread, false);
             }
         }
     }
@@ -384,7 +477,9 @@ where
     fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
         if self.interest.exit {
             if let Some(span) = self.announced(id, &ctx, true) {
-                self.sink.push(&Payload::Exit(span), false);
+                let thread = sink::current_thread_id();
+                self.sink
+                    .push_span_only(wire::KIND_EXIT, span, thread, false);
             }
         }
     }
@@ -392,9 +487,24 @@ where
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         // Sent whenever JavaScript may hold state for the span, and never dropped.
         if self.interest.close || self.interest.new_span {
-            if let Some(span) = self.announced(&id, &ctx, self.interest.close) {
-                self.sink.push(&Payload::Close(span), true);
-            }
+            let (span, thread) = match self.take_recent(&id) {
+                Some(recent) => recent,
+                None => {
+                    let thread = sink::current_thread_id();
+                    match self.known_at_close(&id, &ctx, thread) {
+                        Known::Announced(js_id) => (js_id, thread),
+                        Known::Dropped => {
+                            if self.interest.close {
+                                self.sink.count_dropped(1);
+                            }
+                            return;
+                        }
+                        Known::Unknown => return,
+                    }
+                }
+            };
+            self.sink
+                .push_span_only(wire::KIND_CLOSE, span, thread, true);
         }
     }
 }

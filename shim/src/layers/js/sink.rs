@@ -255,7 +255,11 @@ impl JsSink {
     /// appends regardless of capacity: for records whose loss would break the stream's promises
     /// (a span's close after its creation was delivered). Returns whether it was appended.
     pub(crate) fn push(&self, payload: &Payload<'_>, force: bool) -> bool {
-        let thread = current_thread_id();
+        self.push_as(current_thread_id(), payload, force)
+    }
+
+    /// [`JsSink::push`] from `thread`, the calling thread's [`current_thread_id`].
+    pub(crate) fn push_as(&self, thread: u32, payload: &Payload<'_>, force: bool) -> bool {
         let on_js_thread = thread == self.js_thread.load(Ordering::Acquire);
         let mut pushed = self.try_push(payload, thread, force, on_js_thread);
         if let Pushed::Dropped(Some(target)) = pushed {
@@ -281,6 +285,34 @@ impl JsSink {
                 true
             }
         }
+    }
+
+    /// Appends a record that holds only a span's id (`KIND_ENTER`, `KIND_EXIT`, `KIND_CLOSE`),
+    /// as [`JsSink::push`] does. On the JavaScript thread with nothing queued (the usual case
+    /// there: a queued record would have been delivered at once), it goes straight into
+    /// JavaScript's buffer, without a trip through the queue. `thread` is the calling thread's
+    /// [`current_thread_id`].
+    pub(crate) fn push_span_only(&self, kind: u8, span: u64, thread: u32, force: bool) -> bool {
+        if thread == self.js_thread.load(Ordering::Acquire) {
+            let direct = {
+                let state = self.lock();
+                if state.head == state.queue.len() {
+                    state.write_span_only(kind, span)
+                } else {
+                    None
+                }
+            };
+            if let Some((length, target)) = direct {
+                self.wake(target, length);
+                return true;
+            }
+        }
+        let payload = match kind {
+            KIND_ENTER => Payload::Enter(span),
+            KIND_EXIT => Payload::Exit(span),
+            _ => Payload::Close(span),
+        };
+        self.push_as(thread, &payload, force)
     }
 
     fn try_push(
@@ -366,6 +398,32 @@ impl JsSink {
 }
 
 impl SinkState {
+    /// Writes a span-only record straight into JavaScript's buffer, if JavaScript is attached
+    /// and not dispatching (call with the queue empty, on the JavaScript thread).
+    fn write_span_only(&self, kind: u8, span: u64) -> Option<(u32, JsTarget)> {
+        const LENGTH: usize = 4 + 1 + 8;
+        let target = self.target?;
+        let mut record = [0u8; LENGTH];
+        record[..4].copy_from_slice(&((LENGTH - 4) as u32).to_le_bytes());
+        record[4] = kind;
+        record[5..].copy_from_slice(&(span as f64).to_le_bytes());
+        // SAFETY: as in `move_to_shared`: JavaScript keeps `shared_len` bytes alive while
+        // attached, this is the JavaScript thread, and JavaScript is not reading them.
+        unsafe {
+            if *target.shared.add(CONTROL_DISPATCHING) != 0
+                || LENGTH > target.shared_len - CONTROL_BYTES
+            {
+                return None;
+            }
+            std::ptr::copy_nonoverlapping(
+                record.as_ptr(),
+                target.shared.add(CONTROL_BYTES),
+                LENGTH,
+            );
+        }
+        Some((LENGTH as u32, target))
+    }
+
     /// Moves the queue's records (the record just appended and its definitions) into the
     /// shared buffer, if JavaScript is attached, not dispatching, and they fit.
     fn move_to_shared(&mut self) -> Option<u32> {
