@@ -1,27 +1,12 @@
 //! The JS layer's queue, drained from Rust as JavaScript would: counts, capacity and order.
 
-use tracing_bridge::{
-    layers::js::{Drained, JsSink},
-    Session,
-};
+use tracing_bridge::{layers::js::JsSink, Session};
+
+#[path = "support/js_sink.rs"]
+mod js_sink;
 
 fn drain_all(session: &Session) -> (usize, Vec<u8>) {
-    let sink = session
-        .layer_extension::<JsSink>(0)
-        .expect("layer 0 is a JS layer");
-    let mut all = Vec::new();
-    let mut buffer = vec![0u8; 4096];
-    loop {
-        match sink.drain(&mut buffer) {
-            Drained::Bytes { bytes, more } => {
-                all.extend_from_slice(&buffer[..bytes]);
-                if !more {
-                    break;
-                }
-            }
-            Drained::NeedBuffer(size) => buffer.resize(size, 0),
-        }
-    }
+    let all = js_sink::drain(session, 0);
     let mut records = 0;
     let mut at = 0;
     while at < all.len() {

@@ -5,32 +5,17 @@
 
 use std::collections::HashSet;
 
-use tracing_bridge::{
-    layers::js::{Drained, JsSink},
-    Session,
-};
+use tracing_bridge::Session;
+
+#[path = "support/js_sink.rs"]
+mod js_sink;
 
 const KIND_NEW_SPAN: u8 = 10;
 const KIND_CLOSE: u8 = 16;
 
 /// The (kind, span id) of each new-span and close record queued for the JS layer at `index`.
 fn span_records(session: &Session, index: usize) -> Vec<(u8, u64)> {
-    let sink = session
-        .layer_extension::<JsSink>(index)
-        .expect("a JS layer");
-    let mut all = Vec::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        match sink.drain(&mut buffer) {
-            Drained::Bytes { bytes, more } => {
-                all.extend_from_slice(&buffer[..bytes]);
-                if !more {
-                    break;
-                }
-            }
-            Drained::NeedBuffer(size) => buffer.resize(size, 0),
-        }
-    }
+    let all = js_sink::drain(session, index);
     let f64_at = |at: usize| f64::from_le_bytes(all[at..at + 8].try_into().unwrap()) as u64;
     let mut records = Vec::new();
     let mut at = 0;

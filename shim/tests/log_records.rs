@@ -6,10 +6,11 @@
 use std::{fs, path::Path, sync::Mutex};
 
 use serde_json::Value;
-use tracing_bridge::{
-    layers::js::{Drained, JsSink},
-    Session,
-};
+use tracing_bridge::Session;
+
+#[path = "support/js_sink.rs"]
+mod js_sink;
+use js_sink::drain;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -80,24 +81,6 @@ fn fmt_shows_the_record_s_own_target_and_location_in_the_span() {
         "{text}"
     );
     assert!(!text.contains("log."), "{text}");
-}
-
-/// The queue of the JS layer at `index`, drained whole.
-fn drain(session: &Session, index: usize) -> Vec<u8> {
-    let sink = session.layer_extension::<JsSink>(index).unwrap();
-    let mut all = Vec::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        match sink.drain(&mut buffer) {
-            Drained::Bytes { bytes, more } => {
-                all.extend_from_slice(&buffer[..bytes]);
-                if !more {
-                    return all;
-                }
-            }
-            Drained::NeedBuffer(size) => buffer.resize(size, 0),
-        }
-    }
 }
 
 /// A callsite definition of the JS layer's wire format (`shim/src/layers/js/wire.rs`).
