@@ -264,10 +264,10 @@ impl JsLayer {
             .then_some((recent.js_id, recent.thread))
     }
 
-    /// What this layer knows of a span that is closing, found in the registry; notes that a
-    /// thread's recent span may be gone if the span was made on another thread than this one,
-    /// `thread`.
-    fn known_at_close<S>(&self, id: &Id, ctx: &Context<'_, S>, thread: u32) -> Known
+    /// What this layer knows of span `id`. `closing_on`: the span is closing on this thread
+    /// (its [`sink::current_thread_id`]); if another thread made it, a thread's recent span
+    /// may be gone, so the notes are invalidated.
+    fn known<S>(&self, id: &Id, ctx: &Context<'_, S>, closing_on: Option<u32>) -> Known
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
@@ -275,28 +275,13 @@ impl JsLayer {
             return Known::Unknown;
         };
         let extensions = span.extensions();
-        let Some(js) = extensions.get::<JsSpan>() else {
-            return Known::Unknown;
-        };
-        if js.thread != thread {
-            RECENT_EPOCH.fetch_add(1, Ordering::AcqRel);
+        let js = extensions.get::<JsSpan>();
+        if let (Some(js), Some(thread)) = (js, closing_on) {
+            if js.thread != thread {
+                RECENT_EPOCH.fetch_add(1, Ordering::AcqRel);
+            }
         }
-        if js.admitted & self.bit != 0 {
-            Known::Announced(js.id)
-        } else {
-            Known::Dropped
-        }
-    }
-
-    fn known<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Known
-    where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
-        let Some(span) = ctx.span(id) else {
-            return Known::Unknown;
-        };
-        let extensions = span.extensions();
-        match extensions.get::<JsSpan>() {
+        match js {
             Some(js) if js.admitted & self.bit != 0 => Known::Announced(js.id),
             Some(_) => Known::Dropped,
             None => Known::Unknown,
@@ -304,12 +289,18 @@ impl JsLayer {
     }
 
     /// The span's JavaScript id if JavaScript was told of it; counts the record `wanted` as
-    /// dropped when the span's creation was dropped.
-    fn announced<S>(&self, id: &Id, ctx: &Context<'_, S>, wanted: bool) -> Option<u64>
+    /// dropped when the span's creation was dropped. `closing_on` as for [`JsLayer::known`].
+    fn announced<S>(
+        &self,
+        id: &Id,
+        ctx: &Context<'_, S>,
+        wanted: bool,
+        closing_on: Option<u32>,
+    ) -> Option<u64>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        match self.known(id, ctx) {
+        match self.known(id, ctx, closing_on) {
             Known::Announced(js_id) => Some(js_id),
             Known::Dropped => {
                 if wanted {
@@ -400,7 +391,7 @@ where
         if !self.interest.record {
             return;
         }
-        let Some(js_id) = self.announced(id, &ctx, true) else {
+        let Some(js_id) = self.announced(id, &ctx, true, None) else {
             return;
         };
         let Some(span) = ctx.span(id) else { return };
@@ -423,7 +414,7 @@ where
         if !self.interest.follows_from {
             return;
         }
-        let (span, follows) = match (self.known(id, &ctx), self.known(follows, &ctx)) {
+        let (span, follows) = match (self.known(id, &ctx, None), self.known(follows, &ctx, None)) {
             (Known::Announced(span), Known::Announced(follows)) => (span, follows),
             (Known::Unknown, _) | (_, Known::Unknown) => return,
             _ => {
@@ -466,20 +457,16 @@ where
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         if self.interest.enter {
-            if let Some(span) = self.announced(id, &ctx, true) {
-                let thread = sink::current_thread_id();
-                self.sink
-                    .push_span_only(wire::KIND_ENTER, span, thread, false);
+            if let Some(span) = self.announced(id, &ctx, true, None) {
+                self.sink.push(&Payload::Enter(span), false);
             }
         }
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
         if self.interest.exit {
-            if let Some(span) = self.announced(id, &ctx, true) {
-                let thread = sink::current_thread_id();
-                self.sink
-                    .push_span_only(wire::KIND_EXIT, span, thread, false);
+            if let Some(span) = self.announced(id, &ctx, true, None) {
+                self.sink.push(&Payload::Exit(span), false);
             }
         }
     }
@@ -491,20 +478,14 @@ where
                 Some(recent) => recent,
                 None => {
                     let thread = sink::current_thread_id();
-                    match self.known_at_close(&id, &ctx, thread) {
-                        Known::Announced(js_id) => (js_id, thread),
-                        Known::Dropped => {
-                            if self.interest.close {
-                                self.sink.count_dropped(1);
-                            }
-                            return;
-                        }
-                        Known::Unknown => return,
+                    let closing = Some(thread);
+                    match self.announced(&id, &ctx, self.interest.close, closing) {
+                        Some(js_id) => (js_id, thread),
+                        None => return,
                     }
                 }
             };
-            self.sink
-                .push_span_only(wire::KIND_CLOSE, span, thread, true);
+            self.sink.push_as(thread, &Payload::Close(span), true);
         }
     }
 }

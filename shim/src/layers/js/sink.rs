@@ -100,6 +100,29 @@ pub(crate) enum Payload<'a> {
     Close(u64),
 }
 
+impl Payload<'_> {
+    /// The kind and span id of a record that holds only a span's id.
+    fn span_only(&self) -> Option<(u8, u64)> {
+        match *self {
+            Payload::Enter(span) => Some((KIND_ENTER, span)),
+            Payload::Exit(span) => Some((KIND_EXIT, span)),
+            Payload::Close(span) => Some((KIND_CLOSE, span)),
+            _ => None,
+        }
+    }
+}
+
+/// The bytes of a record that holds only a span's id: its length, `kind`, the id.
+fn span_only_record(kind: u8, span: u64) -> [u8; SPAN_ONLY_BYTES] {
+    let mut record = [0u8; SPAN_ONLY_BYTES];
+    record[..4].copy_from_slice(&((SPAN_ONLY_BYTES - 4) as u32).to_le_bytes());
+    record[4] = kind;
+    record[5..].copy_from_slice(&(span as f64).to_le_bytes());
+    record
+}
+
+const SPAN_ONLY_BYTES: usize = 4 + 1 + 8;
+
 /// The queue of one JS layer.
 #[derive(Debug)]
 pub struct JsSink {
@@ -287,34 +310,6 @@ impl JsSink {
         }
     }
 
-    /// Appends a record that holds only a span's id (`KIND_ENTER`, `KIND_EXIT`, `KIND_CLOSE`),
-    /// as [`JsSink::push`] does. On the JavaScript thread with nothing queued (the usual case
-    /// there: a queued record would have been delivered at once), it goes straight into
-    /// JavaScript's buffer, without a trip through the queue. `thread` is the calling thread's
-    /// [`current_thread_id`].
-    pub(crate) fn push_span_only(&self, kind: u8, span: u64, thread: u32, force: bool) -> bool {
-        if thread == self.js_thread.load(Ordering::Acquire) {
-            let direct = {
-                let state = self.lock();
-                if state.head == state.queue.len() {
-                    state.write_span_only(kind, span)
-                } else {
-                    None
-                }
-            };
-            if let Some((length, target)) = direct {
-                self.wake(target, length);
-                return true;
-            }
-        }
-        let payload = match kind {
-            KIND_ENTER => Payload::Enter(span),
-            KIND_EXIT => Payload::Exit(span),
-            _ => Payload::Close(span),
-        };
-        self.push_as(thread, &payload, force)
-    }
-
     fn try_push(
         &self,
         payload: &Payload<'_>,
@@ -328,6 +323,14 @@ impl JsSink {
         let queued_bytes = state.queue.len() - state.head;
         if !force && (state.records >= self.capacity || queued_bytes >= MAX_QUEUED_BYTES) {
             return Pushed::Dropped(target);
+        }
+        // A record that holds only a span's id needs no definitions: on the JavaScript thread
+        // with nothing queued (the usual case there: a queued record would have been delivered
+        // at once), it goes straight into JavaScript's buffer, without a trip through the queue.
+        if let (true, true, Some((kind, span))) = (on_js_thread, was_empty, payload.span_only()) {
+            if let Some((length, target)) = state.write_span_only(kind, span) {
+                return Pushed::Direct(length, target);
+            }
         }
         state.append(payload, thread);
         if let (true, true, Some(target)) = (on_js_thread, was_empty, target) {
@@ -401,12 +404,9 @@ impl SinkState {
     /// Writes a span-only record straight into JavaScript's buffer, if JavaScript is attached
     /// and not dispatching (call with the queue empty, on the JavaScript thread).
     fn write_span_only(&self, kind: u8, span: u64) -> Option<(u32, JsTarget)> {
-        const LENGTH: usize = 4 + 1 + 8;
+        const LENGTH: usize = SPAN_ONLY_BYTES;
         let target = self.target?;
-        let mut record = [0u8; LENGTH];
-        record[..4].copy_from_slice(&((LENGTH - 4) as u32).to_le_bytes());
-        record[4] = kind;
-        record[5..].copy_from_slice(&(span as f64).to_le_bytes());
+        let record = span_only_record(kind, span);
         // SAFETY: as in `move_to_shared`: JavaScript keeps `shared_len` bytes alive while
         // attached, this is the JavaScript thread, and JavaScript is not reading them.
         unsafe {
@@ -510,8 +510,8 @@ impl SinkState {
     }
 
     fn span_only(&mut self, kind: u8, span: u64) {
-        let start = self.begin(kind);
-        self.queue.put_f64(span as f64);
+        let start = self.queue.len();
+        self.queue.put_bytes(&span_only_record(kind, span));
         self.finish(start);
     }
 
