@@ -407,17 +407,17 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Whether the field is shown (`tracing_subscriber` leaves out the metadata fields of
-    /// records logged through `log`).
-    fn shown(&self, field: &Field) -> bool {
-        self.result.is_ok() && !(cfg!(feature = "log") && field.name().starts_with("log."))
+    /// Whether the field named `name` is shown (`tracing_subscriber` leaves out the metadata
+    /// fields of records logged through `log`).
+    fn shown(&self, name: &str) -> bool {
+        self.result.is_ok() && !(cfg!(feature = "log") && name.starts_with("log."))
     }
 
     /// Writes the separator and `name=` (nothing for the message); false for a field not
-    /// shown (as [`Self::shown`] says).
+    /// shown.
     fn start(&mut self, field: &Field) -> bool {
         let name = field.name();
-        if self.result.is_err() || (cfg!(feature = "log") && name.starts_with("log.")) {
+        if !self.shown(name) {
             return false;
         }
         if !std::mem::replace(&mut self.empty, false) {
@@ -434,7 +434,7 @@ impl<'a> Fields<'a> {
 
     /// Hands the field to `tracing_subscriber`'s own visitor.
     fn by_default_visitor(&mut self, field: &Field, record: impl FnOnce(&mut DefaultVisitor<'_>)) {
-        if !self.shown(field) {
+        if !self.shown(field.name()) {
             return;
         }
         let mut visitor = DefaultVisitor::new(Writer::new(&mut *self.out), self.empty);
