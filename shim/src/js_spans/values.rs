@@ -9,6 +9,10 @@
 //! | 3 | integer (`i64`, from a safe integer or a bigint) | 8 bytes |
 //! | 4 | boolean | 1 byte, 0 or 1 |
 //! | 5 | unsigned integer (`u64`, a bigint above `i64::MAX`) | 8 bytes |
+//!
+//! A tag-5 value that fits an `i64` is decoded as one (the bindings never send such a value
+//! with tag 5): JavaScript's integers reach the layers as `i64`, and the OpenTelemetry layer
+//! need not look for unsigned ones to turn into integers (`layers::otel::integers`).
 
 use tracing::field::Value;
 
@@ -97,7 +101,13 @@ fn decode_into<'a>(bytes: &'a [u8], values: &mut [FieldValue<'a>]) -> Result<(),
             2 => FieldValue::F64(f64::from_le_bytes(take::<8>(&mut rest, index)?)),
             3 => FieldValue::I64(i64::from_le_bytes(take::<8>(&mut rest, index)?)),
             4 => FieldValue::Bool(take::<1>(&mut rest, index)?[0] != 0),
-            5 => FieldValue::U64(u64::from_le_bytes(take::<8>(&mut rest, index)?)),
+            5 => {
+                let number = u64::from_le_bytes(take::<8>(&mut rest, index)?);
+                match i64::try_from(number) {
+                    Ok(signed) => FieldValue::I64(signed),
+                    Err(_) => FieldValue::U64(number),
+                }
+            }
             other => return Err(malformed(index, &format!("unknown value tag {other}"))),
         };
         *slot = value;
@@ -185,6 +195,24 @@ mod tests {
                 FieldValue::I64(-7),
                 FieldValue::Bool(true),
                 FieldValue::U64(u64::MAX),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unsigned_value_that_fits_an_i64_is_one() {
+        let mut bytes = vec![5];
+        bytes.extend(7u64.to_le_bytes());
+        bytes.push(5);
+        bytes.extend((i64::MAX as u64).to_le_bytes());
+        bytes.push(5);
+        bytes.extend((i64::MAX as u64 + 1).to_le_bytes());
+        assert_eq!(
+            decode(&bytes, 3).unwrap(),
+            [
+                FieldValue::I64(7),
+                FieldValue::I64(i64::MAX),
+                FieldValue::U64(i64::MAX as u64 + 1),
             ]
         );
     }

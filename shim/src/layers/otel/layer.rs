@@ -97,6 +97,11 @@ where
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         note_current_thread();
+        // JavaScript's values hold no unsigned integer that fits an `i64` (`js_spans::values`
+        // decodes one as an `i64`): no need to look for one.
+        if ends_at_close(attrs.metadata()) {
+            return self.inner.on_new_span(attrs, id, ctx);
+        }
         with_signed_attributes(attrs, |attrs| self.inner.on_new_span(attrs, id, ctx))
     }
 
