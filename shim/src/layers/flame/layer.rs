@@ -192,6 +192,12 @@ struct ThreadState {
     entered: EnteredSpans<SpanStacks>,
     /// Interned stacks this thread has used, direct-mapped by `(parent stack, frame)`.
     stack_cache: Box<[CachedStack]>,
+    /// The span this thread made last (its `tracing` id) and its stacks, until this thread's
+    /// next span event: most spans are entered right after they are made, and then need no
+    /// lookup. A `tracing` id names another span only after its span closed and its registry
+    /// slot went round every generation (billions of spans); the worst a stale note could do
+    /// then is attribute one sample to another stack.
+    made_last: Option<(u64, SpanStacks)>,
 }
 
 /// An entry of [`ThreadState::stack_cache`]; `frame` 0 is an empty entry.
@@ -289,6 +295,7 @@ impl FlameLayer {
             samples,
             entered: EnteredSpans::new(ENTERED_MAX, WhenFull::Skip),
             stack_cache: vec![CachedStack::default(); 1 << STACK_CACHE_BITS].into_boxed_slice(),
+            made_last: None,
         }
     }
 
@@ -373,11 +380,13 @@ impl Layer<BaseSubscriber> for FlameLayer {
                     .unwrap_or_else(|| self.stacks_of(parent))
                     .own
             });
-            SpanStacks {
+            let stacks = SpanStacks {
                 instance: self.instance,
                 parents,
                 own: thread.intern(parents, span.metadata(), &self.shared.stacks),
-            }
+            };
+            thread.made_last = Some((id.into_u64(), stacks));
+            stacks
         });
         // Without the thread-local (the thread is ending), `stacks_of` finds them when needed.
         if let Some(stacks) = stacks {
@@ -386,9 +395,14 @@ impl Layer<BaseSubscriber> for FlameLayer {
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
-        let Some(span) = ctx.span(id) else { return };
-        let stacks = self.stacks_of(&span);
         self.with_thread(|thread| {
+            let stacks = match thread.made_last.take() {
+                Some((made, stacks)) if made == id.into_u64() => stacks,
+                _ => match ctx.span(id) {
+                    Some(span) => self.stacks_of(&span),
+                    None => return,
+                },
+            };
             thread.enter(id, stacks);
             // The time before a root span is entered belongs to the thread alone.
             self.sample(
@@ -401,6 +415,7 @@ impl Layer<BaseSubscriber> for FlameLayer {
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
         self.with_thread(|thread| {
+            thread.made_last = None;
             let stacks = match thread.leave(id) {
                 Some(stacks) => stacks,
                 None => match ctx.span(id) {
