@@ -145,3 +145,48 @@ fn a_filter_cannot_change_before_install_or_after_uninstall() {
         ErrorKind::NotInstalled
     );
 }
+
+/// A layer installed without a filter gets its span callbacks without the per-layer filter's
+/// check (every span is enabled for it); once it has a filter, a span the filter disables
+/// must not reach it on enter, exit or close, while a span made before the filter does.
+#[test]
+fn a_filter_given_to_an_unfiltered_layer_keeps_its_spans_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let watched = dir.path().join("watched.log");
+    let other = dir.path().join("other.log");
+    let with_span_events = |path: &Path| {
+        format!(
+            r#"{{"kind":"fmt","writer":{{"file":{}}},"spanEvents":["enter","exit","close"]}}"#,
+            serde_json::to_string(path).unwrap()
+        )
+    };
+    let config = format!(
+        r#"{{"layers":[{},{}]}}"#,
+        with_span_events(&watched),
+        with_span_events(&other)
+    );
+    let mut session = Session::from_json(&config).unwrap();
+    session.install_current_thread().unwrap();
+    let before = tracing::info_span!("made_before");
+    before.in_scope(|| {});
+    session.set_layer_filter(0, "warn").unwrap();
+    before.in_scope(|| {});
+    drop(before);
+    let after = tracing::info_span!("made_after");
+    after.in_scope(|| {});
+    drop(after);
+    session.uninstall().unwrap();
+
+    let count = |path: &Path, name: &str| {
+        fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter(|line| line.contains(name))
+            .count()
+    };
+    // Two enters, two exits and a close; one enter, one exit and a close.
+    assert_eq!(count(&other, "made_before"), 5);
+    assert_eq!(count(&other, "made_after"), 3);
+    assert_eq!(count(&watched, "made_before"), 5);
+    assert_eq!(count(&watched, "made_after"), 0);
+}

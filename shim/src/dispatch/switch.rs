@@ -151,9 +151,12 @@ impl Switch {
                     .store(filter_tracks_spans, Ordering::Release);
                 slot.enter_exit
                     .store(config.enter_exit || filter_tracks_spans, Ordering::Release);
+                let unfiltered = config.filter.is_none();
+                slot.unfiltered.store(unfiltered, Ordering::Release);
                 Arc::new(SlotContent {
                     generation,
                     layer: config.layer,
+                    unfiltered: AtomicBool::new(unfiltered),
                     filter: ArcSwapOption::new(config.filter.map(Arc::new)),
                     received: config.received,
                 })
@@ -209,6 +212,9 @@ impl Switch {
                 // Before the filter is stored, as `store_filter` says its flag.
                 slot.enter_exit.store(true, Ordering::Release);
             }
+            // Before the filter is stored: a span the filter disables must not pass unchecked.
+            content.unfiltered.store(false, Ordering::SeqCst);
+            slot.unfiltered.store(false, Ordering::Release);
             store_filter(&content.filter, &slot.filter_tracks_spans, Some(filter));
             true
         });
@@ -250,6 +256,9 @@ struct Slot {
     /// those callbacks stop before the per-layer filter's span lookup. Once on for a
     /// configuration, it stays on until the next one is loaded.
     enter_exit: AtomicBool,
+    /// Whether the slot's layer had no filter when loaded and got none since: a hint that
+    /// spares filtered slots the attempt in [`SlotLayer::unfiltered`] (which asks the content).
+    unfiltered: AtomicBool,
     content: ArcSwapOption<SlotContent>,
 }
 
@@ -276,6 +285,9 @@ struct SlotContent {
     layer: BoxedLayer,
     /// Swappable on its own, so that a filter change keeps the layer (and its open file).
     filter: ArcSwapOption<EnvFilter>,
+    /// Whether `filter` is and always was `None` (a filter can be set later, never removed):
+    /// then every span made under this content is enabled for the layer.
+    unfiltered: AtomicBool,
     received: Arc<AtomicBool>,
 }
 
@@ -513,7 +525,7 @@ impl Layer<Registry> for BaseLayer {
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, Registry>) {
-        self.0.open_spans.closed();
+        // Counted closed once the slots saw the close (`Slots::on_close`).
         if let Some(filter) = self.span_tracking_filter() {
             Layer::<Registry>::on_close(&*filter, id, ctx);
         }
@@ -715,6 +727,16 @@ impl Layer<BaseSubscriber> for Slots {
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, BaseSubscriber>) {
+        // The span counts as open until every slot saw it close (even if one panics): a
+        // configuration loaded meanwhile keeps checking generations, so the close of a span it
+        // predates never reaches its layers.
+        struct CountClosed<'a>(&'a Switch);
+        impl Drop for CountClosed<'_> {
+            fn drop(&mut self) {
+                self.0.open_spans.closed();
+            }
+        }
+        let _closed = CountClosed(&self.switch);
         for slot in self.used() {
             slot.on_close(id.clone(), ctx.clone());
         }
@@ -762,6 +784,36 @@ impl OccupiedOnly {
     /// Whether the slot is occupied by a layer or filter that acts on enter and exit.
     fn enters(&self) -> bool {
         self.occupied() && self.slot.enter_exit.load(Ordering::Acquire)
+    }
+
+    /// Hands a span callback straight to the slot's layer, without `Filtered`'s registry
+    /// lookup of the span's per-layer filter state, when that state can only say "enabled":
+    /// the layer has no filter, and every open span was made under its configuration (none
+    /// predates it), so each was enabled for it. Returns whether it did; if not, the callback
+    /// goes through `Filtered`.
+    ///
+    /// The layer gets the context without this filter's id: with every span enabled for the
+    /// filter, the context's lookups answer the same.
+    fn unfiltered(
+        &self,
+        ctx: &Context<'_, BaseSubscriber>,
+        f: impl FnOnce(&BoxedLayer, Context<'_, BaseSubscriber>),
+    ) -> bool {
+        if !self.slot.unfiltered.load(Ordering::Acquire) {
+            return false;
+        }
+        self.slot.with(false, |content| {
+            // Read after the content: a configuration loaded since the flag was last cleared
+            // sets it before it fills the slots, so the content read belongs to the flag read,
+            // and the flag stays set while a span it predates (the one at hand) is open.
+            if !content.unfiltered.load(Ordering::SeqCst)
+                || self.switch.spans_predate_generation.load(Ordering::SeqCst)
+            {
+                return false;
+            }
+            f(&content.layer, ctx.clone());
+            true
+        })
     }
 }
 
@@ -821,19 +873,19 @@ impl Layer<BaseSubscriber> for OccupiedOnly {
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
-        if self.enters() {
+        if self.enters() && !self.unfiltered(&ctx, |layer, ctx| layer.on_enter(id, ctx)) {
             self.inner.on_enter(id, ctx);
         }
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, BaseSubscriber>) {
-        if self.enters() {
+        if self.enters() && !self.unfiltered(&ctx, |layer, ctx| layer.on_exit(id, ctx)) {
             self.inner.on_exit(id, ctx);
         }
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, BaseSubscriber>) {
-        if self.occupied() {
+        if self.occupied() && !self.unfiltered(&ctx, |layer, ctx| layer.on_close(id.clone(), ctx)) {
             self.inner.on_close(id, ctx);
         }
     }
