@@ -95,6 +95,7 @@ impl Switch {
                 let filter = SlotFilter {
                     slot: Arc::clone(slot),
                     first: Arc::clone(&switch.slots[0]),
+                    switch: Arc::clone(&switch),
                 };
                 OccupiedOnly {
                     slot: Arc::clone(slot),
@@ -138,6 +139,11 @@ impl Switch {
         self.generation.store(generation, Ordering::SeqCst);
         self.set_global(global_filter);
         self.slots_used.fetch_max(layers.len(), Ordering::AcqRel);
+        // Until the slots are filled, the previous configuration's layers are in them: their
+        // callsite interests ("always" for a layer without a filter) must not let records of
+        // the new configuration skip `SlotFilter::enabled`, which refuses them for a slot not
+        // yet filled. So callsites ask each time ("sometimes") while the slots are filled.
+        crate::log_bridge::filters_changed();
         let mut layers = layers.into_iter();
         let dispatch = self.dispatch.get().and_then(WeakDispatch::upgrade);
         for slot in &self.slots {
@@ -424,7 +430,7 @@ impl BaseLayer {
         let mut combined: Option<Interest> = None;
         for slot in &self.0.slots {
             slot.with((), |content| {
-                let interest = callsite_interest(content, metadata);
+                let interest = callsite_interest(content, &self.0.generation, metadata);
                 combined = Some(match combined.take() {
                     None => interest,
                     Some(so_far) if so_far.is_always() && interest.is_always() => so_far,
@@ -1029,6 +1035,7 @@ struct SlotFilter {
     slot: Arc<Slot>,
     /// Slot 0, filled first by every configuration.
     first: Arc<Slot>,
+    switch: Arc<Switch>,
 }
 
 impl SlotFilter {
@@ -1045,8 +1052,16 @@ impl SlotFilter {
     }
 }
 
-/// What a slot's filter says of a callsite.
-fn callsite_interest(content: &SlotContent, metadata: &'static Metadata<'static>) -> Interest {
+/// What a slot's filter says of a callsite; "sometimes" for a slot that still holds an earlier
+/// configuration's layer while the next one is loaded (see `SlotFilter::enabled`).
+fn callsite_interest(
+    content: &SlotContent,
+    generation: &AtomicU64,
+    metadata: &'static Metadata<'static>,
+) -> Interest {
+    if content.generation != generation.load(Ordering::SeqCst) {
+        return Interest::sometimes();
+    }
     match &*content.filter.load() {
         Some(filter) => Filter::<BaseSubscriber>::callsite_enabled(&**filter, metadata),
         None => Interest::always(),
@@ -1064,11 +1079,17 @@ fn own_level_hint(content: &SlotContent) -> Option<LevelFilter> {
 impl Filter<BaseSubscriber> for SlotFilter {
     fn enabled(&self, metadata: &Metadata<'_>, cx: &Context<'_, BaseSubscriber>) -> bool {
         self.slot.with(false, |content| {
-            content
-                .filter
-                .load()
-                .as_deref()
-                .is_none_or(|filter| Filter::enabled(filter, metadata, cx))
+            // While a configuration is being loaded, a slot not yet filled with it holds the
+            // previous one's layer: a span or event made now belongs to the new configuration
+            // (`Switch::load` stores its generation first), and the old filter must not decide
+            // for the new layer (which would then get a span its filter refuses). It goes to
+            // the slots already filled.
+            content.generation == self.switch.generation.load(Ordering::SeqCst)
+                && content
+                    .filter
+                    .load()
+                    .as_deref()
+                    .is_none_or(|filter| Filter::enabled(filter, metadata, cx))
         })
     }
 
@@ -1077,12 +1098,16 @@ impl Filter<BaseSubscriber> for SlotFilter {
         // "never" makes "sometimes", which would send every event of an enabled callsite
         // through each filter's `enabled`; echoing slot 0 leaves the combination to the slots
         // in use. `enabled` still says no for an empty slot.
-        let own = self
-            .slot
-            .with(None, |content| Some(callsite_interest(content, metadata)));
+        let own = self.slot.with(None, |content| {
+            Some(callsite_interest(
+                content,
+                &self.switch.generation,
+                metadata,
+            ))
+        });
         own.unwrap_or_else(|| {
             self.first.with(Interest::never(), |content| {
-                callsite_interest(content, metadata)
+                callsite_interest(content, &self.switch.generation, metadata)
             })
         })
     }
