@@ -9,9 +9,10 @@
  *   deno run -A bench/js_spans.ts [--all-attributes]
  *   bun bench/js_spans.ts [--all-attributes]
  *
- * The shim's spans carry what the SDK's carry (the 2 fields, plus `level` and `target`):
- * `spanAttributes` turns off the thread, code location and busy/idle attributes that
- * `tracing-opentelemetry` adds by default; `--all-attributes` keeps them.
+ * The shim's spans carry what the SDK's carry, the 2 fields: `spanAttributes` turns off the
+ * level, target, thread, code location and busy/idle attributes that the `otlp` layer adds by
+ * default; `--all-attributes` keeps them. Each round also runs the shim with `level` and `target`
+ * kept (the summary line and `cpu_ratio_with_level_target`).
  *
  * Each round makes SPANS spans and is timed from the first span until everything is confirmed
  * by the receiver (dispose for the shim; `forceFlush` + `shutdown` for the SDK). The SDK flushes
@@ -31,7 +32,8 @@
  * Last line:
  * {"bench":"js_spans","runtime":…,"spans_per_s":…,"otel_js_spans_per_s":…,
  *  "ratio_vs_otel_js":…,"cpu_us_per_span":…,"otel_js_cpu_us_per_span":…,
- *  "cpu_ratio_vs_otel_js":…,"received":…,"sent":…}
+ *  "cpu_ratio_vs_otel_js":…,"cpu_ratio_with_level_target":…,"received":…,"sent":…}
+ * (`received` and `sent` count the shim's spans of both kinds of round).
  */
 
 import { spawn } from "node:child_process";
@@ -47,7 +49,11 @@ const BATCH = 2_048;
 const ROUNDS = 3;
 /** `--all-attributes`: keep the default thread and busy/idle attributes on the shim's spans. */
 const ALL_ATTRIBUTES = process.argv.includes("--all-attributes");
-const SPAN_ATTRIBUTES = ALL_ATTRIBUTES ? {} : { thread: false, busyIdle: false, location: false };
+const SPAN_ATTRIBUTES = ALL_ATTRIBUTES
+  ? {}
+  : { thread: false, busyIdle: false, location: false, level: false, target: false };
+/** The attributes of the shim's spans before `level` and `target` could be turned off. */
+const WITH_LEVEL_TARGET = ALL_ATTRIBUTES ? {} : { thread: false, busyIdle: false, location: false };
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 const runtimeName = isDeno ? "deno" : "bun";
@@ -72,7 +78,10 @@ function cpuMicros(since: NodeJS.CpuUsage): number {
 }
 
 /** The shim: spans made in JS, exported by the native OTLP layer. */
-function runShim(spans: number): { seconds: number; cpuMicros: number; dropped: number } {
+function runShim(
+  spans: number,
+  spanAttributes: Record<string, boolean> = SPAN_ATTRIBUTES,
+): { seconds: number; cpuMicros: number; dropped: number } {
   const cpu = process.cpuUsage();
   const tracing = new api.Tracing(
     new api.GlobalTracingConfig({
@@ -83,9 +92,9 @@ function runShim(spans: number): { seconds: number; cpuMicros: number; dropped: 
           batch: { maxQueueSize: 262_144, maxExportBatchSize: BATCH },
           flushTimeoutMs: 30_000,
           filter: "info",
-          // The SDK's spans carry their 2 attributes only; ours then carry the 2 fields plus
-          // `level` and `target` (no thread, code location or busy/idle attributes).
-          spanAttributes: SPAN_ATTRIBUTES,
+          // The SDK's spans carry their 2 attributes only; so do ours (no level, target,
+          // thread, code location or busy/idle attributes).
+          spanAttributes,
         }),
       ],
     }),
@@ -167,6 +176,7 @@ try {
   const otelSeconds: number[] = [];
   const shimCpu: number[] = [];
   const otelCpu: number[] = [];
+  const levelTargetCpu: number[] = [];
   let received = 0;
   let otelReceived = 0;
   let dropped = 0;
@@ -178,16 +188,22 @@ try {
     dropped += shim.dropped;
     received += await countReceived();
     await receiver.clear();
+    const withLevelTarget = runShim(SPANS, WITH_LEVEL_TARGET);
+    levelTargetCpu.push(withLevelTarget.cpuMicros / SPANS);
+    dropped += withLevelTarget.dropped;
+    received += await countReceived();
+    await receiver.clear();
     const otel = await runOtelJs(SPANS);
     otelSeconds.push(otel.seconds);
     otelCpu.push(otel.cpuMicros / SPANS);
     otelReceived += await countReceived();
   }
-  const sent = ROUNDS * SPANS;
+  const sent = 2 * ROUNDS * SPANS; // the shim's: both kinds of round
   const spansPerS = SPANS / Math.min(...shimSeconds);
   const otelSpansPerS = SPANS / Math.min(...otelSeconds);
   const cpuPerSpan = Math.min(...shimCpu);
   const otelCpuPerSpan = Math.min(...otelCpu);
+  const levelTargetCpuPerSpan = Math.min(...levelTargetCpu);
   let builtin = "";
   if (isDeno) {
     const baseline = Math.min(
@@ -204,8 +220,12 @@ try {
   console.log(
     `${runtimeName}: ${SPANS} spans per round; shim rounds ${ms(shimSeconds)} ` +
       `(received ${received}/${sent}, dropped ${dropped}); OpenTelemetry JS SDK rounds ` +
-      `${ms(otelSeconds)} (received ${otelReceived}/${sent})${builtin}; process CPU per span: ` +
-      `shim ${cpuPerSpan.toFixed(2)} µs, SDK ${otelCpuPerSpan.toFixed(2)} µs`,
+      `${ms(otelSeconds)} (received ${otelReceived}/${
+        ROUNDS * SPANS
+      })${builtin}; process CPU per ` +
+      `span: ` +
+      `shim ${cpuPerSpan.toFixed(2)} µs (${levelTargetCpuPerSpan.toFixed(2)} µs with level and ` +
+      `target), SDK ${otelCpuPerSpan.toFixed(2)} µs`,
   );
   console.log(JSON.stringify({
     bench: "js_spans",
@@ -216,6 +236,7 @@ try {
     cpu_us_per_span: Number(cpuPerSpan.toFixed(2)),
     otel_js_cpu_us_per_span: Number(otelCpuPerSpan.toFixed(2)),
     cpu_ratio_vs_otel_js: Number((otelCpuPerSpan / cpuPerSpan).toFixed(2)),
+    cpu_ratio_with_level_target: Number((otelCpuPerSpan / levelTargetCpuPerSpan).toFixed(2)),
     received,
     sent,
   }));

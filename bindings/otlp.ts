@@ -133,6 +133,10 @@ export interface OtelSpanAttributes {
   thread?: boolean | undefined;
   /** `busy_ns` and `idle_ns`: time spent entered and not entered. */
   busyIdle?: boolean | undefined;
+  /** `level`: the span's level (`INFO`). */
+  level?: boolean | undefined;
+  /** `target`: the span's target (its Rust module, or the `target` a JS span was given). */
+  target?: boolean | undefined;
 }
 
 /** Options both OpenTelemetry layers share. */
@@ -303,7 +307,13 @@ export const OTEL_NESTED_OPTIONS = {
     "temporality",
   ]),
   scope: optionNames<OtelScope>()(["name", "version", "schemaUrl", "attributes"]),
-  spanAttributes: optionNames<OtelSpanAttributes>()(["location", "thread", "busyIdle"]),
+  spanAttributes: optionNames<OtelSpanAttributes>()([
+    "location",
+    "thread",
+    "busyIdle",
+    "level",
+    "target",
+  ]),
 } as const;
 
 /** Spans exported to an OTLP receiver (an OpenTelemetry Collector, Jaeger, …). */

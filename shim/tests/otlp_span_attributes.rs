@@ -1,5 +1,5 @@
 //! `spanAttributes` turns off the attributes `tracing-opentelemetry` adds to every span
-//! (location, thread, busy/idle times); by default each span has all of them.
+//! (location, thread, busy/idle times, level, target); by default each span has all of them.
 
 use std::fs;
 
@@ -57,6 +57,10 @@ fn span_attributes_can_be_turned_off_one_by_one() {
             "thread.id",
             "thread.name"
         ]
+    );
+    assert_eq!(
+        keys_with(r#","spanAttributes":{"level":false,"target":false,"thread":false}"#),
+        ["busy_ns", "code.file.path", "code.line.number", "code.module.name", "idle_ns", "job"]
     );
     assert_eq!(
         keys_with(r#","spanAttributes":{"thread":false,"busyIdle":false}"#),

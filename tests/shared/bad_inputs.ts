@@ -239,6 +239,8 @@ const OTEL_OPTIONS: Record<string, OptionType> = {
   "spanAttributes.location": "bool",
   "spanAttributes.thread": "bool",
   "spanAttributes.busyIdle": "bool",
+  "spanAttributes.level": "bool",
+  "spanAttributes.target": "bool",
   flushTimeoutMs: "millis",
   filter: "filter",
 };

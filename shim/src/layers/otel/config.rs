@@ -425,6 +425,12 @@ pub struct SpanAttributesConfig {
     /// `busy_ns` and `idle_ns`: time spent entered and not entered.
     #[serde(default)]
     pub busy_idle: Option<bool>,
+    /// `level`: the span's level (`INFO`).
+    #[serde(default)]
+    pub level: Option<bool>,
+    /// `target`: the span's target (its module, or what the span gave).
+    #[serde(default)]
+    pub target: Option<bool>,
 }
 
 /// A resource or scope attribute value: a string, number or boolean, or an array of one of

@@ -385,8 +385,8 @@ fn build_pipeline(
     let layer = OtelLayer::new(
         tracing_opentelemetry::layer::<BaseSubscriber>()
             .with_tracer(tracer)
-            .with_level(true)
-            .with_target(true)
+            .with_level(sdk.span_attributes.level)
+            .with_target(sdk.span_attributes.target)
             // Parents come from the tracing span tree, never from OpenTelemetry's thread-local
             // context: the OpenTelemetry layers of two configs (a global one and a
             // current-thread one) must not see each other's spans.

@@ -49,6 +49,8 @@ pub(crate) struct SpanAttributes {
     pub(crate) location: bool,
     pub(crate) thread: bool,
     pub(crate) busy_idle: bool,
+    pub(crate) level: bool,
+    pub(crate) target: bool,
 }
 
 /// Batch processor settings, resolved.
@@ -90,6 +92,8 @@ pub(crate) fn sdk_settings(
                 location: given.location.unwrap_or(true),
                 thread: given.thread.unwrap_or(true),
                 busy_idle: given.busy_idle.unwrap_or(true),
+                level: given.level.unwrap_or(true),
+                target: given.target.unwrap_or(true),
             }
         },
     })
