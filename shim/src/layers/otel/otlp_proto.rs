@@ -163,6 +163,11 @@ impl<'a> Writer<'a> {
         }
         prefix[size] = rest as u8;
         size += 1;
+        if size == 2 && reserved == 2 {
+            // A span's usual case, without copying a slice of unknown length.
+            out[at..at + 2].copy_from_slice(&prefix[..2]);
+            return;
+        }
         if size > reserved {
             out.resize(end + size - reserved, 0);
             out.copy_within(at + reserved..end, at + size);
@@ -195,7 +200,6 @@ impl Sink for Writer<'_> {
                 Value::String(text) if key.len() + text.as_str().len() <= SHORT_ATTRIBUTE => {
                     let text = text.as_str().as_bytes();
                     let any = 2 + text.len();
-                    self.buf.reserve(8 + key.len() + text.len());
                     self.put_slice(&head(2 + key.len() + 2 + any));
                     self.put_slice(key);
                     self.put_slice(&[0x12, any as u8, 0x0a, text.len() as u8]);
@@ -205,7 +209,6 @@ impl Sink for Writer<'_> {
                 Value::I64(number) => {
                     let number = *number as u64;
                     let any = 1 + varint_len(number);
-                    self.buf.reserve(8 + key.len() + 10);
                     self.put_slice(&head(2 + key.len() + 2 + any));
                     self.put_slice(key);
                     self.put_slice(&[0x12, any as u8, 0x18]);
@@ -299,15 +302,13 @@ pub(super) fn export_request<'a, R: Encode>(
     records: &'a [R],
     scope_of: impl Fn(&'a R) -> &'a InstrumentationScope,
 ) {
-    let mut scopes: Vec<(&InstrumentationScope, Vec<&R>)> = Vec::new();
+    // The scopes, in order of first appearance: each record is in the group of the one it
+    // equals.
+    let mut scopes: Vec<&InstrumentationScope> = Vec::new();
     for record in records {
         let scope = scope_of(record);
-        match scopes
-            .iter_mut()
-            .find(|(known, _)| same_scope(known, scope))
-        {
-            Some((_, members)) => members.push(record),
-            None => scopes.push((scope, vec![record])),
+        if !scopes.iter().any(|known| same_scope(known, scope)) {
+            scopes.push(scope);
         }
     }
     let mut out = Writer::new(out);
@@ -315,11 +316,13 @@ pub(super) fn export_request<'a, R: Encode>(
     // bytes (see `message_reserving`).
     out.message_reserving(1, BATCH_RESERVE, |out| {
         out.message(1, &ResourceBody(resource));
-        for (scope, members) in &scopes {
+        for scope in &scopes {
             out.message_reserving(2, BATCH_RESERVE, |out| {
                 out.message(1, *scope);
-                for record in members {
-                    out.message_reserving(2, 2, |out| record.encode(out));
+                for record in records {
+                    if scopes.len() == 1 || same_scope(scope, scope_of(record)) {
+                        out.message_reserving(2, 2, |out| record.encode(out));
+                    }
                 }
                 string(out, 3, scope.schema_url().unwrap_or_default());
             });
