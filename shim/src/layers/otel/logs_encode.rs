@@ -1,5 +1,5 @@
-//! OTLP encoding of log records ([`OtlpRecords`] for [`LogRecord`]): protobuf written in one
-//! pass with the span encoder's helpers (`otlp_proto.rs`; field numbers of
+//! OTLP encoding of log records ([`OtlpRecords`] for [`LogRecord`]): protobuf written with the span
+//! encoder's helpers (`otlp_proto.rs`; field numbers of
 //! `opentelemetry/proto/logs/v1/logs.proto`), JSON through the generated message structs
 //! (the OTLP JSON mapping: hex ids, 64-bit integers as strings, camelCase names). The tests
 //! decode our protobuf with prost and compare it with the JSON path's messages.
@@ -21,8 +21,8 @@ use prost::Message as _;
 use super::{
     logs::LogRecord,
     otlp_proto::{
-        attributes, bytes, export_request, fixed32, fixed64, message, nanos, string, string_always,
-        uint,
+        attributes, bytes, export_request, fixed32, nanos, string, timestamp, uint, Encode, Scalar,
+        Sink,
     },
     records::OtlpRecords,
 };
@@ -75,24 +75,26 @@ fn by_scope(records: &[LogRecord]) -> Vec<(&Arc<InstrumentationScope>, Vec<&LogR
 
 /// Appends the `ExportLogsServiceRequest` of `records` (all from `resource`) to `out`.
 pub(crate) fn encode_logs(records: &[LogRecord], resource: &Resource, out: &mut Vec<u8>) {
-    export_request(out, resource, records, |record| &*record.scope, log_record);
+    export_request(out, resource, records, |record| &*record.scope);
 }
 
-fn log_record(out: &mut Vec<u8>, record: &LogRecord) {
-    fixed64(out, 1, nanos(record.time));
-    uint(out, 2, record.severity_number() as u64);
-    string(out, 3, record.severity_text());
-    if let Some(body) = &record.body {
-        // AnyValue.string_value: a oneof, written even when empty.
-        message(out, 5, |out| string_always(out, 1, body));
+impl Encode for LogRecord {
+    fn encode<S: Sink>(&self, out: &mut S) {
+        timestamp(out, 1, self.time);
+        uint(out, 2, self.severity_number() as u64);
+        string(out, 3, self.severity_text());
+        if let Some(body) = &self.body {
+            // AnyValue.string_value: a oneof, written even when empty.
+            out.message(5, &Scalar::Str(body));
+        }
+        attributes(out, 6, &self.attributes);
+        if let Some(span) = &self.span {
+            fixed32(out, 8, u32::from(span.trace_flags().to_u8()));
+            bytes(out, 9, &span.trace_id().to_bytes());
+            bytes(out, 10, &span.span_id().to_bytes());
+        }
+        timestamp(out, 11, self.observed_time);
     }
-    attributes(out, 6, &record.attributes);
-    if let Some(span) = &record.span {
-        fixed32(out, 8, u32::from(span.trace_flags().to_u8()));
-        bytes(out, 9, &span.trace_id().to_bytes());
-        bytes(out, 10, &span.span_id().to_bytes());
-    }
-    fixed64(out, 11, nanos(record.observed_time));
 }
 
 /// The `LogsData` of `records`, all from `resource`.
