@@ -60,7 +60,14 @@ fn span_attributes_can_be_turned_off_one_by_one() {
     );
     assert_eq!(
         keys_with(r#","spanAttributes":{"level":false,"target":false,"thread":false}"#),
-        ["busy_ns", "code.file.path", "code.line.number", "code.module.name", "idle_ns", "job"]
+        [
+            "busy_ns",
+            "code.file.path",
+            "code.line.number",
+            "code.module.name",
+            "idle_ns",
+            "job"
+        ]
     );
     assert_eq!(
         keys_with(r#","spanAttributes":{"thread":false,"busyIdle":false}"#),
