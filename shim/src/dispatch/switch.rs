@@ -263,7 +263,7 @@ struct Slot {
     /// configuration, it stays on until the next one is loaded.
     enter_exit: AtomicBool,
     /// Whether the slot's layer had no filter when loaded and got none since: a hint that
-    /// spares filtered slots the attempt in [`SlotLayer::unfiltered`] (which asks the content).
+    /// spares filtered slots the attempt in [`OccupiedOnly::unfiltered`] (which asks the content).
     unfiltered: AtomicBool,
     content: ArcSwapOption<SlotContent>,
 }
