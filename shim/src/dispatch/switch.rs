@@ -91,7 +91,8 @@ impl Switch {
         let slot_layers: Vec<_> = switch
             .slots
             .iter()
-            .map(|slot| {
+            .enumerate()
+            .map(|(index, slot)| {
                 let filter = SlotFilter {
                     slot: Arc::clone(slot),
                     first: Arc::clone(&switch.slots[0]),
@@ -104,6 +105,7 @@ impl Switch {
                         SlotLayer {
                             slot: Arc::clone(slot),
                             switch: Arc::clone(&switch),
+                            bit: 1 << index,
                         },
                         filter,
                     ),
@@ -307,15 +309,21 @@ impl SlotContent {
 }
 
 /// Stored in a span's extensions while [`Switch::mark_spans`] is on: the generation of the
-/// configuration that saw it created.
-struct SpanGeneration(u64);
+/// configuration that saw it created, and the slots whose layer refused it
+/// ([`SlotLayer::admits`]).
+struct SpanGeneration {
+    generation: u64,
+    /// One bit per slot ([`SlotLayer::bit`]).
+    refused: AtomicU64,
+}
 
 impl Switch {
-    /// The generation of the configuration that saw the span of `extensions` created.
-    fn generation_of(&self, extensions: Extensions<'_>) -> u64 {
+    /// The generation of the configuration that saw the span of `extensions` created, and the
+    /// slots that refused it.
+    fn generation_of(&self, extensions: Extensions<'_>) -> (u64, u64) {
         match extensions.get::<SpanGeneration>() {
-            Some(generation) => generation.0,
-            None => self.unmarked_generation.load(Ordering::SeqCst),
+            Some(marked) => (marked.generation, marked.refused.load(Ordering::SeqCst)),
+            None => (self.unmarked_generation.load(Ordering::SeqCst), 0),
         }
     }
 }
@@ -504,7 +512,10 @@ impl Layer<Registry> for BaseLayer {
         if self.0.mark_spans.load(Ordering::SeqCst) {
             if let Some(span) = ctx.span(id) {
                 let generation = self.0.generation.load(Ordering::SeqCst);
-                span.extensions_mut().insert(SpanGeneration(generation));
+                span.extensions_mut().insert(SpanGeneration {
+                    generation,
+                    refused: AtomicU64::new(0),
+                });
             }
         }
         if let Some(filter) = self.span_tracking_filter() {
@@ -575,17 +586,20 @@ fn layers_of_span(id: &Id, dispatch: &Dispatch) -> Vec<(*const Slot, Arc<SlotCon
     ) else {
         return Vec::new();
     };
-    let Some(generation) = tracing_subscriber::registry::LookupSpan::span(subscriber, id)
-        .map(|data| base.0.generation_of(data.extensions()))
+    let Some((generation, refused)) =
+        tracing_subscriber::registry::LookupSpan::span(subscriber, id)
+            .map(|data| base.0.generation_of(data.extensions()))
     else {
         return Vec::new();
     };
     base.0
         .slots
         .iter()
-        .filter_map(|slot| {
+        .enumerate()
+        .filter_map(|(index, slot)| {
             let content = slot.content.load_full()?;
-            (content.generation == generation).then_some((Arc::as_ptr(slot), content))
+            (content.generation == generation && refused & (1 << index) == 0)
+                .then_some((Arc::as_ptr(slot), content))
         })
         .collect()
 }
@@ -624,7 +638,7 @@ pub(crate) fn span_recorded_by(
         };
         Arc::ptr_eq(&base.0, switch)
             && tracing_subscriber::registry::LookupSpan::span(subscriber, id)
-                .map(|data| switch.generation_of(data.extensions()))
+                .map(|data| switch.generation_of(data.extensions()).0)
                 == Some(generation)
     })
     .unwrap_or(false)
@@ -916,6 +930,8 @@ struct SlotLayer {
     slot: Arc<Slot>,
     /// For whether spans must be checked against their generation.
     switch: Arc<Switch>,
+    /// The slot's bit in [`SpanGeneration::refused`].
+    bit: u64,
 }
 
 impl SlotLayer {
@@ -930,8 +946,30 @@ impl SlotLayer {
         if !self.switch.spans_predate_generation.load(Ordering::Acquire) {
             return true;
         }
-        ctx.span(id)
-            .is_some_and(|span| self.switch.generation_of(span.extensions()) == content.generation)
+        ctx.span(id).is_some_and(|span| {
+            let (generation, refused) = self.switch.generation_of(span.extensions());
+            generation == content.generation && refused & self.bit == 0
+        })
+    }
+
+    /// While a configuration is loaded (spans are marked), whether the slot's filter admits
+    /// `metadata`. `Filtered` asked the filter before, but a callsite whose interest was read
+    /// before the load started does not ask, and the slot may have held the previous
+    /// configuration's layer and filter when it did: the new layer must not get what its own
+    /// filter refuses. Outside a load, `Filtered`'s answer is the slot's.
+    #[inline(always)]
+    fn admits(
+        &self,
+        content: &SlotContent,
+        metadata: &Metadata<'_>,
+        ctx: &Context<'_, BaseSubscriber>,
+    ) -> bool {
+        !self.switch.mark_spans.load(Ordering::SeqCst)
+            || content
+                .filter
+                .load()
+                .as_deref()
+                .is_none_or(|filter| Filter::enabled(filter, metadata, ctx))
     }
 
     /// Runs `f` with the slot's content if `id` was created under the slot's generation.
@@ -963,6 +1001,19 @@ impl Layer<BaseSubscriber> for SlotLayer {
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, BaseSubscriber>) {
         self.with_span_layer(id, &ctx, |content| {
+            if !self.admits(content, attrs.metadata(), &ctx) {
+                // Refused for the span's whole life: its other callbacks skip this slot too
+                // (`same_generation`; the span is marked, so spans stay checked while it is open).
+                let marked = ctx.span(id).is_some_and(|span| {
+                    span.extensions()
+                        .get::<SpanGeneration>()
+                        .map(|marked| marked.refused.fetch_or(self.bit, Ordering::SeqCst))
+                        .is_some()
+                });
+                if marked {
+                    return;
+                }
+            }
             content.note_received();
             content.layer.on_new_span(attrs, id, ctx.clone());
         });
@@ -989,6 +1040,9 @@ impl Layer<BaseSubscriber> for SlotLayer {
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, BaseSubscriber>) {
         self.slot.with((), |content| {
+            if !self.admits(content, event.metadata(), &ctx) {
+                return;
+            }
             content.note_received();
             content.layer.on_event(event, ctx);
         });
