@@ -105,7 +105,7 @@ impl Switch {
                         SlotLayer {
                             slot: Arc::clone(slot),
                             switch: Arc::clone(&switch),
-                            bit: 1 << index,
+                            bit: slot_bit(index),
                         },
                         filter,
                     ),
@@ -306,6 +306,25 @@ impl SlotContent {
             self.received.store(true, Ordering::Relaxed);
         }
     }
+
+    /// Whether the layer's filter, if it has one, lets `metadata` through.
+    fn admits(&self, metadata: &Metadata<'_>, ctx: &Context<'_, BaseSubscriber>) -> bool {
+        self.filter
+            .load()
+            .as_deref()
+            .is_none_or(|filter| Filter::enabled(filter, metadata, ctx))
+    }
+
+    /// Whether this content belongs to the configuration loaded last (`generation`: the
+    /// switch's); while the next one is loaded, a slot not yet filled holds an older one.
+    fn is_current(&self, generation: &AtomicU64) -> bool {
+        self.generation == generation.load(Ordering::SeqCst)
+    }
+}
+
+/// The bit of slot `index` in [`SpanGeneration::refused`].
+fn slot_bit(index: usize) -> u64 {
+    1 << index
 }
 
 /// Stored in a span's extensions while [`Switch::mark_spans`] is on: the generation of the
@@ -313,7 +332,7 @@ impl SlotContent {
 /// ([`SlotLayer::admits`]).
 struct SpanGeneration {
     generation: u64,
-    /// One bit per slot ([`SlotLayer::bit`]).
+    /// One bit per slot ([`slot_bit`]).
     refused: AtomicU64,
 }
 
@@ -598,7 +617,7 @@ fn layers_of_span(id: &Id, dispatch: &Dispatch) -> Vec<(*const Slot, Arc<SlotCon
         .enumerate()
         .filter_map(|(index, slot)| {
             let content = slot.content.load_full()?;
-            (content.generation == generation && refused & (1 << index) == 0)
+            (content.generation == generation && refused & slot_bit(index) == 0)
                 .then_some((Arc::as_ptr(slot), content))
         })
         .collect()
@@ -930,7 +949,7 @@ struct SlotLayer {
     slot: Arc<Slot>,
     /// For whether spans must be checked against their generation.
     switch: Arc<Switch>,
-    /// The slot's bit in [`SpanGeneration::refused`].
+    /// The slot's bit in [`SpanGeneration::refused`] ([`slot_bit`]).
     bit: u64,
 }
 
@@ -964,12 +983,7 @@ impl SlotLayer {
         metadata: &Metadata<'_>,
         ctx: &Context<'_, BaseSubscriber>,
     ) -> bool {
-        !self.switch.mark_spans.load(Ordering::SeqCst)
-            || content
-                .filter
-                .load()
-                .as_deref()
-                .is_none_or(|filter| Filter::enabled(filter, metadata, ctx))
+        !self.switch.mark_spans.load(Ordering::SeqCst) || content.admits(metadata, ctx)
     }
 
     /// Runs `f` with the slot's content if `id` was created under the slot's generation.
@@ -1113,7 +1127,7 @@ fn callsite_interest(
     generation: &AtomicU64,
     metadata: &'static Metadata<'static>,
 ) -> Interest {
-    if content.generation != generation.load(Ordering::SeqCst) {
+    if !content.is_current(generation) {
         return Interest::sometimes();
     }
     match &*content.filter.load() {
@@ -1138,12 +1152,7 @@ impl Filter<BaseSubscriber> for SlotFilter {
             // (`Switch::load` stores its generation first), and the old filter must not decide
             // for the new layer (which would then get a span its filter refuses). It goes to
             // the slots already filled.
-            content.generation == self.switch.generation.load(Ordering::SeqCst)
-                && content
-                    .filter
-                    .load()
-                    .as_deref()
-                    .is_none_or(|filter| Filter::enabled(filter, metadata, cx))
+            content.is_current(&self.switch.generation) && content.admits(metadata, cx)
         })
     }
 
