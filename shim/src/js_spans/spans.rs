@@ -319,7 +319,15 @@ pub(crate) fn end_recorded_by(recorded_by: impl Fn(&Span) -> bool) -> usize {
     for (_, span, entered) in ended {
         #[cfg(feature = "otlp")]
         crate::dispatch::with_span_layers_reachable(&span, || {
-            span.set_attribute(UNENDED_ATTRIBUTE, true)
+            let attribute = opentelemetry::KeyValue::new(UNENDED_ATTRIBUTE, true);
+            let light = span
+                .with_subscriber(|(id, dispatch)| {
+                    crate::layers::otel::light::set_attribute(id, dispatch, attribute.clone())
+                })
+                .unwrap_or(false);
+            if !light {
+                span.set_attribute(UNENDED_ATTRIBUTE, true);
+            }
         });
         for _ in 0..entered {
             span.with_subscriber(|(id, dispatch)| dispatch.exit(id));

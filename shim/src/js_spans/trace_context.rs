@@ -6,6 +6,8 @@
 //! layer pinned for the span in question (the layer cannot be swapped out and freed meanwhile).
 
 #[cfg(feature = "otlp")]
+use crate::layers::otel::light;
+#[cfg(feature = "otlp")]
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use tracing::Span;
 #[cfg(feature = "otlp")]
@@ -101,8 +103,15 @@ pub fn set_remote_parent(span: &Span, remote: RemoteParent) {
     #[cfg(feature = "otlp")]
     with_span_layers_reachable(span, || {
         let context = opentelemetry::Context::new().with_remote_span_context(remote.0);
-        // `LayerNotFound` (no OpenTelemetry layer) is fine: nobody exports trace ids then.
-        let _ = span.set_parent(context);
+        let light = span
+            .with_subscriber(|(id, dispatch)| {
+                light::set_remote_parent(id, dispatch, context.clone())
+            })
+            .unwrap_or(false);
+        if !light {
+            // `LayerNotFound` (no OpenTelemetry layer) is fine: nobody exports trace ids then.
+            let _ = span.set_parent(context);
+        }
     });
 }
 
@@ -116,9 +125,9 @@ pub fn trace_context(span: &Span) -> Option<(String, String)> {
     }
     #[cfg(feature = "otlp")]
     with_span_layers_reachable(span, || {
-        let context = span.context();
-        let otel_span = context.span();
-        let span_context = otel_span.span_context();
+        let span_context = span
+            .with_subscriber(|(id, dispatch)| light::span_context(id, dispatch))
+            .flatten()?;
         if !span_context.is_valid() {
             return None;
         }

@@ -64,7 +64,7 @@ pub(crate) fn note_current_thread() {
 
 /// The integer `tracing-opentelemetry` records as `thread.id` (`ThreadId::as_u64` is not
 /// stable: it is read from the `Debug` form, as that crate does).
-fn thread_id_integer(id: thread::ThreadId) -> i64 {
+pub(crate) fn thread_id_integer(id: thread::ThreadId) -> i64 {
     format!("{id:?}")
         .trim_start_matches("ThreadId(")
         .trim_end_matches(')')

@@ -15,15 +15,24 @@
 //!   (`logs.rs`), not span events: only those that mark their span as failed (ERROR, or an
 //!   `error` field) reach the inner layer, which sets the span's status from them; the span
 //!   processor then drops them from the span (`SpanBatchProcessor`).
+//! - Without busy/idle times, a JavaScript span is light ([`super::light`]) until something
+//!   needs its OpenTelemetry data: then it is promoted, handed to the inner layer.
 
-use std::any::TypeId;
+use std::{
+    any::TypeId,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, OnceLock,
+    },
+};
 
 use tracing::{
+    field::Field,
     span::{Attributes, Id, Record},
     subscriber::Interest,
     Event, Metadata, Subscriber,
 };
-use tracing_core::dispatcher::Dispatch;
+use tracing_core::dispatcher::{Dispatch, WeakDispatch};
 use tracing_subscriber::{
     filter::LevelFilter,
     layer::{Context, Layer},
@@ -33,7 +42,9 @@ use tracing_subscriber::{
 use super::{
     finish::note_current_thread,
     integers::{with_signed_attributes, with_signed_event, with_signed_record},
+    light::{may_be_light, promoting, with_preset, LightSettings, LightSpan},
 };
+use crate::dispatch::with_layers_of_span_reachable;
 
 /// Wraps `tracing-opentelemetry`'s layer (see the module docs).
 #[derive(Debug)]
@@ -45,14 +56,143 @@ pub(crate) struct OtelLayer<L> {
     /// Whether the inner layer tracks busy/idle times (`with_tracked_inactivity`), for which it
     /// needs every enter and exit.
     busy_idle: bool,
+    /// How light spans are made and ended; `None` (no light spans) with busy/idle times.
+    light: Option<Arc<LightSettings>>,
+    /// Light spans open now (not promoted, not closed): while there are none, nothing needs
+    /// to be promoted.
+    light_open: AtomicUsize,
+    /// The dispatch the layer is in, to start promoted spans through
+    /// (`tracing_opentelemetry::get_otel_context`).
+    dispatch: OnceLock<WeakDispatch>,
 }
 
 impl<L> OtelLayer<L> {
-    pub(crate) fn new(inner: L, span_events: bool, busy_idle: bool) -> Self {
+    /// `light` is ignored with `busy_idle` (the inner layer must see a JavaScript span's enters
+    /// and exits to time them).
+    pub(crate) fn new(
+        inner: L,
+        span_events: bool,
+        busy_idle: bool,
+        light: Option<LightSettings>,
+    ) -> Self {
         Self {
             inner,
             span_events,
             busy_idle,
+            light: light.filter(|_| !busy_idle).map(Arc::new),
+            light_open: AtomicUsize::new(0),
+            dispatch: OnceLock::new(),
+        }
+    }
+
+    fn dispatch(&self) -> Option<Dispatch> {
+        self.dispatch.get().and_then(WeakDispatch::upgrade)
+    }
+}
+
+/// The light span settings of the OpenTelemetry layer of `dispatch` (reachable while the
+/// span's layers are, see `crate::dispatch::with_layers_of_span_reachable`).
+pub(crate) fn light_settings(dispatch: &Dispatch) -> Option<&LightSettings> {
+    dispatch.downcast_ref::<LightSettings>()
+}
+
+impl<L> OtelLayer<L> {
+    /// Promotes span `id` if it is light: hands it to the inner layer and starts it there with
+    /// what the light span holds (see [`super::light`]). Afterwards the inner layer has it.
+    fn promote<S>(&self, id: &Id, ctx: &Context<'_, S>)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+        L: Layer<S>,
+    {
+        if self.light_open.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let metadata = span.metadata();
+        if !ends_at_close(metadata) {
+            return;
+        }
+        // A thread that finds the light span gone waits here until it was handed over.
+        let _promoting = promoting();
+        let Some(light) = span.extensions_mut().remove::<LightSpan>() else {
+            return;
+        };
+        self.light_open.fetch_sub(1, Ordering::AcqRel);
+        drop(span);
+        let empty: [(&Field, Option<&dyn tracing::Value>); 0] = [];
+        let values = metadata.fields().value_set(&empty);
+        // A root: the preset gives the parent.
+        self.inner
+            .on_new_span(&Attributes::new_root(metadata, &values), id, ctx.clone());
+        if let Some(dispatch) = self.dispatch() {
+            with_preset(light.into_preset(), || {
+                with_layers_of_span_reachable(id, &dispatch, || {
+                    tracing_opentelemetry::get_otel_context(id, &dispatch)
+                })
+            });
+        }
+    }
+
+    /// The OpenTelemetry context of span `id` (promoted first if light), as the inner layer
+    /// gives a child span its parent's; `None` when the inner layer does not have it.
+    fn otel_context<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Option<opentelemetry::Context>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+        L: Layer<S>,
+    {
+        self.promote(id, ctx);
+        let dispatch = self.dispatch()?;
+        with_layers_of_span_reachable(id, &dispatch, || {
+            tracing_opentelemetry::get_otel_context(id, &dispatch)
+        })
+    }
+
+    /// The parent context of a new span, as the inner layer works it out (`parent_context`):
+    /// an explicit parent's if the layer has it, else none; else the current span's, else
+    /// OpenTelemetry's current context.
+    fn parent_context<S>(
+        &self,
+        attrs: &Attributes<'_>,
+        ctx: &Context<'_, S>,
+    ) -> opentelemetry::Context
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+        L: Layer<S>,
+    {
+        if let Some(parent) = attrs.parent() {
+            if ctx.span(parent).is_some() {
+                if let Some(context) = self.otel_context(parent, ctx) {
+                    return context;
+                }
+            }
+        }
+        if attrs.is_contextual() {
+            let current = ctx.lookup_current().map(|span| span.id());
+            current
+                .and_then(|id| self.otel_context(&id, ctx))
+                .unwrap_or_else(opentelemetry::Context::current)
+        } else {
+            opentelemetry::Context::new()
+        }
+    }
+
+    /// Promotes the parent of a new span that the inner layer gets, if light.
+    fn promote_parent<S>(&self, attrs: &Attributes<'_>, ctx: &Context<'_, S>)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+        L: Layer<S>,
+    {
+        if self.light_open.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        if let Some(parent) = attrs.parent() {
+            self.promote(parent, ctx);
+        } else if attrs.is_contextual() {
+            if let Some(current) = ctx.lookup_current().map(|span| span.id()) {
+                self.promote(&current, ctx);
+            }
         }
     }
 }
@@ -66,7 +206,7 @@ fn marks_failure(event: &Event<'_>) -> bool {
 
 /// Whether spans of `metadata` end when they close rather than at their last exit: those
 /// without a source location, which are JavaScript's (`tracing` macros always give one).
-fn ends_at_close(metadata: &Metadata<'_>) -> bool {
+pub(crate) fn ends_at_close(metadata: &Metadata<'_>) -> bool {
     metadata.file().is_none() && metadata.line().is_none() && metadata.module_path().is_none()
 }
 
@@ -76,6 +216,7 @@ where
     L: Layer<S>,
 {
     fn on_register_dispatch(&self, subscriber: &Dispatch) {
+        let _ = self.dispatch.set(subscriber.downgrade());
         self.inner.on_register_dispatch(subscriber)
     }
 
@@ -97,15 +238,36 @@ where
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         note_current_thread();
+        let metadata = attrs.metadata();
         // JavaScript's values hold no unsigned integer that fits an `i64` (`js_spans::values`
         // decodes one as an `i64`): no need to look for one.
-        if ends_at_close(attrs.metadata()) {
+        if ends_at_close(metadata) {
+            if let Some(settings) = self.light.as_deref().filter(|_| may_be_light(metadata)) {
+                let parent_cx = self.parent_context(attrs, &ctx);
+                let light = LightSpan::start(
+                    settings,
+                    metadata,
+                    attrs.fields().len(),
+                    parent_cx,
+                    |visitor| attrs.record(visitor),
+                );
+                if let Some(light) = light {
+                    if let Some(span) = ctx.span(id) {
+                        span.extensions_mut().insert(light);
+                        self.light_open.fetch_add(1, Ordering::AcqRel);
+                    }
+                    return;
+                }
+            }
+            self.promote_parent(attrs, &ctx);
             return self.inner.on_new_span(attrs, id, ctx);
         }
+        self.promote_parent(attrs, &ctx);
         with_signed_attributes(attrs, |attrs| self.inner.on_new_span(attrs, id, ctx))
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        self.promote(id, &ctx);
         let metadata = ctx.metadata(id);
         with_signed_record(metadata, values, |values| {
             self.inner.on_record(id, values, ctx)
@@ -113,6 +275,8 @@ where
     }
 
     fn on_follows_from(&self, span: &Id, follows: &Id, ctx: Context<'_, S>) {
+        self.promote(span, &ctx);
+        self.promote(follows, &ctx);
         self.inner.on_follows_from(span, follows, ctx)
     }
 
@@ -123,6 +287,11 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         if !self.span_events && !marks_failure(event) {
             return;
+        }
+        if self.light_open.load(Ordering::Acquire) != 0 {
+            if let Some(span) = ctx.event_span(event).map(|span| span.id()) {
+                self.promote(&span, &ctx);
+            }
         }
         with_signed_event(event, |event| self.inner.on_event(event, ctx))
     }
@@ -142,6 +311,17 @@ where
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        if let Some(settings) = self.light.as_deref() {
+            if self.light_open.load(Ordering::Acquire) != 0 {
+                if let Some(span) = ctx.span(&id) {
+                    let light = span.extensions_mut().remove::<LightSpan>();
+                    if let Some(light) = light {
+                        self.light_open.fetch_sub(1, Ordering::AcqRel);
+                        return light.end(settings, span.name());
+                    }
+                }
+            }
+        }
         // Without busy/idle times, such a span never got an end time (see `on_exit`), and ends
         // now; the inner layer needs no enter and exit for it.
         if self.busy_idle && ctx.metadata(&id).is_some_and(ends_at_close) {
@@ -161,6 +341,10 @@ where
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
         if id == TypeId::of::<Self>() {
             Some(self as *const Self as *const ())
+        } else if id == TypeId::of::<LightSettings>() {
+            self.light
+                .as_ref()
+                .map(|light| Arc::as_ptr(light) as *const ())
         } else {
             self.inner.downcast_raw(id)
         }

@@ -26,10 +26,7 @@ use std::{
     time::SystemTime,
 };
 
-use opentelemetry::{
-    trace::{SpanContext, TraceContextExt},
-    InstrumentationScope, KeyValue, StringValue, Value,
-};
+use opentelemetry::{trace::SpanContext, InstrumentationScope, KeyValue, StringValue, Value};
 use tracing::{
     field::{Field, Visit},
     Event, Level, Subscriber,
@@ -107,10 +104,9 @@ impl LogsLayer {
     /// keeps it; `None` when no OpenTelemetry layer records the span.
     fn span_context(&self, id: &tracing::span::Id) -> Option<SpanContext> {
         let dispatch = self.dispatch.get()?.upgrade()?;
-        let context = with_layers_of_span_reachable(id, &dispatch, || {
-            tracing_opentelemetry::get_otel_context(id, &dispatch)
+        let span_context = with_layers_of_span_reachable(id, &dispatch, || {
+            super::light::span_context(id, &dispatch)
         })?;
-        let span_context = context.span().span_context().clone();
         span_context.is_valid().then_some(span_context)
     }
 }

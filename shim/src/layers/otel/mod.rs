@@ -35,6 +35,7 @@ mod env;
 mod finish;
 mod integers;
 mod layer;
+pub(crate) mod light;
 mod logs;
 mod logs_encode;
 mod metrics;
@@ -60,7 +61,7 @@ use std::{
 };
 
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData};
+use opentelemetry_sdk::trace::{RandomIdGenerator, SdkTracerProvider, SpanData, SpanProcessor};
 use tokio::runtime::Runtime;
 use tracing::dispatcher::DefaultGuard;
 use tracing_subscriber::Layer;
@@ -71,6 +72,7 @@ use self::{
     env::{process_env, Signal},
     finish::FinishingProcessor,
     layer::OtelLayer,
+    light::{LightSettings, PresetIds, PresetSampler, PresetTracer, SharedProcessor},
     logs::{LogRecord, LogsLayer},
     open_spans::{OpenSpans, SpanCounts},
     sdk::SdkSettings,
@@ -368,19 +370,33 @@ fn build_pipeline(
 ) -> Result<BuiltLayer, Error> {
     let queue = BatchQueue::new(sdk.batch);
     let worker = BatchWorker::start(Arc::clone(&queue), "tracing-bridge-export", exporter)?;
-    let processor = FinishingProcessor::new(
+    let processor: Arc<dyn SpanProcessor> = Arc::new(FinishingProcessor::new(
         SpanBatchProcessor::new(Arc::clone(&queue), span_events),
         sdk.span_attributes.thread,
         sdk.span_limits.max_attributes_per_span,
         sdk.attribute_value_length_limit,
-    );
+    ));
+    // The sampler, id generator and tracer let a light JavaScript span that is promoted start
+    // with the ids and sampling decision it took at its start (`light.rs`).
     let provider = SdkTracerProvider::builder()
-        .with_span_processor(processor)
-        .with_sampler(sdk.sampler)
+        .with_span_processor(SharedProcessor(Arc::clone(&processor)))
+        .with_sampler(PresetSampler(sdk.sampler.clone()))
+        .with_id_generator(PresetIds::default())
         .with_span_limits(sdk.span_limits)
         .with_resource(sdk.resource)
         .build();
-    let tracer = provider.tracer_with_scope(sdk.scope);
+    let tracer = PresetTracer(provider.tracer_with_scope(sdk.scope.clone()));
+    let light = LightSettings {
+        sampler: sdk.sampler,
+        ids: RandomIdGenerator::default(),
+        processor,
+        max_attributes: usize::try_from(sdk.span_limits.max_attributes_per_span)
+            .unwrap_or(usize::MAX),
+        scope: sdk.scope,
+        threads: sdk.span_attributes.thread,
+        level: sdk.span_attributes.level,
+        target: sdk.span_attributes.target,
+    };
     let spans = Arc::new(SpanCounts::default());
     let layer = OtelLayer::new(
         tracing_opentelemetry::layer::<BaseSubscriber>()
@@ -396,6 +412,7 @@ fn build_pipeline(
             .with_tracked_inactivity(sdk.span_attributes.busy_idle),
         span_events,
         sdk.span_attributes.busy_idle,
+        Some(light),
     );
     let layer = OpenSpans::new(layer, Arc::clone(&spans));
     let lifecycle = OtelLifecycle {

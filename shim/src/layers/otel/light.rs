@@ -1,0 +1,467 @@
+//! Light JavaScript spans: a span that JavaScript makes and ends without anything asking for
+//! its OpenTelemetry data in between (`tracing.startSpan(…).end()`) is exported without
+//! `tracing-opentelemetry`.
+//!
+//! `tracing-opentelemetry` keeps a span builder behind an `Arc<Mutex<…>>` per span, and at its
+//! end starts and ends an SDK span to get its `SpanData`: about 60 % of the instructions a
+//! JavaScript span costs on its thread. A light span is one record ([`LightSpan`]) in the span's
+//! extensions, with what that work would produce: start time, parent context, attributes in
+//! the same order, ids and the sampling decision (made at the start, with the sampler and id
+//! generator of the tracer provider). At its close the layer builds the `SpanData` the SDK
+//! would build and hands it to the same span processor.
+//!
+//! Whatever needs the span's OpenTelemetry data promotes it first ([`OtelLayer`]'s `promote`):
+//! a child span or a span event, a record or a link, entering it from JavaScript (Rust code
+//! inside it may ask `Span::current()` for its context). Promotion hands the span to
+//! `tracing-opentelemetry` and starts it there at once, with the light span's start time,
+//! attributes, parent, ids and sampling decision ([`PresetTracer`], [`PresetIds`],
+//! [`PresetSampler`] take them from a thread-local [`Preset`]), so that nothing observed
+//! before changes. From then on the span is `tracing-opentelemetry`'s, as any other.
+//!
+//! Read without promotion (outside the layer's callbacks, which cannot promote): the trace
+//! context ([`span_context`], for `traceContext()` and the log records' ids), a remote parent
+//! set right after the start ([`set_remote_parent`]) and the attribute added to spans ended when
+//! their config stops ([`set_attribute`]).
+//!
+//! [`OtelLayer`]: super::layer::OtelLayer
+
+use std::{
+    borrow::Cow,
+    cell::{Cell, RefCell},
+    fmt,
+    sync::{Arc, Mutex},
+    time::SystemTime,
+};
+
+use opentelemetry::{
+    trace::{
+        SpanBuilder, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags, TraceId,
+        Tracer,
+    },
+    Context, InstrumentationScope, Key, KeyValue, Value,
+};
+use opentelemetry_sdk::{
+    error::OTelSdkResult,
+    trace::{
+        IdGenerator, RandomIdGenerator, Sampler, SamplingDecision, SamplingResult, SdkTracer,
+        ShouldSample, Span as SdkSpan, SpanData, SpanEvents, SpanLinks, SpanProcessor,
+    },
+};
+use tracing::{field::Field, span::Id, Dispatch, Metadata};
+use tracing_subscriber::registry::LookupSpan;
+
+use super::finish::thread_id_integer;
+use crate::dispatch::BaseSubscriber;
+
+/// What a light span hands to `tracing-opentelemetry` when it is promoted.
+pub(crate) struct Preset {
+    start: SystemTime,
+    attributes: Vec<KeyValue>,
+    parent_cx: Context,
+    trace_id: TraceId,
+    span_id: SpanId,
+    sampling: SamplingResult,
+}
+
+thread_local! {
+    /// Set while a light span is promoted on this thread: the next SDK span built here is it.
+    static PRESET: RefCell<Option<Preset>> = const { RefCell::new(None) };
+    /// The ids of the span the SDK builds now from a [`Preset`].
+    static STARTING_IDS: Cell<Option<(TraceId, SpanId)>> = const { Cell::new(None) };
+    /// Its sampling decision.
+    static STARTING_SAMPLING: RefCell<Option<SamplingResult>> = const { RefCell::new(None) };
+    /// `thread.id` of this thread, as `tracing-opentelemetry` records it.
+    static THREAD_ID: i64 = thread_id_integer(std::thread::current().id());
+}
+
+/// Serializes promotions: a span is handed to `tracing-opentelemetry` once, and a thread that
+/// finds no light span any more (another one promotes it) waits until it is handed over.
+static PROMOTING: Mutex<()> = Mutex::new(());
+
+pub(crate) fn promoting() -> std::sync::MutexGuard<'static, ()> {
+    PROMOTING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Runs `start` (which starts the promoted span in `tracing-opentelemetry`) with `preset`
+/// available to [`PresetTracer`]; cleared afterwards whether it was used or not.
+pub(crate) fn with_preset<R>(preset: Preset, start: impl FnOnce() -> R) -> R {
+    PRESET.with(|slot| *slot.borrow_mut() = Some(preset));
+    let result = start();
+    PRESET.with(|slot| slot.borrow_mut().take());
+    result
+}
+
+/// The tracer `tracing-opentelemetry` gets: the SDK's, except for a span started from a
+/// [`Preset`], which gets the preset's start time, attributes, parent, ids and sampling.
+#[derive(Debug, Clone)]
+pub(crate) struct PresetTracer(pub(crate) SdkTracer);
+
+impl Tracer for PresetTracer {
+    type Span = SdkSpan;
+
+    fn build_with_context(&self, mut builder: SpanBuilder, parent_cx: &Context) -> SdkSpan {
+        let Some(preset) = PRESET.with(|slot| slot.borrow_mut().take()) else {
+            return self.0.build_with_context(builder, parent_cx);
+        };
+        builder.start_time = Some(preset.start);
+        builder.attributes = Some(preset.attributes);
+        STARTING_IDS.with(|ids| ids.set(Some((preset.trace_id, preset.span_id))));
+        STARTING_SAMPLING.with(|sampling| *sampling.borrow_mut() = Some(preset.sampling));
+        let span = self.0.build_with_context(builder, &preset.parent_cx);
+        STARTING_IDS.with(|ids| ids.set(None));
+        STARTING_SAMPLING.with(|sampling| sampling.borrow_mut().take());
+        span
+    }
+}
+
+/// The tracer provider's id generator: random ids, or those of a span started from a
+/// [`Preset`].
+#[derive(Debug, Default)]
+pub(crate) struct PresetIds(RandomIdGenerator);
+
+impl IdGenerator for PresetIds {
+    fn new_trace_id(&self) -> TraceId {
+        match STARTING_IDS.with(Cell::get) {
+            Some((trace_id, _)) => trace_id,
+            None => self.0.new_trace_id(),
+        }
+    }
+
+    fn new_span_id(&self) -> SpanId {
+        match STARTING_IDS.with(Cell::get) {
+            Some((_, span_id)) => span_id,
+            None => self.0.new_span_id(),
+        }
+    }
+}
+
+/// The tracer provider's sampler: the configured one, or the decision a span started from a
+/// [`Preset`] took at its start.
+#[derive(Debug, Clone)]
+pub(crate) struct PresetSampler(pub(crate) Sampler);
+
+impl ShouldSample for PresetSampler {
+    fn should_sample(
+        &self,
+        parent_context: Option<&Context>,
+        trace_id: TraceId,
+        name: &str,
+        span_kind: &SpanKind,
+        attributes: &[KeyValue],
+        links: &[opentelemetry::trace::Link],
+    ) -> SamplingResult {
+        if let Some(result) = STARTING_SAMPLING.with(|sampling| sampling.borrow_mut().take()) {
+            return result;
+        }
+        self.0
+            .should_sample(parent_context, trace_id, name, span_kind, attributes, links)
+    }
+}
+
+/// A span processor shared by the tracer provider and the light spans.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedProcessor(pub(crate) Arc<dyn SpanProcessor>);
+
+impl SpanProcessor for SharedProcessor {
+    fn on_start(&self, span: &mut SdkSpan, cx: &Context) {
+        self.0.on_start(span, cx);
+    }
+
+    fn on_end(&self, span: SpanData) {
+        self.0.on_end(span);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.0.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: std::time::Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+}
+
+/// What the layer needs to make and end light spans: the tracer provider's sampler, id
+/// generator, span processor, attribute limit and scope, and the attributes every span gets.
+#[derive(Debug)]
+pub(crate) struct LightSettings {
+    pub(crate) sampler: Sampler,
+    pub(crate) ids: RandomIdGenerator,
+    pub(crate) processor: Arc<dyn SpanProcessor>,
+    pub(crate) max_attributes: usize,
+    pub(crate) scope: InstrumentationScope,
+    pub(crate) threads: bool,
+    pub(crate) level: bool,
+    pub(crate) target: bool,
+}
+
+/// A light span (see the module docs), in its span's extensions.
+pub(crate) struct LightSpan {
+    start: SystemTime,
+    parent_cx: Context,
+    attributes: Vec<KeyValue>,
+    trace_id: TraceId,
+    span_id: SpanId,
+    sampling: SamplingResult,
+}
+
+impl fmt::Debug for LightSpan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LightSpan")
+            .field("trace_id", &self.trace_id)
+            .field("span_id", &self.span_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether spans of `metadata` may be light: JavaScript's (no source location, as the layer
+/// tells them apart) without a field `tracing-opentelemetry` reads as the span's name, kind
+/// or status (`otel.*`).
+pub(crate) fn may_be_light(metadata: &Metadata<'_>) -> bool {
+    super::layer::ends_at_close(metadata)
+        && !metadata
+            .fields()
+            .iter()
+            .any(|field| field.name().starts_with("otel."))
+}
+
+/// The parent's span context, if valid (as the SDK takes it).
+fn parent_span_context(parent_cx: &Context) -> Option<SpanContext> {
+    let span = parent_cx.span();
+    let context = span.span_context();
+    context.is_valid().then(|| context.clone())
+}
+
+impl LightSpan {
+    /// Starts a light span of `metadata` now, with the attributes `record` gives (its fields),
+    /// under `parent_cx`. `None` when the span cannot be light (a field value only
+    /// `tracing-opentelemetry` knows how to record, or telemetry suppressed).
+    pub(crate) fn start(
+        settings: &LightSettings,
+        metadata: &'static Metadata<'static>,
+        field_count: usize,
+        parent_cx: Context,
+        record: impl FnOnce(&mut dyn tracing::field::Visit),
+    ) -> Option<Self> {
+        if parent_cx.is_telemetry_suppressed() {
+            return None;
+        }
+        let start = SystemTime::now();
+        // The order `tracing-opentelemetry` gives them (a JavaScript span has no location).
+        let mut attributes = Vec::with_capacity(
+            field_count
+                + 2 * usize::from(settings.threads)
+                + usize::from(settings.level)
+                + usize::from(settings.target),
+        );
+        if settings.threads {
+            attributes.push(KeyValue::new("thread.id", THREAD_ID.with(|id| *id)));
+            if let Some(name) = std::thread::current().name() {
+                attributes.push(KeyValue::new("thread.name", name.to_string()));
+            }
+        }
+        if settings.level {
+            attributes.push(KeyValue::new("level", metadata.level().as_str()));
+        }
+        if settings.target {
+            attributes.push(KeyValue::new("target", metadata.target()));
+        }
+        let mut visitor = Visitor {
+            attributes: &mut attributes,
+            unsupported: false,
+        };
+        record(&mut visitor);
+        if visitor.unsupported {
+            return None;
+        }
+        let parent = parent_span_context(&parent_cx);
+        let span_id = settings.ids.new_span_id();
+        let trace_id = match &parent {
+            Some(parent) => parent.trace_id(),
+            None => settings.ids.new_trace_id(),
+        };
+        let sampling = settings.sampler.should_sample(
+            Some(&parent_cx),
+            trace_id,
+            metadata.name(),
+            &SpanKind::Internal,
+            &attributes,
+            &[],
+        );
+        Some(Self {
+            start,
+            parent_cx,
+            attributes,
+            trace_id,
+            span_id,
+            sampling,
+        })
+    }
+
+    /// Its span context, as the SDK would give it.
+    pub(crate) fn span_context(&self) -> SpanContext {
+        let parent_flags = parent_span_context(&self.parent_cx)
+            .map(|parent| parent.trace_flags())
+            .unwrap_or_default();
+        let flags = match self.sampling.decision {
+            SamplingDecision::RecordAndSample => parent_flags.with_sampled(true),
+            SamplingDecision::RecordOnly => parent_flags.with_sampled(false),
+            SamplingDecision::Drop => TraceFlags::default(),
+        };
+        SpanContext::new(
+            self.trace_id,
+            self.span_id,
+            flags,
+            false,
+            self.sampling.trace_state.clone(),
+        )
+    }
+
+    /// What promotion hands to `tracing-opentelemetry`.
+    pub(crate) fn into_preset(self) -> Preset {
+        Preset {
+            start: self.start,
+            attributes: self.attributes,
+            parent_cx: self.parent_cx,
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            sampling: self.sampling,
+        }
+    }
+
+    /// Ends the span now: hands what the SDK would build to the span processor (nothing for a
+    /// span the sampler dropped).
+    pub(crate) fn end(self, settings: &LightSettings, name: &'static str) {
+        let span_context = self.span_context();
+        if self.sampling.decision == SamplingDecision::Drop {
+            return;
+        }
+        let end_time = SystemTime::now();
+        let mut attributes = self.attributes;
+        attributes.extend(self.sampling.attributes);
+        let dropped = attributes.len().saturating_sub(settings.max_attributes);
+        attributes.truncate(settings.max_attributes);
+        let parent = parent_span_context(&self.parent_cx);
+        settings.processor.on_end(SpanData {
+            span_context,
+            parent_span_id: parent
+                .as_ref()
+                .map_or(SpanId::INVALID, SpanContext::span_id),
+            parent_span_is_remote: parent.as_ref().is_some_and(SpanContext::is_remote),
+            span_kind: SpanKind::Internal,
+            name: Cow::Borrowed(name),
+            start_time: self.start,
+            end_time,
+            attributes,
+            dropped_attributes_count: u32::try_from(dropped).unwrap_or(u32::MAX),
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+            instrumentation_scope: settings.scope.clone(),
+        });
+    }
+
+    /// Makes `parent` its parent, as `OpenTelemetrySpanExt::set_parent` does before a span
+    /// starts: the trace id and the sampling decision follow the new parent.
+    fn set_parent(&mut self, settings: &LightSettings, parent: Context, name: &str) {
+        if let Some(context) = parent_span_context(&parent) {
+            self.trace_id = context.trace_id();
+        }
+        self.parent_cx = parent;
+        self.sampling = settings.sampler.should_sample(
+            Some(&self.parent_cx),
+            self.trace_id,
+            name,
+            &SpanKind::Internal,
+            &self.attributes,
+            &[],
+        );
+    }
+}
+
+/// Field values as `tracing-opentelemetry` records them as span attributes (spans with
+/// `otel.*` fields are never light, see [`may_be_light`]); an error value is not recorded
+/// here (`unsupported`): JavaScript never records one.
+struct Visitor<'a> {
+    attributes: &'a mut Vec<KeyValue>,
+    unsupported: bool,
+}
+
+impl tracing::field::Visit for Visitor<'_> {
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.attributes.push(KeyValue::new(field.name(), value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.attributes.push(KeyValue::new(field.name(), value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.attributes.push(KeyValue::new(field.name(), value));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.attributes
+            .push(KeyValue::new(field.name(), value.to_string()));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.attributes.push(KeyValue::new(
+            Key::new(field.name()),
+            Value::String(format!("{value:?}").into()),
+        ));
+    }
+
+    fn record_error(&mut self, _field: &Field, _value: &(dyn std::error::Error + 'static)) {
+        self.unsupported = true;
+    }
+}
+
+/// Runs `f` with the light span `id` of `dispatch` (its registry's), if it is one.
+fn with_light<R>(id: &Id, dispatch: &Dispatch, f: impl FnOnce(&mut LightSpan) -> R) -> Option<R> {
+    let subscriber = dispatch.downcast_ref::<BaseSubscriber>()?;
+    let span = LookupSpan::span(subscriber, id)?;
+    let mut extensions = span.extensions_mut();
+    extensions.get_mut::<LightSpan>().map(f)
+}
+
+/// The OpenTelemetry span context of span `id` of `dispatch`, as its OpenTelemetry layer
+/// keeps it (light or not); `None` when none records it. Call while the span's layers are
+/// reachable (`crate::dispatch::with_layers_of_span_reachable`), holding none of its
+/// extensions.
+pub(crate) fn span_context(id: &Id, dispatch: &Dispatch) -> Option<SpanContext> {
+    if let Some(context) = with_light(id, dispatch, |light| light.span_context()) {
+        return Some(context);
+    }
+    let context = tracing_opentelemetry::get_otel_context(id, dispatch)?;
+    let span_context = context.span().span_context().clone();
+    Some(span_context)
+}
+
+/// Makes `parent` the parent of the light span `id`; `false` when it is not light (then
+/// `OpenTelemetrySpanExt::set_parent` does it). Same conditions as [`span_context`].
+pub(crate) fn set_remote_parent(id: &Id, dispatch: &Dispatch, parent: Context) -> bool {
+    let Some(settings) = super::layer::light_settings(dispatch) else {
+        return false;
+    };
+    let Some(span) = dispatch
+        .downcast_ref::<BaseSubscriber>()
+        .and_then(|subscriber| LookupSpan::span(subscriber, id))
+    else {
+        return false;
+    };
+    let name = span.name();
+    let mut extensions = span.extensions_mut();
+    let Some(light) = extensions.get_mut::<LightSpan>() else {
+        return false;
+    };
+    light.set_parent(settings, parent, name);
+    true
+}
+
+/// Adds an attribute to the light span `id`; `false` when it is not light (then
+/// `OpenTelemetrySpanExt::set_attribute` does it). Same conditions as [`span_context`].
+pub(crate) fn set_attribute(id: &Id, dispatch: &Dispatch, attribute: KeyValue) -> bool {
+    with_light(id, dispatch, |light| light.attributes.push(attribute)).is_some()
+}

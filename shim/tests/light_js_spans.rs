@@ -1,0 +1,357 @@
+//! JavaScript spans are light (exported without `tracing-opentelemetry`) unless busy/idle times
+//! are on, and promoted to `tracing-opentelemetry` when something needs their OpenTelemetry
+//! data. Each way a span can go is run twice, light (`busyIdle: false`) and never light
+//! (`busyIdle: true`): the exported spans must be the same (but for the busy/idle attributes),
+//! with parents, ids, trace context, remote parents, status, events and the attribute of spans
+//! left open at the end all as `tracing-opentelemetry` gives them.
+
+#[path = "support/otlp_json.rs"]
+mod otlp_json;
+
+use std::collections::{BTreeMap, HashMap};
+
+use opentelemetry_proto::tonic::{common::v1::any_value::Value, trace::v1::Span};
+use otlp_json::read_spans;
+use tracing_bridge::{
+    js_spans::{
+        callsites::{CallsiteKind, Callsites},
+        spans, trace_context,
+    },
+    Session,
+};
+
+fn string_value(text: &str) -> Vec<u8> {
+    let mut bytes = vec![1];
+    bytes.extend((text.len() as u32).to_le_bytes());
+    bytes.extend(text.as_bytes());
+    bytes
+}
+
+fn i64_value(number: i64) -> Vec<u8> {
+    let mut bytes = vec![3];
+    bytes.extend(number.to_le_bytes());
+    bytes
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn callsite(kind: CallsiteKind, level: tracing::Level, name: &str, fields: &[&str]) -> u32 {
+    Callsites::global()
+        .intern(kind, level, name, "app", fields)
+        .unwrap()
+}
+
+fn span(name: &str, parent: u32, values: &[u8]) -> u32 {
+    let callsite = callsite(
+        CallsiteKind::Span,
+        tracing::Level::INFO,
+        name,
+        &["route", "index"],
+    );
+    let handle = spans::create(callsite, parent, values).unwrap();
+    assert_ne!(handle, spans::DISABLED, "{name}");
+    handle
+}
+
+fn traceparent(handle: u32) -> String {
+    spans::with_span(handle, "test", trace_context::trace_context)
+        .unwrap()
+        .expect("an OpenTelemetry layer records it")
+        .0
+}
+
+/// What the scenario saw while it ran: traceparents read before the spans ended.
+struct Seen {
+    traced: String,
+    current_in_entered: String,
+}
+
+/// Every way of the module docs, under `busy_idle`; the spans exported, by name.
+fn run(busy_idle: bool) -> (HashMap<String, Span>, Seen) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spans.jsonl");
+    let config = format!(
+        r#"{{"layers":[{{"kind":"otlpJson","writer":{{"file":{}}},
+            "batch":{{"scheduledDelayMs":600000}},"spanAttributes":{{"busyIdle":{busy_idle}}}}}]}}"#,
+        serde_json::to_string(&path).unwrap()
+    );
+    let mut session = Session::from_json(&config).unwrap();
+    session.install_current_thread().unwrap();
+    let mut values = string_value("/users");
+    values.extend(i64_value(7));
+
+    // Made and ended.
+    let leaf = span("leaf", spans::PARENT_NONE, &values);
+    spans::end(leaf).unwrap();
+
+    // A child made with its parent's handle (the parent never entered).
+    let parent = span("parent", spans::PARENT_NONE, &values);
+    let child = span("child", parent, &values);
+    spans::end(child).unwrap();
+    spans::end(parent).unwrap();
+
+    // Its trace context read before it ends.
+    let traced = span("traced", spans::PARENT_NONE, &values);
+    let traced_parent = traceparent(traced);
+    spans::end(traced).unwrap();
+
+    // A remote parent.
+    let remote = span("remote", spans::PARENT_NONE, &values);
+    spans::with_span(remote, "test", |span| {
+        let parent = trace_context::RemoteParent::parse(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "vendor=value",
+        )
+        .unwrap();
+        trace_context::set_remote_parent(span, parent);
+    })
+    .unwrap();
+    spans::end(remote).unwrap();
+
+    // Entered: Rust spans and events inside, a JavaScript child, and the trace context of
+    // `Span::current()`.
+    let entered = span("entered", spans::PARENT_NONE, &values);
+    spans::enter(entered).unwrap();
+    let (current_in_entered, _) =
+        trace_context::trace_context(&tracing::Span::current()).expect("recorded");
+    tracing::info_span!("rust child").in_scope(|| tracing::info!("inside"));
+    let js_child = span("js child", spans::PARENT_CURRENT, &values);
+    spans::end(js_child).unwrap();
+    spans::exit(entered).unwrap();
+    spans::end(entered).unwrap();
+
+    // A JavaScript span inside a Rust span.
+    tracing::info_span!("rust parent").in_scope(|| {
+        let inner = span("js in rust", spans::PARENT_CURRENT, &values);
+        spans::end(inner).unwrap();
+    });
+
+    // An error event recorded on it by handle, not entered.
+    let failing = span("failing", spans::PARENT_NONE, &values);
+    let failed = callsite(
+        CallsiteKind::Event,
+        tracing::Level::ERROR,
+        "failed",
+        &["message"],
+    );
+    spans::event(failed, failing, &string_value("boom")).unwrap();
+    spans::end(failing).unwrap();
+
+    // Left open when the config stops.
+    let _unended = span("unended", spans::PARENT_NONE, &values);
+
+    session.uninstall().unwrap();
+    let exported = read_spans(&path);
+    (
+        exported,
+        Seen {
+            traced: traced_parent,
+            current_in_entered,
+        },
+    )
+}
+
+/// A span as compared across the two runs: ids replaced by the names they point to.
+fn shape(span: &Span, by_id: &HashMap<Vec<u8>, String>) -> String {
+    let attributes: BTreeMap<String, String> = span
+        .attributes
+        .iter()
+        .filter(|kv| kv.key != "busy_ns" && kv.key != "idle_ns")
+        .map(|kv| {
+            let value = match kv.value.as_ref().and_then(|value| value.value.as_ref()) {
+                // Thread ids differ between runs only if the test threads do.
+                Some(Value::StringValue(text)) => format!("s:{text}"),
+                Some(Value::IntValue(number)) => format!("i:{number}"),
+                Some(Value::BoolValue(flag)) => format!("b:{flag}"),
+                Some(Value::DoubleValue(number)) => format!("d:{number}"),
+                other => format!("{other:?}"),
+            };
+            (kv.key.clone(), value)
+        })
+        .collect();
+    let parent = if span.parent_span_id.is_empty() {
+        "none".to_owned()
+    } else {
+        by_id
+            .get(&span.parent_span_id)
+            .cloned()
+            .unwrap_or_else(|| hex(&span.parent_span_id))
+    };
+    let events: Vec<&str> = span
+        .events
+        .iter()
+        .map(|event| event.name.as_str())
+        .collect();
+    format!(
+        "parent={parent} kind={} flags={:#x} status={:?} events={events:?} dropped={} attributes={attributes:?}",
+        span.kind, span.flags, span.status, span.dropped_attributes_count
+    )
+}
+
+fn check(spans: &HashMap<String, Span>, seen: &Seen, label: &str) {
+    let id = |name: &str| hex(&spans[name].span_id);
+    let trace = |name: &str| hex(&spans[name].trace_id);
+    assert_eq!(
+        spans["child"].parent_span_id, spans["parent"].span_id,
+        "{label}"
+    );
+    assert_eq!(trace("child"), trace("parent"), "{label}");
+    assert_eq!(
+        seen.traced,
+        format!("00-{}-{}-01", trace("traced"), id("traced")),
+        "{label}"
+    );
+    assert_eq!(
+        trace("remote"),
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "{label}"
+    );
+    assert_eq!(
+        hex(&spans["remote"].parent_span_id),
+        "00f067aa0ba902b7",
+        "{label}"
+    );
+    assert_eq!(
+        spans["rust child"].parent_span_id, spans["entered"].span_id,
+        "{label}"
+    );
+    assert_eq!(
+        spans["js child"].parent_span_id, spans["entered"].span_id,
+        "{label}"
+    );
+    assert_eq!(
+        seen.current_in_entered,
+        format!("00-{}-{}-01", trace("entered"), id("entered")),
+        "{label}"
+    );
+    assert_eq!(
+        spans["js in rust"].parent_span_id, spans["rust parent"].span_id,
+        "{label}"
+    );
+    assert_eq!(trace("js in rust"), trace("rust parent"), "{label}");
+    let status = spans["failing"].status.as_ref().expect("a status");
+    assert_eq!(status.code, 2, "{label}: error status");
+    assert!(spans["unended"]
+        .attributes
+        .iter()
+        .any(|kv| kv.key == "tracing_bridge.unended"));
+    for span in spans.values() {
+        assert_eq!(span.trace_id.len(), 16, "{label}: {}", span.name);
+        assert_eq!(span.span_id.len(), 8, "{label}: {}", span.name);
+    }
+}
+
+#[test]
+fn light_spans_export_what_tracing_opentelemetry_exports() {
+    let (light, light_seen) = run(false);
+    let (full, full_seen) = run(true);
+    check(&full, &full_seen, "tracing-opentelemetry");
+    check(&light, &light_seen, "light");
+    let shapes = |spans: &HashMap<String, Span>| {
+        let by_id: HashMap<Vec<u8>, String> = spans
+            .values()
+            .map(|span| (span.span_id.clone(), span.name.clone()))
+            .collect();
+        spans
+            .iter()
+            .map(|(name, span)| (name.clone(), shape(span, &by_id)))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let (light, full) = (shapes(&light), shapes(&full));
+    assert_eq!(light.len(), 12, "{light:#?}");
+    for (name, shape) in &full {
+        assert_eq!(light.get(name), Some(shape), "span {name}");
+    }
+}
+
+/// Light spans take the sampler's decision (at their start) and give log records inside them
+/// their ids.
+#[test]
+fn light_spans_follow_the_sampler_and_give_log_records_their_ids() {
+    use opentelemetry_proto::tonic::logs::v1::LogsData;
+
+    for (sampler, spans_made) in [("always_off", 50), ("traceidratio", 400), ("always_on", 50)] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signals.jsonl");
+        let config = format!(
+            r#"{{"layers":[{{"kind":"otlpJson","writer":{{"file":{}}},
+                "signals":{{"traces":true,"logs":true}},"sampler":"{sampler}","samplerArg":0.5,
+                "batch":{{"scheduledDelayMs":600000}},"spanAttributes":{{"busyIdle":false}}}}]}}"#,
+            serde_json::to_string(&path).unwrap()
+        );
+        let mut session = Session::from_json(&config).unwrap();
+        session.install_current_thread().unwrap();
+        let logged = callsite(
+            CallsiteKind::Event,
+            tracing::Level::INFO,
+            "logged",
+            &["message"],
+        );
+        let mut flags = Vec::new();
+        for index in 0..spans_made {
+            let mut values = string_value("/sampled");
+            values.extend(i64_value(index));
+            let handle = span("sampled", spans::PARENT_NONE, &values);
+            flags.push(traceparent(handle)[53..].to_owned());
+            spans::event(logged, handle, &string_value("inside")).unwrap();
+            spans::end(handle).unwrap();
+        }
+        session.uninstall().unwrap();
+
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut span_ids = Vec::new();
+        let mut log_ids = Vec::new();
+        for line in text.lines() {
+            if let Ok(data) =
+                serde_json::from_str::<opentelemetry_proto::tonic::trace::v1::TracesData>(line)
+            {
+                for resource in data.resource_spans {
+                    for scope in resource.scope_spans {
+                        span_ids.extend(
+                            scope
+                                .spans
+                                .into_iter()
+                                .map(|span| (span.trace_id, span.span_id)),
+                        );
+                    }
+                }
+            }
+            if let Ok(data) = serde_json::from_str::<LogsData>(line) {
+                for resource in data.resource_logs {
+                    for scope in resource.scope_logs {
+                        log_ids.extend(
+                            scope
+                                .log_records
+                                .into_iter()
+                                .map(|log| (log.trace_id, log.span_id)),
+                        );
+                    }
+                }
+            }
+        }
+        let sampled = flags.iter().filter(|flag| *flag == "01").count();
+        assert_eq!(
+            span_ids.len(),
+            sampled,
+            "{sampler}: the sampled spans are exported"
+        );
+        match sampler {
+            "always_off" => assert_eq!(sampled, 0),
+            "always_on" => assert_eq!(sampled, spans_made as usize),
+            _ => assert!((100..300).contains(&sampled), "{sampler}: {sampled} of 400"),
+        }
+        // Every log record carries the ids of its span, sampled or not.
+        assert_eq!(log_ids.len(), spans_made as usize, "{sampler}");
+        for ids in &span_ids {
+            assert!(
+                log_ids.contains(ids),
+                "{sampler}: a log record has the ids of its span"
+            );
+        }
+        assert!(log_ids
+            .iter()
+            .all(|(trace, span)| trace.len() == 16 && span.len() == 8));
+    }
+}
