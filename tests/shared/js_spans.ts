@@ -236,119 +236,126 @@ export function defineJsSpanScenarios(test: TestFn, h: JsSpansHarness): void {
     ]);
   });
 
-  test("js spans: the OTLP receiver gets one trace with the JS parent and native children; traceparent round trip", async () => {
-    const receiver = await Receiver.start("http/protobuf");
-    try {
-      let local: TraceContext | undefined;
-      let remoteChild: TraceContext | undefined;
-      {
-        using tracing = new api.Tracing(
-          new api.GlobalTracingConfig({
-            layers: [
-              new api.OtlpLayerConfig({
-                endpoint: receiver.endpoint(),
-                protocol: "http/protobuf",
-                batch: { scheduledDelayMs: 600_000 },
-                filter: "info",
-              }),
-            ],
-          }),
-          library(),
-        ).enter();
-        assert.equal(tracing.traceContext(), undefined, "no span: no trace context");
-        tracing.span("handle request", { route: "/fib" }, (span) => {
-          example.fibonacci(2, false);
-          local = span.traceContext();
-          assert.deepEqual(tracing.traceContext(), local);
-        });
-        using incoming = tracing.startSpan("incoming", {
-          parent: { traceparent: `00-${REMOTE_TRACE}-${REMOTE_SPAN}-01`, tracestate: "k=v" },
-        });
-        incoming.run(() => example.fibonacci(0, false));
-        remoteChild = incoming.traceContext();
-      }
-      const { spans } = await receiver.received();
-      const named = (name: string) => spans.filter(({ span }) => span.name === name);
-      const [request] = named("handle request");
-      assert.ok(request, "the JS span arrived");
-      assert.equal(request.attributes["route"], "/fib");
-      const inRequest = spans.filter(({ span }) => span.traceId === request.span.traceId);
-      assert.equal(inRequest.length, 4, "the JS span and fib(2), fib(1), fib(0)");
-      const fibRoot = inRequest.find(({ span }) =>
-        span.name === "fib" && span.parentSpanId === request.span.spanId
-      );
-      assert.ok(fibRoot, "fib(2) is a child of the JS span");
-      assert.equal(
-        local?.traceparent,
-        `00-${request.span.traceId}-${request.span.spanId}-01`,
-        "traceContext() names the exported span",
-      );
-
-      const remote = at(named("incoming"), 0);
-      assert.equal(remote.span.traceId, REMOTE_TRACE);
-      assert.equal(remote.span.parentSpanId, REMOTE_SPAN);
-      assert.equal(remoteChild?.traceparent, `00-${REMOTE_TRACE}-${remote.span.spanId}-01`);
-      assert.equal(remoteChild?.tracestate, "k=v");
-      const remoteFib = spans.find(({ span }: ReceivedSpan) =>
-        span.name === "fib" && span.parentSpanId === remote.span.spanId
-      );
-      assert.ok(remoteFib, "native child of the remote-parented span");
-      assert.equal(remoteFib.span.traceId, REMOTE_TRACE);
-      assert.equal(spans.length, 6);
-    } finally {
-      await receiver.stop();
-    }
-  });
-
-  test("js spans: in OTLP, the `span failed` event is inside its span and an async span lasts until its promise settles", async () => {
-    const receiver = await Receiver.start("http/protobuf");
-    try {
-      {
-        using tracing = new api.Tracing(
-          new api.GlobalTracingConfig({
-            layers: [
-              new api.OtlpLayerConfig({
-                endpoint: receiver.endpoint(),
-                batch: { scheduledDelayMs: 600_000 },
-                filter: "info",
-              }),
-            ],
-          }),
-          library(),
-        ).enter();
-        assert.throws(() =>
-          tracing.span("throws", () => {
-            throw new TypeError("boom");
-          }), /boom/);
-        await assert.rejects(
-          tracing.span("rejects", async () => {
-            await sleep(30);
-            throw new Error("later");
-          }),
-          /later/,
+  // Without busy/idle times, JavaScript spans are light until something needs their
+  // OpenTelemetry data (docs/opentelemetry.md): both ways export the same.
+  for (const busyIdle of [true, false]) {
+    const light = busyIdle ? "" : " (light spans)";
+    test(`js spans: the OTLP receiver gets one trace with the JS parent and native children; traceparent round trip${light}`, async () => {
+      const receiver = await Receiver.start("http/protobuf");
+      try {
+        let local: TraceContext | undefined;
+        let remoteChild: TraceContext | undefined;
+        {
+          using tracing = new api.Tracing(
+            new api.GlobalTracingConfig({
+              layers: [
+                new api.OtlpLayerConfig({
+                  endpoint: receiver.endpoint(),
+                  protocol: "http/protobuf",
+                  batch: { scheduledDelayMs: 600_000 },
+                  filter: "info",
+                  spanAttributes: { busyIdle },
+                }),
+              ],
+            }),
+            library(),
+          ).enter();
+          assert.equal(tracing.traceContext(), undefined, "no span: no trace context");
+          tracing.span("handle request", { route: "/fib" }, (span) => {
+            example.fibonacci(2, false);
+            local = span.traceContext();
+            assert.deepEqual(tracing.traceContext(), local);
+          });
+          using incoming = tracing.startSpan("incoming", {
+            parent: { traceparent: `00-${REMOTE_TRACE}-${REMOTE_SPAN}-01`, tracestate: "k=v" },
+          });
+          incoming.run(() => example.fibonacci(0, false));
+          remoteChild = incoming.traceContext();
+        }
+        const { spans } = await receiver.received();
+        const named = (name: string) => spans.filter(({ span }) => span.name === name);
+        const [request] = named("handle request");
+        assert.ok(request, "the JS span arrived");
+        assert.equal(request.attributes["route"], "/fib");
+        const inRequest = spans.filter(({ span }) => span.traceId === request.span.traceId);
+        assert.equal(inRequest.length, 4, "the JS span and fib(2), fib(1), fib(0)");
+        const fibRoot = inRequest.find(({ span }) =>
+          span.name === "fib" && span.parentSpanId === request.span.spanId
         );
-        await tracing.span("awaits", () => sleep(30));
+        assert.ok(fibRoot, "fib(2) is a child of the JS span");
+        assert.equal(
+          local?.traceparent,
+          `00-${request.span.traceId}-${request.span.spanId}-01`,
+          "traceContext() names the exported span",
+        );
+
+        const remote = at(named("incoming"), 0);
+        assert.equal(remote.span.traceId, REMOTE_TRACE);
+        assert.equal(remote.span.parentSpanId, REMOTE_SPAN);
+        assert.equal(remoteChild?.traceparent, `00-${REMOTE_TRACE}-${remote.span.spanId}-01`);
+        assert.equal(remoteChild?.tracestate, "k=v");
+        const remoteFib = spans.find(({ span }: ReceivedSpan) =>
+          span.name === "fib" && span.parentSpanId === remote.span.spanId
+        );
+        assert.ok(remoteFib, "native child of the remote-parented span");
+        assert.equal(remoteFib.span.traceId, REMOTE_TRACE);
+        assert.equal(spans.length, 6);
+      } finally {
+        await receiver.stop();
       }
-      const { spans } = await receiver.received();
-      const named = (name: string) => spans.find(({ span }) => span.name === name)!.span;
-      for (const name of ["throws", "rejects"]) {
-        const span = named(name);
-        const failed = at(span.events!, 0);
-        assert.equal(failed.name, "span failed");
-        const time = BigInt(failed.timeUnixNano);
-        assert.ok(BigInt(span.startTimeUnixNano) <= time, `${name}: event after the start`);
-        assert.ok(time <= BigInt(span.endTimeUnixNano), `${name}: event before the end`);
-        assert.equal(span.status?.code, 2);
+    });
+
+    test(`js spans: in OTLP, the \`span failed\` event is inside its span and an async span lasts until its promise settles${light}`, async () => {
+      const receiver = await Receiver.start("http/protobuf");
+      try {
+        {
+          using tracing = new api.Tracing(
+            new api.GlobalTracingConfig({
+              layers: [
+                new api.OtlpLayerConfig({
+                  endpoint: receiver.endpoint(),
+                  batch: { scheduledDelayMs: 600_000 },
+                  filter: "info",
+                  spanAttributes: { busyIdle },
+                }),
+              ],
+            }),
+            library(),
+          ).enter();
+          assert.throws(() =>
+            tracing.span("throws", () => {
+              throw new TypeError("boom");
+            }), /boom/);
+          await assert.rejects(
+            tracing.span("rejects", async () => {
+              await sleep(30);
+              throw new Error("later");
+            }),
+            /later/,
+          );
+          await tracing.span("awaits", () => sleep(30));
+        }
+        const { spans } = await receiver.received();
+        const named = (name: string) => spans.find(({ span }) => span.name === name)!.span;
+        for (const name of ["throws", "rejects"]) {
+          const span = named(name);
+          const failed = at(span.events!, 0);
+          assert.equal(failed.name, "span failed");
+          const time = BigInt(failed.timeUnixNano);
+          assert.ok(BigInt(span.startTimeUnixNano) <= time, `${name}: event after the start`);
+          assert.ok(time <= BigInt(span.endTimeUnixNano), `${name}: event before the end`);
+          assert.equal(span.status?.code, 2);
+        }
+        for (const name of ["rejects", "awaits"]) {
+          const span = named(name);
+          const ms = Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1e6;
+          assert.ok(ms >= 25, `${name} lasted ${ms} ms, not until its promise settled`);
+        }
+      } finally {
+        await receiver.stop();
       }
-      for (const name of ["rejects", "awaits"]) {
-        const span = named(name);
-        const ms = Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1e6;
-        assert.ok(ms >= 25, `${name} lasted ${ms} ms, not until its promise settled`);
-      }
-    } finally {
-      await receiver.stop();
-    }
-  });
+    });
+  }
 
   test("js spans: the active @opentelemetry/api span can be continued", () => {
     assert.equal(api.activeOpenTelemetryContext(), undefined, "nothing registered");
