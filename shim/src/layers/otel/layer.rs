@@ -114,6 +114,10 @@ impl<L> OtelLayer<L> {
         if !ends_at_close(metadata) {
             return;
         }
+        // Without its dispatch the inner layer could not start it at once: it stays light.
+        let Some(dispatch) = self.dispatch() else {
+            return;
+        };
         // A thread that finds the light span gone waits here until it was handed over.
         let _promoting = promoting();
         let Some(light) = span.extensions_mut().remove::<LightSpan>() else {
@@ -126,13 +130,12 @@ impl<L> OtelLayer<L> {
         // A root: the preset gives the parent.
         self.inner
             .on_new_span(&Attributes::new_root(metadata, &values), id, ctx.clone());
-        if let Some(dispatch) = self.dispatch() {
-            with_preset(light.into_preset(), || {
-                with_layers_of_span_reachable(id, &dispatch, || {
-                    tracing_opentelemetry::get_otel_context(id, &dispatch)
-                })
-            });
-        }
+        // Started now, on this thread, so that the preset is the one its start takes.
+        with_preset(light.into_preset(), || {
+            with_layers_of_span_reachable(id, &dispatch, || {
+                tracing_opentelemetry::get_otel_context(id, &dispatch)
+            })
+        });
     }
 
     /// The OpenTelemetry context of span `id` (promoted first if light), as the inner layer

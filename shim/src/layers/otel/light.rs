@@ -43,8 +43,8 @@ use opentelemetry::{
 use opentelemetry_sdk::{
     error::OTelSdkResult,
     trace::{
-        IdGenerator, RandomIdGenerator, Sampler, SamplingDecision, SamplingResult, SdkTracer,
-        ShouldSample, Span as SdkSpan, SpanData, SpanEvents, SpanLinks, SpanProcessor,
+        IdGenerator, Sampler, SamplingDecision, SamplingResult, SdkTracer, ShouldSample,
+        Span as SdkSpan, SpanData, SpanEvents, SpanLinks, SpanProcessor,
     },
 };
 use tracing::{field::Field, span::Id, Dispatch, Metadata};
@@ -116,23 +116,64 @@ impl Tracer for PresetTracer {
     }
 }
 
-/// The tracer provider's id generator: random ids, or those of a span started from a
-/// [`Preset`].
+/// The tracer provider's id generator: random ids ([`random_u64`]), or those of a span started
+/// from a [`Preset`].
 #[derive(Debug, Default)]
-pub(crate) struct PresetIds(RandomIdGenerator);
+pub(crate) struct PresetIds;
 
 impl IdGenerator for PresetIds {
     fn new_trace_id(&self) -> TraceId {
         match STARTING_IDS.with(Cell::get) {
             Some((trace_id, _)) => trace_id,
-            None => self.0.new_trace_id(),
+            None => new_trace_id(),
         }
     }
 
     fn new_span_id(&self) -> SpanId {
         match STARTING_IDS.with(Cell::get) {
             Some((_, span_id)) => span_id,
-            None => self.0.new_span_id(),
+            None => new_span_id(),
+        }
+    }
+}
+
+thread_local! {
+    /// The state of this thread's id generator, seeded from the OS's randomness (through the
+    /// standard library's per-thread random hash keys).
+    static RANDOM: Cell<u64> = Cell::new(
+        std::hash::BuildHasher::hash_one(
+            &std::collections::hash_map::RandomState::new(),
+            std::thread::current().id(),
+        ),
+    );
+}
+
+/// 64 random bits (wyrand). The SDK's `RandomIdGenerator` draws from a thread-local `SmallRng`
+/// through a `RefCell` for about ten times the instructions; neither is meant for secrets,
+/// both for ids that do not collide.
+fn random_u64() -> u64 {
+    RANDOM.with(|state| {
+        let next = state.get().wrapping_add(0xa076_1d64_78bd_642f);
+        state.set(next);
+        let product = u128::from(next) * u128::from(next ^ 0xe703_7ed1_a0b4_28db);
+        (product as u64) ^ ((product >> 64) as u64)
+    })
+}
+
+fn new_span_id() -> SpanId {
+    loop {
+        let id = random_u64();
+        if id != 0 {
+            return SpanId::from(id);
+        }
+    }
+}
+
+fn new_trace_id() -> TraceId {
+    loop {
+        let id = (u128::from(random_u64()) << 64) | u128::from(random_u64());
+        if id != 0 {
+            return TraceId::from(id);
         }
     }
 }
@@ -187,7 +228,6 @@ impl SpanProcessor for SharedProcessor {
 #[derive(Debug)]
 pub(crate) struct LightSettings {
     pub(crate) sampler: Sampler,
-    pub(crate) ids: RandomIdGenerator,
     pub(crate) processor: Arc<dyn SpanProcessor>,
     pub(crate) max_attributes: usize,
     pub(crate) scope: InstrumentationScope,
@@ -276,10 +316,10 @@ impl LightSpan {
             return None;
         }
         let parent = parent_span_context(&parent_cx);
-        let span_id = settings.ids.new_span_id();
+        let span_id = new_span_id();
         let trace_id = match &parent {
             Some(parent) => parent.trace_id(),
-            None => settings.ids.new_trace_id(),
+            None => new_trace_id(),
         };
         let sampling = settings.sampler.should_sample(
             Some(&parent_cx),

@@ -61,7 +61,7 @@ use std::{
 };
 
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::trace::{RandomIdGenerator, SdkTracerProvider, SpanData, SpanProcessor};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
 use tokio::runtime::Runtime;
 use tracing::dispatcher::DefaultGuard;
 use tracing_subscriber::Layer;
@@ -381,14 +381,13 @@ fn build_pipeline(
     let provider = SdkTracerProvider::builder()
         .with_span_processor(SharedProcessor(Arc::clone(&processor)))
         .with_sampler(PresetSampler(sdk.sampler.clone()))
-        .with_id_generator(PresetIds::default())
+        .with_id_generator(PresetIds)
         .with_span_limits(sdk.span_limits)
         .with_resource(sdk.resource)
         .build();
     let tracer = PresetTracer(provider.tracer_with_scope(sdk.scope.clone()));
     let light = LightSettings {
         sampler: sdk.sampler,
-        ids: RandomIdGenerator::default(),
         processor,
         max_attributes: usize::try_from(sdk.span_limits.max_attributes_per_span)
             .unwrap_or(usize::MAX),
