@@ -122,9 +122,9 @@ function spanPerCall(
   const options = { target, level, fields: undefined as SpanFields | undefined };
   return (...callArgs: unknown[]) => {
     options.fields = recordArgs ? argFields(callArgs) : undefined;
-    const span = spans.startSpan(name, options);
+    const span = spans.startEnteredSpan(name, options);
     const handle = span.handle;
-    const entered = !span.disabled && native.jsSpanEnter(handle) === RESULT_OK;
+    const entered = !span.disabled;
     let result: unknown;
     try {
       result = fn(...callArgs);

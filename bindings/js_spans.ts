@@ -304,6 +304,19 @@ export class JsSpans {
 
   /** Starts a span; end it with `end()` or `using`. It is not entered (see `run`). */
   startSpan(name: string, options: StartSpanOptions = {}): JsSpan {
+    return this.#start(name, options, false);
+  }
+
+  /**
+   * @internal Starts a span and enters it on this thread (in one native call); the caller
+   * exits it (`jsSpanExit`) unless it is disabled. Native code can tell such a span from one
+   * started by `startSpan`, which is not entered when made.
+   */
+  startEnteredSpan(name: string, options: StartSpanOptions = {}): JsSpan {
+    return this.#start(name, options, true);
+  }
+
+  #start(name: string, options: StartSpanOptions, entered: boolean): JsSpan {
     if (typeof name !== "string") {
       throw new TracingError("INVALID_PARAMETER", "span name must be a non-empty string");
     }
@@ -324,7 +337,9 @@ export class JsSpans {
     let handle: number;
     this.#nativeCalls++;
     try {
-      handle = this.#native.jsSpanNew(callsite.id, parentHandle, writer.bytes, writer.length);
+      handle = entered
+        ? this.#native.jsSpanNewEntered(callsite.id, parentHandle, writer.bytes, writer.length)
+        : this.#native.jsSpanNew(callsite.id, parentHandle, writer.bytes, writer.length);
     } finally {
       this.#nativeCalls--;
     }
@@ -378,8 +393,8 @@ export class JsSpans {
       throw new TracingError("INVALID_PARAMETER", "tracing.span needs a function to run");
     }
     const fields = typeof fieldsOrFn === "function" ? undefined : fieldsOrFn as SpanFields;
-    const span = this.startSpan(name, fields === undefined ? undefined : { fields });
-    const entered = !span.disabled && this.#native.jsSpanEnter(span.handle) === RESULT_OK;
+    const span = this.startEnteredSpan(name, fields === undefined ? undefined : { fields });
+    const entered = !span.disabled;
     this.#entered.push(this.#current.getStore(), entered);
     this.#current.enterWith(span);
     return span;

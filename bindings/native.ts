@@ -109,6 +109,8 @@ export interface NativeLibrary {
   jsCallsiteNew(kind: number, level: number, spec: Uint8Array, outId: Uint32Array): number;
   /** `tracing_bridge_js_span_new(callsite, parent, values, length)`: a handle, 0 on failure. */
   jsSpanNew(callsite: number, parent: number, values: Uint8Array, length: number): number;
+  /** `tracing_bridge_js_span_new_entered(...)`: as `jsSpanNew`, and entered on this thread. */
+  jsSpanNewEntered(callsite: number, parent: number, values: Uint8Array, length: number): number;
   /** `tracing_bridge_js_event(callsite, parent, values, length)`. */
   jsEvent(callsite: number, parent: number, values: Uint8Array, length: number): number;
   /** `tracing_bridge_js_span_enter(span)`. */
@@ -285,6 +287,8 @@ export function nativeLibrary(port: FfiPort): NativeLibrary {
       native.tracing_bridge_js_callsite_new(kind, level, spec, spec.length, outId),
     jsSpanNew: (callsite, parent, values, length) =>
       native.tracing_bridge_js_span_new(callsite, parent, values, length),
+    jsSpanNewEntered: (callsite, parent, values, length) =>
+      native.tracing_bridge_js_span_new_entered(callsite, parent, values, length),
     jsEvent: (callsite, parent, values, length) =>
       native.tracing_bridge_js_event(callsite, parent, values, length),
     jsSpanEnter: (span) => native.tracing_bridge_js_span_enter(span),

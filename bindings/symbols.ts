@@ -199,6 +199,15 @@ export const symbols = {
     ],
     result: "u32", // uint32_t: the span handle, 0 on failure
   },
+  tracing_bridge_js_span_new_entered: {
+    parameters: [
+      "u32", // uint32_t callsite
+      "u32", // uint32_t parent
+      "buffer", // const uint8_t *values
+      "u32", // uint32_t values_len
+    ],
+    result: "u32", // uint32_t: the span handle (entered), 0 on failure
+  },
   tracing_bridge_js_event: {
     parameters: [
       "u32", // uint32_t callsite

@@ -443,6 +443,18 @@ uint32_t tracing_bridge_js_span_new(uint32_t callsite,
                                     const uint8_t *values,
                                     uint32_t values_len);
 
+// Creates a span as [`tracing_bridge_js_span_new`] does and enters it on this thread, as
+// [`tracing_bridge_js_span_enter`] would: one call for a span that is entered at once. Same
+// parameters and result (a [`TRACING_BRIDGE_SPAN_DISABLED`] span is not entered: entering it
+// does nothing).
+//
+// # Safety
+// As for [`tracing_bridge_js_span_new`].
+uint32_t tracing_bridge_js_span_new_entered(uint32_t callsite,
+                                            uint32_t parent,
+                                            const uint8_t *values,
+                                            uint32_t values_len);
+
 // Records an event of `callsite` with `values` (as for [`tracing_bridge_js_span_new`]);
 // `parent` as there.
 //

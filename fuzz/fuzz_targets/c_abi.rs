@@ -73,6 +73,8 @@ enum Call {
         callsite: u8,
         parent: u32,
         values: Vec<u8>,
+        /// Through `tracing_bridge_js_span_new_entered`.
+        entered: bool,
     },
     Event {
         callsite: u8,
@@ -320,8 +322,14 @@ unsafe fn run(state: &mut State, call: Call) {
             callsite,
             parent,
             values,
+            entered,
         } => {
-            let span = tracing_bridge_js_span_new(
+            let new = if entered {
+                tracing_bridge_js_span_new_entered
+            } else {
+                tracing_bridge_js_span_new
+            };
+            let span = new(
                 state.callsite(callsite),
                 state.span(parent),
                 values.as_ptr(),

@@ -157,3 +157,30 @@ fn a_span_lives_until_ended_once() {
     assert_eq!(tracing_bridge_js_span_end(other), R::Ok);
     session.uninstall().unwrap();
 }
+
+#[test]
+fn a_span_made_entered_is_entered_once_and_fails_as_span_new_fails() {
+    let mut session =
+        tracing_bridge::Session::from_json(r#"{"layers":[{"kind":"fmt","writer":"stderr"}]}"#)
+            .unwrap();
+    session.install_current_thread().unwrap();
+    let (_, span_callsite) = callsite(0, 3, b"entered\0test\0count\0");
+    let handle = unsafe { tracing_bridge_js_span_new_entered(span_callsite, 0, [0u8].as_ptr(), 1) };
+    assert!(handle != 0 && handle != TRACING_BRIDGE_SPAN_DISABLED);
+    // Native spans made now are its children: it is the current span.
+    let current = tracing::Span::current();
+    assert_eq!(current.metadata().map(|meta| meta.name()), Some("entered"));
+    assert_eq!(tracing_bridge_js_span_exit(handle), R::Ok, "entered once");
+    assert_eq!(tracing_bridge_js_span_exit(handle), R::InvalidParameter);
+    assert!(tracing::Span::current().is_none());
+    assert_eq!(tracing_bridge_js_span_end(handle), R::Ok);
+    assert_eq!(tracing_bridge_js_span_open_count(), 0);
+    // Bad input: handle 0 and a message, as for tracing_bridge_js_span_new.
+    assert_eq!(
+        unsafe { tracing_bridge_js_span_new_entered(span_callsite, 0, [9u8].as_ptr(), 1) },
+        0
+    );
+    assert!(last_error().contains("tag 9"));
+    assert_eq!(tracing_bridge_js_span_open_count(), 0);
+    session.uninstall().unwrap();
+}

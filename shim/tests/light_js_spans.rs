@@ -122,6 +122,18 @@ fn run(busy_idle: bool) -> (HashMap<String, Span>, Seen) {
     spans::exit(entered).unwrap();
     spans::end(entered).unwrap();
 
+    // Made entered (`tracing.span`): never light.
+    let at_once_callsite = callsite(
+        CallsiteKind::Span,
+        tracing::Level::INFO,
+        "entered at once",
+        &["route", "index"],
+    );
+    let at_once = spans::create_entered(at_once_callsite, spans::PARENT_NONE, &values).unwrap();
+    tracing::info_span!("rust in entered at once").in_scope(|| {});
+    spans::exit(at_once).unwrap();
+    spans::end(at_once).unwrap();
+
     // A JavaScript span inside a Rust span.
     tracing::info_span!("rust parent").in_scope(|| {
         let inner = span("js in rust", spans::PARENT_CURRENT, &values);
@@ -231,6 +243,10 @@ fn check(spans: &HashMap<String, Span>, seen: &Seen, label: &str) {
         "{label}"
     );
     assert_eq!(trace("js in rust"), trace("rust parent"), "{label}");
+    assert_eq!(
+        spans["rust in entered at once"].parent_span_id, spans["entered at once"].span_id,
+        "{label}"
+    );
     let status = spans["failing"].status.as_ref().expect("a status");
     assert_eq!(status.code, 2, "{label}: error status");
     assert!(spans["unended"]
@@ -260,7 +276,7 @@ fn light_spans_export_what_tracing_opentelemetry_exports() {
             .collect::<BTreeMap<_, _>>()
     };
     let (light, full) = (shapes(&light), shapes(&full));
-    assert_eq!(light.len(), 12, "{light:#?}");
+    assert_eq!(light.len(), 14, "{light:#?}");
     for (name, shape) in &full {
         assert_eq!(light.get(name), Some(shape), "span {name}");
     }

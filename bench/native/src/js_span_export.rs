@@ -4,7 +4,8 @@
 //! layer of the config JSON given. For profiling the native side of a JavaScript span
 //! (`valgrind --tool=callgrind`, `perf`) without a JavaScript runtime.
 //!
-//! `js_span_export <config-json> <spans>` prints one JSON line:
+//! `js_span_export <config-json> <spans> [--child]` prints one JSON line (with `--child`, each
+//! span is made entered, as `tracing.span` makes it, and has one Rust span inside):
 //! `{"cpu_us_per_span":…,"calling_thread_us_per_span":…,"dropped":…}`: the process CPU (user +
 //! system, every thread) and the calling thread's CPU per span, from the first span until
 //! the session is uninstalled (everything exported and confirmed).
@@ -27,6 +28,13 @@ extern "C" {
     ) -> tracing_bridge_result;
     fn tracing_bridge_js_span_new(callsite: u32, parent: u32, values: *const u8, len: u32) -> u32;
     fn tracing_bridge_js_span_end(span: u32) -> tracing_bridge_result;
+    fn tracing_bridge_js_span_new_entered(
+        callsite: u32,
+        parent: u32,
+        values: *const u8,
+        len: u32,
+    ) -> u32;
+    fn tracing_bridge_js_span_exit(span: u32) -> tracing_bridge_result;
 }
 
 fn process_cpu_us() -> f64 {
@@ -51,7 +59,7 @@ fn encode(index: u32, out: &mut Vec<u8>) {
     out.extend_from_slice(&i64::from(index).to_le_bytes());
 }
 
-fn run(config: &str, spans: u32) -> (f64, f64, u64) {
+fn run(config: &str, spans: u32, child: bool) -> (f64, f64, u64) {
     let session = common::global_session("js_span_export", config);
     let spec = b"request\0js\0route\0index\0";
     let mut callsite = 0u32;
@@ -65,9 +73,14 @@ fn run(config: &str, spans: u32) -> (f64, f64, u64) {
     let thread = thread_cpu_us();
     for index in 0..spans {
         encode(index, &mut values);
+        let new = if child {
+            tracing_bridge_js_span_new_entered
+        } else {
+            tracing_bridge_js_span_new
+        };
         // SAFETY: `values` holds `values.len()` bytes.
         let handle = unsafe {
-            tracing_bridge_js_span_new(
+            new(
                 callsite,
                 PARENT_CURRENT,
                 values.as_ptr(),
@@ -75,6 +88,14 @@ fn run(config: &str, spans: u32) -> (f64, f64, u64) {
             )
         };
         assert!(handle != 0, "span");
+        if child {
+            tracing::info_span!("child").in_scope(|| {});
+            // SAFETY: no pointers.
+            assert_eq!(
+                unsafe { tracing_bridge_js_span_exit(handle) },
+                tracing_bridge_result::Ok
+            );
+        }
         // SAFETY: no pointers.
         assert_eq!(
             unsafe { tracing_bridge_js_span_end(handle) },
@@ -93,13 +114,17 @@ fn run(config: &str, spans: u32) -> (f64, f64, u64) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let [_, config, spans] = &args[..] else {
-        eprintln!("usage: js_span_export <config-json> <spans>");
-        std::process::exit(2);
+    let (config, spans, child) = match &args[..] {
+        [_, config, spans] => (config, spans, false),
+        [_, config, spans, flag] if flag == "--child" => (config, spans, true),
+        _ => {
+            eprintln!("usage: js_span_export <config-json> <spans> [--child]");
+            std::process::exit(2);
+        }
     };
     let spans: u32 = spans.parse().expect("spans is a whole number");
-    run(config, spans.min(5_000));
-    let (cpu, thread, dropped) = run(config, spans);
+    run(config, spans.min(5_000), child);
+    let (cpu, thread, dropped) = run(config, spans, child);
     println!(
         r#"{{"cpu_us_per_span":{cpu:.3},"calling_thread_us_per_span":{thread:.3},"dropped":{dropped}}}"#
     );

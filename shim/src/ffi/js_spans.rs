@@ -123,6 +123,32 @@ pub unsafe extern "C" fn tracing_bridge_js_span_new(
     }
 }
 
+/// Creates a span as [`tracing_bridge_js_span_new`] does and enters it on this thread, as
+/// [`tracing_bridge_js_span_enter`] would: one call for a span that is entered at once. Same
+/// parameters and result (a [`TRACING_BRIDGE_SPAN_DISABLED`] span is not entered: entering it
+/// does nothing).
+///
+/// # Safety
+/// As for [`tracing_bridge_js_span_new`].
+#[no_mangle]
+pub unsafe extern "C" fn tracing_bridge_js_span_new_entered(
+    callsite: u32,
+    parent: u32,
+    values: *const u8,
+    values_len: u32,
+) -> u32 {
+    let mut handle = 0;
+    let result = guarded(|| {
+        handle = spans::create_entered(callsite, parent, bytes(values, values_len, "values")?)?;
+        Ok(())
+    });
+    if result == tracing_bridge_result::Ok {
+        handle
+    } else {
+        0
+    }
+}
+
 /// Records an event of `callsite` with `values` (as for [`tracing_bridge_js_span_new`]);
 /// `parent` as there.
 ///

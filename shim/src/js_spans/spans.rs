@@ -5,7 +5,10 @@
 //! be exited there. [`DISABLED`] stands for a span that no layer wanted; every operation on it
 //! succeeds and does nothing, so JavaScript need not tell the two apart.
 
-use std::{cell::RefCell, collections::HashMap};
+use std::{
+    cell::{Cell, RefCell},
+    collections::HashMap,
+};
 
 use tracing::{span::Id, subscriber::NoSubscriber, Event, Span};
 #[cfg(feature = "otlp")]
@@ -68,6 +71,16 @@ impl Table {
 
 thread_local! {
     static TABLE: RefCell<Table> = RefCell::new(Table::default());
+    /// Set while [`create_entered`] makes its span.
+    static ENTERED_AT_ONCE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the span being made on this thread now is entered as soon as it is made
+/// ([`create_entered`]). The OpenTelemetry layer then gives it to `tracing-opentelemetry` at
+/// once rather than keeping it light: spans and events inside it would need that anyway.
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+pub(crate) fn made_entered() -> bool {
+    ENTERED_AT_ONCE.with(Cell::get)
 }
 
 fn unknown(handle: u32, what: &str) -> Error {
@@ -153,6 +166,20 @@ pub fn create(callsite_id: u32, parent: u32, encoded: &[u8]) -> Result<u32, Erro
         return Ok(DISABLED);
     };
     Ok(TABLE.with(|table| table.borrow_mut().insert(span)))
+}
+
+/// Creates a span as [`create`] does and enters it on this thread ([`enter`]): one call for
+/// `tracing.span`, whose function runs inside its span.
+pub fn create_entered(callsite_id: u32, parent: u32, encoded: &[u8]) -> Result<u32, Error> {
+    let before = ENTERED_AT_ONCE.with(|flag| flag.replace(true));
+    let created = create(callsite_id, parent, encoded);
+    ENTERED_AT_ONCE.with(|flag| flag.set(before));
+    let handle = created?;
+    if let Err(error) = enter(handle) {
+        let _ = end(handle);
+        return Err(error);
+    }
+    Ok(handle)
 }
 
 /// Inside the dispatch of a record made on this thread (a JS layer callback), `tracing-core`

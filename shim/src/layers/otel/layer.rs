@@ -22,7 +22,7 @@ use std::{
     any::TypeId,
     sync::{
         atomic::{AtomicUsize, Ordering},
-        Arc, OnceLock,
+        Arc, MutexGuard, OnceLock,
     },
 };
 
@@ -42,7 +42,7 @@ use tracing_subscriber::{
 use super::{
     finish::note_current_thread,
     integers::{with_signed_attributes, with_signed_event, with_signed_record},
-    light::{may_be_light, promoting, with_preset, LightSettings, LightSpan},
+    light::{may_be_light, promoting, with_preset, LightSettings, LightSpan, Preset},
 };
 use crate::dispatch::with_layers_of_span_reachable;
 
@@ -97,8 +97,41 @@ pub(crate) fn light_settings(dispatch: &Dispatch) -> Option<&LightSettings> {
 }
 
 impl<L> OtelLayer<L> {
-    /// Promotes span `id` if it is light: hands it to the inner layer and starts it there with
-    /// what the light span holds (see [`super::light`]). Afterwards the inner layer has it.
+    /// Hands span `id` to the inner layer if it is light (see [`super::light`]): the inner
+    /// layer then has it as a span being built. Returns what the start of its OpenTelemetry
+    /// span must take ([`with_preset`]), with the lock that keeps other threads from starting
+    /// it first; the caller starts it (on this thread) before letting go of the lock.
+    fn hand_over<S>(
+        &self,
+        id: &Id,
+        ctx: &Context<'_, S>,
+    ) -> Option<(Preset, MutexGuard<'static, ()>)>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+        L: Layer<S>,
+    {
+        if self.light_open.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let span = ctx.span(id)?;
+        let metadata = span.metadata();
+        if !ends_at_close(metadata) {
+            return None;
+        }
+        // A thread that finds the light span gone waits here until it was handed over.
+        let promoting = promoting();
+        let light = span.extensions_mut().remove::<LightSpan>()?;
+        self.light_open.fetch_sub(1, Ordering::AcqRel);
+        drop(span);
+        let empty: [(&Field, Option<&dyn tracing::Value>); 0] = [];
+        let values = metadata.fields().value_set(&empty);
+        // A root: the preset gives the parent.
+        self.inner
+            .on_new_span(&Attributes::new_root(metadata, &values), id, ctx.clone());
+        Some((light.into_preset(), promoting))
+    }
+
+    /// Promotes span `id` if it is light: hands it over and starts it at once.
     fn promote<S>(&self, id: &Id, ctx: &Context<'_, S>)
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
@@ -107,95 +140,64 @@ impl<L> OtelLayer<L> {
         if self.light_open.load(Ordering::Acquire) == 0 {
             return;
         }
-        let Some(span) = ctx.span(id) else {
-            return;
-        };
-        let metadata = span.metadata();
-        if !ends_at_close(metadata) {
-            return;
-        }
         // Without its dispatch the inner layer could not start it at once: it stays light.
         let Some(dispatch) = self.dispatch() else {
             return;
         };
-        // A thread that finds the light span gone waits here until it was handed over.
-        let _promoting = promoting();
-        let Some(light) = span.extensions_mut().remove::<LightSpan>() else {
+        let Some((preset, _promoting)) = self.hand_over(id, ctx) else {
             return;
         };
-        self.light_open.fetch_sub(1, Ordering::AcqRel);
-        drop(span);
-        let empty: [(&Field, Option<&dyn tracing::Value>); 0] = [];
-        let values = metadata.fields().value_set(&empty);
-        // A root: the preset gives the parent.
-        self.inner
-            .on_new_span(&Attributes::new_root(metadata, &values), id, ctx.clone());
-        // Started now, on this thread, so that the preset is the one its start takes.
-        with_preset(light.into_preset(), || {
+        with_preset(preset, || {
             with_layers_of_span_reachable(id, &dispatch, || {
                 tracing_opentelemetry::get_otel_context(id, &dispatch)
             })
         });
     }
 
-    /// The OpenTelemetry context of span `id` (promoted first if light), as the inner layer
-    /// gives a child span its parent's; `None` when the inner layer does not have it.
-    fn otel_context<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Option<opentelemetry::Context>
+    /// Gives the inner layer a new span. A light parent (the one the inner layer takes: the
+    /// explicit parent, else the current span) is handed over first, and started by the inner
+    /// layer as it works out the new span's parent context.
+    fn new_span_in_inner<S>(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>)
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
         L: Layer<S>,
     {
-        self.promote(id, ctx);
-        let dispatch = self.dispatch()?;
-        with_layers_of_span_reachable(id, &dispatch, || {
-            tracing_opentelemetry::get_otel_context(id, &dispatch)
-        })
+        let parent = if self.light_open.load(Ordering::Acquire) == 0 {
+            None
+        } else if let Some(parent) = attrs.parent() {
+            Some(parent.clone())
+        } else if attrs.is_contextual() {
+            ctx.lookup_current().map(|span| span.id())
+        } else {
+            None
+        };
+        match parent.and_then(|parent| self.hand_over(&parent, &ctx)) {
+            Some((preset, _promoting)) => {
+                with_preset(preset, || self.inner.on_new_span(attrs, id, ctx))
+            }
+            None => self.inner.on_new_span(attrs, id, ctx),
+        }
     }
 
-    /// The parent context of a new span, as the inner layer works it out (`parent_context`):
-    /// an explicit parent's if the layer has it, else none; else the current span's, else
-    /// OpenTelemetry's current context.
-    fn parent_context<S>(
+    /// The OpenTelemetry parent context of a new span that may be light, or `None` when it
+    /// has a parent span: then it goes to the inner layer (a light span has no parent span).
+    fn root_context<S>(
         &self,
         attrs: &Attributes<'_>,
         ctx: &Context<'_, S>,
-    ) -> opentelemetry::Context
+    ) -> Option<opentelemetry::Context>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
-        L: Layer<S>,
     {
-        if let Some(parent) = attrs.parent() {
-            if ctx.span(parent).is_some() {
-                if let Some(context) = self.otel_context(parent, ctx) {
-                    return context;
-                }
-            }
-        }
-        if attrs.is_contextual() {
-            let current = ctx.lookup_current().map(|span| span.id());
-            current
-                .and_then(|id| self.otel_context(&id, ctx))
-                .unwrap_or_else(opentelemetry::Context::current)
-        } else {
-            opentelemetry::Context::new()
-        }
-    }
-
-    /// Promotes the parent of a new span that the inner layer gets, if light.
-    fn promote_parent<S>(&self, attrs: &Attributes<'_>, ctx: &Context<'_, S>)
-    where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-        L: Layer<S>,
-    {
-        if self.light_open.load(Ordering::Acquire) == 0 {
-            return;
-        }
-        if let Some(parent) = attrs.parent() {
-            self.promote(parent, ctx);
+        if attrs.parent().is_some() {
+            None
         } else if attrs.is_contextual() {
-            if let Some(current) = ctx.lookup_current().map(|span| span.id()) {
-                self.promote(&current, ctx);
-            }
+            // As the inner layer: no current span gives OpenTelemetry's current context.
+            ctx.lookup_current()
+                .is_none()
+                .then(opentelemetry::Context::current)
+        } else {
+            Some(opentelemetry::Context::new())
         }
     }
 }
@@ -245,28 +247,31 @@ where
         // JavaScript's values hold no unsigned integer that fits an `i64` (`js_spans::values`
         // decodes one as an `i64`): no need to look for one.
         if ends_at_close(metadata) {
-            if let Some(settings) = self.light.as_deref().filter(|_| may_be_light(metadata)) {
-                let parent_cx = self.parent_context(attrs, &ctx);
-                let light = LightSpan::start(
-                    settings,
-                    metadata,
-                    attrs.fields().len(),
-                    parent_cx,
-                    |visitor| attrs.record(visitor),
-                );
-                if let Some(light) = light {
-                    if let Some(span) = ctx.span(id) {
-                        span.extensions_mut().insert(light);
-                        self.light_open.fetch_add(1, Ordering::AcqRel);
+            let settings = self
+                .light
+                .as_deref()
+                .filter(|_| may_be_light(metadata) && !crate::js_spans::spans::made_entered());
+            if let Some(settings) = settings {
+                if let Some(parent_cx) = self.root_context(attrs, &ctx) {
+                    let light = LightSpan::start(
+                        settings,
+                        metadata,
+                        attrs.fields().len(),
+                        parent_cx,
+                        |visitor| attrs.record(visitor),
+                    );
+                    if let Some(light) = light {
+                        if let Some(span) = ctx.span(id) {
+                            span.extensions_mut().insert(light);
+                            self.light_open.fetch_add(1, Ordering::AcqRel);
+                        }
+                        return;
                     }
-                    return;
                 }
             }
-            self.promote_parent(attrs, &ctx);
-            return self.inner.on_new_span(attrs, id, ctx);
+            return self.new_span_in_inner(attrs, id, ctx);
         }
-        self.promote_parent(attrs, &ctx);
-        with_signed_attributes(attrs, |attrs| self.inner.on_new_span(attrs, id, ctx))
+        with_signed_attributes(attrs, |attrs| self.new_span_in_inner(attrs, id, ctx))
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {

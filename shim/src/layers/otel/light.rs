@@ -66,6 +66,9 @@ pub(crate) struct Preset {
 thread_local! {
     /// Set while a light span is promoted on this thread: the next SDK span built here is it.
     static PRESET: RefCell<Option<Preset>> = const { RefCell::new(None) };
+    /// Whether the SDK builds a span from a [`Preset`] now (then the two below hold its ids
+    /// and sampling decision): one flag for the id generator and sampler of every span to read.
+    static STARTING: Cell<bool> = const { Cell::new(false) };
     /// The ids of the span the SDK builds now from a [`Preset`].
     static STARTING_IDS: Cell<Option<(TraceId, SpanId)>> = const { Cell::new(None) };
     /// Its sampling decision.
@@ -109,7 +112,9 @@ impl Tracer for PresetTracer {
         builder.attributes = Some(preset.attributes);
         STARTING_IDS.with(|ids| ids.set(Some((preset.trace_id, preset.span_id))));
         STARTING_SAMPLING.with(|sampling| *sampling.borrow_mut() = Some(preset.sampling));
+        STARTING.with(|starting| starting.set(true));
         let span = self.0.build_with_context(builder, &preset.parent_cx);
+        STARTING.with(|starting| starting.set(false));
         STARTING_IDS.with(|ids| ids.set(None));
         STARTING_SAMPLING.with(|sampling| sampling.borrow_mut().take());
         span
@@ -123,17 +128,21 @@ pub(crate) struct PresetIds;
 
 impl IdGenerator for PresetIds {
     fn new_trace_id(&self) -> TraceId {
-        match STARTING_IDS.with(Cell::get) {
-            Some((trace_id, _)) => trace_id,
-            None => new_trace_id(),
+        if STARTING.with(Cell::get) {
+            if let Some((trace_id, _)) = STARTING_IDS.with(Cell::get) {
+                return trace_id;
+            }
         }
+        new_trace_id()
     }
 
     fn new_span_id(&self) -> SpanId {
-        match STARTING_IDS.with(Cell::get) {
-            Some((_, span_id)) => span_id,
-            None => new_span_id(),
+        if STARTING.with(Cell::get) {
+            if let Some((_, span_id)) = STARTING_IDS.with(Cell::get) {
+                return span_id;
+            }
         }
+        new_span_id()
     }
 }
 
@@ -193,8 +202,10 @@ impl ShouldSample for PresetSampler {
         attributes: &[KeyValue],
         links: &[opentelemetry::trace::Link],
     ) -> SamplingResult {
-        if let Some(result) = STARTING_SAMPLING.with(|sampling| sampling.borrow_mut().take()) {
-            return result;
+        if STARTING.with(Cell::get) {
+            if let Some(result) = STARTING_SAMPLING.with(|sampling| sampling.borrow_mut().take()) {
+                return result;
+            }
         }
         self.0
             .should_sample(parent_context, trace_id, name, span_kind, attributes, links)
