@@ -11,7 +11,7 @@ import { TracingError } from "./errors.ts";
 import { currentRuntime, type NativeLibrary, type Runtime } from "./native.ts";
 
 /** The C ABI version these bindings speak (`TRACING_BRIDGE_ABI_VERSION`). */
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 
 /** The environment variable naming the library when no path is given. */
 export const LIBRARY_ENV_VAR = "TRACING_BRIDGE_LIB";

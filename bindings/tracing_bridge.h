@@ -84,7 +84,7 @@
 #define TRACING_BRIDGE_MAX_LAYERS 8
 
 // The version of this C ABI. Bindings refuse a library whose ABI version differs from theirs.
-#define TRACING_BRIDGE_ABI_VERSION 4
+#define TRACING_BRIDGE_ABI_VERSION 5
 
 // Set in a [`tracing_bridge_subscriber_js_drain`] result when the buffer is too small for the
 // next record; the other bits are the size needed.

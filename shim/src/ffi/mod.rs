@@ -29,7 +29,7 @@ pub use lifecycle::{
 use crate::{error::tracing_bridge_result, session::Session};
 
 /// The version of this C ABI. Bindings refuse a library whose ABI version differs from theirs.
-pub const TRACING_BRIDGE_ABI_VERSION: u32 = 4;
+pub const TRACING_BRIDGE_ABI_VERSION: u32 = 5;
 
 /// A subscriber built from a configuration. Created by [`tracing_bridge_subscriber_new`],
 /// released by [`tracing_bridge_subscriber_free`].
