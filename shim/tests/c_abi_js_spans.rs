@@ -127,12 +127,18 @@ fn unknown_handles_and_bad_values_fail_without_effect() {
     assert!(last_error().contains("traceparent"));
 }
 
-#[test]
-fn a_span_lives_until_ended_once() {
+/// A session with an fmt layer on stderr, installed on this thread.
+fn fmt_session() -> tracing_bridge::Session {
     let mut session =
         tracing_bridge::Session::from_json(r#"{"layers":[{"kind":"fmt","writer":"stderr"}]}"#)
             .unwrap();
     session.install_current_thread().unwrap();
+    session
+}
+
+#[test]
+fn a_span_lives_until_ended_once() {
+    let session = fmt_session();
     let (_, span_callsite) = callsite(0, 3, b"once\0test\0");
     let handle = unsafe { tracing_bridge_js_span_new(span_callsite, 0, ptr::null(), 0) };
     assert!(handle != 0 && handle != TRACING_BRIDGE_SPAN_DISABLED);
@@ -160,10 +166,7 @@ fn a_span_lives_until_ended_once() {
 
 #[test]
 fn a_span_made_entered_is_entered_once_and_fails_as_span_new_fails() {
-    let mut session =
-        tracing_bridge::Session::from_json(r#"{"layers":[{"kind":"fmt","writer":"stderr"}]}"#)
-            .unwrap();
-    session.install_current_thread().unwrap();
+    let session = fmt_session();
     let (_, span_callsite) = callsite(0, 3, b"entered\0test\0count\0");
     let handle = unsafe { tracing_bridge_js_span_new_entered(span_callsite, 0, [0u8].as_ptr(), 1) };
     assert!(handle != 0 && handle != TRACING_BRIDGE_SPAN_DISABLED);

@@ -111,9 +111,25 @@ pub unsafe extern "C" fn tracing_bridge_js_span_new(
     values: *const u8,
     values_len: u32,
 ) -> u32 {
+    // SAFETY: as the caller promised.
+    unsafe { new_span(spans::create, callsite, parent, values, values_len) }
+}
+
+/// Runs `create` (`spans::create` or `spans::create_entered`) for the two C functions that make
+/// spans: the handle, or 0 on failure with the last error set.
+///
+/// # Safety
+/// As for [`tracing_bridge_js_span_new`].
+unsafe fn new_span(
+    create: fn(u32, u32, &[u8]) -> Result<u32, Error>,
+    callsite: u32,
+    parent: u32,
+    values: *const u8,
+    values_len: u32,
+) -> u32 {
     let mut handle = 0;
     let result = guarded(|| {
-        handle = spans::create(callsite, parent, bytes(values, values_len, "values")?)?;
+        handle = create(callsite, parent, bytes(values, values_len, "values")?)?;
         Ok(())
     });
     if result == tracing_bridge_result::Ok {
@@ -137,16 +153,8 @@ pub unsafe extern "C" fn tracing_bridge_js_span_new_entered(
     values: *const u8,
     values_len: u32,
 ) -> u32 {
-    let mut handle = 0;
-    let result = guarded(|| {
-        handle = spans::create_entered(callsite, parent, bytes(values, values_len, "values")?)?;
-        Ok(())
-    });
-    if result == tracing_bridge_result::Ok {
-        handle
-    } else {
-        0
-    }
+    // SAFETY: as the caller promised.
+    unsafe { new_span(spans::create_entered, callsite, parent, values, values_len) }
 }
 
 /// Records an event of `callsite` with `values` (as for [`tracing_bridge_js_span_new`]);
