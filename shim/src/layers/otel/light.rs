@@ -1,29 +1,33 @@
-//! Light JavaScript spans: a span that JavaScript makes and ends without anything asking for
-//! its OpenTelemetry data in between (`tracing.startSpan(…).end()`) is exported without
-//! `tracing-opentelemetry`.
+//! Light JavaScript spans: a span that JavaScript starts with no parent span (`startSpan`, a
+//! root or under a remote parent) and ends without anything asking for its OpenTelemetry data in
+//! between (`tracing.startSpan(…).end()`) is exported without `tracing-opentelemetry`. Only
+//! without busy/idle times (which need every enter and exit), and never for a span made entered
+//! (`tracing.span`, `instrument`: `crate::js_spans::spans::made_entered`), which would be
+//! promoted at its first child.
 //!
 //! `tracing-opentelemetry` keeps a span builder behind an `Arc<Mutex<…>>` per span, and at its
 //! end starts and ends an SDK span to get its `SpanData`: about 60 % of the instructions a
 //! JavaScript span costs on its thread. A light span is one record ([`LightSpan`]) in the span's
 //! extensions, with what that work would produce: start time, parent context, attributes in
-//! the same order, ids and the sampling decision (made at the start, with the sampler and id
-//! generator of the tracer provider). At its close the layer builds the `SpanData` the SDK
-//! would build and hands it to the same span processor.
+//! the same order, ids and the sampling decision (taken at the start with the configured
+//! sampler; ids from this module's generator, which the tracer provider uses too). At its close
+//! the layer builds the `SpanData` the SDK would build and hands it to the same span processor.
 //!
-//! Whatever needs the span's OpenTelemetry data promotes it first ([`OtelLayer`]'s `promote`):
-//! a child span or a span event, a record or a link, entering it from JavaScript (Rust code
-//! inside it may ask `Span::current()` for its context). Promotion hands the span to
-//! `tracing-opentelemetry` and starts it there at once, with the light span's start time,
-//! attributes, parent, ids and sampling decision ([`PresetTracer`], [`PresetIds`],
-//! [`PresetSampler`] take them from a thread-local [`Preset`]), so that nothing observed
-//! before changes. From then on the span is `tracing-opentelemetry`'s, as any other.
+//! Whatever needs the span's OpenTelemetry data promotes it first (`OtelLayer::hand_over`):
+//! - a child span (Rust or JavaScript): the span is handed to `tracing-opentelemetry`, which
+//!   starts it as it works out the child's parent context, on this thread;
+//! - a span event exported on it, a record or a link: handed over and started at once
+//!   (`tracing_opentelemetry::get_otel_context`).
 //!
-//! Read without promotion (outside the layer's callbacks, which cannot promote): the trace
-//! context ([`span_context`], for `traceContext()` and the log records' ids), a remote parent
-//! set right after the start ([`set_remote_parent`]) and the attribute added to spans ended when
-//! their config stops ([`set_attribute`]).
+//! Either way its start takes the light span's start time, attributes, parent, ids and sampling
+//! decision ([`PresetTracer`], [`PresetIds`], [`PresetSampler`] read them from a thread-local
+//! [`Preset`]), so that nothing observed before changes. From then on the span is
+//! `tracing-opentelemetry`'s, as any other.
 //!
-//! [`OtelLayer`]: super::layer::OtelLayer
+//! Read or changed without promotion (outside the layer's callbacks, which are needed to hand a
+//! span over): the trace context ([`span_context`], for `traceContext()` and the log records'
+//! ids), a remote parent set right after the start ([`set_remote_parent`]) and the attribute
+//! added to spans ended when their config stops ([`set_attribute`]).
 
 use std::{
     borrow::Cow,
