@@ -371,3 +371,69 @@ fn light_spans_follow_the_sampler_and_give_log_records_their_ids() {
             .all(|(trace, span)| trace.len() == 16 && span.len() == 8));
     }
 }
+
+/// A light span that several threads make children of at once is handed over once: every child
+/// names it as parent, in its trace, and it is exported once.
+#[test]
+fn a_light_span_handed_over_by_several_threads_at_once_is_one_span() {
+    const ROUNDS: usize = 1000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spans.jsonl");
+    let config = format!(
+        r#"{{"layers":[{{"kind":"otlpJson","writer":{{"file":{}}},
+            "batch":{{"scheduledDelayMs":600000,"maxQueueSize":100000}},
+            "spanAttributes":{{"busyIdle":false}}}}]}}"#,
+        serde_json::to_string(&path).unwrap()
+    );
+    let mut session = Session::from_json(&config).unwrap();
+    // Global: the other threads record into the same config.
+    session.install_global().unwrap();
+    let mut values = string_value("/shared");
+    values.extend(i64_value(1));
+    for round in 0..ROUNDS {
+        let shared = span("shared", spans::PARENT_NONE, &values);
+        let handle = spans::with_span(shared, "test", Clone::clone).unwrap();
+        let start = std::sync::Barrier::new(4);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                let (handle, start) = (handle.clone(), &start);
+                scope.spawn(move || {
+                    start.wait();
+                    for _ in 0..5 {
+                        tracing::info_span!(parent: &handle, "child", round).in_scope(|| {});
+                    }
+                });
+            }
+        });
+        drop(handle);
+        spans::end(shared).unwrap();
+    }
+    session.uninstall().unwrap();
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut shared = HashMap::new();
+    let mut children = Vec::new();
+    for line in text.lines() {
+        let data: opentelemetry_proto::tonic::trace::v1::TracesData =
+            serde_json::from_str(line).unwrap();
+        for resource in data.resource_spans {
+            for scope in resource.scope_spans {
+                for span in scope.spans {
+                    if span.name == "shared" {
+                        assert!(shared.insert(span.span_id.clone(), span.trace_id).is_none());
+                    } else {
+                        children.push(span);
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(shared.len(), ROUNDS, "each shared span exported once");
+    assert_eq!(children.len(), ROUNDS * 20);
+    for child in &children {
+        let trace = shared
+            .get(&child.parent_span_id)
+            .expect("the parent is a shared span");
+        assert_eq!(&child.trace_id, trace);
+    }
+}

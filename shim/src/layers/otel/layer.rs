@@ -90,6 +90,22 @@ impl<L> OtelLayer<L> {
     }
 }
 
+/// A light span being handed over: holds the lock that other threads wanting to hand a span
+/// over take first, and counts the span as light until dropped, after its start. A thread that
+/// finds no light span open (and so skips the lock) then finds the span started in the inner
+/// layer, never half handed over.
+struct HandingOver<'a> {
+    _promoting: MutexGuard<'static, ()>,
+    light_open: &'a AtomicUsize,
+}
+
+impl Drop for HandingOver<'_> {
+    fn drop(&mut self) {
+        // Before the lock is let go (fields drop after this).
+        self.light_open.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// The light span settings of the OpenTelemetry layer of `dispatch` (reachable while the
 /// span's layers are, see `crate::dispatch::with_layers_of_span_reachable`).
 pub(crate) fn light_settings(dispatch: &Dispatch) -> Option<&LightSettings> {
@@ -99,13 +115,9 @@ pub(crate) fn light_settings(dispatch: &Dispatch) -> Option<&LightSettings> {
 impl<L> OtelLayer<L> {
     /// Hands span `id` to the inner layer if it is light (see [`super::light`]): the inner
     /// layer then has it as a span being built. Returns what the start of its OpenTelemetry
-    /// span must take ([`with_preset`]), with the lock that keeps other threads from starting
-    /// it first; the caller starts it (on this thread) before letting go of the lock.
-    fn hand_over<S>(
-        &self,
-        id: &Id,
-        ctx: &Context<'_, S>,
-    ) -> Option<(Preset, MutexGuard<'static, ()>)>
+    /// span must take ([`with_preset`]), with a [`HandingOver`] that keeps other threads from
+    /// using it before that start: the caller starts it (on this thread), then drops it.
+    fn hand_over<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Option<(Preset, HandingOver<'_>)>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
         L: Layer<S>,
@@ -118,17 +130,21 @@ impl<L> OtelLayer<L> {
         if !ends_at_close(metadata) {
             return None;
         }
-        // A thread that finds the light span gone waits here until it was handed over.
+        // A thread that finds the light span gone waits here until it was handed over and
+        // started.
         let promoting = promoting();
         let light = span.extensions_mut().remove::<LightSpan>()?;
-        self.light_open.fetch_sub(1, Ordering::AcqRel);
+        let handing = HandingOver {
+            _promoting: promoting,
+            light_open: &self.light_open,
+        };
         drop(span);
         let empty: [(&Field, Option<&dyn tracing::Value>); 0] = [];
         let values = metadata.fields().value_set(&empty);
         // A root: the preset gives the parent.
         self.inner
             .on_new_span(&Attributes::new_root(metadata, &values), id, ctx.clone());
-        Some((light.into_preset(), promoting))
+        Some((light.into_preset(), handing))
     }
 
     /// Promotes span `id` if it is light: hands it over and starts it at once.
@@ -144,7 +160,7 @@ impl<L> OtelLayer<L> {
         let Some(dispatch) = self.dispatch() else {
             return;
         };
-        let Some((preset, _promoting)) = self.hand_over(id, ctx) else {
+        let Some((preset, _handing)) = self.hand_over(id, ctx) else {
             return;
         };
         with_preset(preset, || {
@@ -172,7 +188,7 @@ impl<L> OtelLayer<L> {
             None
         };
         match parent.and_then(|parent| self.hand_over(&parent, &ctx)) {
-            Some((preset, _promoting)) => {
+            Some((preset, _handing)) => {
                 with_preset(preset, || self.inner.on_new_span(attrs, id, ctx))
             }
             None => self.inner.on_new_span(attrs, id, ctx),
