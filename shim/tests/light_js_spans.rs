@@ -11,7 +11,7 @@ mod otlp_json;
 use std::collections::{BTreeMap, HashMap};
 
 use opentelemetry_proto::tonic::{common::v1::any_value::Value, trace::v1::Span};
-use otlp_json::read_spans;
+use otlp_json::{read_all_spans, read_spans};
 use tracing_bridge::{
     js_spans::{
         callsites::{CallsiteKind, Callsites},
@@ -410,22 +410,13 @@ fn a_light_span_handed_over_by_several_threads_at_once_is_one_span() {
     }
     session.uninstall().unwrap();
 
-    let text = std::fs::read_to_string(&path).unwrap();
     let mut shared = HashMap::new();
     let mut children = Vec::new();
-    for line in text.lines() {
-        let data: opentelemetry_proto::tonic::trace::v1::TracesData =
-            serde_json::from_str(line).unwrap();
-        for resource in data.resource_spans {
-            for scope in resource.scope_spans {
-                for span in scope.spans {
-                    if span.name == "shared" {
-                        assert!(shared.insert(span.span_id.clone(), span.trace_id).is_none());
-                    } else {
-                        children.push(span);
-                    }
-                }
-            }
+    for span in read_all_spans(&path) {
+        if span.name == "shared" {
+            assert!(shared.insert(span.span_id.clone(), span.trace_id).is_none());
+        } else {
+            children.push(span);
         }
     }
     assert_eq!(shared.len(), ROUNDS, "each shared span exported once");

@@ -71,13 +71,13 @@ fn run(config: &str, spans: u32, child: bool) -> (f64, f64, u64) {
     let mut values = Vec::with_capacity(64);
     let cpu = process_cpu_us();
     let thread = thread_cpu_us();
+    let new = if child {
+        tracing_bridge_js_span_new_entered
+    } else {
+        tracing_bridge_js_span_new
+    };
     for index in 0..spans {
         encode(index, &mut values);
-        let new = if child {
-            tracing_bridge_js_span_new_entered
-        } else {
-            tracing_bridge_js_span_new
-        };
         // SAFETY: `values` holds `values.len()` bytes.
         let handle = unsafe {
             new(

@@ -70,9 +70,6 @@ pub(crate) struct Preset {
 thread_local! {
     /// Set while a light span is promoted on this thread: the next SDK span built here is it.
     static PRESET: RefCell<Option<Preset>> = const { RefCell::new(None) };
-    /// Whether the SDK builds a span from a [`Preset`] now (then the two below hold its ids
-    /// and sampling decision): one flag for the id generator and sampler of every span to read.
-    static STARTING: Cell<bool> = const { Cell::new(false) };
     /// The ids of the span the SDK builds now from a [`Preset`].
     static STARTING_IDS: Cell<Option<(TraceId, SpanId)>> = const { Cell::new(None) };
     /// Its sampling decision.
@@ -116,9 +113,7 @@ impl Tracer for PresetTracer {
         builder.attributes = Some(preset.attributes);
         STARTING_IDS.with(|ids| ids.set(Some((preset.trace_id, preset.span_id))));
         STARTING_SAMPLING.with(|sampling| *sampling.borrow_mut() = Some(preset.sampling));
-        STARTING.with(|starting| starting.set(true));
         let span = self.0.build_with_context(builder, &preset.parent_cx);
-        STARTING.with(|starting| starting.set(false));
         STARTING_IDS.with(|ids| ids.set(None));
         STARTING_SAMPLING.with(|sampling| sampling.borrow_mut().take());
         span
@@ -132,21 +127,17 @@ pub(crate) struct PresetIds;
 
 impl IdGenerator for PresetIds {
     fn new_trace_id(&self) -> TraceId {
-        if STARTING.with(Cell::get) {
-            if let Some((trace_id, _)) = STARTING_IDS.with(Cell::get) {
-                return trace_id;
-            }
+        match STARTING_IDS.with(Cell::get) {
+            Some((trace_id, _)) => trace_id,
+            None => new_trace_id(),
         }
-        new_trace_id()
     }
 
     fn new_span_id(&self) -> SpanId {
-        if STARTING.with(Cell::get) {
-            if let Some((_, span_id)) = STARTING_IDS.with(Cell::get) {
-                return span_id;
-            }
+        match STARTING_IDS.with(Cell::get) {
+            Some((_, span_id)) => span_id,
+            None => new_span_id(),
         }
-        new_span_id()
     }
 }
 
@@ -206,10 +197,8 @@ impl ShouldSample for PresetSampler {
         attributes: &[KeyValue],
         links: &[opentelemetry::trace::Link],
     ) -> SamplingResult {
-        if STARTING.with(Cell::get) {
-            if let Some(result) = STARTING_SAMPLING.with(|sampling| sampling.borrow_mut().take()) {
-                return result;
-            }
+        if let Some(result) = STARTING_SAMPLING.with(|sampling| sampling.borrow_mut().take()) {
+            return result;
         }
         self.0
             .should_sample(parent_context, trace_id, name, span_kind, attributes, links)
@@ -356,9 +345,12 @@ impl LightSpan {
 
     /// Its span context, as the SDK would give it.
     pub(crate) fn span_context(&self) -> SpanContext {
-        let parent_flags = parent_span_context(&self.parent_cx)
-            .map(|parent| parent.trace_flags())
-            .unwrap_or_default();
+        self.span_context_under(parent_span_context(&self.parent_cx).as_ref())
+    }
+
+    /// Its span context, `parent` being its parent's ([`parent_span_context`]).
+    fn span_context_under(&self, parent: Option<&SpanContext>) -> SpanContext {
+        let parent_flags = parent.map(SpanContext::trace_flags).unwrap_or_default();
         let flags = match self.sampling.decision {
             SamplingDecision::RecordAndSample => parent_flags.with_sampled(true),
             SamplingDecision::RecordOnly => parent_flags.with_sampled(false),
@@ -388,16 +380,16 @@ impl LightSpan {
     /// Ends the span now: hands what the SDK would build to the span processor (nothing for a
     /// span the sampler dropped).
     pub(crate) fn end(self, settings: &LightSettings, name: &'static str) {
-        let span_context = self.span_context();
         if self.sampling.decision == SamplingDecision::Drop {
             return;
         }
+        let parent = parent_span_context(&self.parent_cx);
+        let span_context = self.span_context_under(parent.as_ref());
         let end_time = SystemTime::now();
         let mut attributes = self.attributes;
         attributes.extend(self.sampling.attributes);
         let dropped = attributes.len().saturating_sub(settings.max_attributes);
         attributes.truncate(settings.max_attributes);
-        let parent = parent_span_context(&self.parent_cx);
         settings.processor.on_end(SpanData {
             span_context,
             parent_span_id: parent
@@ -473,12 +465,18 @@ impl tracing::field::Visit for Visitor<'_> {
     }
 }
 
-/// Runs `f` with the light span `id` of `dispatch` (its registry's), if it is one.
-fn with_light<R>(id: &Id, dispatch: &Dispatch, f: impl FnOnce(&mut LightSpan) -> R) -> Option<R> {
+/// Runs `f` with the light span `id` of `dispatch` (its registry's) and its name, if it is one.
+fn with_light<R>(
+    id: &Id,
+    dispatch: &Dispatch,
+    f: impl FnOnce(&mut LightSpan, &'static str) -> R,
+) -> Option<R> {
     let subscriber = dispatch.downcast_ref::<BaseSubscriber>()?;
     let span = LookupSpan::span(subscriber, id)?;
     let mut extensions = span.extensions_mut();
-    extensions.get_mut::<LightSpan>().map(f)
+    extensions
+        .get_mut::<LightSpan>()
+        .map(|light| f(light, span.name()))
 }
 
 /// The OpenTelemetry span context of span `id` of `dispatch`, as its OpenTelemetry layer
@@ -486,7 +484,7 @@ fn with_light<R>(id: &Id, dispatch: &Dispatch, f: impl FnOnce(&mut LightSpan) ->
 /// reachable (`crate::dispatch::with_layers_of_span_reachable`), holding none of its
 /// extensions.
 pub(crate) fn span_context(id: &Id, dispatch: &Dispatch) -> Option<SpanContext> {
-    if let Some(context) = with_light(id, dispatch, |light| light.span_context()) {
+    if let Some(context) = with_light(id, dispatch, |light, _| light.span_context()) {
         return Some(context);
     }
     let context = tracing_opentelemetry::get_otel_context(id, dispatch)?;
@@ -500,23 +498,14 @@ pub(crate) fn set_remote_parent(id: &Id, dispatch: &Dispatch, parent: Context) -
     let Some(settings) = super::layer::light_settings(dispatch) else {
         return false;
     };
-    let Some(span) = dispatch
-        .downcast_ref::<BaseSubscriber>()
-        .and_then(|subscriber| LookupSpan::span(subscriber, id))
-    else {
-        return false;
-    };
-    let name = span.name();
-    let mut extensions = span.extensions_mut();
-    let Some(light) = extensions.get_mut::<LightSpan>() else {
-        return false;
-    };
-    light.set_parent(settings, parent, name);
-    true
+    with_light(id, dispatch, |light, name| {
+        light.set_parent(settings, parent, name)
+    })
+    .is_some()
 }
 
 /// Adds an attribute to the light span `id`; `false` when it is not light (then
 /// `OpenTelemetrySpanExt::set_attribute` does it). Same conditions as [`span_context`].
 pub(crate) fn set_attribute(id: &Id, dispatch: &Dispatch, attribute: KeyValue) -> bool {
-    with_light(id, dispatch, |light| light.attributes.push(attribute)).is_some()
+    with_light(id, dispatch, |light, _| light.attributes.push(attribute)).is_some()
 }
