@@ -36,12 +36,14 @@ fn check_combination(config: &Config) -> Result<(), Error> {
 }
 
 /// Builds the layer described by `config`, at `index` in its config; `field` names it in
-/// error messages; `runtime` is the document's. One line per layer kind.
+/// error messages; `runtime` is the document's; `shared` what the config's layers share. One
+/// line per layer kind.
 fn build_layer(
     config: &LayerConfig,
     field: &str,
     index: usize,
     runtime: Option<&RuntimeConfig>,
+    shared: &mut ConfigShared,
 ) -> Result<BuiltLayer, Error> {
     // A kind whose cargo feature is off: a typed error naming the feature.
     let disabled = |feature: &str| -> Result<BuiltLayer, Error> {
@@ -51,11 +53,13 @@ fn build_layer(
             feature,
         ))
     };
-    let _ = (&disabled, index, runtime);
+    let _ = (&disabled, index, runtime, &shared);
     match config {
         LayerConfig::Fmt(config) => fmt::build(config, field),
         #[cfg(feature = "js")]
-        LayerConfig::Js(config) => crate::layers::js::build(config, field, index),
+        LayerConfig::Js(config) => {
+            crate::layers::js::build(config, field, index, &mut shared.js_spans)
+        }
         #[cfg(feature = "timeline")]
         LayerConfig::Timeline(config) => crate::layers::timeline::build(config, field),
         #[cfg(feature = "flame")]
@@ -75,6 +79,14 @@ fn build_layer(
         #[cfg(not(feature = "otlp"))]
         LayerConfig::Otlp(_) | LayerConfig::OtlpJson(_) => disabled("otlp"),
     }
+}
+
+/// What the layers of one config share, made by the first that needs it.
+#[derive(Default)]
+struct ConfigShared {
+    /// The JS layers' spans.
+    #[cfg(feature = "js")]
+    js_spans: Option<Arc<crate::layers::js::SpanTable>>,
 }
 
 /// What a layer's kind handed over besides the layer ([`BuiltLayer::extension`]).
@@ -160,13 +172,20 @@ impl Session {
         let mut extensions = Vec::with_capacity(config.layers.len());
         let mut received = Vec::with_capacity(config.layers.len());
         let mut filter_texts = Vec::with_capacity(config.layers.len());
+        let mut shared = ConfigShared::default();
         for (index, layer_config) in config.layers.iter().enumerate() {
             let field = format!("layers[{index}]");
             let filter = layer_config
                 .filter()
                 .map(|directives| parse_filter(directives, &format!("{field}.filter")))
                 .transpose()?;
-            let built = build_layer(layer_config, &field, index, config.runtime.as_ref())?;
+            let built = build_layer(
+                layer_config,
+                &field,
+                index,
+                config.runtime.as_ref(),
+                &mut shared,
+            )?;
             lifecycles.push(built.lifecycle);
             extensions.push(built.extension);
             let flag = Arc::new(AtomicBool::new(false));

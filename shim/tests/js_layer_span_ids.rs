@@ -1,7 +1,8 @@
-//! The ids a JS layer gives spans in their close records: the close of a span the calling
-//! thread's layer announced last skips the registry lookup (`shim/src/layers/js/mod.rs`,
-//! `RecentSpan`); closes on other threads, of outer spans and of other layers' spans must still
-//! name the span that closes.
+//! The ids JS layers give spans, kept in a table shared by a config's JS layers
+//! (`shim/src/layers/js/mod.rs`, `SpanTable`), or in a span's extensions when its entry is taken:
+//! closes on other threads, of outer spans, of spans only some layers see, of spans whose entry was
+//! taken and of spans whose creation was dropped must still name the span that closes, with the
+//! id it was announced with, never reused.
 
 use std::collections::HashSet;
 
@@ -9,6 +10,9 @@ use tracing_bridge::Session;
 
 #[path = "support/js_sink.rs"]
 mod js_sink;
+
+/// The tests install globally, one at a time.
+static GLOBAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 const KIND_NEW_SPAN: u8 = 10;
 const KIND_CLOSE: u8 = 16;
@@ -34,6 +38,14 @@ fn span_records(session: &Session, index: usize) -> Vec<(u8, u64)> {
 
 /// Every close names a span announced before and still open; every span announced closes once.
 fn assert_consistent(records: &[(u8, u64)], spans: usize) {
+    assert_closes(records);
+    let announced = records.iter().filter(|(kind, _)| *kind == KIND_NEW_SPAN);
+    assert_eq!(announced.count(), spans);
+}
+
+/// Every close names a span announced before and still open, every span announced closes once,
+/// and no id is announced twice.
+fn assert_closes(records: &[(u8, u64)]) {
     let mut open = HashSet::new();
     let mut seen = HashSet::new();
     for &(kind, id) in records {
@@ -45,11 +57,13 @@ fn assert_consistent(records: &[(u8, u64)], spans: usize) {
         }
     }
     assert!(open.is_empty(), "spans never closed: {open:?}");
-    assert_eq!(seen.len(), spans);
 }
 
 #[test]
 fn closes_name_their_span_across_threads_nesting_and_layers() {
+    let _global = GLOBAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut session = Session::from_json(
         r#"{"layers":[
             {"kind":"js","callbacks":["newSpan","close"],"filter":"info"},
@@ -97,5 +111,97 @@ fn closes_name_their_span_across_threads_nesting_and_layers() {
     first.sort_unstable();
     second.sort_unstable();
     assert_eq!(first, second);
+    session.uninstall().unwrap();
+}
+
+#[test]
+fn many_open_spans_share_entries_through_the_extensions() {
+    // 4 threads hold 3 000 spans open each (the table has 1 024 entries), then close them out of
+    // order, half of them on another thread.
+    let _global = GLOBAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut session = Session::from_json(
+        r#"{"layers":[
+            {"kind":"js","callbacks":["newSpan","close"],"filter":"info"},
+            {"kind":"js","callbacks":["newSpan","close"],"filter":"info"}
+        ]}"#,
+    )
+    .unwrap();
+    session.install_global().unwrap();
+    let barrier = std::sync::Barrier::new(4);
+    let (to_closer, from_makers) = std::sync::mpsc::channel::<Vec<tracing::Span>>();
+    std::thread::scope(|scope| {
+        for thread in 0..4u32 {
+            let (barrier, to_closer) = (&barrier, to_closer.clone());
+            scope.spawn(move || {
+                barrier.wait();
+                let mut open: Vec<tracing::Span> = (0..3000u32)
+                    .map(|index| tracing::info_span!("held", thread, index))
+                    .collect();
+                let mut kept = Vec::new();
+                let mut sent = Vec::new();
+                for (index, span) in open.drain(..).enumerate() {
+                    match index % 3 {
+                        0 => drop(span),
+                        1 => sent.push(span),
+                        _ => kept.push(span),
+                    }
+                }
+                to_closer.send(sent).unwrap();
+                kept.reverse();
+                drop(kept);
+            });
+        }
+        drop(to_closer);
+        for spans in from_makers {
+            drop(spans);
+        }
+    });
+    let mut first = span_records(&session, 0);
+    let mut second = span_records(&session, 1);
+    assert_consistent(&first, 12_000);
+    assert_consistent(&second, 12_000);
+    first.sort_unstable();
+    second.sort_unstable();
+    assert_eq!(first, second);
+    session.uninstall().unwrap();
+}
+
+#[test]
+fn spans_seen_by_some_layers_or_dropped_let_their_entry_go() {
+    // The registry reuses a slot's id once its generation (13 bits) wraps: 20 000 spans made and
+    // closed one after the other on one thread reuse each id. An entry still held by an old span
+    // would hand its JavaScript id to the new one. Layer 0 sees INFO spans, layer 1 only WARN;
+    // layer 2 holds one record, so it drops most creations.
+    let _global = GLOBAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut session = Session::from_json(
+        r#"{"layers":[
+            {"kind":"js","callbacks":["newSpan","close"],"filter":"info"},
+            {"kind":"js","callbacks":["newSpan","close"],"filter":"warn"},
+            {"kind":"js","callbacks":["newSpan","close"],"filter":"info","capacity":1}
+        ]}"#,
+    )
+    .unwrap();
+    session.install_global().unwrap();
+    let mut warn_spans = 0;
+    for round in 0..20_000u32 {
+        if round % 5 == 0 {
+            drop(tracing::warn_span!("both", round));
+            warn_spans += 1;
+        } else {
+            drop(tracing::info_span!("first only", round));
+        }
+        if round % 1000 == 0 {
+            // Layer 2 takes a few creations each time its queue is emptied.
+            let records = span_records(&session, 2);
+            assert_closes(&records);
+        }
+    }
+    assert_consistent(&span_records(&session, 0), 20_000);
+    assert_consistent(&span_records(&session, 1), warn_spans);
+    assert_closes(&span_records(&session, 2));
     session.uninstall().unwrap();
 }

@@ -12,7 +12,7 @@ mod wire;
 use std::{
     cell::{Cell, RefCell},
     sync::{
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering},
         Arc,
     },
     time::{SystemTime, UNIX_EPOCH},
@@ -87,11 +87,13 @@ struct Interest {
     follows_from: bool,
 }
 
-/// Builds a JS layer; `index` is its position in the config (one bit of [`JsSpan::admitted`]).
+/// Builds a JS layer; `index` is its position in the config (one bit of a span's layers, see
+/// [`SpanTable`]). `spans` is the table the config's JS layers share, made by the first.
 pub(crate) fn build(
     config: &JsLayerConfig,
     field: &str,
     index: usize,
+    spans: &mut Option<Arc<SpanTable>>,
 ) -> Result<BuiltLayer, Error> {
     let capacity = config.capacity.unwrap_or(DEFAULT_CAPACITY);
     if capacity == 0 {
@@ -111,12 +113,15 @@ pub(crate) fn build(
             JsCallback::FollowsFrom => interest.follows_from = true,
         }
     }
+    let spans = Arc::clone(spans.get_or_insert_with(|| Arc::new(SpanTable::new())));
+    spans.layers.fetch_add(1, Ordering::Relaxed);
     let sink = Arc::new(JsSink::new(capacity as usize, index as u32));
     let enter_exit = interest.enter || interest.exit;
     let layer = JsLayer {
         sink: Arc::clone(&sink),
         interest,
         bit: 1u8 << (index % 8),
+        spans,
     };
     let lifecycle = JsLifecycle {
         sink: Arc::clone(&sink),
@@ -143,43 +148,101 @@ impl LayerLifecycle for JsLifecycle {
     }
 }
 
-/// Kept in each span's extensions: its id as JavaScript sees it, which JS layers were told of
-/// its creation (one bit per layer), and the thread that created it. A span JavaScript never
-/// heard of gets no further records, so `onNewSpan` always comes first.
+/// What the JS layers of one configuration know of its open spans: each span's id as
+/// JavaScript sees it, and which of the layers were told of its creation (`admitted`, one bit
+/// per layer) or saw it (`seen`). A span JavaScript never heard of gets no further records, so
+/// `onNewSpan` always comes first.
+///
+/// Kept in a table by the span's registry slot, claimed at the span's creation and let go at
+/// its close by the last layer that saw it, so that neither needs the registry's extensions
+/// (an allocation, a map insert and removal per span: a sixth of what a span costs a JS layer).
+/// A span whose entry is taken by another open span has a [`JsSpan`] in its extensions instead.
+pub(crate) struct SpanTable {
+    entries: Box<[Entry]>,
+    /// How many JS layers of the configuration share the table (counted while building).
+    layers: AtomicUsize,
+}
+
+/// One span's entry in a [`SpanTable`]. Written only by the thread that creates the span,
+/// before its id is handed out, and by the close (after which no one asks about it).
+#[derive(Default)]
+struct Entry {
+    /// The registry id of the span it holds, or 0: free.
+    span: AtomicU64,
+    /// The span's JavaScript id.
+    js_id: AtomicU64,
+    /// `admitted | seen << 8`.
+    layers: AtomicU32,
+}
+
+const TABLE_ENTRIES: usize = 1024;
+
+impl SpanTable {
+    fn new() -> Self {
+        Self {
+            entries: (0..TABLE_ENTRIES).map(|_| Entry::default()).collect(),
+            layers: AtomicUsize::new(0),
+        }
+    }
+
+    /// The entry for span `id`, whichever span holds it now.
+    fn entry(&self, id: &Id) -> &Entry {
+        // Registry ids are sharded-slab keys plus one: the slot's address in its thread's shard
+        // (low 38 bits), the shard (13 bits), then the slot's generation. Spread by address and
+        // shard only, a slot's successive spans share an entry, and a thread's nested spans
+        // take neighbouring ones. Only speed depends on this layout: spans that meet in an
+        // entry keep their ids in their extensions.
+        let key = id.into_u64().wrapping_sub(1);
+        let slot = (key & ((1 << 38) - 1)) ^ ((key >> 38) & 0x1fff).wrapping_mul(0x9e37);
+        &self.entries[slot as usize % TABLE_ENTRIES]
+    }
+
+    /// The JavaScript id and layer bits of span `id` if its entry holds it.
+    fn get(&self, id: &Id) -> Option<(u64, u32)> {
+        let entry = self.entry(id);
+        (entry.span.load(Ordering::Acquire) == id.into_u64()).then(|| {
+            (
+                entry.js_id.load(Ordering::Relaxed),
+                entry.layers.load(Ordering::Relaxed),
+            )
+        })
+    }
+}
+
+/// In a span's extensions, for a span whose [`SpanTable`] entry was taken: its JavaScript id
+/// and the layers told of its creation. The registry drops it at the span's close.
 #[derive(Debug)]
 struct JsSpan {
     id: u64,
     admitted: u8,
-    thread: u32,
 }
 
+/// The next JavaScript span id: small, never reused. Taken by threads in blocks, so that a span
+/// costs no atomic operation.
 static NEXT_SPAN_ID: AtomicU64 = AtomicU64::new(1);
+const SPAN_ID_BLOCK: u64 = 256;
 
-/// The span a JS layer last announced on this thread, so that its close (usually the next
-/// thing that happens to it, on this thread) needs no lookup in the registry. Valid while
-/// [`RECENT_EPOCH`] has not moved since it was noted.
-#[derive(Debug, Clone, Copy)]
-struct RecentSpan {
-    /// The layer's sink (its address), which noted the span.
-    layer: usize,
-    /// The span's `tracing` id.
-    span: u64,
-    /// Its id as JavaScript sees it.
-    js_id: u64,
-    /// This thread's [`sink::current_thread_id`].
-    thread: u32,
-    epoch: u64,
+fn next_span_id() -> u64 {
+    thread_local! {
+        /// The ids this thread may hand out: `next..end`.
+        static IDS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+    IDS.try_with(|ids| {
+        let (next, end) = ids.get();
+        if next < end {
+            ids.set((next + 1, end));
+            next
+        } else {
+            let start = NEXT_SPAN_ID.fetch_add(SPAN_ID_BLOCK, Ordering::Relaxed);
+            ids.set((start + 1, start + SPAN_ID_BLOCK));
+            start
+        }
+    })
+    .unwrap_or_else(|_| NEXT_SPAN_ID.fetch_add(1, Ordering::Relaxed))
 }
-
-/// Moves whenever a span one thread noted as recent may have ended without that thread
-/// knowing: a span closed on another thread than the one that created it, or a JS layer
-/// dropped (a later layer may reuse its address). A `tracing` id is reused only after its span
-/// closed, so a note made since the last move names the span it was made for.
-static RECENT_EPOCH: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     static SCRATCH: RefCell<CapturedFields> = RefCell::new(CapturedFields::default());
-    static RECENT: Cell<Option<RecentSpan>> = const { Cell::new(None) };
 }
 
 /// Captures fields into the thread's scratch space (a fresh one if a `Debug` impl re-enters).
@@ -211,6 +274,7 @@ struct JsLayer {
     sink: Arc<JsSink>,
     interest: Interest,
     bit: u8,
+    spans: Arc<SpanTable>,
 }
 
 /// What a JS layer knows of a span.
@@ -220,87 +284,71 @@ enum Known {
     /// Its creation was dropped (the queue was full): its later records are dropped too,
     /// and counted, so that JavaScript never hears of a span it was not told of.
     Dropped,
-    /// Not a span of this configuration.
+    /// Not a span of this layer.
     Unknown,
 }
 
-impl Drop for JsLayer {
-    fn drop(&mut self) {
-        RECENT_EPOCH.fetch_add(1, Ordering::AcqRel);
-    }
-}
-
 impl JsLayer {
-    /// This layer's key in [`RecentSpan::layer`].
-    fn key(&self) -> usize {
-        Arc::as_ptr(&self.sink) as usize
-    }
-
-    /// Notes `span` (announced by this layer, JavaScript id `js_id`) as the recent one of this
-    /// thread, `thread`.
-    fn note_recent(&self, span: &Id, js_id: u64, thread: u32) {
-        let recent = RecentSpan {
-            layer: self.key(),
-            span: span.into_u64(),
-            js_id,
-            thread,
-            epoch: RECENT_EPOCH.load(Ordering::Acquire),
-        };
-        let _ = RECENT.try_with(|cell| cell.set(Some(recent)));
-    }
-
-    /// The JavaScript id of `span` and this thread's id, if `span` is this thread's recent span
-    /// for this layer (which then no longer is).
-    fn take_recent(&self, span: &Id) -> Option<(u64, u32)> {
-        let (layer, span) = (self.key(), span.into_u64());
-        let recent = RECENT
-            .try_with(|cell| match cell.get() {
-                Some(recent) if recent.layer == layer && recent.span == span => cell.take(),
-                _ => None,
-            })
-            .ok()
-            .flatten()?;
-        (recent.epoch == RECENT_EPOCH.load(Ordering::Acquire))
-            .then_some((recent.js_id, recent.thread))
-    }
-
-    /// What this layer knows of span `id`. `closing_on`: the span is closing on this thread
-    /// (its [`sink::current_thread_id`]); if another thread made it, a thread's recent span
-    /// may be gone, so the notes are invalidated.
-    fn known<S>(&self, id: &Id, ctx: &Context<'_, S>, closing_on: Option<u32>) -> Known
-    where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
-        let Some(span) = ctx.span(id) else {
-            return Known::Unknown;
-        };
-        let extensions = span.extensions();
-        let js = extensions.get::<JsSpan>();
-        if let (Some(js), Some(thread)) = (js, closing_on) {
-            if js.thread != thread {
-                RECENT_EPOCH.fetch_add(1, Ordering::AcqRel);
-            }
+    /// What this layer knows of a span from its table entry's `layers` bits.
+    fn known_by_bits(&self, js_id: u64, layers: u32) -> Known {
+        if (layers >> 8) as u8 & self.bit == 0 {
+            Known::Unknown
+        } else if layers as u8 & self.bit != 0 {
+            Known::Announced(js_id)
+        } else {
+            Known::Dropped
         }
-        match js {
+    }
+
+    /// What this layer knows of a span from its extensions (a span the table does not hold).
+    fn known_by_extension<'a, R>(&self, span: &SpanRef<'a, R>) -> Known
+    where
+        R: LookupSpan<'a>,
+    {
+        match span.extensions().get::<JsSpan>() {
             Some(js) if js.admitted & self.bit != 0 => Known::Announced(js.id),
             Some(_) => Known::Dropped,
             None => Known::Unknown,
         }
     }
 
-    /// The span's JavaScript id if JavaScript was told of it; counts the record `wanted` as
-    /// dropped when the span's creation was dropped. `closing_on` as for [`JsLayer::known`].
-    fn announced<S>(
-        &self,
-        id: &Id,
-        ctx: &Context<'_, S>,
-        wanted: bool,
-        closing_on: Option<u32>,
-    ) -> Option<u64>
+    /// What this layer knows of `span`.
+    fn known_span<'a, R>(&self, span: &SpanRef<'a, R>) -> Known
+    where
+        R: LookupSpan<'a>,
+    {
+        match self.spans.get(&span.id()) {
+            Some((js_id, layers)) => self.known_by_bits(js_id, layers),
+            None => self.known_by_extension(span),
+        }
+    }
+
+    /// What this layer knows of span `id`.
+    fn known<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Known
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        match self.known(id, ctx, closing_on) {
+        match self.spans.get(id) {
+            Some((js_id, layers)) => self.known_by_bits(js_id, layers),
+            None => ctx
+                .span(id)
+                .map_or(Known::Unknown, |span| self.known_by_extension(&span)),
+        }
+    }
+
+    /// The span's JavaScript id if JavaScript was told of it; counts the record `wanted` as
+    /// dropped when the span's creation was dropped.
+    fn announced<S>(&self, id: &Id, ctx: &Context<'_, S>, wanted: bool) -> Option<u64>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        self.use_known(self.known(id, ctx), wanted)
+    }
+
+    /// The JavaScript id of an announced span; counts the record `wanted` as dropped for a
+    /// span whose creation was dropped.
+    fn use_known(&self, known: Known, wanted: bool) -> Option<u64> {
+        match known {
             Known::Announced(js_id) => Some(js_id),
             Known::Dropped => {
                 if wanted {
@@ -320,13 +368,96 @@ impl JsLayer {
         R: LookupSpan<'a> + 'a,
     {
         for span in scope {
-            if let Some(js) = span.extensions().get::<JsSpan>() {
-                if js.admitted & self.bit != 0 {
-                    return js.id;
-                }
+            if let Known::Announced(js_id) = self.known_span(&span) {
+                return js_id;
             }
         }
         0
+    }
+
+    /// Notes the new span `id` as seen and announced by this layer (undone by
+    /// [`JsLayer::not_announced`] if its creation is dropped; nothing can ask about a span that
+    /// is still being created). Returns its JavaScript id, the same for every JS layer of the
+    /// configuration: the first to see the span takes it.
+    fn note_new<'a, R>(&self, id: &Id, span: &SpanRef<'a, R>) -> u64
+    where
+        R: LookupSpan<'a>,
+    {
+        let bits = u32::from(self.bit) | u32::from(self.bit) << 8;
+        let entry = self.spans.entry(id);
+        let raw = id.into_u64();
+        if entry.span.load(Ordering::Acquire) == raw {
+            // An earlier JS layer of the configuration took the entry, in this same dispatch.
+            let layers = entry.layers.load(Ordering::Relaxed);
+            entry.layers.store(layers | bits, Ordering::Relaxed);
+            return entry.js_id.load(Ordering::Relaxed);
+        }
+        // An earlier layer may have found the entry taken and used the extensions, and the entry
+        // been let go since.
+        if self.spans.layers.load(Ordering::Relaxed) > 1 {
+            if let Some(js) = span.extensions_mut().get_mut::<JsSpan>() {
+                js.admitted |= self.bit;
+                return js.id;
+            }
+        }
+        let js_id = next_span_id();
+        if entry
+            .span
+            .compare_exchange(0, raw, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            entry.js_id.store(js_id, Ordering::Relaxed);
+            entry.layers.store(bits, Ordering::Relaxed);
+        } else {
+            span.extensions_mut().insert(JsSpan {
+                id: js_id,
+                admitted: self.bit,
+            });
+        }
+        js_id
+    }
+
+    /// Marks span `id`, whose creation this layer dropped, as not announced.
+    fn not_announced<'a, R>(&self, id: &Id, span: &SpanRef<'a, R>)
+    where
+        R: LookupSpan<'a>,
+    {
+        let entry = self.spans.entry(id);
+        if entry.span.load(Ordering::Acquire) == id.into_u64() {
+            let layers = entry.layers.load(Ordering::Relaxed);
+            entry
+                .layers
+                .store(layers & !u32::from(self.bit), Ordering::Relaxed);
+        } else if let Some(js) = span.extensions_mut().get_mut::<JsSpan>() {
+            js.admitted &= !self.bit;
+        }
+    }
+
+    /// What this layer knows of span `id`, which closes. The last layer that saw it lets its
+    /// table entry go (the registry drops the extensions itself).
+    fn closing<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Known
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let entry = self.spans.entry(id);
+        if entry.span.load(Ordering::Acquire) != id.into_u64() {
+            return ctx
+                .span(id)
+                .map_or(Known::Unknown, |span| self.known_by_extension(&span));
+        }
+        // The span's layers close it one after the other, on this thread.
+        let layers = entry.layers.load(Ordering::Relaxed);
+        let js_id = entry.js_id.load(Ordering::Relaxed);
+        let known = self.known_by_bits(js_id, layers);
+        if !matches!(known, Known::Unknown) {
+            let seen_by = u32::from(self.bit) << 8;
+            if layers >> 8 == seen_by >> 8 {
+                entry.span.store(0, Ordering::Release);
+            } else {
+                entry.layers.store(layers & !seen_by, Ordering::Relaxed);
+            }
+        }
+        known
     }
 }
 
@@ -336,29 +467,8 @@ where
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        let thread = sink::current_thread_id();
-        // Marked as announced at once (one write to the extensions, not two): nothing can ask
-        // about a span that is still being created; unmarked below if its creation is dropped.
-        let js_id = {
-            let mut extensions = span.extensions_mut();
-            match extensions.get_mut::<JsSpan>() {
-                Some(js) => {
-                    js.admitted |= self.bit;
-                    js.id
-                }
-                None => {
-                    let js_id = NEXT_SPAN_ID.fetch_add(1, Ordering::Relaxed);
-                    extensions.insert(JsSpan {
-                        id: js_id,
-                        admitted: self.bit,
-                        thread,
-                    });
-                    js_id
-                }
-            }
-        };
+        let js_id = self.note_new(id, &span);
         if !self.interest.new_span {
-            self.note_recent(id, js_id, thread);
             return;
         }
         let parent = span
@@ -367,8 +477,7 @@ where
         let admitted = with_fields(
             |fields| attrs.record(fields),
             |fields| {
-                self.sink.push_as(
-                    thread,
+                self.sink.push(
                     &Payload::NewSpan {
                         metadata: attrs.metadata(),
                         span: js_id,
@@ -380,10 +489,8 @@ where
                 )
             },
         );
-        if admitted {
-            self.note_recent(id, js_id, thread);
-        } else if let Some(js) = span.extensions_mut().get_mut::<JsSpan>() {
-            js.admitted &= !self.bit;
+        if !admitted {
+            self.not_announced(id, &span);
         }
     }
 
@@ -391,7 +498,7 @@ where
         if !self.interest.record {
             return;
         }
-        let Some(js_id) = self.announced(id, &ctx, true, None) else {
+        let Some(js_id) = self.announced(id, &ctx, true) else {
             return;
         };
         let Some(span) = ctx.span(id) else { return };
@@ -414,7 +521,7 @@ where
         if !self.interest.follows_from {
             return;
         }
-        let (span, follows) = match (self.known(id, &ctx, None), self.known(follows, &ctx, None)) {
+        let (span, follows) = match (self.known(id, &ctx), self.known(follows, &ctx)) {
             (Known::Announced(span), Known::Announced(follows)) => (span, follows),
             (Known::Unknown, _) | (_, Known::Unknown) => return,
             _ => {
@@ -457,7 +564,7 @@ where
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         if self.interest.enter {
-            if let Some(span) = self.announced(id, &ctx, true, None) {
+            if let Some(span) = self.announced(id, &ctx, true) {
                 self.sink.push(&Payload::Enter(span), false);
             }
         }
@@ -465,27 +572,20 @@ where
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
         if self.interest.exit {
-            if let Some(span) = self.announced(id, &ctx, true, None) {
+            if let Some(span) = self.announced(id, &ctx, true) {
                 self.sink.push(&Payload::Exit(span), false);
             }
         }
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        // First, whatever the layer listens for: the table entry is let go.
+        let known = self.closing(&id, &ctx);
         // Sent whenever JavaScript may hold state for the span, and never dropped.
         if self.interest.close || self.interest.new_span {
-            let (span, thread) = match self.take_recent(&id) {
-                Some(recent) => recent,
-                None => {
-                    let thread = sink::current_thread_id();
-                    let closing = Some(thread);
-                    match self.announced(&id, &ctx, self.interest.close, closing) {
-                        Some(js_id) => (js_id, thread),
-                        None => return,
-                    }
-                }
-            };
-            self.sink.push_as(thread, &Payload::Close(span), true);
+            if let Some(js_id) = self.use_known(known, self.interest.close) {
+                self.sink.push(&Payload::Close(js_id), true);
+            }
         }
     }
 }

@@ -19,7 +19,7 @@ use std::{
     collections::{hash_map::DefaultHasher, HashMap},
     hash::{Hash, Hasher},
     sync::{
-        atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering},
         Mutex, MutexGuard,
     },
 };
@@ -133,6 +133,44 @@ pub struct JsSink {
     js_thread: AtomicU32,
     /// Whether the queue holds records; JavaScript polls it (`js_pending`).
     pending: AtomicBool,
+    /// JavaScript's side as attached (`shared` null: none), for span-only records made on the
+    /// JavaScript thread, which need no lock ([`JsSink::push_direct`]). Written under the lock.
+    direct: DirectTarget,
+}
+
+/// A copy of the attached [`JsTarget`] in atomics.
+#[derive(Debug, Default)]
+struct DirectTarget {
+    wake: AtomicPtr<()>,
+    shared: AtomicPtr<u8>,
+    shared_len: AtomicUsize,
+}
+
+impl DirectTarget {
+    fn set(&self, target: Option<JsTarget>) {
+        match target {
+            Some(target) => {
+                self.wake.store(target.wake as *mut (), Ordering::Relaxed);
+                self.shared_len.store(target.shared_len, Ordering::Relaxed);
+                self.shared.store(target.shared, Ordering::Release);
+            }
+            None => self.shared.store(std::ptr::null_mut(), Ordering::Release),
+        }
+    }
+
+    fn get(&self) -> Option<JsTarget> {
+        let shared = self.shared.load(Ordering::Acquire);
+        if shared.is_null() {
+            return None;
+        }
+        let wake = self.wake.load(Ordering::Relaxed);
+        Some(JsTarget {
+            // SAFETY: stored from a `WakeCallback` by `set`, before `shared` (read first).
+            wake: unsafe { std::mem::transmute::<*mut (), WakeCallback>(wake) },
+            shared,
+            shared_len: self.shared_len.load(Ordering::Relaxed),
+        })
+    }
 }
 
 #[derive(Debug, Default)]
@@ -234,6 +272,7 @@ impl JsSink {
             dropped: AtomicU64::new(0),
             js_thread: AtomicU32::new(0),
             pending: AtomicBool::new(false),
+            direct: DirectTarget::default(),
         }
     }
 
@@ -243,6 +282,7 @@ impl JsSink {
         let mut state = self.lock();
         self.js_thread.store(current_thread_id(), Ordering::Release);
         state.target = target.filter(|target| target.shared_len > CONTROL_BYTES);
+        self.direct.set(state.target);
     }
 
     /// Detaches JavaScript whose thread is gone (a terminated Worker): nothing is ever
@@ -250,6 +290,7 @@ impl JsSink {
     pub fn abandon(&self) {
         let mut state = self.lock();
         state.target = None;
+        self.direct.set(None);
         self.js_thread.store(0, Ordering::Release);
         let queued = state.records as u64;
         state.queue.clear();
@@ -284,6 +325,13 @@ impl JsSink {
     /// [`JsSink::push`] from `thread`, the calling thread's [`current_thread_id`].
     pub(crate) fn push_as(&self, thread: u32, payload: &Payload<'_>, force: bool) -> bool {
         let on_js_thread = thread == self.js_thread.load(Ordering::Acquire);
+        if on_js_thread {
+            if let Some((kind, span)) = payload.span_only() {
+                if self.push_direct(kind, span) {
+                    return true;
+                }
+            }
+        }
         let mut pushed = self.try_push(payload, thread, force, on_js_thread);
         if let Pushed::Dropped(Some(target)) = pushed {
             if on_js_thread {
@@ -324,14 +372,6 @@ impl JsSink {
         if !force && (state.records >= self.capacity || queued_bytes >= MAX_QUEUED_BYTES) {
             return Pushed::Dropped(target);
         }
-        // A record that holds only a span's id needs no definitions: on the JavaScript thread
-        // with nothing queued (the usual case there: a queued record would have been delivered
-        // at once), it goes straight into JavaScript's buffer, without a trip through the queue.
-        if let (true, true, Some((kind, span))) = (on_js_thread, was_empty, payload.span_only()) {
-            if let Some((length, target)) = state.write_span_only(kind, span) {
-                return Pushed::Direct(length, target);
-            }
-        }
         state.append(payload, thread);
         if let (true, true, Some(target)) = (on_js_thread, was_empty, target) {
             if let Some(length) = state.move_to_shared() {
@@ -340,6 +380,41 @@ impl JsSink {
         }
         self.pending.store(true, Ordering::Release);
         Pushed::Queued(target)
+    }
+
+    /// A record that holds only a span's id, made on the JavaScript thread while nothing is
+    /// queued: written straight into JavaScript's buffer and delivered, without the lock (half
+    /// the records of a span are its close). Returns false, having done nothing, when it
+    /// must go the usual way: records are queued, or JavaScript is detached or dispatching.
+    ///
+    /// Only this thread writes JavaScript's buffer. A record of another thread queued after
+    /// `pending` was read is concurrent with this one: one about this span (an event in it,
+    /// say) was queued before its thread let go of the span, so before it could close, be
+    /// entered or be exited here, and `pending` shows it.
+    fn push_direct(&self, kind: u8, span: u64) -> bool {
+        if self.pending.load(Ordering::Acquire) {
+            return false;
+        }
+        let Some(target) = self.direct.get() else {
+            return false;
+        };
+        let record = span_only_record(kind, span);
+        // SAFETY: as in `SinkState::move_to_shared`: JavaScript keeps `shared_len` bytes alive
+        // while attached, this is the JavaScript thread, and JavaScript is not reading them.
+        unsafe {
+            if *target.shared.add(CONTROL_DISPATCHING) != 0
+                || SPAN_ONLY_BYTES > target.shared_len - CONTROL_BYTES
+            {
+                return false;
+            }
+            std::ptr::copy_nonoverlapping(
+                record.as_ptr(),
+                target.shared.add(CONTROL_BYTES),
+                SPAN_ONLY_BYTES,
+            );
+        }
+        self.wake(target, SPAN_ONLY_BYTES as u32);
+        true
     }
 
     /// Calls the wake callback. Never called with the lock held: the callback drains.
@@ -401,29 +476,6 @@ impl JsSink {
 }
 
 impl SinkState {
-    /// Writes a span-only record straight into JavaScript's buffer, if JavaScript is attached
-    /// and not dispatching (call with the queue empty, on the JavaScript thread).
-    fn write_span_only(&self, kind: u8, span: u64) -> Option<(u32, JsTarget)> {
-        const LENGTH: usize = SPAN_ONLY_BYTES;
-        let target = self.target?;
-        let record = span_only_record(kind, span);
-        // SAFETY: as in `move_to_shared`: JavaScript keeps `shared_len` bytes alive while
-        // attached, this is the JavaScript thread, and JavaScript is not reading them.
-        unsafe {
-            if *target.shared.add(CONTROL_DISPATCHING) != 0
-                || LENGTH > target.shared_len - CONTROL_BYTES
-            {
-                return None;
-            }
-            std::ptr::copy_nonoverlapping(
-                record.as_ptr(),
-                target.shared.add(CONTROL_BYTES),
-                LENGTH,
-            );
-        }
-        Some((LENGTH as u32, target))
-    }
-
     /// Moves the queue's records (the record just appended and its definitions) into the
     /// shared buffer, if JavaScript is attached, not dispatching, and they fit.
     fn move_to_shared(&mut self) -> Option<u32> {
