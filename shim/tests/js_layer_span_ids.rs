@@ -59,19 +59,38 @@ fn assert_closes(records: &[(u8, u64)]) {
     assert!(open.is_empty(), "spans never closed: {open:?}");
 }
 
-#[test]
-fn closes_name_their_span_across_threads_nesting_and_layers() {
-    let _global = GLOBAL
+/// Two JS layers that see every INFO span.
+const TWO_LAYERS: &str = r#"{"layers":[
+    {"kind":"js","callbacks":["newSpan","close"],"filter":"info"},
+    {"kind":"js","callbacks":["newSpan","close"],"filter":"info"}
+]}"#;
+
+/// A session of `config`, installed globally, with the lock that keeps the tests apart.
+fn installed(config: &str) -> (std::sync::MutexGuard<'static, ()>, Session) {
+    let global = GLOBAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut session = Session::from_json(
-        r#"{"layers":[
-            {"kind":"js","callbacks":["newSpan","close"],"filter":"info"},
-            {"kind":"js","callbacks":["newSpan","close"],"filter":"info"}
-        ]}"#,
-    )
-    .unwrap();
+    let mut session = Session::from_json(config).unwrap();
     session.install_global().unwrap();
+    (global, session)
+}
+
+/// Both layers of [`TWO_LAYERS`] saw `spans` spans, consistently, and name each span alike (the
+/// ids are the span's, not the layer's); the two queues may interleave the threads' records
+/// differently.
+fn assert_layers_agree(session: &Session, spans: usize) {
+    let mut first = span_records(session, 0);
+    let mut second = span_records(session, 1);
+    assert_consistent(&first, spans);
+    assert_consistent(&second, spans);
+    first.sort_unstable();
+    second.sort_unstable();
+    assert_eq!(first, second);
+}
+
+#[test]
+fn closes_name_their_span_across_threads_nesting_and_layers() {
+    let (_global, session) = installed(TWO_LAYERS);
     let (to_worker, from_main) = std::sync::mpsc::channel::<tracing::Span>();
     let worker = std::thread::spawn(move || {
         for span in from_main {
@@ -102,15 +121,7 @@ fn closes_name_their_span_across_threads_nesting_and_layers() {
     }
     drop(to_worker);
     worker.join().unwrap();
-    let mut first = span_records(&session, 0);
-    let mut second = span_records(&session, 1);
-    assert_consistent(&first, spans);
-    assert_consistent(&second, spans);
-    // Both layers name each span alike (the ids are the span's, not the layer's); the two
-    // queues may interleave the threads' records differently.
-    first.sort_unstable();
-    second.sort_unstable();
-    assert_eq!(first, second);
+    assert_layers_agree(&session, spans);
     session.uninstall().unwrap();
 }
 
@@ -118,17 +129,7 @@ fn closes_name_their_span_across_threads_nesting_and_layers() {
 fn many_open_spans_share_entries_through_the_extensions() {
     // 4 threads hold 3 000 spans open each (the table has 1 024 entries), then close them out of
     // order, half of them on another thread.
-    let _global = GLOBAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut session = Session::from_json(
-        r#"{"layers":[
-            {"kind":"js","callbacks":["newSpan","close"],"filter":"info"},
-            {"kind":"js","callbacks":["newSpan","close"],"filter":"info"}
-        ]}"#,
-    )
-    .unwrap();
-    session.install_global().unwrap();
+    let (_global, session) = installed(TWO_LAYERS);
     let barrier = std::sync::Barrier::new(4);
     let (to_closer, from_makers) = std::sync::mpsc::channel::<Vec<tracing::Span>>();
     std::thread::scope(|scope| {
@@ -158,13 +159,7 @@ fn many_open_spans_share_entries_through_the_extensions() {
             drop(spans);
         }
     });
-    let mut first = span_records(&session, 0);
-    let mut second = span_records(&session, 1);
-    assert_consistent(&first, 12_000);
-    assert_consistent(&second, 12_000);
-    first.sort_unstable();
-    second.sort_unstable();
-    assert_eq!(first, second);
+    assert_layers_agree(&session, 12_000);
     session.uninstall().unwrap();
 }
 
@@ -174,18 +169,13 @@ fn spans_seen_by_some_layers_or_dropped_let_their_entry_go() {
     // closed one after the other on one thread reuse each id. An entry still held by an old span
     // would hand its JavaScript id to the new one. Layer 0 sees INFO spans, layer 1 only WARN;
     // layer 2 holds one record, so it drops most creations.
-    let _global = GLOBAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut session = Session::from_json(
+    let (_global, session) = installed(
         r#"{"layers":[
             {"kind":"js","callbacks":["newSpan","close"],"filter":"info"},
             {"kind":"js","callbacks":["newSpan","close"],"filter":"warn"},
             {"kind":"js","callbacks":["newSpan","close"],"filter":"info","capacity":1}
         ]}"#,
-    )
-    .unwrap();
-    session.install_global().unwrap();
+    );
     let mut warn_spans = 0;
     for round in 0..20_000u32 {
         if round % 5 == 0 {
