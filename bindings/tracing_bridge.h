@@ -374,7 +374,8 @@ tracing_bridge_result tracing_bridge_subscriber_diagnostics(const struct tracing
 // they are queued, and [`tracing_bridge_subscriber_js_pending`] tells which queues hold
 // records. The library touches `shared` and calls `wake` on the JavaScript thread only. `wake`
 // `NULL` detaches; after detaching, `shared` is never touched again, and `wake` must stay
-// callable until then. If the JavaScript thread ends while attached and installed (a
+// callable until then. Attach, attach again and detach on the JavaScript thread (or while it
+// records nothing): a record it is delivering as another thread detaches may still use them. If the JavaScript thread ends while attached and installed (a
 // terminated Worker), the subscriber is uninstalled and its JS layers detached as it ends.
 //
 // # Safety

@@ -12,7 +12,7 @@ mod wire;
 use std::{
     cell::{Cell, RefCell},
     sync::{
-        atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering},
+        atomic::{fence, AtomicU32, AtomicU64, AtomicUsize, Ordering},
         Arc,
     },
     time::{SystemTime, UNIX_EPOCH},
@@ -197,15 +197,37 @@ impl SpanTable {
         &self.entries[slot as usize % TABLE_ENTRIES]
     }
 
-    /// The JavaScript id and layer bits of span `id` if its entry holds it.
+    /// The JavaScript id and layer bits of span `id` if its entry holds it. Also for an id the
+    /// caller does not hold open (the `follows` of a link): if the span closes meanwhile and
+    /// another span takes the entry, its fields are not taken for this one's (see
+    /// [`SpanTable::claim`]).
     fn get(&self, id: &Id) -> Option<(u64, u32)> {
         let entry = self.entry(id);
-        (entry.span.load(Ordering::Acquire) == id.into_u64()).then(|| {
-            (
-                entry.js_id.load(Ordering::Relaxed),
-                entry.layers.load(Ordering::Relaxed),
-            )
-        })
+        let raw = id.into_u64();
+        if entry.span.load(Ordering::Acquire) != raw {
+            return None;
+        }
+        let js_id = entry.js_id.load(Ordering::Relaxed);
+        let layers = entry.layers.load(Ordering::Relaxed);
+        // Fields stored by a later claim come with that claim's `span`.
+        fence(Ordering::Acquire);
+        (entry.span.load(Ordering::Relaxed) == raw).then_some((js_id, layers))
+    }
+
+    /// Takes `entry` for span `raw` with its JavaScript id and layer bits, if it is free.
+    fn claim(entry: &Entry, raw: u64, js_id: u64, layers: u32) -> bool {
+        if entry
+            .span
+            .compare_exchange(0, raw, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return false;
+        }
+        // A reader of the fields stored below sees `span` changed ([`SpanTable::get`]).
+        fence(Ordering::Release);
+        entry.js_id.store(js_id, Ordering::Relaxed);
+        entry.layers.store(layers, Ordering::Relaxed);
+        true
     }
 }
 
@@ -387,10 +409,16 @@ impl JsLayer {
         let entry = self.spans.entry(id);
         let raw = id.into_u64();
         if entry.span.load(Ordering::Acquire) == raw {
-            // An earlier JS layer of the configuration took the entry, in this same dispatch.
             let layers = entry.layers.load(Ordering::Relaxed);
-            entry.layers.store(layers | bits, Ordering::Relaxed);
-            return entry.js_id.load(Ordering::Relaxed);
+            // An earlier JS layer of the configuration took the entry, in this same dispatch:
+            // layers see a span's creation in config order, so none at or after this one saw
+            // it yet. (Otherwise the entry outlived its span, whose close some layer missed, a
+            // panic in an earlier layer's; the registry reuses ids: claimed afresh below.)
+            if (layers >> 8) as u8 & !(self.bit - 1) == 0 {
+                entry.layers.store(layers | bits, Ordering::Relaxed);
+                return entry.js_id.load(Ordering::Relaxed);
+            }
+            entry.span.store(0, Ordering::Release);
         }
         // An earlier layer may have found the entry taken and used the extensions, and the entry
         // been let go since.
@@ -401,14 +429,7 @@ impl JsLayer {
             }
         }
         let js_id = next_span_id();
-        if entry
-            .span
-            .compare_exchange(0, raw, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-        {
-            entry.js_id.store(js_id, Ordering::Relaxed);
-            entry.layers.store(bits, Ordering::Relaxed);
-        } else {
+        if !SpanTable::claim(entry, raw, js_id, bits) {
             span.extensions_mut().insert(JsSpan {
                 id: js_id,
                 admitted: self.bit,

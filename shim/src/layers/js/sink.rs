@@ -138,7 +138,9 @@ pub struct JsSink {
     direct: DirectTarget,
 }
 
-/// A copy of the attached [`JsTarget`] in atomics.
+/// A copy of the attached [`JsTarget`] in atomics. Attaching and detaching happen on the
+/// JavaScript thread (the C ABI's contract, `tracing_bridge_subscriber_js_attach`), the only
+/// thread that reads it.
 #[derive(Debug, Default)]
 struct DirectTarget {
     wake: AtomicPtr<()>,
