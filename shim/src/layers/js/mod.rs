@@ -155,7 +155,7 @@ impl LayerLifecycle for JsLifecycle {
 ///
 /// Kept in a table by the span's registry slot, claimed at the span's creation and let go at
 /// its close by the last layer that saw it, so that neither needs the registry's extensions
-/// (an allocation, a map insert and removal per span: a sixth of what a span costs a JS layer).
+/// (an allocation, a map insert and removal per span: an eighth of what a span cost a JS layer).
 /// A span whose entry is taken by another open span has a [`JsSpan`] in its extensions instead.
 pub(crate) struct SpanTable {
     entries: Box<[Entry]>,
