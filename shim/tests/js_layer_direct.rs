@@ -9,13 +9,15 @@ use std::{
 };
 
 use tracing_bridge::{
-    layers::js::{Drained, JsSink, JsTarget, CONTROL_BYTES},
+    layers::js::{JsSink, JsTarget, CONTROL_BYTES},
     Session,
 };
 
-const KIND_NEW_SPAN: u8 = 10;
-const KIND_EVENT: u8 = 11;
-const KIND_CLOSE: u8 = 16;
+#[path = "support/js_sink.rs"]
+mod js_sink;
+
+use js_sink::{span_records, KIND_CLOSE, KIND_EVENT, KIND_NEW_SPAN};
+
 const SHARED_BYTES: usize = CONTROL_BYTES + 64 * 1024;
 
 thread_local! {
@@ -49,38 +51,8 @@ unsafe extern "C" fn wake(_layer: u32, direct_length: u32) {
 
 /// Delivers what the queue holds (the poll of `js_delivery.ts`).
 fn drain_queue() {
-    let sink = SINK.get().expect("attached");
-    let mut buffer = vec![0u8; 64 * 1024];
-    loop {
-        match sink.drain(&mut buffer) {
-            Drained::Bytes { bytes, more } => {
-                DELIVERED
-                    .with(|delivered| delivered.borrow_mut().extend_from_slice(&buffer[..bytes]));
-                if !more {
-                    return;
-                }
-            }
-            Drained::NeedBuffer(size) => buffer.resize(size, 0),
-        }
-    }
-}
-
-/// The kind and span id of each new-span, event (its parent) and close record, in order.
-fn span_records(all: &[u8]) -> Vec<(u8, u64)> {
-    let f64_at = |at: usize| f64::from_le_bytes(all[at..at + 8].try_into().unwrap()) as u64;
-    let mut records = Vec::new();
-    let mut at = 0;
-    while at < all.len() {
-        let length = u32::from_le_bytes(all[at..at + 4].try_into().unwrap()) as usize;
-        match all[at + 4] {
-            // u32 callsite, then the span's id (new span) or its parent's (event).
-            kind @ (KIND_NEW_SPAN | KIND_EVENT) => records.push((kind, f64_at(at + 9))),
-            KIND_CLOSE => records.push((KIND_CLOSE, f64_at(at + 5))),
-            _ => {}
-        }
-        at += 4 + length;
-    }
-    records
+    let queued = js_sink::drain_sink(SINK.get().expect("attached"));
+    DELIVERED.with(|delivered| delivered.borrow_mut().extend_from_slice(&queued));
 }
 
 #[test]

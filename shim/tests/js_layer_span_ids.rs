@@ -14,26 +14,11 @@ mod js_sink;
 /// The tests install globally, one at a time.
 static GLOBAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-const KIND_NEW_SPAN: u8 = 10;
-const KIND_CLOSE: u8 = 16;
+use js_sink::KIND_NEW_SPAN;
 
 /// The (kind, span id) of each new-span and close record queued for the JS layer at `index`.
 fn span_records(session: &Session, index: usize) -> Vec<(u8, u64)> {
-    let all = js_sink::drain(session, index);
-    let f64_at = |at: usize| f64::from_le_bytes(all[at..at + 8].try_into().unwrap()) as u64;
-    let mut records = Vec::new();
-    let mut at = 0;
-    while at < all.len() {
-        let length = u32::from_le_bytes(all[at..at + 4].try_into().unwrap()) as usize;
-        match all[at + 4] {
-            // u32 callsite, then the span's id.
-            KIND_NEW_SPAN => records.push((KIND_NEW_SPAN, f64_at(at + 9))),
-            KIND_CLOSE => records.push((KIND_CLOSE, f64_at(at + 5))),
-            _ => {}
-        }
-        at += 4 + length;
-    }
-    records
+    js_sink::span_records(&js_sink::drain(session, index))
 }
 
 /// Every close names a span announced before and still open; every span announced closes once.
