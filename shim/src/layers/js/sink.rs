@@ -123,6 +123,29 @@ fn span_only_record(kind: u8, span: u64) -> [u8; SPAN_ONLY_BYTES] {
 
 const SPAN_ONLY_BYTES: usize = 4 + 1 + 8;
 
+/// Copies `bytes` (whole records) into JavaScript's data buffer, unless JavaScript is dispatching
+/// or they do not fit. Returns whether it did.
+///
+/// # Safety
+/// Call on the JavaScript thread while attached to `target`: JavaScript keeps `shared_len`
+/// bytes alive then, and reads them only while dispatching (checked here).
+unsafe fn write_shared(target: JsTarget, bytes: &[u8]) -> bool {
+    // SAFETY: `shared` holds `shared_len` > `CONTROL_BYTES` bytes (see `JsSink::attach`).
+    unsafe {
+        if *target.shared.add(CONTROL_DISPATCHING) != 0
+            || bytes.len() > target.shared_len - CONTROL_BYTES
+        {
+            return false;
+        }
+        std::ptr::copy_nonoverlapping(
+            bytes.as_ptr(),
+            target.shared.add(CONTROL_BYTES),
+            bytes.len(),
+        );
+    }
+    true
+}
+
 /// The queue of one JS layer.
 #[derive(Debug)]
 pub struct JsSink {
@@ -133,22 +156,22 @@ pub struct JsSink {
     js_thread: AtomicU32,
     /// Whether the queue holds records; JavaScript polls it (`js_pending`).
     pending: AtomicBool,
-    /// JavaScript's side as attached (`shared` null: none), for span-only records made on the
-    /// JavaScript thread, which need no lock ([`JsSink::push_direct`]). Written under the lock.
-    direct: DirectTarget,
+    /// JavaScript's side as attached, read without the lock: span-only records made on the
+    /// JavaScript thread take none ([`JsSink::push_direct`]). Written under the lock.
+    target: AttachedTarget,
 }
 
-/// A copy of the attached [`JsTarget`] in atomics. Attaching and detaching happen on the
-/// JavaScript thread (the C ABI's contract, `tracing_bridge_subscriber_js_attach`), the only
-/// thread that reads it.
+/// The attached [`JsTarget`] (`shared` null: none), in atomics. Attaching and detaching happen
+/// on the JavaScript thread (the C ABI's contract, `tracing_bridge_subscriber_js_attach`), the
+/// only thread that reads it.
 #[derive(Debug, Default)]
-struct DirectTarget {
+struct AttachedTarget {
     wake: AtomicPtr<()>,
     shared: AtomicPtr<u8>,
     shared_len: AtomicUsize,
 }
 
-impl DirectTarget {
+impl AttachedTarget {
     fn set(&self, target: Option<JsTarget>) {
         match target {
             Some(target) => {
@@ -189,7 +212,6 @@ struct SinkState {
     log_locations: usize,
     /// Which thread ids have been defined, as a bit set.
     threads: Vec<u64>,
-    target: Option<JsTarget>,
 }
 
 /// Where a `log` record was logged: what makes it a callsite of its own for JavaScript.
@@ -257,10 +279,11 @@ pub enum Drained {
     NeedBuffer(usize),
 }
 
-/// How a push went, with JavaScript's side as it was at that moment.
+/// How a push went.
 enum Pushed {
-    Dropped(Option<JsTarget>),
-    Queued(Option<JsTarget>),
+    Dropped,
+    Queued,
+    /// In JavaScript's buffer: this many bytes.
     Direct(u32, JsTarget),
 }
 
@@ -274,25 +297,24 @@ impl JsSink {
             dropped: AtomicU64::new(0),
             js_thread: AtomicU32::new(0),
             pending: AtomicBool::new(false),
-            direct: DirectTarget::default(),
+            target: AttachedTarget::default(),
         }
     }
 
     /// Registers JavaScript's side and makes the calling thread "the JavaScript thread".
     /// `None` detaches: after it returns, the shared memory is never touched again.
     pub fn attach(&self, target: Option<JsTarget>) {
-        let mut state = self.lock();
+        let _state = self.lock();
         self.js_thread.store(current_thread_id(), Ordering::Release);
-        state.target = target.filter(|target| target.shared_len > CONTROL_BYTES);
-        self.direct.set(state.target);
+        self.target
+            .set(target.filter(|target| target.shared_len > CONTROL_BYTES));
     }
 
     /// Detaches JavaScript whose thread is gone (a terminated Worker): nothing is ever
     /// delivered to it again, and the records still queued are counted as dropped.
     pub fn abandon(&self) {
         let mut state = self.lock();
-        state.target = None;
-        self.direct.set(None);
+        self.target.set(None);
         self.js_thread.store(0, Ordering::Release);
         let queued = state.records as u64;
         state.queue.clear();
@@ -326,29 +348,28 @@ impl JsSink {
 
     /// [`JsSink::push`] from `thread`, the calling thread's [`current_thread_id`].
     pub(crate) fn push_as(&self, thread: u32, payload: &Payload<'_>, force: bool) -> bool {
-        let on_js_thread = thread == self.js_thread.load(Ordering::Acquire);
-        if on_js_thread {
-            if let Some((kind, span)) = payload.span_only() {
-                if self.push_direct(kind, span) {
-                    return true;
-                }
+        // JavaScript's side, used on its thread only.
+        let target = (thread == self.js_thread.load(Ordering::Acquire))
+            .then(|| self.target.get())
+            .flatten();
+        if let (Some(target), Some((kind, span))) = (target, payload.span_only()) {
+            if self.push_direct(target, kind, span) {
+                return true;
             }
         }
-        let mut pushed = self.try_push(payload, thread, force, on_js_thread);
-        if let Pushed::Dropped(Some(target)) = pushed {
-            if on_js_thread {
-                // On the JavaScript thread the queue can be emptied right now: drain, retry.
-                self.wake(target, 0);
-                pushed = self.try_push(payload, thread, force, on_js_thread);
-            }
+        let mut pushed = self.try_push(payload, thread, force, target);
+        if let (Pushed::Dropped, Some(target)) = (&pushed, target) {
+            // On the JavaScript thread the queue can be emptied right now: drain, retry.
+            self.wake(target, 0);
+            pushed = self.try_push(payload, thread, force, Some(target));
         }
         match pushed {
-            Pushed::Dropped(_) => {
+            Pushed::Dropped => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
                 false
             }
-            Pushed::Queued(target) => {
-                if let (true, Some(target)) = (on_js_thread, target) {
+            Pushed::Queued => {
+                if let Some(target) = target {
                     self.wake(target, 0);
                 }
                 true
@@ -360,60 +381,50 @@ impl JsSink {
         }
     }
 
+    /// Appends the record under the lock; `target`, on the JavaScript thread while attached,
+    /// takes it (with the definitions it needs) straight to JavaScript's buffer when nothing was
+    /// queued before it.
     fn try_push(
         &self,
         payload: &Payload<'_>,
         thread: u32,
         force: bool,
-        on_js_thread: bool,
+        target: Option<JsTarget>,
     ) -> Pushed {
         let mut state = self.lock();
-        let target = state.target;
         let was_empty = state.head == state.queue.len();
         let queued_bytes = state.queue.len() - state.head;
         if !force && (state.records >= self.capacity || queued_bytes >= MAX_QUEUED_BYTES) {
-            return Pushed::Dropped(target);
+            return Pushed::Dropped;
         }
         state.append(payload, thread);
-        if let (true, true, Some(target)) = (on_js_thread, was_empty, target) {
-            if let Some(length) = state.move_to_shared() {
+        if let (true, Some(target)) = (was_empty, target) {
+            if let Some(length) = state.move_to_shared(target) {
                 return Pushed::Direct(length, target);
             }
         }
         self.pending.store(true, Ordering::Release);
-        Pushed::Queued(target)
+        Pushed::Queued
     }
 
-    /// A record that holds only a span's id, made on the JavaScript thread while nothing is
-    /// queued: written straight into JavaScript's buffer and delivered, without the lock (half
-    /// the records of a span are its close). Returns false, having done nothing, when it
-    /// must go the usual way: records are queued, or JavaScript is detached or dispatching.
+    /// A record that holds only a span's id, made on the JavaScript thread (attached to
+    /// `target`) while nothing is queued: written straight into JavaScript's buffer and
+    /// delivered, without the lock (half the records of a span are its close). Returns false,
+    /// having done nothing, when it must go the usual way: records are queued, or JavaScript is
+    /// dispatching.
     ///
     /// Only this thread writes JavaScript's buffer. A record of another thread queued after
     /// `pending` was read is concurrent with this one: one about this span (an event in it,
     /// say) was queued before its thread let go of the span, so before it could close, be
     /// entered or be exited here, and `pending` shows it.
-    fn push_direct(&self, kind: u8, span: u64) -> bool {
+    fn push_direct(&self, target: JsTarget, kind: u8, span: u64) -> bool {
         if self.pending.load(Ordering::Acquire) {
             return false;
         }
-        let Some(target) = self.direct.get() else {
-            return false;
-        };
         let record = span_only_record(kind, span);
-        // SAFETY: as in `SinkState::move_to_shared`: JavaScript keeps `shared_len` bytes alive
-        // while attached, this is the JavaScript thread, and JavaScript is not reading them.
-        unsafe {
-            if *target.shared.add(CONTROL_DISPATCHING) != 0
-                || SPAN_ONLY_BYTES > target.shared_len - CONTROL_BYTES
-            {
-                return false;
-            }
-            std::ptr::copy_nonoverlapping(
-                record.as_ptr(),
-                target.shared.add(CONTROL_BYTES),
-                SPAN_ONLY_BYTES,
-            );
+        // SAFETY: on the JavaScript thread, attached to `target`.
+        if !unsafe { write_shared(target, &record) } {
+            return false;
         }
         self.wake(target, SPAN_ONLY_BYTES as u32);
         true
@@ -479,23 +490,13 @@ impl JsSink {
 
 impl SinkState {
     /// Moves the queue's records (the record just appended and its definitions) into the
-    /// shared buffer, if JavaScript is attached, not dispatching, and they fit.
-    fn move_to_shared(&mut self) -> Option<u32> {
-        let target = self.target?;
+    /// shared buffer of `target`, if JavaScript is not dispatching and they fit. Call on the
+    /// JavaScript thread, attached to `target`.
+    fn move_to_shared(&mut self, target: JsTarget) -> Option<u32> {
         let length = self.queue.len() - self.head;
-        // SAFETY: `shared` points to `shared_len` bytes JavaScript keeps alive while attached;
-        // this is the JavaScript thread, and JavaScript is not reading them (checked below).
-        unsafe {
-            if *target.shared.add(CONTROL_DISPATCHING) != 0
-                || length > target.shared_len - CONTROL_BYTES
-            {
-                return None;
-            }
-            std::ptr::copy_nonoverlapping(
-                self.queue.as_ptr().add(self.head),
-                target.shared.add(CONTROL_BYTES),
-                length,
-            );
+        // SAFETY: on the JavaScript thread, attached to `target` (the caller's promise).
+        if !unsafe { write_shared(target, &self.queue[self.head..]) } {
+            return None;
         }
         self.queue.clear();
         self.head = 0;
