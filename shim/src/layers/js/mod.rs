@@ -352,10 +352,17 @@ impl JsLayer {
     {
         match self.spans.get(id) {
             Some((js_id, layers)) => self.known_by_bits(js_id, layers),
-            None => ctx
-                .span(id)
-                .map_or(Known::Unknown, |span| self.known_by_extension(&span)),
+            None => self.known_outside_table(id, ctx),
         }
+    }
+
+    /// What this layer knows of span `id`, which the table does not hold.
+    fn known_outside_table<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Known
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        ctx.span(id)
+            .map_or(Known::Unknown, |span| self.known_by_extension(&span))
     }
 
     /// The span's JavaScript id if JavaScript was told of it; counts the record `wanted` as
@@ -462,9 +469,7 @@ impl JsLayer {
     {
         let entry = self.spans.entry(id);
         if entry.span.load(Ordering::Acquire) != id.into_u64() {
-            return ctx
-                .span(id)
-                .map_or(Known::Unknown, |span| self.known_by_extension(&span));
+            return self.known_outside_table(id, ctx);
         }
         // The span's layers close it one after the other, on this thread.
         let layers = entry.layers.load(Ordering::Relaxed);
