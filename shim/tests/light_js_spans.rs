@@ -68,8 +68,9 @@ struct Seen {
     current_in_entered: String,
 }
 
-/// Every way of the module docs, under `busy_idle`; the spans exported, by name.
-fn run(busy_idle: bool) -> (HashMap<String, Span>, Seen) {
+/// Every way of the module docs, under `busy_idle`, while `crowd` other spans (named `crowd`,
+/// each its own `index`) are open; the spans exported, by name (the crowd's checked here).
+fn run(busy_idle: bool, crowd: usize) -> (HashMap<String, Span>, Seen) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("spans.jsonl");
     let config = format!(
@@ -81,6 +82,13 @@ fn run(busy_idle: bool) -> (HashMap<String, Span>, Seen) {
     session.install_current_thread().unwrap();
     let mut values = string_value("/users");
     values.extend(i64_value(7));
+    let crowd: Vec<u32> = (0..crowd)
+        .map(|index| {
+            let mut values = string_value("/crowd");
+            values.extend(i64_value(index as i64));
+            span("crowd", spans::PARENT_NONE, &values)
+        })
+        .collect();
 
     // Made and ended.
     let leaf = span("leaf", spans::PARENT_NONE, &values);
@@ -154,8 +162,34 @@ fn run(busy_idle: bool) -> (HashMap<String, Span>, Seen) {
     // Left open when the config stops.
     let _unended = span("unended", spans::PARENT_NONE, &values);
 
+    // The crowd ends out of order.
+    for (position, &handle) in crowd.iter().enumerate() {
+        if position % 2 == 1 {
+            spans::end(handle).unwrap();
+        }
+    }
+    for (position, &handle) in crowd.iter().enumerate() {
+        if position % 2 == 0 {
+            spans::end(handle).unwrap();
+        }
+    }
+
     session.uninstall().unwrap();
-    let exported = read_spans(&path);
+    let mut indexes: Vec<i64> = read_all_spans(&path)
+        .into_iter()
+        .filter(|span| span.name == "crowd")
+        .map(|span| {
+            let index = span.attributes.iter().find(|kv| kv.key == "index");
+            match index.and_then(|kv| kv.value.as_ref()?.value.as_ref()) {
+                Some(Value::IntValue(index)) => *index,
+                other => panic!("index: {other:?}"),
+            }
+        })
+        .collect();
+    indexes.sort_unstable();
+    assert_eq!(indexes, (0..crowd.len() as i64).collect::<Vec<_>>());
+    let mut exported = read_spans(&path);
+    exported.remove("crowd");
     (
         exported,
         Seen {
@@ -259,26 +293,45 @@ fn check(spans: &HashMap<String, Span>, seen: &Seen, label: &str) {
     }
 }
 
+/// The spans of a run as [`shape`] gives them, by name.
+fn shapes(spans: &HashMap<String, Span>) -> BTreeMap<String, String> {
+    let by_id: HashMap<Vec<u8>, String> = spans
+        .values()
+        .map(|span| (span.span_id.clone(), span.name.clone()))
+        .collect();
+    spans
+        .iter()
+        .map(|(name, span)| (name.clone(), shape(span, &by_id)))
+        .collect()
+}
+
 #[test]
 fn light_spans_export_what_tracing_opentelemetry_exports() {
-    let (light, light_seen) = run(false);
-    let (full, full_seen) = run(true);
+    let (light, light_seen) = run(false, 0);
+    let (full, full_seen) = run(true, 0);
     check(&full, &full_seen, "tracing-opentelemetry");
     check(&light, &light_seen, "light");
-    let shapes = |spans: &HashMap<String, Span>| {
-        let by_id: HashMap<Vec<u8>, String> = spans
-            .values()
-            .map(|span| (span.span_id.clone(), span.name.clone()))
-            .collect();
-        spans
-            .iter()
-            .map(|(name, span)| (name.clone(), shape(span, &by_id)))
-            .collect::<BTreeMap<_, _>>()
-    };
     let (light, full) = (shapes(&light), shapes(&full));
     assert_eq!(light.len(), 14, "{light:#?}");
     for (name, shape) in &full {
         assert_eq!(light.get(name), Some(shape), "span {name}");
+    }
+}
+
+/// With more spans open than the OpenTelemetry layer's table of light spans has entries (256),
+/// and than a thread's table of JavaScript handles keeps in place (1 024), the light spans of
+/// every way of the module docs are kept in their spans' extensions, and their handles aside:
+/// they still export what `tracing-opentelemetry` exports, and so does each span of the crowd.
+#[test]
+fn light_spans_beyond_the_tables_export_the_same() {
+    let (crowded, crowded_seen) = run(false, 1100);
+    let (full, full_seen) = run(true, 0);
+    check(&crowded, &crowded_seen, "crowded");
+    check(&full, &full_seen, "tracing-opentelemetry");
+    let (crowded, full) = (shapes(&crowded), shapes(&full));
+    assert_eq!(crowded.len(), 14, "{crowded:#?}");
+    for (name, shape) in &full {
+        assert_eq!(crowded.get(name), Some(shape), "span {name}");
     }
 }
 

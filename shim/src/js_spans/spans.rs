@@ -41,31 +41,93 @@ struct Entry {
     entered: u32,
 }
 
+/// Entries kept by their handle's remainder modulo this (see [`Table`]).
+const DIRECT: usize = 1024;
+
+/// The spans of a thread by handle. A span's entry goes to the slot of its handle modulo
+/// [`DIRECT`] in `direct`, which holds its handle too; spans mostly end before the thousand
+/// after them start, so its slot is free again by then. A span whose slot is taken (more than
+/// about a thousand open) goes to `others`.
 #[derive(Default)]
 struct Table {
     next: u32,
-    spans: HashMap<u32, Entry, MultiplyHash>,
+    /// Allocated at the first span.
+    direct: Vec<Option<(u32, Entry)>>,
+    others: HashMap<u32, Entry, MultiplyHash>,
+    /// Entries in `direct`.
+    direct_len: usize,
     /// Entries whose span was ended when its config stopped.
     ended_at_stop: usize,
 }
 
 impl Table {
+    fn slot(handle: u32) -> usize {
+        handle as usize % DIRECT
+    }
+
     fn insert(&mut self, span: Span) -> u32 {
+        if self.direct.is_empty() {
+            self.direct.resize_with(DIRECT, || None);
+        }
+        let entry = Entry {
+            span: Some(span),
+            entered: 0,
+        };
         loop {
             self.next = self.next.wrapping_add(1);
             let handle = self.next;
-            if handle == 0 || handle >= PARENT_NONE || self.spans.contains_key(&handle) {
+            if handle == 0 || handle >= PARENT_NONE || self.get(handle).is_some() {
                 continue;
             }
-            self.spans.insert(
-                handle,
-                Entry {
-                    span: Some(span),
-                    entered: 0,
-                },
-            );
+            let slot = &mut self.direct[Self::slot(handle)];
+            if slot.is_none() {
+                *slot = Some((handle, entry));
+                self.direct_len += 1;
+            } else {
+                self.others.insert(handle, entry);
+            }
             return handle;
         }
+    }
+
+    fn get(&self, handle: u32) -> Option<&Entry> {
+        match self.direct.get(Self::slot(handle)) {
+            Some(Some((held, entry))) if *held == handle => Some(entry),
+            _ => self.others.get(&handle),
+        }
+    }
+
+    fn get_mut(&mut self, handle: u32) -> Option<&mut Entry> {
+        match self.direct.get_mut(Self::slot(handle)) {
+            Some(Some((held, entry))) if *held == handle => Some(entry),
+            _ => self.others.get_mut(&handle),
+        }
+    }
+
+    fn remove(&mut self, handle: u32) -> Option<Entry> {
+        if let Some(slot) = self.direct.get_mut(Self::slot(handle)) {
+            if slot.as_ref().is_some_and(|(held, _)| *held == handle) {
+                self.direct_len -= 1;
+                return slot.take().map(|(_, entry)| entry);
+            }
+        }
+        self.others.remove(&handle)
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = (u32, &mut Entry)> {
+        let direct = self
+            .direct
+            .iter_mut()
+            .filter_map(|slot| slot.as_mut().map(|(handle, entry)| (*handle, entry)));
+        let others = self
+            .others
+            .iter_mut()
+            .map(|(handle, entry)| (*handle, entry));
+        direct.chain(others)
+    }
+
+    fn len(&self) -> usize {
+        self.direct_len + self.others.len()
     }
 }
 
@@ -124,13 +186,7 @@ pub fn with_span<R>(handle: u32, what: &str, f: impl FnOnce(&Span) -> R) -> Resu
 /// The span of `handle` (a clone), or `None` when it was ended when its config stopped.
 fn live_span(handle: u32, what: &str) -> Result<Option<Span>, Error> {
     TABLE
-        .with(|table| {
-            table
-                .borrow()
-                .spans
-                .get(&handle)
-                .map(|entry| entry.span.clone())
-        })
+        .with(|table| table.borrow().get(handle).map(|entry| entry.span.clone()))
         .ok_or_else(|| unknown(handle, what))
 }
 
@@ -238,7 +294,7 @@ pub fn enter(handle: u32) -> Result<(), Error> {
     }
     let span = TABLE.with(|table| {
         let mut table = table.borrow_mut();
-        let entry = table.spans.get_mut(&handle)?;
+        let entry = table.get_mut(handle)?;
         let Some(span) = &entry.span else {
             return Some(None);
         };
@@ -259,7 +315,7 @@ pub fn exit(handle: u32) -> Result<(), Error> {
     }
     let span = TABLE.with(|table| {
         let mut table = table.borrow_mut();
-        let entry = table.spans.get_mut(&handle)?;
+        let entry = table.get_mut(handle)?;
         let Some(span) = &entry.span else {
             // Ended when its config stopped, exited then.
             return Some(Ok(None));
@@ -295,7 +351,7 @@ pub fn end(handle: u32) -> Result<(), Error> {
     }
     let entry = TABLE.with(|table| {
         let mut table = table.borrow_mut();
-        let entry = table.spans.remove(&handle)?;
+        let entry = table.remove(handle)?;
         if entry.span.is_none() {
             table.ended_at_stop -= 1;
         }
@@ -329,10 +385,10 @@ pub(crate) fn end_recorded_by(recorded_by: impl Fn(&Span) -> bool) -> usize {
                 return Vec::new();
             };
             let mut ended = Vec::new();
-            for (handle, entry) in &mut table.spans {
+            for (handle, entry) in table.iter_mut() {
                 if entry.span.as_ref().is_some_and(&recorded_by) {
                     if let Some(span) = entry.span.take() {
-                        ended.push((*handle, span, std::mem::take(&mut entry.entered)));
+                        ended.push((handle, span, std::mem::take(&mut entry.entered)));
                     }
                 }
             }
@@ -369,6 +425,6 @@ pub(crate) fn end_recorded_by(recorded_by: impl Fn(&Span) -> bool) -> usize {
 pub fn open_count() -> usize {
     TABLE.with(|table| {
         let table = table.borrow();
-        table.spans.len() - table.ended_at_stop
+        table.len() - table.ended_at_stop
     })
 }

@@ -187,14 +187,8 @@ impl SpanTable {
 
     /// The entry for span `id`, whichever span holds it now.
     fn entry(&self, id: &Id) -> &Entry {
-        // Registry ids are sharded-slab keys plus one: the slot's address in its thread's shard
-        // (low 38 bits), the shard (13 bits), then the slot's generation. Spread by address and
-        // shard only, a slot's successive spans share an entry, and a thread's nested spans
-        // take neighbouring ones. Only speed depends on this layout: spans that meet in an
-        // entry keep their ids in their extensions.
-        let key = id.into_u64().wrapping_sub(1);
-        let slot = (key & ((1 << 38) - 1)) ^ ((key >> 38) & 0x1fff).wrapping_mul(0x9e37);
-        &self.entries[slot as usize % TABLE_ENTRIES]
+        // Spans that meet in an entry keep their ids in their extensions.
+        &self.entries[crate::util::span_slot(id) % TABLE_ENTRIES]
     }
 
     /// The JavaScript id and layer bits of span `id` if its entry holds it. Also for an id the

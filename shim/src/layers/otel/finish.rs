@@ -25,7 +25,7 @@ use opentelemetry_sdk::{
     trace::{Span, SpanData, SpanProcessor},
 };
 
-use super::status::apply_error_status;
+use super::{batch::SpanBatchProcessor, status::apply_error_status};
 use crate::util::os_thread_name;
 
 /// Threads noted at most; beyond it, new unnamed threads are left without a `thread.name`.
@@ -99,19 +99,36 @@ impl<P: SpanProcessor> FinishingProcessor<P> {
     }
 }
 
+impl<P> FinishingProcessor<P> {
+    /// Finishes `span` in place (see the module docs).
+    #[inline]
+    fn finish(&self, span: &mut SpanData) {
+        if self.thread_names {
+            add_thread_name(span, self.max_attributes);
+        }
+        if let Some(limit) = self.value_length_limit {
+            apply_error_status(span);
+            truncate_values(span, limit);
+        }
+    }
+}
+
+impl FinishingProcessor<SpanBatchProcessor> {
+    /// `on_end` for a span its caller built (a light span, `light.rs`): finished and prepared
+    /// where it lies, copied only into the queue.
+    #[inline(always)]
+    pub(crate) fn end_built(&self, span: SpanData) {
+        self.inner.end_built(|span| self.finish(span), span);
+    }
+}
+
 impl<P: SpanProcessor> SpanProcessor for FinishingProcessor<P> {
     fn on_start(&self, span: &mut Span, cx: &Context) {
         self.inner.on_start(span, cx);
     }
 
     fn on_end(&self, mut span: SpanData) {
-        if self.thread_names {
-            add_thread_name(&mut span, self.max_attributes);
-        }
-        if let Some(limit) = self.value_length_limit {
-            apply_error_status(&mut span);
-            truncate_values(&mut span, limit);
-        }
+        self.finish(&mut span);
         self.inner.on_end(span);
     }
 

@@ -133,7 +133,7 @@ impl<L> OtelLayer<L> {
         // A thread that finds the light span gone waits here until it was handed over and
         // started.
         let promoting = promoting();
-        let light = span.extensions_mut().remove::<LightSpan>()?;
+        let light = self.take_light(id, ctx)?;
         let handing = HandingOver {
             _promoting: promoting,
             light_open: &self.light_open,
@@ -145,6 +145,24 @@ impl<L> OtelLayer<L> {
         self.inner
             .on_new_span(&Attributes::new_root(metadata, &values), id, ctx.clone());
         Some((light.into_preset(), handing))
+    }
+
+    /// Takes the light span of `id` from the table, or from its span's extensions if it had to
+    /// be kept there ([`super::light::LightTable`]).
+    fn take_light<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Option<LightSpan>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let spans = &self.light.as_deref()?.spans;
+        if let Some(light) = spans.take(id) {
+            return Some(light);
+        }
+        if !spans.any_in_extensions() {
+            return None;
+        }
+        let light = ctx.span(id)?.extensions_mut().remove::<LightSpan>()?;
+        spans.note_taken_from_extensions();
+        Some(light)
     }
 
     /// Promotes span `id` if it is light: hands it over and starts it at once.
@@ -277,10 +295,17 @@ where
                         |visitor| attrs.record(visitor),
                     );
                     if let Some(light) = light {
-                        if let Some(span) = ctx.span(id) {
-                            span.extensions_mut().insert(light);
-                            self.light_open.fetch_add(1, Ordering::AcqRel);
+                        match settings.spans.free_entry(id) {
+                            Some(entry) => entry.keep(light),
+                            None => {
+                                let Some(span) = ctx.span(id) else {
+                                    return;
+                                };
+                                settings.spans.note_in_extensions();
+                                span.extensions_mut().insert(light);
+                            }
                         }
+                        self.light_open.fetch_add(1, Ordering::AcqRel);
                         return;
                     }
                 }
@@ -337,12 +362,9 @@ where
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         if let Some(settings) = self.light.as_deref() {
             if self.light_open.load(Ordering::Acquire) != 0 {
-                if let Some(span) = ctx.span(&id) {
-                    let light = span.extensions_mut().remove::<LightSpan>();
-                    if let Some(light) = light {
-                        self.light_open.fetch_sub(1, Ordering::AcqRel);
-                        return light.end(settings, span.name());
-                    }
+                if let Some(light) = self.take_light(&id, &ctx) {
+                    self.light_open.fetch_sub(1, Ordering::AcqRel);
+                    return light.end(settings);
                 }
             }
         }

@@ -33,7 +33,10 @@ use std::{
     borrow::Cow,
     cell::{Cell, RefCell},
     fmt,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex, MutexGuard, PoisonError,
+    },
     time::SystemTime,
 };
 
@@ -54,7 +57,10 @@ use opentelemetry_sdk::{
 use tracing::{field::Field, span::Id, Dispatch, Metadata};
 use tracing_subscriber::registry::LookupSpan;
 
-use super::finish::thread_id_integer;
+use super::{
+    batch::SpanBatchProcessor,
+    finish::{thread_id_integer, FinishingProcessor},
+};
 use crate::dispatch::BaseSubscriber;
 
 /// What a light span hands to `tracing-opentelemetry` when it is promoted.
@@ -232,16 +238,128 @@ impl SpanProcessor for SharedProcessor {
 #[derive(Debug)]
 pub(crate) struct LightSettings {
     pub(crate) sampler: Sampler,
-    pub(crate) processor: Arc<dyn SpanProcessor>,
+    /// The tracer provider's processor, known by its type: a light span's `SpanData` goes
+    /// through it inlined, built once rather than copied at each call on its way.
+    pub(crate) processor: Arc<FinishingProcessor<SpanBatchProcessor>>,
     pub(crate) max_attributes: usize,
     pub(crate) scope: InstrumentationScope,
     pub(crate) threads: bool,
     pub(crate) level: bool,
     pub(crate) target: bool,
+    /// The light spans open now.
+    pub(crate) spans: LightTable,
+}
+
+/// Entries of a [`LightTable`].
+const LIGHT_ENTRIES: usize = 256;
+
+/// An entry of a [`LightTable`]: the registry id of the span it holds, and its light span.
+type LightEntry = Mutex<Option<(u64, LightSpan)>>;
+
+/// The light spans open now, by registry id ([`crate::util::span_slot`]): one entry each,
+/// locked only to put, read or take its span (a span's extensions cost a boxed value, a map
+/// insertion, a lock and a registry lookup each way, about 5 % of an exported JavaScript span).
+/// A span whose entry another open span holds (more than a couple of hundred open at once, or
+/// two meeting in one entry) is kept in its span's extensions instead; `in_extensions` counts
+/// those, so that nothing looks there while there are none.
+pub(crate) struct LightTable {
+    entries: Box<[LightEntry]>,
+    in_extensions: AtomicUsize,
+}
+
+impl fmt::Debug for LightTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LightTable")
+            .field("in_extensions", &self.in_extensions)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for LightTable {
+    fn default() -> Self {
+        Self {
+            entries: (0..LIGHT_ENTRIES).map(|_| Mutex::new(None)).collect(),
+            in_extensions: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// A [`LightTable`] entry that a new span may take ([`LightTable::free_entry`]).
+pub(crate) struct FreeEntry<'a> {
+    entry: MutexGuard<'a, Option<(u64, LightSpan)>>,
+    id: u64,
+}
+
+impl FreeEntry<'_> {
+    /// Keeps `light` there.
+    pub(crate) fn keep(mut self, light: LightSpan) {
+        *self.entry = Some((self.id, light));
+    }
+}
+
+impl LightTable {
+    fn entry(&self, id: &Id) -> MutexGuard<'_, Option<(u64, LightSpan)>> {
+        // Nothing panics while an entry is locked but a sampler or a `Debug` value; the entry
+        // is still whole then.
+        self.entries[crate::util::span_slot(id) % LIGHT_ENTRIES]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The entry of new span `id`, locked, unless another open span holds it (then the caller
+    /// keeps the light span in the span's extensions, [`Self::note_in_extensions`]).
+    pub(crate) fn free_entry(&self, id: &Id) -> Option<FreeEntry<'_>> {
+        let entry = self.entry(id);
+        match &*entry {
+            Some((held, _)) if *held != id.into_u64() => None,
+            // Free, or left by a span of this same id whose close this layer missed (an
+            // earlier layer panicked in `on_close`): that span is closed, since ids are unique
+            // among open spans.
+            _ => Some(FreeEntry {
+                entry,
+                id: id.into_u64(),
+            }),
+        }
+    }
+
+    /// Counts a light span kept in its span's extensions; call before putting it there.
+    pub(crate) fn note_in_extensions(&self) {
+        self.in_extensions.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Whether some light span may be in its span's extensions.
+    pub(crate) fn any_in_extensions(&self) -> bool {
+        self.in_extensions.load(Ordering::Acquire) != 0
+    }
+
+    /// Counts a light span taken from its span's extensions.
+    pub(crate) fn note_taken_from_extensions(&self) {
+        self.in_extensions.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Takes the light span of `id` from its entry, if it is there.
+    pub(crate) fn take(&self, id: &Id) -> Option<LightSpan> {
+        let mut entry = self.entry(id);
+        if entry.as_ref()?.0 != id.into_u64() {
+            return None;
+        }
+        entry.take().map(|(_, light)| light)
+    }
+
+    /// Runs `f` with the light span of `id` if it is in its entry (locked meanwhile); gives `f`
+    /// back otherwise.
+    fn with<R, F: FnOnce(&mut LightSpan) -> R>(&self, id: &Id, f: F) -> Result<R, F> {
+        let mut entry = self.entry(id);
+        match entry.as_mut() {
+            Some((held, light)) if *held == id.into_u64() => Ok(f(light)),
+            _ => Err(f),
+        }
+    }
 }
 
 /// A light span (see the module docs), in its span's extensions.
 pub(crate) struct LightSpan {
+    name: &'static str,
     start: SystemTime,
     parent_cx: Context,
     attributes: Vec<KeyValue>,
@@ -293,7 +411,7 @@ impl LightSpan {
         }
         let start = SystemTime::now();
         // The order `tracing-opentelemetry` gives them (a JavaScript span has no location).
-        let mut attributes = Vec::with_capacity(
+        let mut attributes = super::reuse::attribute_list(
             field_count
                 + 2 * usize::from(settings.threads)
                 + usize::from(settings.level)
@@ -334,6 +452,7 @@ impl LightSpan {
             &[],
         );
         Some(Self {
+            name: metadata.name(),
             start,
             parent_cx,
             attributes,
@@ -379,7 +498,7 @@ impl LightSpan {
 
     /// Ends the span now: hands what the SDK would build to the span processor (nothing for a
     /// span the sampler dropped).
-    pub(crate) fn end(self, settings: &LightSettings, name: &'static str) {
+    pub(crate) fn end(self, settings: &LightSettings) {
         if self.sampling.decision == SamplingDecision::Drop {
             return;
         }
@@ -390,14 +509,14 @@ impl LightSpan {
         attributes.extend(self.sampling.attributes);
         let dropped = attributes.len().saturating_sub(settings.max_attributes);
         attributes.truncate(settings.max_attributes);
-        settings.processor.on_end(SpanData {
+        settings.processor.end_built(SpanData {
             span_context,
             parent_span_id: parent
                 .as_ref()
                 .map_or(SpanId::INVALID, SpanContext::span_id),
             parent_span_is_remote: parent.as_ref().is_some_and(SpanContext::is_remote),
             span_kind: SpanKind::Internal,
-            name: Cow::Borrowed(name),
+            name: Cow::Borrowed(self.name),
             start_time: self.start,
             end_time,
             attributes,
@@ -411,7 +530,7 @@ impl LightSpan {
 
     /// Makes `parent` its parent, as `OpenTelemetrySpanExt::set_parent` does before a span
     /// starts: the trace id and the sampling decision follow the new parent.
-    fn set_parent(&mut self, settings: &LightSettings, parent: Context, name: &str) {
+    fn set_parent(&mut self, settings: &LightSettings, parent: Context) {
         if let Some(context) = parent_span_context(&parent) {
             self.trace_id = context.trace_id();
         }
@@ -419,7 +538,7 @@ impl LightSpan {
         self.sampling = settings.sampler.should_sample(
             Some(&self.parent_cx),
             self.trace_id,
-            name,
+            self.name,
             &SpanKind::Internal,
             &self.attributes,
             &[],
@@ -449,8 +568,10 @@ impl tracing::field::Visit for Visitor<'_> {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.attributes
-            .push(KeyValue::new(field.name(), value.to_string()));
+        self.attributes.push(KeyValue::new(
+            field.name(),
+            super::reuse::string_value(field.name(), value),
+        ));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
@@ -465,18 +586,25 @@ impl tracing::field::Visit for Visitor<'_> {
     }
 }
 
-/// Runs `f` with the light span `id` of `dispatch` (its registry's) and its name, if it is one.
+/// Runs `f` with the light span `id` of `dispatch` (its registry's), if it is one, and the
+/// settings of the layer that has it.
 fn with_light<R>(
     id: &Id,
     dispatch: &Dispatch,
-    f: impl FnOnce(&mut LightSpan, &'static str) -> R,
+    f: impl FnOnce(&mut LightSpan, &LightSettings) -> R,
 ) -> Option<R> {
+    let settings = super::layer::light_settings(dispatch)?;
+    let f = match settings.spans.with(id, |light| f(light, settings)) {
+        Ok(result) => return Some(result),
+        Err(f) => f,
+    };
+    if !settings.spans.any_in_extensions() {
+        return None;
+    }
     let subscriber = dispatch.downcast_ref::<BaseSubscriber>()?;
     let span = LookupSpan::span(subscriber, id)?;
     let mut extensions = span.extensions_mut();
-    extensions
-        .get_mut::<LightSpan>()
-        .map(|light| f(light, span.name()))
+    extensions.get_mut::<LightSpan>().map(f)
 }
 
 /// The OpenTelemetry span context of span `id` of `dispatch`, as its OpenTelemetry layer
@@ -495,11 +623,8 @@ pub(crate) fn span_context(id: &Id, dispatch: &Dispatch) -> Option<SpanContext> 
 /// Makes `parent` the parent of the light span `id`; `false` when it is not light (then
 /// `OpenTelemetrySpanExt::set_parent` does it). Same conditions as [`span_context`].
 pub(crate) fn set_remote_parent(id: &Id, dispatch: &Dispatch, parent: Context) -> bool {
-    let Some(settings) = super::layer::light_settings(dispatch) else {
-        return false;
-    };
-    with_light(id, dispatch, |light, name| {
-        light.set_parent(settings, parent, name)
+    with_light(id, dispatch, |light, settings| {
+        light.set_parent(settings, parent)
     })
     .is_some()
 }

@@ -45,6 +45,7 @@ mod otlp_json;
 mod otlp_proto;
 mod records;
 mod retry;
+mod reuse;
 mod sdk;
 mod status;
 mod switches;
@@ -72,7 +73,7 @@ use self::{
     env::{process_env, Signal},
     finish::FinishingProcessor,
     layer::OtelLayer,
-    light::{LightSettings, PresetIds, PresetSampler, PresetTracer, SharedProcessor},
+    light::{LightSettings, LightTable, PresetIds, PresetSampler, PresetTracer, SharedProcessor},
     logs::{LogRecord, LogsLayer},
     open_spans::{OpenSpans, SpanCounts},
     sdk::SdkSettings,
@@ -368,9 +369,9 @@ fn build_pipeline(
     description: String,
     span_events: bool,
 ) -> Result<BuiltLayer, Error> {
-    let queue = BatchQueue::new(sdk.batch);
+    let queue = BatchQueue::with_recycle(sdk.batch, reuse::recycle_attributes);
     let worker = BatchWorker::start(Arc::clone(&queue), "tracing-bridge-export", exporter)?;
-    let processor: Arc<dyn SpanProcessor> = Arc::new(FinishingProcessor::new(
+    let processor = Arc::new(FinishingProcessor::new(
         SpanBatchProcessor::new(Arc::clone(&queue), span_events),
         sdk.span_attributes.thread,
         sdk.span_limits.max_attributes_per_span,
@@ -379,7 +380,9 @@ fn build_pipeline(
     // The sampler, id generator and tracer let a light JavaScript span that is promoted start
     // with the ids and sampling decision it took at its start (`light.rs`).
     let provider = SdkTracerProvider::builder()
-        .with_span_processor(SharedProcessor(Arc::clone(&processor)))
+        .with_span_processor(SharedProcessor(
+            Arc::clone(&processor) as Arc<dyn SpanProcessor>
+        ))
         .with_sampler(PresetSampler(sdk.sampler.clone()))
         .with_id_generator(PresetIds)
         .with_span_limits(sdk.span_limits)
@@ -395,6 +398,7 @@ fn build_pipeline(
         threads: sdk.span_attributes.thread,
         level: sdk.span_attributes.level,
         target: sdk.span_attributes.target,
+        spans: LightTable::default(),
     };
     let spans = Arc::new(SpanCounts::default());
     let layer = OtelLayer::new(
