@@ -87,14 +87,17 @@ impl Pool {
             return;
         }
         let mut lists = self.lock();
-        for span in batch.drain(..) {
-            let mut list = span.attributes;
+        // Taken where the spans lie: moving a span out would copy it whole.
+        for span in batch.iter_mut() {
+            let list = &mut span.attributes;
             if lists.len() < SPARE_MAX && list.capacity() != 0 && list.capacity() <= KEEP_CAPACITY {
                 list.clear();
-                lists.push(list);
+                lists.push(std::mem::take(list));
             }
         }
         self.len.store(lists.len(), Ordering::Relaxed);
+        drop(lists);
+        batch.clear();
     }
 }
 
