@@ -443,8 +443,10 @@ impl LightSpan {
             Some(parent) => parent.trace_id(),
             None => new_trace_id(),
         };
+        // Without a span in the parent context the built-in samplers decide the same with none
+        // given, without looking for a parent span twice.
         let sampling = settings.sampler.should_sample(
-            Some(&parent_cx),
+            parent_cx.has_active_span().then_some(&parent_cx),
             trace_id,
             metadata.name(),
             &SpanKind::Internal,
