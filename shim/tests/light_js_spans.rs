@@ -20,6 +20,9 @@ use tracing_bridge::{
     Session,
 };
 
+/// Held by the tests that install a global config (one at a time in a process).
+static GLOBAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn string_value(text: &str) -> Vec<u8> {
     let mut bytes = vec![1];
     bytes.extend((text.len() as u32).to_le_bytes());
@@ -436,6 +439,9 @@ fn a_light_span_handed_over_by_several_threads_at_once_is_one_span() {
             "spanAttributes":{{"busyIdle":false}}}}]}}"#,
         serde_json::to_string(&path).unwrap()
     );
+    let _global = GLOBAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut session = Session::from_json(&config).unwrap();
     // Global: the other threads record into the same config.
     session.install_global().unwrap();
@@ -478,4 +484,129 @@ fn a_light_span_handed_over_by_several_threads_at_once_is_one_span() {
             .expect("the parent is a shared span");
         assert_eq!(&child.trace_id, trace);
     }
+}
+
+/// Light spans of a config that are still open after it was replaced (on a thread whose spans
+/// its uninstall does not end) belong to its layer only: children made of them under the new
+/// config must not take them, nor disturb the new config's own light spans, some of which are
+/// kept in their spans' extensions (more than the table's 256 entries are open).
+#[test]
+fn light_spans_of_a_replaced_config_leave_the_new_ones_alone() {
+    const OPEN: usize = 300;
+    let _global = GLOBAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let config = |path: &std::path::Path| {
+        format!(
+            r#"{{"layers":[{{"kind":"otlpJson","writer":{{"file":{}}},
+                "batch":{{"scheduledDelayMs":600000}},"spanAttributes":{{"busyIdle":false}}}}]}}"#,
+            serde_json::to_string(path).unwrap()
+        )
+    };
+    let (old_path, new_path) = (dir.path().join("old.jsonl"), dir.path().join("new.jsonl"));
+    let mut old = Session::from_json(&config(&old_path)).unwrap();
+    old.install_global().unwrap();
+    let (to_worker, from_main) = std::sync::mpsc::channel::<()>();
+    let (to_main, from_worker) = std::sync::mpsc::channel::<()>();
+    let worker = std::thread::spawn(move || {
+        let callsite = |name: &str| {
+            Callsites::global()
+                .intern(CallsiteKind::Span, tracing::Level::INFO, name, "app", &[])
+                .unwrap()
+        };
+        let olds: Vec<u32> = (0..OPEN)
+            .map(|_| spans::create(callsite("old"), spans::PARENT_NONE, &[]).unwrap())
+            .collect();
+        to_main.send(()).unwrap();
+        from_main.recv().unwrap(); // The new config is installed.
+        let news: Vec<u32> = (0..OPEN)
+            .map(|_| spans::create(callsite("new"), spans::PARENT_NONE, &[]).unwrap())
+            .collect();
+        for &handle in &olds {
+            let span = spans::with_span(handle, "test", Clone::clone).unwrap();
+            tracing::info_span!(parent: &span, "child").in_scope(|| {});
+        }
+        for handle in news.into_iter().chain(olds) {
+            spans::end(handle).unwrap();
+        }
+    });
+    from_worker.recv().unwrap();
+    old.uninstall().unwrap();
+    let mut new = Session::from_json(&config(&new_path)).unwrap();
+    new.install_global().unwrap();
+    to_worker.send(()).unwrap();
+    worker.join().unwrap();
+    new.uninstall().unwrap();
+    let exported = read_all_spans(&new_path);
+    let count = |name: &str| exported.iter().filter(|span| span.name == name).count();
+    assert_eq!(new.dropped_spans(), 0);
+    assert_eq!(count("new"), OPEN, "every new span exported");
+    assert_eq!(count("child"), OPEN, "every child exported");
+    assert_eq!(
+        count("old"),
+        0,
+        "the old config's spans are not the new one's"
+    );
+}
+
+/// A light span whose trace context one thread reads while another hands it over (by making a
+/// child of it) is read as it is exported: the reader waits for the hand-over rather than find
+/// the span in neither place (no trace context, or an SDK span started without the light span's
+/// ids and fields).
+#[test]
+fn a_light_span_read_while_handed_over_keeps_its_ids_and_fields() {
+    const ROUNDS: usize = 3000;
+    let _global = GLOBAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spans.jsonl");
+    let config = format!(
+        r#"{{"layers":[{{"kind":"otlpJson","writer":{{"file":{}}},
+            "batch":{{"scheduledDelayMs":600000,"maxQueueSize":100000}},
+            "spanAttributes":{{"busyIdle":false}}}}]}}"#,
+        serde_json::to_string(&path).unwrap()
+    );
+    let mut session = Session::from_json(&config).unwrap();
+    session.install_global().unwrap();
+    let mut read = HashMap::new();
+    for round in 0..ROUNDS {
+        let mut values = string_value("/read");
+        values.extend(i64_value(round as i64));
+        let handle = span("read", spans::PARENT_NONE, &values);
+        let shared = spans::with_span(handle, "test", Clone::clone).unwrap();
+        let start = std::sync::Barrier::new(2);
+        let traceparent = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                start.wait();
+                tracing::info_span!(parent: &shared, "child").in_scope(|| {});
+            });
+            let reader = scope.spawn(|| {
+                start.wait();
+                trace_context::trace_context(&shared).map(|(traceparent, _)| traceparent)
+            });
+            reader.join().unwrap()
+        });
+        read.insert(round as i64, traceparent.expect("a trace context"));
+        drop(shared);
+        spans::end(handle).unwrap();
+    }
+    session.uninstall().unwrap();
+    assert_eq!(session.dropped_spans(), 0);
+    let mut exported = 0;
+    for span in read_all_spans(&path) {
+        if span.name != "read" {
+            continue;
+        }
+        exported += 1;
+        let index = span.attributes.iter().find(|kv| kv.key == "index");
+        let index = match index.and_then(|kv| kv.value.as_ref()?.value.as_ref()) {
+            Some(Value::IntValue(index)) => *index,
+            other => panic!("a span without its fields: {other:?}"),
+        };
+        let expected = format!("00-{}-{}-01", hex(&span.trace_id), hex(&span.span_id));
+        assert_eq!(read[&index], expected, "span {index}");
+    }
+    assert_eq!(exported, ROUNDS);
 }

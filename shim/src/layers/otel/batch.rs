@@ -135,8 +135,6 @@ pub(crate) struct BatchQueue<R> {
     dropped: AtomicU64,
     dropped_queue_full: AtomicU64,
     cancel: Cancel,
-    /// Empties a batch after its export (by default, drops its records).
-    recycle: fn(&mut Vec<R>),
 }
 
 /// Emptied chunks kept for reuse.
@@ -200,12 +198,6 @@ impl<R> Default for State<R> {
 
 impl<R: Send + 'static> BatchQueue<R> {
     pub(crate) fn new(settings: BatchSettings) -> Arc<Self> {
-        Self::with_recycle(settings, Vec::clear)
-    }
-
-    /// A queue whose worker empties each batch after its export with `recycle` (which may
-    /// keep parts of the records for reuse).
-    pub(crate) fn with_recycle(settings: BatchSettings, recycle: fn(&mut Vec<R>)) -> Arc<Self> {
         Arc::new(Self {
             settings,
             state: Mutex::new(State::default()),
@@ -215,7 +207,6 @@ impl<R: Send + 'static> BatchQueue<R> {
             dropped: AtomicU64::new(0),
             dropped_queue_full: AtomicU64::new(0),
             cancel: Cancel::default(),
-            recycle,
         })
     }
 
@@ -416,7 +407,7 @@ impl<R: Send + 'static> BatchQueue<R> {
                 Err(_) => None,
             };
             // Dropping the records is the worker's work, not the producers'.
-            (self.recycle)(&mut batch);
+            batch.clear();
             let mut state = self.lock();
             state.settled += count;
             if batch.capacity() > 0 && state.spare.len() < SPARE_CHUNKS {

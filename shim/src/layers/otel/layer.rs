@@ -42,7 +42,7 @@ use tracing_subscriber::{
 use super::{
     finish::note_current_thread,
     integers::{with_signed_attributes, with_signed_event, with_signed_record},
-    light::{may_be_light, promoting, with_preset, LightSettings, LightSpan, Preset},
+    light::{may_be_light, promoting, with_preset, LightSettings, LightSpan, LightTable, Preset},
 };
 use crate::dispatch::with_layers_of_span_reachable;
 
@@ -97,12 +97,14 @@ impl<L> OtelLayer<L> {
 struct HandingOver<'a> {
     _promoting: MutexGuard<'static, ()>,
     light_open: &'a AtomicUsize,
+    spans: &'a LightTable,
 }
 
 impl Drop for HandingOver<'_> {
     fn drop(&mut self) {
         // Before the lock is let go (fields drop after this).
         self.light_open.fetch_sub(1, Ordering::AcqRel);
+        self.spans.handed_over();
     }
 }
 
@@ -131,12 +133,18 @@ impl<L> OtelLayer<L> {
             return None;
         }
         // A thread that finds the light span gone waits here until it was handed over and
-        // started.
+        // started; so does one that reads it meanwhile (`handing_over`).
         let promoting = promoting();
-        let light = self.take_light(id, ctx)?;
+        let spans = &self.light.as_deref()?.spans;
+        spans.handing_over();
+        let Some(light) = self.take_light(id, ctx) else {
+            spans.handed_over();
+            return None;
+        };
         let handing = HandingOver {
             _promoting: promoting,
             light_open: &self.light_open,
+            spans,
         };
         drop(span);
         let empty: [(&Field, Option<&dyn tracing::Value>); 0] = [];
@@ -160,9 +168,7 @@ impl<L> OtelLayer<L> {
         if !spans.any_in_extensions() {
             return None;
         }
-        let light = ctx.span(id)?.extensions_mut().remove::<LightSpan>()?;
-        spans.note_taken_from_extensions();
-        Some(light)
+        spans.take_from_extensions(&mut ctx.span(id)?.extensions_mut())
     }
 
     /// Promotes span `id` if it is light: hands it over and starts it at once.
@@ -302,7 +308,8 @@ where
                                     return;
                                 };
                                 settings.spans.note_in_extensions();
-                                span.extensions_mut().insert(light);
+                                span.extensions_mut()
+                                    .insert(settings.spans.in_extensions(light));
                             }
                         }
                         self.light_open.fetch_add(1, Ordering::AcqRel);

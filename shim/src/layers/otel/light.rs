@@ -27,14 +27,16 @@
 //! Read or changed without promotion (outside the layer's callbacks, which are needed to hand a
 //! span over): the trace context ([`span_context`], for `traceContext()` and the log records'
 //! ids), a remote parent set right after the start ([`set_remote_parent`]) and the attribute
-//! added to spans ended when their config stops ([`set_attribute`]).
+//! added to spans ended when their config stops ([`set_attribute`]). A reader that finds the
+//! span light nowhere while another thread hands a span over waits until that is done
+//! ([`LightTable::wait_for_hand_over`]), then finds it in `tracing-opentelemetry`.
 
 use std::{
     borrow::Cow,
     cell::{Cell, RefCell},
     fmt,
     sync::{
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
         Arc, Mutex, MutexGuard, PoisonError,
     },
     time::SystemTime,
@@ -55,7 +57,7 @@ use opentelemetry_sdk::{
     },
 };
 use tracing::{field::Field, span::Id, Dispatch, Metadata};
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{ExtensionsMut, LookupSpan};
 
 use super::{
     batch::SpanBatchProcessor,
@@ -263,8 +265,14 @@ type LightEntry = Mutex<Option<(u64, LightSpan)>>;
 /// two meeting in one entry) is kept in its span's extensions instead; `in_extensions` counts
 /// those, so that nothing looks there while there are none.
 pub(crate) struct LightTable {
+    /// Tells this table's records in the extensions from another's: the registry is shared by
+    /// the configs, and a span of the config before a reload may still be open.
+    owner: u64,
     entries: Box<[LightEntry]>,
     in_extensions: AtomicUsize,
+    /// Light spans being handed over to `tracing-opentelemetry` now (`OtelLayer::hand_over`):
+    /// taken from the table, not started there yet.
+    handing_over: AtomicUsize,
 }
 
 impl fmt::Debug for LightTable {
@@ -278,8 +286,10 @@ impl fmt::Debug for LightTable {
 impl Default for LightTable {
     fn default() -> Self {
         Self {
+            owner: NEXT_OWNER.fetch_add(1, Ordering::Relaxed),
             entries: (0..LIGHT_ENTRIES).map(|_| Mutex::new(None)).collect(),
             in_extensions: AtomicUsize::new(0),
+            handing_over: AtomicUsize::new(0),
         }
     }
 }
@@ -353,6 +363,63 @@ impl LightTable {
         match entry.as_mut() {
             Some((held, light)) if *held == id.into_u64() => Ok(f(light)),
             _ => Err(f),
+        }
+    }
+}
+
+/// A light span kept in its span's extensions, with the [`LightTable`] it belongs to.
+pub(crate) struct LightInExtensions {
+    owner: u64,
+    light: LightSpan,
+}
+
+/// The next [`LightTable::owner`] (unique: a table's address could be a dropped one's).
+static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
+
+impl LightTable {
+    /// `light` as this table keeps it in its span's extensions.
+    pub(crate) fn in_extensions(&self, light: LightSpan) -> LightInExtensions {
+        LightInExtensions {
+            owner: self.owner,
+            light,
+        }
+    }
+
+    /// This table's light span in `extensions`, if it holds one.
+    fn own<'a>(&self, extensions: &'a mut ExtensionsMut<'_>) -> Option<&'a mut LightSpan> {
+        extensions
+            .get_mut::<LightInExtensions>()
+            .filter(|kept| kept.owner == self.owner)
+            .map(|kept| &mut kept.light)
+    }
+
+    /// Takes this table's light span from `extensions`, if they hold one.
+    pub(crate) fn take_from_extensions(
+        &self,
+        extensions: &mut ExtensionsMut<'_>,
+    ) -> Option<LightSpan> {
+        self.own(extensions)?;
+        let light = extensions.remove::<LightInExtensions>()?.light;
+        self.note_taken_from_extensions();
+        Some(light)
+    }
+
+    /// Counts a light span being handed over from now until [`Self::handed_over`].
+    pub(crate) fn handing_over(&self) {
+        self.handing_over.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Counts a hand-over done (started in `tracing-opentelemetry`, or found nothing to hand).
+    pub(crate) fn handed_over(&self) {
+        self.handing_over.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Called by a reader that found span `id` light in neither place: if a hand-over is under
+    /// way, the span may be between the two (taken from the table, not started yet), so it
+    /// waits until the hand-over is done; the caller then finds the span started.
+    fn wait_for_hand_over(&self) {
+        if self.handing_over.load(Ordering::SeqCst) != 0 {
+            drop(promoting());
         }
     }
 }
@@ -600,13 +667,16 @@ fn with_light<R>(
         Ok(result) => return Some(result),
         Err(f) => f,
     };
-    if !settings.spans.any_in_extensions() {
-        return None;
+    if settings.spans.any_in_extensions() {
+        let subscriber = dispatch.downcast_ref::<BaseSubscriber>()?;
+        let span = LookupSpan::span(subscriber, id)?;
+        let mut extensions = span.extensions_mut();
+        if let Some(light) = settings.spans.own(&mut extensions) {
+            return Some(f(light));
+        }
     }
-    let subscriber = dispatch.downcast_ref::<BaseSubscriber>()?;
-    let span = LookupSpan::span(subscriber, id)?;
-    let mut extensions = span.extensions_mut();
-    extensions.get_mut::<LightSpan>().map(f)
+    settings.spans.wait_for_hand_over();
+    None
 }
 
 /// The OpenTelemetry span context of span `id` of `dispatch`, as its OpenTelemetry layer

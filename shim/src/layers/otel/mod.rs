@@ -369,7 +369,7 @@ fn build_pipeline(
     description: String,
     span_events: bool,
 ) -> Result<BuiltLayer, Error> {
-    let queue = BatchQueue::with_recycle(sdk.batch, reuse::recycle_attributes);
+    let queue = BatchQueue::new(sdk.batch);
     let worker = BatchWorker::start(Arc::clone(&queue), "tracing-bridge-export", exporter)?;
     let processor = Arc::new(FinishingProcessor::new(
         SpanBatchProcessor::new(Arc::clone(&queue), span_events),

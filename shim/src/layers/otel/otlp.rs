@@ -205,7 +205,7 @@ impl<R: OtlpRecords> OtlpExporter<R> {
             }
             OtlpProtocol::HttpJson => R::encode_json(batch, &self.json_resource, &mut body)?,
         }
-        // The batch is emptied by the queue's worker after the export (`BatchQueue::recycle`).
+        R::recycle(batch);
         self.last_body_len = body.len();
         let body = if self.gzip { gzip(&body)? } else { body };
         if self.protocol != OtlpProtocol::Grpc {

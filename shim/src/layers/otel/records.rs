@@ -31,6 +31,11 @@ pub(crate) trait OtlpRecords: Sized + Send + 'static {
     /// The records a protobuf `Export…ServiceResponse` says were rejected, with the
     /// receiver's message; `None` for a full success or an unreadable answer.
     fn rejected_protobuf(answer: &[u8]) -> Option<(u64, String)>;
+
+    /// Empties `batch` once it is encoded (before it is sent: its memory is not needed then).
+    fn recycle(batch: &mut Vec<Self>) {
+        batch.clear();
+    }
 }
 
 /// How an OTLP JSON line of each signal begins: `{"resourceSpans":` (a file may hold lines of
@@ -88,5 +93,10 @@ impl OtlpRecords for SpanData {
             .ok()
             .filter(|&n| n > 0)?;
         Some((rejected, partial.error_message))
+    }
+
+    /// Keeps the spans' attribute lists for new light spans (`reuse.rs`).
+    fn recycle(batch: &mut Vec<Self>) {
+        super::reuse::recycle_attributes(batch);
     }
 }

@@ -25,8 +25,8 @@ use std::{
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 
-/// Attribute lists the pool keeps at most (about 500 kB at two attributes each): a batch of
-/// 4 096 spans, eight of the default 512.
+/// Attribute lists the pool keeps at most: a batch of 4 096 spans, eight of the default 512
+/// (460 kB with room for two attributes each, 1.8 MB at most).
 const SPARE_MAX: usize = 4096;
 /// Lists with room for more attributes than this are not kept.
 const KEEP_CAPACITY: usize = 8;
@@ -82,21 +82,29 @@ impl Pool {
 
     /// Empties `batch`, keeping its spans' attribute lists, emptied, while there is room.
     fn put(&self, batch: &mut Vec<SpanData>) {
-        if self.len.load(Ordering::Relaxed) >= SPARE_MAX {
-            batch.clear();
-            return;
-        }
-        let mut lists = self.lock();
-        // Taken where the spans lie: moving a span out would copy it whole.
+        let room = SPARE_MAX.saturating_sub(self.len.load(Ordering::Relaxed));
+        let keep = |list: &Vec<KeyValue>| list.capacity() != 0 && list.capacity() <= KEEP_CAPACITY;
+        // Emptied before the lock (dropping the values), and taken where the spans lie: moving
+        // a span out would copy it whole.
+        let mut kept = 0;
         for span in batch.iter_mut() {
-            let list = &mut span.attributes;
-            if lists.len() < SPARE_MAX && list.capacity() != 0 && list.capacity() <= KEEP_CAPACITY {
-                list.clear();
-                lists.push(std::mem::take(list));
+            if kept < room && keep(&span.attributes) {
+                span.attributes.clear();
+                kept += 1;
             }
         }
-        self.len.store(lists.len(), Ordering::Relaxed);
-        drop(lists);
+        if kept != 0 {
+            let mut lists = self.lock();
+            for span in batch.iter_mut() {
+                if lists.len() == SPARE_MAX {
+                    break;
+                }
+                if keep(&span.attributes) && span.attributes.is_empty() {
+                    lists.push(std::mem::take(&mut span.attributes));
+                }
+            }
+            self.len.store(lists.len(), Ordering::Relaxed);
+        }
         batch.clear();
     }
 }
