@@ -575,7 +575,10 @@ impl LightSpan {
         let span_context = self.span_context_under(parent.as_ref());
         let end_time = SystemTime::now();
         let mut attributes = self.attributes;
-        attributes.extend(self.sampling.attributes);
+        // Only a custom sampler adds attributes (extending by an empty list is not free).
+        if !self.sampling.attributes.is_empty() {
+            attributes.extend(self.sampling.attributes);
+        }
         let dropped = attributes.len().saturating_sub(settings.max_attributes);
         attributes.truncate(settings.max_attributes);
         settings.processor.end_built(SpanData {
