@@ -23,6 +23,27 @@ use tracing_bridge::{
 /// Held by the tests that install a global config (one at a time in a process).
 static GLOBAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// Waits for the other tests that install a global config.
+fn global_lock() -> std::sync::MutexGuard<'static, ()> {
+    GLOBAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A global config of one `otlpJson` layer (light spans on, exported at the end) writing to
+/// `path`, installed, for a test holding [`GLOBAL`].
+fn install_global_json(path: &std::path::Path) -> Session {
+    let config = format!(
+        r#"{{"layers":[{{"kind":"otlpJson","writer":{{"file":{}}},
+            "batch":{{"scheduledDelayMs":600000,"maxQueueSize":100000}},
+            "spanAttributes":{{"busyIdle":false}}}}]}}"#,
+        serde_json::to_string(path).unwrap()
+    );
+    let mut session = Session::from_json(&config).unwrap();
+    session.install_global().unwrap();
+    session
+}
+
 fn string_value(text: &str) -> Vec<u8> {
     let mut bytes = vec![1];
     bytes.extend((text.len() as u32).to_le_bytes());
@@ -431,20 +452,11 @@ fn light_spans_follow_the_sampler_and_give_log_records_their_ids() {
 #[test]
 fn a_light_span_handed_over_by_several_threads_at_once_is_one_span() {
     const ROUNDS: usize = 1000;
+    let _global = global_lock();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("spans.jsonl");
-    let config = format!(
-        r#"{{"layers":[{{"kind":"otlpJson","writer":{{"file":{}}},
-            "batch":{{"scheduledDelayMs":600000,"maxQueueSize":100000}},
-            "spanAttributes":{{"busyIdle":false}}}}]}}"#,
-        serde_json::to_string(&path).unwrap()
-    );
-    let _global = GLOBAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut session = Session::from_json(&config).unwrap();
     // Global: the other threads record into the same config.
-    session.install_global().unwrap();
+    let session = install_global_json(&path);
     let mut values = string_value("/shared");
     values.extend(i64_value(1));
     for round in 0..ROUNDS {
@@ -493,20 +505,10 @@ fn a_light_span_handed_over_by_several_threads_at_once_is_one_span() {
 #[test]
 fn light_spans_of_a_replaced_config_leave_the_new_ones_alone() {
     const OPEN: usize = 300;
-    let _global = GLOBAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _global = global_lock();
     let dir = tempfile::tempdir().unwrap();
-    let config = |path: &std::path::Path| {
-        format!(
-            r#"{{"layers":[{{"kind":"otlpJson","writer":{{"file":{}}},
-                "batch":{{"scheduledDelayMs":600000}},"spanAttributes":{{"busyIdle":false}}}}]}}"#,
-            serde_json::to_string(path).unwrap()
-        )
-    };
     let (old_path, new_path) = (dir.path().join("old.jsonl"), dir.path().join("new.jsonl"));
-    let mut old = Session::from_json(&config(&old_path)).unwrap();
-    old.install_global().unwrap();
+    let old = install_global_json(&old_path);
     let (to_worker, from_main) = std::sync::mpsc::channel::<()>();
     let (to_main, from_worker) = std::sync::mpsc::channel::<()>();
     let worker = std::thread::spawn(move || {
@@ -533,8 +535,7 @@ fn light_spans_of_a_replaced_config_leave_the_new_ones_alone() {
     });
     from_worker.recv().unwrap();
     old.uninstall().unwrap();
-    let mut new = Session::from_json(&config(&new_path)).unwrap();
-    new.install_global().unwrap();
+    let new = install_global_json(&new_path);
     to_worker.send(()).unwrap();
     worker.join().unwrap();
     new.uninstall().unwrap();
@@ -557,19 +558,10 @@ fn light_spans_of_a_replaced_config_leave_the_new_ones_alone() {
 #[test]
 fn a_light_span_read_while_handed_over_keeps_its_ids_and_fields() {
     const ROUNDS: usize = 3000;
-    let _global = GLOBAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _global = global_lock();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("spans.jsonl");
-    let config = format!(
-        r#"{{"layers":[{{"kind":"otlpJson","writer":{{"file":{}}},
-            "batch":{{"scheduledDelayMs":600000,"maxQueueSize":100000}},
-            "spanAttributes":{{"busyIdle":false}}}}]}}"#,
-        serde_json::to_string(&path).unwrap()
-    );
-    let mut session = Session::from_json(&config).unwrap();
-    session.install_global().unwrap();
+    let session = install_global_json(&path);
     let mut read = HashMap::new();
     for round in 0..ROUNDS {
         let mut values = string_value("/read");
