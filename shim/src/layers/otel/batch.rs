@@ -517,10 +517,8 @@ impl SpanProcessor for SpanBatchProcessor {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
     #[inline]
-    fn on_end(&self, mut span: SpanData) {
-        if self.prepare(&mut span) {
-            self.queue.push(span);
-        }
+    fn on_end(&self, span: SpanData) {
+        self.end_built(|_| {}, span);
     }
 
     fn force_flush(&self) -> OTelSdkResult {

@@ -307,9 +307,9 @@ where
                                 let Some(span) = ctx.span(id) else {
                                     return;
                                 };
-                                settings.spans.note_in_extensions();
-                                span.extensions_mut()
-                                    .insert(settings.spans.in_extensions(light));
+                                settings
+                                    .spans
+                                    .keep_in_extensions(&mut span.extensions_mut(), light);
                             }
                         }
                         self.light_open.fetch_add(1, Ordering::AcqRel);

@@ -294,6 +294,15 @@ impl Default for LightTable {
     }
 }
 
+/// A light span kept in its span's extensions, with the [`LightTable`] it belongs to.
+struct LightInExtensions {
+    owner: u64,
+    light: LightSpan,
+}
+
+/// The next [`LightTable::owner`] (unique: a table's address could be a dropped one's).
+static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
+
 /// A [`LightTable`] entry that a new span may take ([`LightTable::free_entry`]).
 pub(crate) struct FreeEntry<'a> {
     entry: MutexGuard<'a, Option<(u64, LightSpan)>>,
@@ -317,7 +326,7 @@ impl LightTable {
     }
 
     /// The entry of new span `id`, locked, unless another open span holds it (then the caller
-    /// keeps the light span in the span's extensions, [`Self::note_in_extensions`]).
+    /// keeps the light span in the span's extensions, [`Self::keep_in_extensions`]).
     pub(crate) fn free_entry(&self, id: &Id) -> Option<FreeEntry<'_>> {
         let entry = self.entry(id);
         match &*entry {
@@ -332,19 +341,9 @@ impl LightTable {
         }
     }
 
-    /// Counts a light span kept in its span's extensions; call before putting it there.
-    pub(crate) fn note_in_extensions(&self) {
-        self.in_extensions.fetch_add(1, Ordering::AcqRel);
-    }
-
     /// Whether some light span may be in its span's extensions.
     pub(crate) fn any_in_extensions(&self) -> bool {
         self.in_extensions.load(Ordering::Acquire) != 0
-    }
-
-    /// Counts a light span taken from its span's extensions.
-    pub(crate) fn note_taken_from_extensions(&self) {
-        self.in_extensions.fetch_sub(1, Ordering::AcqRel);
     }
 
     /// Takes the light span of `id` from its entry, if it is there.
@@ -365,24 +364,15 @@ impl LightTable {
             _ => Err(f),
         }
     }
-}
 
-/// A light span kept in its span's extensions, with the [`LightTable`] it belongs to.
-pub(crate) struct LightInExtensions {
-    owner: u64,
-    light: LightSpan,
-}
-
-/// The next [`LightTable::owner`] (unique: a table's address could be a dropped one's).
-static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
-
-impl LightTable {
-    /// `light` as this table keeps it in its span's extensions.
-    pub(crate) fn in_extensions(&self, light: LightSpan) -> LightInExtensions {
-        LightInExtensions {
+    /// Keeps `light` in its span's `extensions` (its entry was held), counted first, so that a
+    /// reader that finds no count has nothing to look for there.
+    pub(crate) fn keep_in_extensions(&self, extensions: &mut ExtensionsMut<'_>, light: LightSpan) {
+        self.in_extensions.fetch_add(1, Ordering::AcqRel);
+        extensions.insert(LightInExtensions {
             owner: self.owner,
             light,
-        }
+        });
     }
 
     /// This table's light span in `extensions`, if it holds one.
@@ -400,7 +390,7 @@ impl LightTable {
     ) -> Option<LightSpan> {
         self.own(extensions)?;
         let light = extensions.remove::<LightInExtensions>()?.light;
-        self.note_taken_from_extensions();
+        self.in_extensions.fetch_sub(1, Ordering::AcqRel);
         Some(light)
     }
 
@@ -424,7 +414,7 @@ impl LightTable {
     }
 }
 
-/// A light span (see the module docs), in its span's extensions.
+/// A light span (see the module docs), in its layer's [`LightTable`] (or its span's extensions).
 pub(crate) struct LightSpan {
     name: &'static str,
     start: SystemTime,
