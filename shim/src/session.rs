@@ -16,7 +16,7 @@ use tracing_subscriber::filter::EnvFilter;
 use crate::{
     config::{Config, LayerConfig, RuntimeConfig},
     diagnostics::{self, Diagnostics, LayerFacts},
-    dispatch::{dispatching_now, span_recorded_by, SlotLayerConfig, Switch, MAX_LAYERS},
+    dispatch::{dispatching_now, SlotLayerConfig, Switch, MAX_LAYERS},
     error::{Error, ErrorKind},
     filter::{fallback_filter, parse_filter},
     js_spans,
@@ -660,7 +660,7 @@ impl Lifecycles {
 /// receive, instead of ending unseen after the config stopped. See
 /// [`crate::js_spans::spans::end_recorded_by`].
 fn end_js_spans(switch: &Arc<Switch>, generation: u64) {
-    js_spans::spans::end_recorded_by(|span| span_recorded_by(span, switch, generation));
+    js_spans::spans::end_recorded_by(switch, generation);
 }
 
 /// Frees the global slot if the session of `generation` still holds it; its layers no longer

@@ -1,9 +1,12 @@
 //! JavaScript spans are light (exported without `tracing-opentelemetry`) unless busy/idle times
 //! are on, and promoted to `tracing-opentelemetry` when something needs their OpenTelemetry
-//! data. Each way a span can go is run twice, light (`busyIdle: false`) and never light
-//! (`busyIdle: true`): the exported spans must be the same (but for the busy/idle attributes),
-//! with parents, ids, trace context, remote parents, status, events and the attribute of spans
-//! left open at the end all as `tracing-opentelemetry` gives them.
+//! data; a light span that only its OpenTelemetry layer would see is made without the registry
+//! (detached) until something needs it there. Each way a span can go is run three times:
+//! detached where it can be, light through the registry (a global filter that keeps span
+//! state, which rules detaching out) and never light (`busyIdle: true`): the exported spans
+//! must be the same (but for the busy/idle attributes), with parents, ids, trace context,
+//! remote parents, status, events and the attribute of spans left open at the end all as
+//! `tracing-opentelemetry` gives them.
 
 #[path = "support/otlp_json.rs"]
 mod otlp_json;
@@ -79,29 +82,57 @@ fn span(name: &str, parent: u32, values: &[u8]) -> u32 {
     handle
 }
 
+/// Read by handle, as JavaScript reads it (a detached span stays detached).
 fn traceparent(handle: u32) -> String {
-    spans::with_span(handle, "test", trace_context::trace_context)
+    spans::trace_context(handle)
         .unwrap()
         .expect("an OpenTelemetry layer records it")
         .0
+}
+
+/// How a run makes its spans.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    /// Light, and detached where they can be.
+    Detached,
+    /// Light, always through the registry.
+    LightRegistry,
+    /// Never light: busy/idle times on.
+    BusyIdle,
 }
 
 /// What the scenario saw while it ran: traceparents read before the spans ended.
 struct Seen {
     traced: String,
     current_in_entered: String,
+    /// The entered span's, read by handle before it was entered.
+    entered_before: String,
 }
 
 /// Every way of the module docs, under `busy_idle`, while `crowd` other spans (named `crowd`,
 /// each its own `index`) are open; the spans exported, by name (the crowd's checked here).
-fn run(busy_idle: bool, crowd: usize) -> (HashMap<String, Span>, Seen) {
+fn run(mode: Mode, crowd: usize) -> (HashMap<String, Span>, Seen) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("spans.jsonl");
+    let busy_idle = mode == Mode::BusyIdle;
+    // A directive naming a span keeps span state in the filter: no span is detached then.
+    let filter = match mode {
+        Mode::LightRegistry => r#""filter":"info,nothing[nowhere]=trace","#,
+        _ => "",
+    };
     let config = format!(
-        r#"{{"layers":[{{"kind":"otlpJson","writer":{{"file":{}}},
+        r#"{{{filter}"layers":[{{"kind":"otlpJson","writer":{{"file":{}}},
             "batch":{{"scheduledDelayMs":600000}},"spanAttributes":{{"busyIdle":{busy_idle}}}}}]}}"#,
         serde_json::to_string(&path).unwrap()
     );
+    // Whether a span made as a root with no span current is detached in this mode.
+    let detached = |handle: u32, name: &str| {
+        assert_eq!(
+            spans::is_detached(handle),
+            mode == Mode::Detached,
+            "{mode:?}: {name}"
+        );
+    };
     let mut session = Session::from_json(&config).unwrap();
     session.install_current_thread().unwrap();
     let mut values = string_value("/users");
@@ -110,28 +141,48 @@ fn run(busy_idle: bool, crowd: usize) -> (HashMap<String, Span>, Seen) {
         .map(|index| {
             let mut values = string_value("/crowd");
             values.extend(i64_value(index as i64));
-            span("crowd", spans::PARENT_NONE, &values)
+            let handle = span("crowd", spans::PARENT_NONE, &values);
+            detached(handle, "crowd");
+            handle
         })
         .collect();
 
     // Made and ended.
     let leaf = span("leaf", spans::PARENT_NONE, &values);
+    detached(leaf, "leaf");
     spans::end(leaf).unwrap();
 
     // A child made with its parent's handle (the parent never entered).
     let parent = span("parent", spans::PARENT_NONE, &values);
+    detached(parent, "parent");
     let child = span("child", parent, &values);
+    assert!(
+        !spans::is_detached(parent),
+        "handed to the registry for its child"
+    );
     spans::end(child).unwrap();
     spans::end(parent).unwrap();
 
     // Its trace context read before it ends.
     let traced = span("traced", spans::PARENT_NONE, &values);
     let traced_parent = traceparent(traced);
+    detached(traced, "traced");
     spans::end(traced).unwrap();
 
-    // A remote parent.
+    // A remote parent, set by handle (as JavaScript sets it).
     let remote = span("remote", spans::PARENT_NONE, &values);
-    spans::with_span(remote, "test", |span| {
+    let parent = trace_context::RemoteParent::parse(
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "vendor=value",
+    )
+    .unwrap();
+    spans::set_remote_parent(remote, parent).unwrap();
+    detached(remote, "remote");
+    spans::end(remote).unwrap();
+
+    // The same through the span itself (`with_span` hands a detached span to the registry).
+    let remote_span = span("remote span", spans::PARENT_NONE, &values);
+    spans::with_span(remote_span, "test", |span| {
         let parent = trace_context::RemoteParent::parse(
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "vendor=value",
@@ -140,12 +191,18 @@ fn run(busy_idle: bool, crowd: usize) -> (HashMap<String, Span>, Seen) {
         trace_context::set_remote_parent(span, parent);
     })
     .unwrap();
-    spans::end(remote).unwrap();
+    assert!(!spans::is_detached(remote_span));
+    spans::end(remote_span).unwrap();
 
     // Entered: Rust spans and events inside, a JavaScript child, and the trace context of
-    // `Span::current()`.
+    // `Span::current()` (the same as read by handle before it was entered).
     let entered = span("entered", spans::PARENT_NONE, &values);
+    let entered_before = traceparent(entered);
     spans::enter(entered).unwrap();
+    assert!(
+        !spans::is_detached(entered),
+        "handed to the registry when entered"
+    );
     let (current_in_entered, _) =
         trace_context::trace_context(&tracing::Span::current()).expect("recorded");
     tracing::info_span!("rust child").in_scope(|| tracing::info!("inside"));
@@ -184,7 +241,8 @@ fn run(busy_idle: bool, crowd: usize) -> (HashMap<String, Span>, Seen) {
     spans::end(failing).unwrap();
 
     // Left open when the config stops.
-    let _unended = span("unended", spans::PARENT_NONE, &values);
+    let unended = span("unended", spans::PARENT_NONE, &values);
+    detached(unended, "unended");
 
     // The crowd ends out of order.
     for (position, &handle) in crowd.iter().enumerate() {
@@ -219,6 +277,7 @@ fn run(busy_idle: bool, crowd: usize) -> (HashMap<String, Span>, Seen) {
         Seen {
             traced: traced_parent,
             current_in_entered,
+            entered_before,
         },
     )
 }
@@ -284,6 +343,12 @@ fn check(spans: &HashMap<String, Span>, seen: &Seen, label: &str) {
         "{label}"
     );
     assert_eq!(
+        hex(&spans["remote span"].parent_span_id),
+        "00f067aa0ba902b7",
+        "{label}"
+    );
+    assert_eq!(seen.entered_before, seen.current_in_entered, "{label}");
+    assert_eq!(
         spans["rust child"].parent_span_id, spans["entered"].span_id,
         "{label}"
     );
@@ -332,14 +397,17 @@ fn shapes(spans: &HashMap<String, Span>) -> BTreeMap<String, String> {
 /// Runs every way of the module docs light, with `crowd` other spans open, and never light;
 /// both must pass [`check`] and export the same spans.
 fn light_exports_what_tracing_opentelemetry_exports(crowd: usize) {
-    let (light, light_seen) = run(false, crowd);
-    let (full, full_seen) = run(true, 0);
+    let (full, full_seen) = run(Mode::BusyIdle, 0);
     check(&full, &full_seen, "tracing-opentelemetry");
-    check(&light, &light_seen, "light");
-    let (light, full) = (shapes(&light), shapes(&full));
-    assert_eq!(light.len(), 14, "{light:#?}");
-    for (name, shape) in &full {
-        assert_eq!(light.get(name), Some(shape), "span {name}");
+    let full = shapes(&full);
+    for mode in [Mode::Detached, Mode::LightRegistry] {
+        let (light, light_seen) = run(mode, crowd);
+        check(&light, &light_seen, &format!("{mode:?}"));
+        let light = shapes(&light);
+        assert_eq!(light.len(), 15, "{light:#?}");
+        for (name, shape) in &full {
+            assert_eq!(light.get(name), Some(shape), "{mode:?}: span {name}");
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 //! those, `tracing-core` borrows the thread's default dispatcher, so replacing it (setting or
 //! dropping a current-thread default from inside a callback) would panic there.
 
-use std::{any::TypeId, cell::Cell};
+use std::{any::TypeId, cell::Cell, sync::Arc};
 
 use tracing::{
     span::{Attributes, Id, Record},
@@ -20,6 +20,8 @@ use tracing::{
 };
 use tracing_core::{dispatcher::Dispatch, LevelFilter};
 use tracing_subscriber::registry::LookupSpan;
+
+use super::switch::Switch;
 
 thread_local! {
     static DISPATCHING: Cell<u32> = const { Cell::new(0) };
@@ -47,9 +49,11 @@ impl Drop for Dispatching {
     }
 }
 
-/// Forwards everything to `S`, checking explicit parents of new spans first.
+/// Forwards everything to `S`, checking explicit parents of new spans first. Holds the switch
+/// that `S` reads its layers from, and answers a downcast to it directly (through `S`, that
+/// walks every slot).
 #[derive(Debug)]
-pub(crate) struct GuardedRegistry<S>(pub(crate) S);
+pub(crate) struct GuardedRegistry<S>(pub(crate) S, pub(crate) Arc<Switch>);
 
 impl<S> Subscriber for GuardedRegistry<S>
 where
@@ -125,6 +129,9 @@ where
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
         if id == TypeId::of::<Self>() {
             return Some(self as *const Self as *const ());
+        }
+        if id == TypeId::of::<Switch>() {
+            return Some(Arc::as_ptr(&self.1) as *const ());
         }
         self.0.downcast_raw(id)
     }

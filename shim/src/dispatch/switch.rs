@@ -31,6 +31,9 @@ use tracing_subscriber::{
 
 use super::{guarded_registry::GuardedRegistry, BoxedLayer};
 
+/// The next [`Switch::epoch`].
+static NEXT_EPOCH: AtomicU64 = AtomicU64::new(1);
+
 /// How many layers one configuration may have.
 pub const MAX_LAYERS: usize = 8;
 
@@ -47,6 +50,10 @@ pub(crate) struct SlotLayerConfig {
 /// The swappable part of an installed dispatcher.
 pub(crate) struct Switch {
     generation: AtomicU64,
+    /// Changes whenever what the configuration decides for a callsite may change (a load, a
+    /// clear, a filter replaced), to a value no switch had before ([`NEXT_EPOCH`]): what is
+    /// worked out from it can be kept until it changes (`crate::js_spans::detached`).
+    epoch: AtomicU64,
     global_filter: ArcSwapOption<EnvFilter>,
     /// Whether the global filter needs to see spans (see [`tracks_spans`]).
     global_tracks_spans: AtomicBool,
@@ -78,6 +85,7 @@ impl Switch {
     pub(crate) fn new() -> (Arc<Switch>, Dispatch) {
         let switch = Arc::new(Switch {
             generation: AtomicU64::new(0),
+            epoch: AtomicU64::new(NEXT_EPOCH.fetch_add(1, Ordering::Relaxed)),
             global_filter: ArcSwapOption::empty(),
             global_tracks_spans: AtomicBool::new(false),
             slots: (0..MAX_LAYERS).map(|_| Arc::new(Slot::default())).collect(),
@@ -118,7 +126,7 @@ impl Switch {
                 slots: slot_layers,
                 switch: Arc::clone(&switch),
             });
-        let dispatch = Dispatch::new(GuardedRegistry(subscriber));
+        let dispatch = Dispatch::new(GuardedRegistry(subscriber, Arc::clone(&switch)));
         let _ = switch.dispatch.set(dispatch.downgrade());
         (switch, dispatch)
     }
@@ -139,6 +147,7 @@ impl Switch {
         self.spans_predate_generation.store(true, Ordering::SeqCst);
         self.mark_spans.store(true, Ordering::SeqCst);
         self.generation.store(generation, Ordering::SeqCst);
+        self.new_epoch();
         self.set_global(global_filter);
         self.slots_used.fetch_max(layers.len(), Ordering::AcqRel);
         // Until the slots are filled, the previous configuration's layers are in them: their
@@ -161,8 +170,12 @@ impl Switch {
                     .store(config.enter_exit || filter_tracks_spans, Ordering::Release);
                 let unfiltered = config.filter.is_none();
                 slot.unfiltered.store(unfiltered, Ordering::Release);
+                #[cfg(feature = "otlp")]
+                let detach = Detach::of(&config.layer);
                 Arc::new(SlotContent {
                     generation,
+                    #[cfg(feature = "otlp")]
+                    detach,
                     layer: config.layer,
                     unfiltered: AtomicBool::new(unfiltered),
                     filter: ArcSwapOption::new(config.filter.map(Arc::new)),
@@ -181,9 +194,17 @@ impl Switch {
             self.mark_spans.store(false, Ordering::SeqCst);
             self.spans_predate_generation.store(false, Ordering::SeqCst);
         }
+        // What was worked out while the slots were filled may not hold now that they are.
+        self.new_epoch();
         // Callsites cache whether anyone is interested in them; the answer just changed (and
         // with it `log`'s max level).
         crate::log_bridge::filters_changed();
+    }
+
+    /// Moves to a new [`Switch::epoch`].
+    fn new_epoch(&self) {
+        self.epoch
+            .store(NEXT_EPOCH.fetch_add(1, Ordering::Relaxed), Ordering::SeqCst);
     }
 
     /// Replaces the configuration's global filter, if `generation` is still the one loaded.
@@ -193,6 +214,7 @@ impl Switch {
             return false;
         }
         self.set_global(Some(filter));
+        self.new_epoch();
         crate::log_bridge::filters_changed();
         true
     }
@@ -227,6 +249,7 @@ impl Switch {
             true
         });
         if replaced {
+            self.new_epoch();
             crate::log_bridge::filters_changed();
         }
         replaced
@@ -237,6 +260,7 @@ impl Switch {
         self.spans_predate_generation.store(true, Ordering::SeqCst);
         self.mark_spans.store(true, Ordering::SeqCst);
         self.generation.store(0, Ordering::SeqCst);
+        self.new_epoch();
         self.set_global(None);
         for slot in &self.slots {
             slot.set(None);
@@ -290,6 +314,10 @@ impl Slot {
 
 struct SlotContent {
     generation: u64,
+    /// Where the layer keeps what a JavaScript span made without the registry needs, if it
+    /// can take such spans.
+    #[cfg(feature = "otlp")]
+    detach: Option<Detach>,
     layer: BoxedLayer,
     /// Swappable on its own, so that a filter change keeps the layer (and its open file).
     filter: ArcSwapOption<EnvFilter>,
@@ -565,6 +593,166 @@ impl Layer<Registry> for BaseLayer {
         if let Some(filter) = self.span_tracking_filter() {
             Layer::<Registry>::on_close(&*filter, id, ctx);
         }
+    }
+}
+
+/// What a slot's layer keeps for JavaScript spans made without the registry
+/// (`crate::js_spans::detached`): its light span settings and its span counts. Pointers into
+/// the layer, which its slot content owns: read only through [`Switch::with_detach`], while
+/// the content is held.
+#[cfg(feature = "otlp")]
+pub(crate) struct Detach {
+    settings: std::ptr::NonNull<crate::layers::otel::light::LightSettings>,
+    counts: std::ptr::NonNull<crate::layers::otel::open_spans::SpanCounts>,
+}
+
+// SAFETY: both point to `Send + Sync` values that live as long as the layer holding them.
+#[cfg(feature = "otlp")]
+unsafe impl Send for Detach {}
+#[cfg(feature = "otlp")]
+unsafe impl Sync for Detach {}
+
+#[cfg(feature = "otlp")]
+impl Detach {
+    /// What `layer` keeps for detached spans, if it can take them: an OpenTelemetry layer
+    /// with light spans (no busy/idle times).
+    fn of(layer: &BoxedLayer) -> Option<Self> {
+        use crate::layers::otel::{light::LightSettings, open_spans::SpanCounts};
+        // SAFETY: a layer answers a downcast to a type with a pointer to a value of that type
+        // (the OpenTelemetry layer's settings and counts are behind `Arc`s it holds).
+        let settings = unsafe { layer.downcast_raw(TypeId::of::<LightSettings>()) }?;
+        let counts = unsafe { layer.downcast_raw(TypeId::of::<SpanCounts>()) }?;
+        Some(Self {
+            settings: std::ptr::NonNull::new(settings as *mut LightSettings)?,
+            counts: std::ptr::NonNull::new(counts as *mut SpanCounts)?,
+        })
+    }
+
+    pub(crate) fn settings(&self) -> &crate::layers::otel::light::LightSettings {
+        // SAFETY: see the type's docs; `self` is borrowed from the content that owns the layer.
+        unsafe { self.settings.as_ref() }
+    }
+
+    pub(crate) fn counts(&self) -> &crate::layers::otel::open_spans::SpanCounts {
+        // SAFETY: as for `settings`.
+        unsafe { self.counts.as_ref() }
+    }
+}
+
+/// Counts a span open in the switch until dropped ([`Switch::hold_open_span`]).
+#[cfg(feature = "otlp")]
+pub(crate) struct OpenSpanHold<'a>(&'a OpenSpans);
+
+#[cfg(feature = "otlp")]
+impl Drop for OpenSpanHold<'_> {
+    fn drop(&mut self) {
+        self.0.closed();
+    }
+}
+
+/// JavaScript spans made without the registry (`crate::js_spans::detached`).
+#[cfg(feature = "otlp")]
+impl Switch {
+    /// See [`Switch::epoch`].
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// The slot, and its generation, whose layer takes detached spans under the configuration
+    /// loaded now: the only one that can ([`Detach`]), in a configuration whose slots are all
+    /// filled and whose filters (the global one and that slot's) keep no span state. `None`
+    /// when there is none.
+    pub(crate) fn detach_slot(&self) -> Option<(usize, u64)> {
+        if self.global_tracks_spans.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut found = None;
+        for (index, slot) in self.slots.iter().enumerate() {
+            let Some(content) = slot.content.load_full() else {
+                continue;
+            };
+            if !content.is_current(&self.generation) {
+                return None;
+            }
+            if content.detach.is_some() {
+                if found.is_some() || slot.filter_tracks_spans.load(Ordering::Acquire) {
+                    return None;
+                }
+                found = Some((index, content.generation));
+            }
+        }
+        found
+    }
+
+    /// Whether a JavaScript span of `metadata` may be made without the registry into slot
+    /// `index` ([`Switch::detach_slot`]): it may be light, and the global filter and that
+    /// slot's filter and layer always want it, while every other slot's filter never does. Then
+    /// that layer is the only one that would see the span, whatever its values and context.
+    pub(crate) fn detach_decision(
+        &self,
+        index: usize,
+        metadata: &'static Metadata<'static>,
+    ) -> bool {
+        if !crate::layers::otel::light::may_be_light(metadata) {
+            return false;
+        }
+        if let Some(filter) = &*self.global_filter.load() {
+            if self.global_tracks_spans.load(Ordering::Acquire)
+                || !Layer::<Registry>::register_callsite(&**filter, metadata).is_always()
+            {
+                return false;
+            }
+        }
+        for (slot_index, slot) in self.slots.iter().enumerate() {
+            let Some(content) = slot.content.load_full() else {
+                continue;
+            };
+            let interest = callsite_interest(&content, &self.generation, metadata);
+            let tracks_spans = slot.filter_tracks_spans.load(Ordering::Acquire);
+            let wanted = if slot_index == index {
+                interest.is_always()
+                    && !tracks_spans
+                    && content.layer.register_callsite(metadata).is_always()
+            } else {
+                interest.is_never() && !tracks_spans
+            };
+            if !wanted {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Runs `f` with what slot `index`'s layer keeps for detached spans, while the slot holds
+    /// the content of `generation` (and, with `current`, that is the configuration loaded now;
+    /// the layer is then noted as having received a span). `None` otherwise: that
+    /// configuration stopped (or is being replaced).
+    pub(crate) fn with_detach<R>(
+        &self,
+        index: usize,
+        generation: u64,
+        current: bool,
+        f: impl FnOnce(&Detach) -> R,
+    ) -> Option<R> {
+        let slot = self.slots.get(index)?;
+        let content = slot.content.load();
+        let content = content.as_ref()?;
+        if content.generation != generation || (current && !content.is_current(&self.generation)) {
+            return None;
+        }
+        let detach = content.detach.as_ref()?;
+        if current {
+            content.note_received();
+        }
+        Some(f(detach))
+    }
+
+    /// Counts a span open in this switch until the result is dropped: a configuration loaded
+    /// meanwhile then keeps checking spans' generations, as for any span open while it loads.
+    /// Taken while a detached span is handed to the registry, before its slot is read.
+    pub(crate) fn hold_open_span(&self) -> OpenSpanHold<'_> {
+        self.open_spans.created();
+        OpenSpanHold(&self.open_spans)
     }
 }
 

@@ -232,9 +232,7 @@ pub unsafe extern "C" fn tracing_bridge_js_span_set_remote_parent(
         if span == spans::DISABLED {
             return Ok(());
         }
-        spans::with_span(span, "set_remote_parent", |span| {
-            trace_context::set_remote_parent(span, remote)
-        })
+        spans::set_remote_parent(span, remote)
     })
 }
 
@@ -269,7 +267,7 @@ pub unsafe extern "C" fn tracing_bridge_js_span_trace_context(
         } else if span == spans::DISABLED {
             None
         } else {
-            spans::with_span(span, "trace_context", trace_context::trace_context)?
+            spans::trace_context(span)?
         };
         let Some((traceparent, tracestate)) = context else {
             return Ok(());

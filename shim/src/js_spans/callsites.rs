@@ -90,6 +90,12 @@ impl JsCallsite {
             .expect("metadata is set before registration")
     }
 
+    /// Whether the dispatcher said it never wants this callsite (cached by `tracing-core`).
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+    pub(crate) fn is_never(&self) -> bool {
+        self.interest.load(Ordering::Relaxed) == 0
+    }
+
     /// Whether the current dispatcher wants spans or events of this callsite (like the macros).
     pub fn is_enabled(&'static self) -> bool {
         let meta = self.meta();

@@ -6,6 +6,7 @@
 //!   callsites (bounded; past the bound a shared fallback callsite carries the real name).
 //! - [`values`]: the compact encoding of field values.
 //! - [`spans`]: per-thread span handles; create, enter, exit, end, events.
+//! - `detached`: spans that only an OpenTelemetry layer records, made without the registry.
 //! - [`trace_context`]: W3C `traceparent`/`tracestate` through the OpenTelemetry layers.
 //!
 //! ```
@@ -25,6 +26,8 @@
 //! ```
 
 pub mod callsites;
+#[cfg(feature = "otlp")]
+pub(crate) mod detached;
 pub mod spans;
 pub mod trace_context;
 pub mod values;

@@ -14,12 +14,17 @@ use tracing::{span::Id, subscriber::NoSubscriber, Event, Span};
 #[cfg(feature = "otlp")]
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+#[cfg(feature = "otlp")]
+use super::detached::DetachedSpan;
 use super::{
     callsites::{CallsiteKind, Callsites, JsCallsite},
+    trace_context::{self, RemoteParent},
     values,
 };
+use std::sync::Arc;
+
 use crate::{
-    dispatch::dispatching_now,
+    dispatch::{dispatching_now, span_recorded_by, Switch},
     error::{Error, ErrorKind},
     util::MultiplyHash,
 };
@@ -35,10 +40,35 @@ pub const PARENT_NONE: u32 = u32::MAX - 1;
 struct Entry {
     /// `None` once the span was ended because the config that records it stopped
     /// ([`end_recorded_by`]): the handle stays known, and every operation on it succeeds and
-    /// does nothing, until JavaScript ends it.
+    /// does nothing, until JavaScript ends it. `None` too while the span is detached.
     span: Option<Span>,
     /// How often the span is entered now (by this thread).
     entered: u32,
+    /// The span, made without the registry (see [`super::detached`]); handed to the registry
+    /// when something needs it there.
+    #[cfg(feature = "otlp")]
+    detached: Option<Box<DetachedSpan>>,
+}
+
+impl Entry {
+    fn live(span: Span) -> Self {
+        Self {
+            span: Some(span),
+            entered: 0,
+            #[cfg(feature = "otlp")]
+            detached: None,
+        }
+    }
+
+    /// Whether the span was ended when its config stopped (neither in the registry nor
+    /// detached).
+    fn ended_at_stop(&self) -> bool {
+        #[cfg(feature = "otlp")]
+        if self.detached.is_some() {
+            return false;
+        }
+        self.span.is_none()
+    }
 }
 
 /// Entries kept by their handle's remainder modulo this (see [`Table`]).
@@ -65,14 +95,10 @@ impl Table {
         handle as usize % DIRECT
     }
 
-    fn insert(&mut self, span: Span) -> u32 {
+    fn insert(&mut self, entry: Entry) -> u32 {
         if self.direct.is_empty() {
             self.direct.resize_with(DIRECT, || None);
         }
-        let entry = Entry {
-            span: Some(span),
-            entered: 0,
-        };
         loop {
             self.next = self.next.wrapping_add(1);
             let handle = self.next;
@@ -183,11 +209,43 @@ pub fn with_span<R>(handle: u32, what: &str, f: impl FnOnce(&Span) -> R) -> Resu
     Ok(f(&span.unwrap_or_else(Span::none)))
 }
 
-/// The span of `handle` (a clone), or `None` when it was ended when its config stopped.
+/// The span of `handle` (a clone), or `None` when it was ended when its config stopped. A
+/// detached span is handed to the registry first ([`hand_to_registry`]).
 fn live_span(handle: u32, what: &str) -> Result<Option<Span>, Error> {
+    hand_to_registry(handle);
     TABLE
         .with(|table| table.borrow().get(handle).map(|entry| entry.span.clone()))
         .ok_or_else(|| unknown(handle, what))
+}
+
+/// Hands the span of `handle` to the registry if it is detached
+/// ([`DetachedSpan::materialize`]); one that cannot be handed over stays detached, and acts
+/// as a span ended when its config stopped for what needs the registry. Before anything else
+/// of the record that needs it is dispatched.
+fn hand_to_registry(handle: u32) {
+    #[cfg(feature = "otlp")]
+    {
+        // Out of the table while layers run.
+        let Some(mut detached) = TABLE.with(|table| {
+            table
+                .borrow_mut()
+                .get_mut(handle)
+                .and_then(|entry| entry.detached.take())
+        }) else {
+            return;
+        };
+        let span = detached.materialize();
+        TABLE.with(|table| {
+            if let Some(entry) = table.borrow_mut().get_mut(handle) {
+                match span {
+                    Some(span) => entry.span = Some(span),
+                    None => entry.detached = Some(detached),
+                }
+            }
+        });
+    }
+    #[cfg(not(feature = "otlp"))]
+    let _ = handle;
 }
 
 /// Creates a span of callsite `callsite_id` with `encoded` values (see [`values`]). `parent`
@@ -202,6 +260,22 @@ pub fn create(callsite_id: u32, parent: u32, encoded: &[u8]) -> Result<u32, Erro
         PARENT_CURRENT | PARENT_NONE | DISABLED => None,
         handle => live_span(handle, "parent")?,
     };
+    // Before `is_enabled`, which may set the thread's per-layer filter state for this span.
+    #[cfg(feature = "otlp")]
+    if matches!(parent, PARENT_CURRENT | PARENT_NONE | DISABLED)
+        && !ENTERED_AT_ONCE.with(Cell::get)
+        && !callsite.fallback
+    {
+        let root = parent == PARENT_NONE;
+        if let Some(detached) = DetachedSpan::try_start(callsite_id, callsite, root, encoded)? {
+            let entry = Entry {
+                span: None,
+                entered: 0,
+                detached: Some(detached),
+            };
+            return Ok(TABLE.with(|table| table.borrow_mut().insert(entry)));
+        }
+    }
     let enabled = callsite.is_enabled();
     let span = values::with_decoded(encoded, meta.fields().len(), |decoded| {
         // Decoded (and so checked) even when disabled: bad values fail the same either way.
@@ -221,7 +295,7 @@ pub fn create(callsite_id: u32, parent: u32, encoded: &[u8]) -> Result<u32, Erro
         crate::diagnostics::note_js_span_dropped(meta);
         return Ok(DISABLED);
     };
-    Ok(TABLE.with(|table| table.borrow_mut().insert(span)))
+    Ok(TABLE.with(|table| table.borrow_mut().insert(Entry::live(span))))
 }
 
 /// Creates a span as [`create`] does and enters it on this thread ([`enter`]): one call for
@@ -292,6 +366,7 @@ pub fn enter(handle: u32) -> Result<(), Error> {
     if handle == DISABLED {
         return Ok(());
     }
+    hand_to_registry(handle);
     let span = TABLE.with(|table| {
         let mut table = table.borrow_mut();
         let entry = table.get_mut(handle)?;
@@ -352,12 +427,21 @@ pub fn end(handle: u32) -> Result<(), Error> {
     let entry = TABLE.with(|table| {
         let mut table = table.borrow_mut();
         let entry = table.remove(handle)?;
-        if entry.span.is_none() {
+        if entry.ended_at_stop() {
             table.ended_at_stop -= 1;
         }
         Some(entry)
     });
     let entry = entry.ok_or_else(|| unknown(handle, "end"))?;
+    #[cfg(feature = "otlp")]
+    let entry = {
+        let mut entry = entry;
+        if let Some(mut detached) = entry.detached.take() {
+            detached.end(None);
+            super::detached::recycle(detached);
+        }
+        entry
+    };
     if let Some(span) = &entry.span {
         for _ in 0..entry.entered {
             span.with_subscriber(|(id, dispatch)| dispatch.exit(id));
@@ -376,29 +460,58 @@ pub const UNENDED_ATTRIBUTE: &str = "tracing_bridge.unended";
 /// layers see them end and export them). The OpenTelemetry layers give each the attribute
 /// [`UNENDED_ATTRIBUTE`] = `true`. Their handles stay known: every operation on them succeeds
 /// and does nothing, and ending them later only forgets them. Returns how many were ended.
-pub(crate) fn end_recorded_by(recorded_by: impl Fn(&Span) -> bool) -> usize {
+pub(crate) fn end_recorded_by(switch: &Arc<Switch>, generation: u64) -> usize {
     // Taken out of the table first: ending a span runs layers, and a JS layer's callback may
     // call back into this table.
+    #[cfg(feature = "otlp")]
+    let mut detached: Vec<Box<DetachedSpan>> = Vec::new();
     let mut ended: Vec<(u32, Span, u32)> = TABLE
         .try_with(|table| {
             let Ok(mut table) = table.try_borrow_mut() else {
                 return Vec::new();
             };
             let mut ended = Vec::new();
+            let mut count = 0;
             for (handle, entry) in table.iter_mut() {
-                if entry.span.as_ref().is_some_and(&recorded_by) {
+                #[cfg(feature = "otlp")]
+                if entry
+                    .detached
+                    .as_ref()
+                    .is_some_and(|span| span.made_by(switch, generation))
+                {
+                    detached.extend(entry.detached.take());
+                    count += 1;
+                    continue;
+                }
+                if entry
+                    .span
+                    .as_ref()
+                    .is_some_and(|span| span_recorded_by(span, switch, generation))
+                {
                     if let Some(span) = entry.span.take() {
                         ended.push((handle, span, std::mem::take(&mut entry.entered)));
+                        count += 1;
                     }
                 }
             }
-            table.ended_at_stop += ended.len();
+            table.ended_at_stop += count;
             ended
         })
         .unwrap_or_default();
     // The newest first: children before their parents, as they would usually end.
     ended.sort_unstable_by_key(|(handle, ..)| std::cmp::Reverse(*handle));
-    let count = ended.len();
+    // No span is a child of a detached one (it would have been handed to the registry).
+    #[cfg(feature = "otlp")]
+    let detached_count = {
+        let count = detached.len();
+        for mut span in detached {
+            span.end(Some(opentelemetry::KeyValue::new(UNENDED_ATTRIBUTE, true)));
+        }
+        count
+    };
+    #[cfg(not(feature = "otlp"))]
+    let detached_count = 0;
+    let count = ended.len() + detached_count;
     for (_, span, entered) in ended {
         #[cfg(feature = "otlp")]
         crate::dispatch::with_span_layers_reachable(&span, || {
@@ -418,6 +531,71 @@ pub(crate) fn end_recorded_by(recorded_by: impl Fn(&Span) -> bool) -> usize {
         drop(span);
     }
     count
+}
+
+/// The W3C trace context of the span of `handle` (see [`trace_context::trace_context`]); read
+/// from a detached span without handing it to the registry.
+pub fn trace_context(handle: u32) -> Result<Option<(String, String)>, Error> {
+    #[cfg(feature = "otlp")]
+    {
+        let detached = TABLE.with(|table| {
+            let table = table.borrow();
+            let entry = table.get(handle)?;
+            Some(entry.detached.as_ref().map(|span| span.span_context()))
+        });
+        if let Some(Some(context)) = detached {
+            return Ok(context.and_then(|context| trace_context::headers(&context)));
+        }
+    }
+    with_span(handle, "trace_context", trace_context::trace_context)
+}
+
+/// Makes `remote` the OpenTelemetry parent of the span of `handle` (see
+/// [`trace_context::set_remote_parent`]); set on a detached span without handing it to the
+/// registry.
+pub fn set_remote_parent(handle: u32, remote: RemoteParent) -> Result<(), Error> {
+    #[cfg(feature = "otlp")]
+    let remote = {
+        let mut remote = Some(remote);
+        TABLE.with(|table| {
+            let mut table = table.borrow_mut();
+            if let Some(span) = table
+                .get_mut(handle)
+                .and_then(|entry| entry.detached.as_mut())
+            {
+                if let Some(remote) = remote.take() {
+                    span.set_remote_parent(remote.context());
+                }
+            }
+        });
+        match remote {
+            Some(remote) => remote,
+            None => return Ok(()),
+        }
+    };
+    with_span(handle, "set_remote_parent", |span| {
+        trace_context::set_remote_parent(span, remote)
+    })
+}
+
+/// Whether the span of `handle` is detached now: made without the registry, not handed to it
+/// since (see [`super::detached`]). For tests.
+#[doc(hidden)]
+pub fn is_detached(handle: u32) -> bool {
+    #[cfg(feature = "otlp")]
+    {
+        TABLE.with(|table| {
+            table
+                .borrow()
+                .get(handle)
+                .is_some_and(|entry| entry.detached.is_some())
+        })
+    }
+    #[cfg(not(feature = "otlp"))]
+    {
+        let _ = handle;
+        false
+    }
 }
 
 /// Open spans on this thread (for tests and diagnostics); spans ended when their config

@@ -102,7 +102,7 @@ pub fn set_remote_parent(span: &Span, remote: RemoteParent) {
     let _ = (span, remote);
     #[cfg(feature = "otlp")]
     with_span_layers_reachable(span, || {
-        let context = opentelemetry::Context::new().with_remote_span_context(remote.0);
+        let context = remote.context();
         let light = span
             .with_subscriber(|(id, dispatch)| {
                 light::set_remote_parent(id, dispatch, context.clone())
@@ -128,19 +128,33 @@ pub fn trace_context(span: &Span) -> Option<(String, String)> {
         let span_context = span
             .with_subscriber(|(id, dispatch)| light::span_context(id, dispatch))
             .flatten()?;
-        if !span_context.is_valid() {
-            return None;
-        }
-        Some((
-            format!(
-                "00-{}-{}-{:02x}",
-                span_context.trace_id(),
-                span_context.span_id(),
-                span_context.trace_flags().to_u8()
-            ),
-            span_context.trace_state().header(),
-        ))
+        headers(&span_context)
     })
+}
+
+/// The `traceparent` and `tracestate` of `span_context`, or `None` when it is not valid.
+#[cfg(feature = "otlp")]
+pub(crate) fn headers(span_context: &SpanContext) -> Option<(String, String)> {
+    if !span_context.is_valid() {
+        return None;
+    }
+    Some((
+        format!(
+            "00-{}-{}-{:02x}",
+            span_context.trace_id(),
+            span_context.span_id(),
+            span_context.trace_flags().to_u8()
+        ),
+        span_context.trace_state().header(),
+    ))
+}
+
+#[cfg(feature = "otlp")]
+impl RemoteParent {
+    /// An OpenTelemetry context whose span is this remote one.
+    pub(crate) fn context(self) -> opentelemetry::Context {
+        opentelemetry::Context::new().with_remote_span_context(self.0)
+    }
 }
 
 #[cfg(test)]

@@ -42,7 +42,10 @@ use tracing_subscriber::{
 use super::{
     finish::note_current_thread,
     integers::{with_signed_attributes, with_signed_event, with_signed_record},
-    light::{may_be_light, promoting, with_preset, LightSettings, LightSpan, LightTable, Preset},
+    light::{
+        may_be_light, promoting, take_adopted, with_preset, LightSettings, LightSpan, LightTable,
+        Preset,
+    },
 };
 use crate::dispatch::with_layers_of_span_reachable;
 
@@ -255,6 +258,33 @@ pub(crate) fn ends_at_close(metadata: &Metadata<'_>) -> bool {
     metadata.file().is_none() && metadata.line().is_none() && metadata.module_path().is_none()
 }
 
+impl<L> OtelLayer<L> {
+    /// Keeps `light` as the light span of new span `id`: in the table, or in the span's
+    /// extensions when its entry is held.
+    fn keep_light<S>(
+        &self,
+        settings: &LightSettings,
+        id: &Id,
+        ctx: &Context<'_, S>,
+        light: LightSpan,
+    ) where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        match settings.spans.free_entry(id) {
+            Some(entry) => entry.keep(light),
+            None => {
+                let Some(span) = ctx.span(id) else {
+                    return;
+                };
+                settings
+                    .spans
+                    .keep_in_extensions(&mut span.extensions_mut(), light);
+            }
+        }
+        self.light_open.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 impl<S, L> Layer<S> for OtelLayer<L>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -287,6 +317,13 @@ where
         // JavaScript's values hold no unsigned integer that fits an `i64` (`js_spans::values`
         // decodes one as an `i64`): no need to look for one.
         if ends_at_close(metadata) {
+            // A light span made without the registry, handed to it now
+            // (`crate::js_spans::detached`): the span it is, whatever the other conditions.
+            if let Some(settings) = self.light.as_deref() {
+                if let Some(light) = take_adopted(settings.spans.owner()) {
+                    return self.keep_light(settings, id, &ctx, light);
+                }
+            }
             let settings = self
                 .light
                 .as_deref()
@@ -301,19 +338,7 @@ where
                         |visitor| attrs.record(visitor),
                     );
                     if let Some(light) = light {
-                        match settings.spans.free_entry(id) {
-                            Some(entry) => entry.keep(light),
-                            None => {
-                                let Some(span) = ctx.span(id) else {
-                                    return;
-                                };
-                                settings
-                                    .spans
-                                    .keep_in_extensions(&mut span.extensions_mut(), light);
-                            }
-                        }
-                        self.light_open.fetch_add(1, Ordering::AcqRel);
-                        return;
+                        return self.keep_light(settings, id, &ctx, light);
                     }
                 }
             }

@@ -86,6 +86,56 @@ thread_local! {
     static THREAD_ID: i64 = thread_id_integer(std::thread::current().id());
 }
 
+/// Light spans being handed to the registry now ([`adopt`]), in every thread: while there are
+/// none, a new span does not look for one.
+static ADOPTING: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// The light span that the span the registry makes now on this thread is
+    /// (`crate::js_spans::detached`), with the owner of the [`LightTable`] it belongs to.
+    static ADOPT: RefCell<Option<(u64, LightSpan)>> = const { RefCell::new(None) };
+}
+
+/// Runs `make` (which makes a registry span on this thread) with `light` offered to the layer
+/// whose table is `owner`: that layer keeps it as the new span's light span, with its ids,
+/// start, attributes and sampling, instead of starting one ([`take_adopted`]). Gives `light`
+/// back if no layer took it.
+pub(crate) fn adopt<R>(
+    owner: u64,
+    light: LightSpan,
+    make: impl FnOnce() -> R,
+) -> (R, Option<LightSpan>) {
+    ADOPT.with(|slot| *slot.borrow_mut() = Some((owner, light)));
+    ADOPTING.fetch_add(1, Ordering::SeqCst);
+    struct Done;
+    impl Drop for Done {
+        fn drop(&mut self) {
+            ADOPTING.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    let done = Done;
+    let made = make();
+    drop(done);
+    let left = ADOPT
+        .with(|slot| slot.borrow_mut().take())
+        .map(|(_, light)| light);
+    (made, left)
+}
+
+/// The light span offered to the layer whose table is `owner` ([`adopt`]), if any.
+pub(crate) fn take_adopted(owner: u64) -> Option<LightSpan> {
+    if ADOPTING.load(Ordering::SeqCst) == 0 {
+        return None;
+    }
+    ADOPT.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        match &*slot {
+            Some((offered_to, _)) if *offered_to == owner => slot.take().map(|(_, light)| light),
+            _ => None,
+        }
+    })
+}
+
 /// Serializes promotions: a span is handed to `tracing-opentelemetry` once, and a thread that
 /// finds no light span any more (another one promotes it) waits until it is handed over.
 static PROMOTING: Mutex<()> = Mutex::new(());
@@ -341,6 +391,11 @@ impl LightTable {
         }
     }
 
+    /// Tells this table from any other ever made.
+    pub(crate) fn owner(&self) -> u64 {
+        self.owner
+    }
+
     /// Whether some light span may be in its span's extensions.
     pub(crate) fn any_in_extensions(&self) -> bool {
         self.in_extensions.load(Ordering::Acquire) != 0
@@ -543,6 +598,11 @@ impl LightSpan {
         )
     }
 
+    /// Adds an attribute (after its fields), as [`set_attribute`] does.
+    pub(crate) fn add_attribute(&mut self, attribute: KeyValue) {
+        self.attributes.push(attribute);
+    }
+
     /// What promotion hands to `tracing-opentelemetry`.
     pub(crate) fn into_preset(self) -> Preset {
         Preset {
@@ -592,7 +652,7 @@ impl LightSpan {
 
     /// Makes `parent` its parent, as `OpenTelemetrySpanExt::set_parent` does before a span
     /// starts: the trace id and the sampling decision follow the new parent.
-    fn set_parent(&mut self, settings: &LightSettings, parent: Context) {
+    pub(crate) fn set_parent(&mut self, settings: &LightSettings, parent: Context) {
         if let Some(context) = parent_span_context(&parent) {
             self.trace_id = context.trace_id();
         }
@@ -697,5 +757,5 @@ pub(crate) fn set_remote_parent(id: &Id, dispatch: &Dispatch, parent: Context) -
 /// Adds an attribute to the light span `id`; `false` when it is not light (then
 /// `OpenTelemetrySpanExt::set_attribute` does it). Same conditions as [`span_context`].
 pub(crate) fn set_attribute(id: &Id, dispatch: &Dispatch, attribute: KeyValue) -> bool {
-    with_light(id, dispatch, |light, _| light.attributes.push(attribute)).is_some()
+    with_light(id, dispatch, |light, _| light.add_attribute(attribute)).is_some()
 }

@@ -57,6 +57,17 @@ impl SpanCounts {
     pub(crate) fn layer_dropped(counts: &Arc<Self>) -> bool {
         Arc::strong_count(counts) == 1
     }
+
+    /// Counts a span that starts without the registry (`crate::js_spans::detached`).
+    pub(crate) fn note_opened(&self) {
+        self.opened.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Counts such a span ended (after its end, as [`OpenSpans::on_close`] counts), or handed
+    /// to the registry, where this layer counts it opened again.
+    pub(crate) fn note_closed(&self) {
+        self.closed.fetch_add(1, Ordering::AcqRel);
+    }
 }
 
 thread_local! {
@@ -71,10 +82,12 @@ pub(crate) fn closing_in_layer() -> bool {
     CLOSING.try_with(|depth| depth.get() > 0).unwrap_or(true)
 }
 
-struct Closing;
+/// Marks this thread as inside an OpenTelemetry layer's `on_close` until dropped: a span
+/// ended meanwhile is one the layer ended ([`closing_in_layer`]).
+pub(crate) struct Closing;
 
 impl Closing {
-    fn enter() -> Self {
+    pub(crate) fn enter() -> Self {
         let _ = CLOSING.try_with(|depth| depth.set(depth.get() + 1));
         Self
     }
@@ -168,6 +181,8 @@ where
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
         if id == TypeId::of::<Self>() {
             Some(self as *const Self as *const ())
+        } else if id == TypeId::of::<SpanCounts>() {
+            Some(Arc::as_ptr(&self.counts) as *const ())
         } else {
             // SAFETY: forwarded; `tracing-opentelemetry` finds its layer through it.
             unsafe { self.inner.downcast_raw(id) }
