@@ -558,6 +558,10 @@ impl Layer<Registry> for BaseLayer {
         self.0.open_spans.created();
         if self.0.mark_spans.load(Ordering::SeqCst) {
             if let Some(span) = ctx.span(id) {
+                #[cfg(feature = "otlp")]
+                let generation = handing_over_generation()
+                    .unwrap_or_else(|| self.0.generation.load(Ordering::SeqCst));
+                #[cfg(not(feature = "otlp"))]
                 let generation = self.0.generation.load(Ordering::SeqCst);
                 span.extensions_mut().insert(SpanGeneration {
                     generation,
@@ -637,6 +641,29 @@ impl Detach {
         // SAFETY: as for `settings`.
         unsafe { self.counts.as_ref() }
     }
+}
+
+/// Detached spans being handed to the registry now, in every thread ([`Switch::hand_over`]).
+#[cfg(feature = "otlp")]
+static HANDING_OVER: AtomicUsize = AtomicUsize::new(0);
+
+#[cfg(feature = "otlp")]
+thread_local! {
+    /// The generation of the detached span this thread hands to the registry now.
+    static HANDING_OVER_GENERATION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The generation the span made now on this thread belongs to, if it is a detached span
+/// handed to the registry: not necessarily the one loaded now.
+#[cfg(feature = "otlp")]
+fn handing_over_generation() -> Option<u64> {
+    if HANDING_OVER.load(Ordering::SeqCst) == 0 {
+        return None;
+    }
+    let generation = HANDING_OVER_GENERATION
+        .try_with(std::cell::Cell::get)
+        .unwrap_or(0);
+    (generation != 0).then_some(generation)
 }
 
 /// Counts a span open in the switch until dropped ([`Switch::hold_open_span`]).
@@ -747,12 +774,27 @@ impl Switch {
         Some(f(detach))
     }
 
-    /// Counts a span open in this switch until the result is dropped: a configuration loaded
-    /// meanwhile then keeps checking spans' generations, as for any span open while it loads.
-    /// Taken while a detached span is handed to the registry, before its slot is read.
-    pub(crate) fn hold_open_span(&self) -> OpenSpanHold<'_> {
+    /// Runs `f`, which hands a detached span of `generation` to the registry (makes its span),
+    /// so that the span belongs to `generation` even if another configuration is loaded
+    /// meanwhile: the span counts open in this switch from before `f` reads its slot (a load
+    /// then keeps marking spans with their generation), and is marked with `generation`. Only
+    /// the layers of that generation see it then.
+    pub(crate) fn hand_over<R>(&self, generation: u64, f: impl FnOnce() -> R) -> R {
         self.open_spans.created();
-        OpenSpanHold(&self.open_spans)
+        let _open = OpenSpanHold(&self.open_spans);
+        HANDING_OVER.fetch_add(1, Ordering::SeqCst);
+        let before = HANDING_OVER_GENERATION
+            .try_with(|cell| cell.replace(generation))
+            .unwrap_or(0);
+        struct Done(u64);
+        impl Drop for Done {
+            fn drop(&mut self) {
+                let _ = HANDING_OVER_GENERATION.try_with(|cell| cell.set(self.0));
+                HANDING_OVER.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let _done = Done(before);
+        f()
     }
 }
 

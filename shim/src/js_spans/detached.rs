@@ -239,10 +239,16 @@ impl DetachedSpan {
     /// per-layer filter state).
     pub(crate) fn materialize(&mut self) -> Option<Span> {
         self.light.as_ref()?;
-        let switch = self.dispatch.downcast_ref::<Switch>()?;
-        // Counted open in the switch from before its slot is read: a configuration loaded
-        // meanwhile keeps checking generations, so it never takes the span for its own.
-        let _open = switch.hold_open_span();
+        // (Its own handle on the dispatcher: the span is changed meanwhile.)
+        let dispatch = self.dispatch.clone();
+        let switch = dispatch.downcast_ref::<Switch>()?;
+        // A configuration loaded meanwhile never takes the span for its own.
+        let generation = self.generation;
+        switch.hand_over(generation, || self.hand_over_to(switch))
+    }
+
+    /// [`Self::materialize`] inside [`Switch::hand_over`].
+    fn hand_over_to(&mut self, switch: &Switch) -> Option<Span> {
         let meta = self.callsite.meta();
         if switch.epoch() != self.epoch
             && !(switch.detach_slot() == Some((self.slot, self.generation))
