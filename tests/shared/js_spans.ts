@@ -305,6 +305,60 @@ export function defineJsSpanScenarios(test: TestFn, h: JsSpansHarness): void {
       }
     });
 
+    test(`js spans: in OTLP, spans ended in a loop all arrive, one left open is ended at dispose and marked, and a span run later keeps its trace context${light}`, async () => {
+      const receiver = await Receiver.start("http/protobuf");
+      try {
+        const tracing = new api.Tracing(
+          new api.GlobalTracingConfig({
+            layers: [
+              new api.OtlpLayerConfig({
+                endpoint: receiver.endpoint(),
+                protocol: "http/protobuf",
+                batch: { scheduledDelayMs: 600_000, maxQueueSize: 10_000 },
+                filter: "info",
+                spanAttributes: { busyIdle },
+              }),
+            ],
+          }),
+          library(),
+        ).enter();
+        let before: TraceContext | undefined;
+        let inside: TraceContext | undefined;
+        try {
+          for (let index = 0; index < 1_000; index++) {
+            tracing.startSpan("many", { fields: { route: "/many", index } }).end();
+          }
+          tracing.startSpan("left open", { fields: { route: "/open" } });
+          const later = tracing.startSpan("run later");
+          before = later.traceContext();
+          later.run(() => {
+            inside = tracing.traceContext();
+            example.fibonacci(0, false);
+          });
+          later.end();
+        } finally {
+          tracing.dispose();
+        }
+        assert.equal(tracing.droppedSpans, 0);
+        const { spans } = await receiver.received();
+        const named = (name: string) => spans.filter(({ span }) => span.name === name);
+        const indexes = new Set(named("many").map(({ attributes }) => attributes["index"]));
+        assert.equal(named("many").length, 1_000);
+        assert.equal(indexes.size, 1_000, "each its own index");
+        const open = at(named("left open"), 0);
+        assert.equal(open.attributes["tracing_bridge.unended"], true);
+        assert.equal(open.attributes["route"], "/open");
+        const later = at(named("run later"), 0);
+        assert.equal(before?.traceparent, `00-${later.span.traceId}-${later.span.spanId}-01`);
+        assert.deepEqual(inside, before, "the same inside run()");
+        const fib = at(named("fib"), 0);
+        assert.equal(fib.span.parentSpanId, later.span.spanId, "a native child");
+        assert.equal(spans.length, 1_003);
+      } finally {
+        await receiver.stop();
+      }
+    });
+
     test(`js spans: in OTLP, the \`span failed\` event is inside its span and an async span lasts until its promise settles${light}`, async () => {
       const receiver = await Receiver.start("http/protobuf");
       try {

@@ -66,7 +66,7 @@ struct Cache {
     epoch: u64,
     /// The switch's [`Switch::detach_slot`] in that epoch.
     slot: Option<(usize, u64)>,
-    /// By callsite index.
+    /// By callsite id.
     decisions: Vec<u8>,
 }
 
@@ -83,9 +83,10 @@ thread_local! {
 /// The slot, its generation and the epoch if a span of `callsite` (the callsite of JavaScript
 /// id `id`) may be detached into `switch` now.
 fn decide(switch: &Switch, id: u32, callsite: &'static JsCallsite) -> Option<(usize, u64, u64)> {
+    // Ids count from 1; a fallback callsite's (never light) has a high bit set.
     let index = usize::try_from(id).ok()?;
-    if index >= MAX_CALLSITES {
-        return None; // a fallback callsite (never light) or out of range
+    if index > MAX_CALLSITES {
+        return None;
     }
     // Read before what is worked out from it: a change meanwhile shows as another epoch next
     // time.
