@@ -244,43 +244,56 @@ fn a_detached_span_open_when_its_thread_ends_is_exported() {
     assert!(read_spans(&path).contains_key("left"));
 }
 
-/// A filter change that leaves the span's routing as it was lets it be handed to the registry
-/// as usual; one that changes it (another layer would now see the span) leaves it detached:
-/// entering it does nothing, a child made with it as parent is a root, and it is still
-/// exported when it ends.
+/// A filter change since a detached span started changes nothing of who sees it: handed to
+/// the registry later, only its OpenTelemetry layer sees it, as when a registry span's filter
+/// state is decided at its start. Spans made after the change follow the new filter. A span
+/// whose configuration stopped is never handed over: entering it does nothing, for good, and a
+/// span made with it as parent gets the current span instead.
 #[test]
-fn a_routing_change_since_the_start_keeps_a_span_detached() {
+fn a_filter_change_since_the_start_changes_nothing_of_who_sees_a_detached_span() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("spans.jsonl");
-    let fmt_file = serde_json::to_string(&dir.path().join("fmt.log")).unwrap();
+    let fmt = dir.path().join("fmt.log");
     let config = format!(
-        r#"{{"layers":[{},{{"kind":"fmt","writer":{{"file":{fmt_file}}},"filter":"other=info"}}]}}"#,
-        otlp_layer(&path, "")
+        r#"{{"layers":[{},{{"kind":"fmt","writer":{{"file":{}}},"ansi":false,
+            "spanEvents":["new"],"filter":"other=info"}}]}}"#,
+        otlp_layer(&path, ""),
+        serde_json::to_string(&fmt).unwrap()
     );
     let mut session = Session::from_json(&config).unwrap();
     session.install_current_thread().unwrap();
 
-    let same = spans::create(callsite("same", &[]), spans::PARENT_NONE, &[]).unwrap();
-    let changed = spans::create(callsite("changed", &[]), spans::PARENT_NONE, &[]).unwrap();
-    assert!(spans::is_detached(same) && spans::is_detached(changed));
-    // Still nothing of `app` for the fmt layer.
-    session.set_layer_filter(1, "other=debug").unwrap();
-    let child = spans::create(callsite("child", &[]), same, &[]).unwrap();
-    assert!(!spans::is_detached(same), "handed over");
-    spans::end(child).unwrap();
-    spans::end(same).unwrap();
-    // Now the fmt layer would see `app` spans.
+    let before = spans::create(callsite("before", &[]), spans::PARENT_NONE, &[]).unwrap();
+    assert!(spans::is_detached(before));
+    // Now the fmt layer wants `app` spans.
     session.set_layer_filter(1, "app=info").unwrap();
-    spans::enter(changed).unwrap();
-    assert!(spans::is_detached(changed), "not handed over");
-    let orphan = spans::create(callsite("orphan", &[]), changed, &[]).unwrap();
-    spans::end(orphan).unwrap();
-    spans::exit(changed).unwrap();
-    spans::end(changed).unwrap();
+    spans::enter(before).unwrap();
+    assert!(!spans::is_detached(before), "handed over");
+    let after = spans::create(callsite("after", &[]), before, &[]).unwrap();
+    assert!(!spans::is_detached(after));
+    spans::end(after).unwrap();
+    spans::exit(before).unwrap();
+    spans::end(before).unwrap();
+
+    // Its config stopped: never handed over.
+    let stale = spans::create(callsite("stale", &[]), spans::PARENT_NONE, &[]).unwrap();
+    assert!(!spans::is_detached(stale), "fmt wants `app` now");
+    session.set_layer_filter(1, "other=info").unwrap();
+    let old = spans::create(callsite("old", &[]), spans::PARENT_NONE, &[]).unwrap();
+    assert!(spans::is_detached(old));
+    assert!(spans::exit(old).is_err(), "not entered");
     session.uninstall().unwrap();
+    spans::enter(old).unwrap();
+    spans::exit(old).unwrap();
+    spans::end(old).unwrap();
+    spans::end(stale).unwrap();
 
     let exported = read_spans(&path);
-    assert_eq!(exported["child"].parent_span_id, exported["same"].span_id);
-    assert!(exported["orphan"].parent_span_id.is_empty());
-    assert!(exported.contains_key("changed"));
+    assert_eq!(exported["after"].parent_span_id, exported["before"].span_id);
+    let text = std::fs::read_to_string(&fmt).unwrap();
+    assert!(text.contains("after"), "{text}");
+    assert!(
+        !text.contains("before:") && !text.contains(" before"),
+        "{text}"
+    );
 }

@@ -537,6 +537,11 @@ impl Layer<Registry> for BaseLayer {
     }
 
     fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, Registry>) -> bool {
+        // The global filter let a detached span through when it started.
+        #[cfg(feature = "otlp")]
+        if handing_over_to().is_some() {
+            return true;
+        }
         match &*self.0.global_filter.load() {
             Some(filter) => Layer::<Registry>::enabled(&**filter, metadata, ctx),
             None => true,
@@ -559,8 +564,10 @@ impl Layer<Registry> for BaseLayer {
         if self.0.mark_spans.load(Ordering::SeqCst) {
             if let Some(span) = ctx.span(id) {
                 #[cfg(feature = "otlp")]
-                let generation = handing_over_generation()
-                    .unwrap_or_else(|| self.0.generation.load(Ordering::SeqCst));
+                let generation = handing_over_to().map_or_else(
+                    || self.0.generation.load(Ordering::SeqCst),
+                    |(generation, _)| generation,
+                );
                 #[cfg(not(feature = "otlp"))]
                 let generation = self.0.generation.load(Ordering::SeqCst);
                 span.extensions_mut().insert(SpanGeneration {
@@ -649,21 +656,41 @@ static HANDING_OVER: AtomicUsize = AtomicUsize::new(0);
 
 #[cfg(feature = "otlp")]
 thread_local! {
-    /// The generation of the detached span this thread hands to the registry now.
-    static HANDING_OVER_GENERATION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// The generation and slot of the detached span this thread hands to the registry now
+    /// (generation 0: none).
+    static HANDING_OVER_TO: std::cell::Cell<(u64, usize)> = const { std::cell::Cell::new((0, 0)) };
 }
 
-/// The generation the span made now on this thread belongs to, if it is a detached span
-/// handed to the registry: not necessarily the one loaded now.
+/// The generation and slot of the span made now on this thread, if it is a detached span
+/// handed to the registry ([`Switch::hand_over`]): the span belongs to that generation (not
+/// necessarily the one loaded now), and only that slot sees it, as when it started.
 #[cfg(feature = "otlp")]
-fn handing_over_generation() -> Option<u64> {
+#[inline]
+fn handing_over_to() -> Option<(u64, usize)> {
     if HANDING_OVER.load(Ordering::SeqCst) == 0 {
         return None;
     }
-    let generation = HANDING_OVER_GENERATION
+    let target = HANDING_OVER_TO
         .try_with(std::cell::Cell::get)
-        .unwrap_or(0);
-    (generation != 0).then_some(generation)
+        .unwrap_or((0, 0));
+    (target.0 != 0).then_some(target)
+}
+
+/// What a slot says of the span made now if it is a detached span handed to the registry
+/// ([`handing_over_to`]): only the slot that took it at its start, under its generation, sees
+/// it, whatever the filters say now (a span's filter state is decided when it is made, and a
+/// detached span was made at its start).
+#[cfg(feature = "otlp")]
+#[inline]
+fn handed_over_to_slot(switch: &Switch, slot: &Arc<Slot>, content: &SlotContent) -> Option<bool> {
+    let (generation, index) = handing_over_to()?;
+    Some(
+        content.generation == generation
+            && switch
+                .slots
+                .get(index)
+                .is_some_and(|target| Arc::ptr_eq(target, slot)),
+    )
 }
 
 /// Counts a span open in the switch until dropped ([`Switch::hold_open_span`]).
@@ -774,22 +801,23 @@ impl Switch {
         Some(f(detach))
     }
 
-    /// Runs `f`, which hands a detached span of `generation` to the registry (makes its span),
-    /// so that the span belongs to `generation` even if another configuration is loaded
-    /// meanwhile: the span counts open in this switch from before `f` reads its slot (a load
-    /// then keeps marking spans with their generation), and is marked with `generation`. Only
-    /// the layers of that generation see it then.
-    pub(crate) fn hand_over<R>(&self, generation: u64, f: impl FnOnce() -> R) -> R {
+    /// Runs `f`, which hands a detached span of `generation` in `slot` to the registry (makes
+    /// its span), so that the span belongs to `generation` even if another configuration is
+    /// loaded meanwhile, and only that slot sees it even if a filter changed since it started:
+    /// the span counts open in this switch from before `f` reads its slot (a load then keeps
+    /// marking spans with their generation), is marked with `generation`, and the global
+    /// filter and the slots' filters answer for it as when it started ([`handing_over_to`]).
+    pub(crate) fn hand_over<R>(&self, generation: u64, slot: usize, f: impl FnOnce() -> R) -> R {
         self.open_spans.created();
         let _open = OpenSpanHold(&self.open_spans);
         HANDING_OVER.fetch_add(1, Ordering::SeqCst);
-        let before = HANDING_OVER_GENERATION
-            .try_with(|cell| cell.replace(generation))
-            .unwrap_or(0);
-        struct Done(u64);
+        let before = HANDING_OVER_TO
+            .try_with(|cell| cell.replace((generation, slot)))
+            .unwrap_or((0, 0));
+        struct Done((u64, usize));
         impl Drop for Done {
             fn drop(&mut self) {
-                let _ = HANDING_OVER_GENERATION.try_with(|cell| cell.set(self.0));
+                let _ = HANDING_OVER_TO.try_with(|cell| cell.set(self.0));
                 HANDING_OVER.fetch_sub(1, Ordering::SeqCst);
             }
         }
@@ -1213,7 +1241,14 @@ impl SlotLayer {
         metadata: &Metadata<'_>,
         ctx: &Context<'_, BaseSubscriber>,
     ) -> bool {
-        !self.switch.mark_spans.load(Ordering::SeqCst) || content.admits(metadata, ctx)
+        if !self.switch.mark_spans.load(Ordering::SeqCst) {
+            return true;
+        }
+        #[cfg(feature = "otlp")]
+        if let Some(handed_over) = handed_over_to_slot(&self.switch, &self.slot, content) {
+            return handed_over;
+        }
+        content.admits(metadata, ctx)
     }
 
     /// Runs `f` with the slot's content if `id` was created under the slot's generation.
@@ -1382,6 +1417,10 @@ impl Filter<BaseSubscriber> for SlotFilter {
             // (`Switch::load` stores its generation first), and the old filter must not decide
             // for the new layer (which would then get a span its filter refuses). It goes to
             // the slots already filled.
+            #[cfg(feature = "otlp")]
+            if let Some(handed_over) = handed_over_to_slot(&self.switch, &self.slot, content) {
+                return handed_over;
+            }
             content.is_current(&self.switch.generation) && content.admits(metadata, cx)
         })
     }

@@ -15,11 +15,13 @@
 //! What needs a registry span (entering it, a child or an event naming it as parent) first
 //! hands it to the registry ([`DetachedSpan::materialize`]): a root span of the same callsite
 //! is made on the span's dispatcher, and the layer keeps the light span as that span's
-//! (`crate::layers::otel::light::adopt`): same ids, start, attributes and sampling. From then
-//! on it is a light span like any other. A span whose configuration stopped (or whose routing
-//! changed with a filter since it started) is not handed over: it acts as a span ended when
-//! its configuration stopped for such uses (no parent, entering does nothing), and is still
-//! exported at its end when its configuration is still there.
+//! (`crate::layers::otel::light::adopt`): same ids, start, attributes and sampling. Only that
+//! layer sees the registry span, and it belongs to the span's generation, whatever filter or
+//! configuration changed since it started (`Switch::hand_over`): the routing decided at its
+//! start holds, as a registry span's per-layer filter state would. From then on it is a light
+//! span like any other. A span whose configuration stopped (or is being replaced) is not handed
+//! over: it acts as a span ended when its configuration stopped for such uses (no parent,
+//! entering does nothing), for good.
 //!
 //! The trace context and a remote parent are read and set on the light span directly.
 
@@ -51,9 +53,11 @@ pub(crate) struct DetachedSpan {
     /// Its layer's slot in that switch, and the generation of the configuration there.
     slot: usize,
     generation: u64,
-    /// The switch's epoch when the span started: its routing was decided under it.
-    epoch: u64,
     callsite: &'static JsCallsite,
+    /// It could not be handed to the registry when something needed it there (its
+    /// configuration stopped): it acts as a span ended when its configuration stopped for
+    /// what needs the registry, for good.
+    stale: bool,
 }
 
 /// What is known of a callsite in [`Cache::decisions`].
@@ -80,9 +84,9 @@ thread_local! {
     };
 }
 
-/// The slot, its generation and the epoch if a span of `callsite` (the callsite of JavaScript
-/// id `id`) may be detached into `switch` now.
-fn decide(switch: &Switch, id: u32, callsite: &'static JsCallsite) -> Option<(usize, u64, u64)> {
+/// The slot and its generation if a span of `callsite` (the callsite of JavaScript id `id`)
+/// may be detached into `switch` now.
+fn decide(switch: &Switch, id: u32, callsite: &'static JsCallsite) -> Option<(usize, u64)> {
     // Ids count from 1; a fallback callsite's (never light) has a high bit set.
     let index = usize::try_from(id).ok()?;
     if index > MAX_CALLSITES {
@@ -110,7 +114,7 @@ fn decide(switch: &Switch, id: u32, callsite: &'static JsCallsite) -> Option<(us
                     REGISTRY
                 };
             }
-            (cache.decisions[index] == DETACH).then_some((slot, generation, epoch))
+            (cache.decisions[index] == DETACH).then_some((slot, generation))
         })
         .ok()
         .flatten()
@@ -132,13 +136,13 @@ impl DetachedSpan {
         }
         let target = tracing::dispatcher::get_default(|dispatch| {
             let switch = dispatch.downcast_ref::<Switch>()?;
-            let (slot, generation, epoch) = decide(switch, id, callsite)?;
+            let (slot, generation) = decide(switch, id, callsite)?;
             if !root && dispatch.current_span().id().is_some() {
                 return None;
             }
-            Some((dispatch.clone(), slot, generation, epoch))
+            Some((dispatch.clone(), slot, generation))
         });
-        let Some((dispatch, slot, generation, epoch)) = target else {
+        let Some((dispatch, slot, generation)) = target else {
             return Ok(None);
         };
         let Some(switch) = dispatch.downcast_ref::<Switch>() else {
@@ -176,8 +180,8 @@ impl DetachedSpan {
                 dispatch,
                 slot,
                 generation,
-                epoch,
                 callsite,
+                stale: false,
             })
         }))
     }
@@ -209,6 +213,11 @@ impl DetachedSpan {
         });
     }
 
+    /// Whether it could not be handed to the registry ([`Self::materialize`]).
+    pub(crate) fn is_stale(&self) -> bool {
+        self.stale
+    }
+
     /// Whether the configuration loaded into `switch` as `generation` made it.
     pub(crate) fn made_by(&self, switch: &Switch, generation: u64) -> bool {
         self.generation == generation && self.switch().is_some_and(|own| std::ptr::eq(own, switch))
@@ -234,29 +243,30 @@ impl DetachedSpan {
     }
 
     /// Hands the span to the registry (see the module docs): the registry span it is now, or
-    /// `None` when it cannot be handed over (its configuration stopped, or its routing changed
-    /// since it started), in which case it stays detached. Call before anything else of the
-    /// record that needs it is dispatched (this makes a span, which sets the thread's
+    /// `None` when it cannot be handed over (its configuration stopped or is being replaced),
+    /// in which case it stays detached and [stale](Self::is_stale). Call before anything else
+    /// of the record that needs it is dispatched (this makes a span, which sets the thread's
     /// per-layer filter state).
     pub(crate) fn materialize(&mut self) -> Option<Span> {
+        if self.stale {
+            return None;
+        }
         self.light.as_ref()?;
         // (Its own handle on the dispatcher: the span is changed meanwhile.)
         let dispatch = self.dispatch.clone();
         let switch = dispatch.downcast_ref::<Switch>()?;
         // A configuration loaded meanwhile never takes the span for its own.
         let generation = self.generation;
-        switch.hand_over(generation, || self.hand_over_to(switch))
+        let slot = self.slot;
+        let span = switch.hand_over(generation, slot, || self.hand_over_to(switch));
+        // Never tried again: what was done meanwhile (an enter that did nothing) stays as done.
+        self.stale = span.is_none();
+        span
     }
 
     /// [`Self::materialize`] inside [`Switch::hand_over`].
     fn hand_over_to(&mut self, switch: &Switch) -> Option<Span> {
         let meta = self.callsite.meta();
-        if switch.epoch() != self.epoch
-            && !(switch.detach_slot() == Some((self.slot, self.generation))
-                && switch.detach_decision(self.slot, meta))
-        {
-            return None;
-        }
         let dispatch = &self.dispatch;
         let light_slot = &mut self.light;
         switch

@@ -225,24 +225,41 @@ fn live_span(handle: u32, what: &str) -> Result<Option<Span>, Error> {
 fn hand_to_registry(handle: u32) {
     #[cfg(feature = "otlp")]
     {
-        // Out of the table while layers run.
-        let Some(mut detached) = TABLE.with(|table| {
+        /// Out of the table while layers run; put back unless handed over (also when a layer
+        /// panics meanwhile).
+        struct Out {
+            handle: u32,
+            detached: Option<Box<DetachedSpan>>,
+        }
+        impl Drop for Out {
+            fn drop(&mut self) {
+                if let Some(detached) = self.detached.take() {
+                    let _ = TABLE.try_with(|table| {
+                        if let Some(entry) = table.borrow_mut().get_mut(self.handle) {
+                            entry.detached = Some(detached);
+                        }
+                    });
+                }
+            }
+        }
+        let detached = TABLE.with(|table| {
             table
                 .borrow_mut()
                 .get_mut(handle)
                 .and_then(|entry| entry.detached.take())
-        }) else {
+        });
+        let mut out = Out { handle, detached };
+        let Some(detached) = out.detached.as_mut() else {
             return;
         };
-        let span = detached.materialize();
-        TABLE.with(|table| {
-            if let Some(entry) = table.borrow_mut().get_mut(handle) {
-                match span {
-                    Some(span) => entry.span = Some(span),
-                    None => entry.detached = Some(detached),
+        if let Some(span) = detached.materialize() {
+            out.detached = None;
+            TABLE.with(|table| {
+                if let Some(entry) = table.borrow_mut().get_mut(handle) {
+                    entry.span = Some(span);
                 }
-            }
-        });
+            });
+        }
     }
     #[cfg(not(feature = "otlp"))]
     let _ = handle;
@@ -392,6 +409,12 @@ pub fn exit(handle: u32) -> Result<(), Error> {
         let mut table = table.borrow_mut();
         let entry = table.get_mut(handle)?;
         let Some(span) = &entry.span else {
+            // Detached: never entered (entering hands it to the registry), unless it could not
+            // be handed over, when entering did nothing.
+            #[cfg(feature = "otlp")]
+            if entry.detached.as_ref().is_some_and(|span| !span.is_stale()) {
+                return Some(Err(()));
+            }
             // Ended when its config stopped, exited then.
             return Some(Ok(None));
         };

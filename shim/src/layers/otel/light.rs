@@ -107,18 +107,20 @@ pub(crate) fn adopt<R>(
 ) -> (R, Option<LightSpan>) {
     ADOPT.with(|slot| *slot.borrow_mut() = Some((owner, light)));
     ADOPTING.fetch_add(1, Ordering::SeqCst);
+    /// Takes the offer back whatever happens (a layer may panic in `make`).
     struct Done;
     impl Drop for Done {
         fn drop(&mut self) {
             ADOPTING.fetch_sub(1, Ordering::SeqCst);
+            let _ = ADOPT.try_with(|slot| slot.try_borrow_mut().map(|mut slot| slot.take()));
         }
     }
     let done = Done;
     let made = make();
-    drop(done);
     let left = ADOPT
         .with(|slot| slot.borrow_mut().take())
         .map(|(_, light)| light);
+    drop(done);
     (made, left)
 }
 
