@@ -11,6 +11,8 @@ mod guarded_registry;
 mod switch;
 
 pub(crate) use guarded_registry::dispatching_now;
+#[cfg(feature = "otlp")]
+pub(crate) use switch::Detach;
 pub(crate) use switch::{span_recorded_by, SlotLayerConfig, Switch};
 #[cfg(feature = "otlp")]
 pub(crate) use switch::{with_layers_of_span_reachable, with_span_layers_reachable};

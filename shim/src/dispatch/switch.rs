@@ -633,10 +633,18 @@ impl Detach {
         // (the OpenTelemetry layer's settings and counts are behind `Arc`s it holds).
         let settings = unsafe { layer.downcast_raw(TypeId::of::<LightSettings>()) }?;
         let counts = unsafe { layer.downcast_raw(TypeId::of::<SpanCounts>()) }?;
-        Some(Self {
+        let detach = Self {
             settings: std::ptr::NonNull::new(settings as *mut LightSettings)?,
             counts: std::ptr::NonNull::new(counts as *mut SpanCounts)?,
-        })
+        };
+        DETACHABLE.fetch_add(1, Ordering::SeqCst);
+        Some(detach)
+    }
+
+    /// Whether some configuration has a layer that can take detached spans: while none has,
+    /// a JavaScript span need not look.
+    pub(crate) fn anywhere() -> bool {
+        DETACHABLE.load(Ordering::Relaxed) != 0
     }
 
     pub(crate) fn settings(&self) -> &crate::layers::otel::light::LightSettings {
@@ -693,7 +701,18 @@ fn handed_over_to_slot(switch: &Switch, slot: &Arc<Slot>, content: &SlotContent)
     )
 }
 
-/// Counts a span open in the switch until dropped ([`Switch::hold_open_span`]).
+/// Slot contents that have a [`Detach`], in every switch.
+#[cfg(feature = "otlp")]
+static DETACHABLE: AtomicUsize = AtomicUsize::new(0);
+
+#[cfg(feature = "otlp")]
+impl Drop for Detach {
+    fn drop(&mut self) {
+        DETACHABLE.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Counts a span open in the switch until dropped ([`Switch::hand_over`]).
 #[cfg(feature = "otlp")]
 pub(crate) struct OpenSpanHold<'a>(&'a OpenSpans);
 

@@ -35,7 +35,7 @@ use super::{
     values,
 };
 use crate::{
-    dispatch::Switch,
+    dispatch::{Detach, Switch},
     error::Error,
     layers::otel::{
         finish::note_current_thread,
@@ -130,6 +130,9 @@ impl DetachedSpan {
         root: bool,
         encoded: &[u8],
     ) -> Result<Option<Box<Self>>, Error> {
+        if !Detach::anywhere() {
+            return Ok(None);
+        }
         let meta = callsite.meta();
         if *meta.level() > LevelFilter::current() || callsite.is_never() {
             return Ok(None);
