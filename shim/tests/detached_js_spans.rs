@@ -297,3 +297,38 @@ fn a_filter_change_since_the_start_changes_nothing_of_who_sees_a_detached_span()
         "{text}"
     );
 }
+
+/// The global filter changed since the start, so that it would refuse the span now: entered,
+/// the span is still handed to the registry (not left stale), keeps its fields, and a span made
+/// inside is its child.
+#[test]
+fn a_global_filter_change_since_the_start_still_hands_the_span_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spans.jsonl");
+    let config = format!(r#"{{"layers":[{}]}}"#, otlp_layer(&path, ""));
+    let mut session = Session::from_json(&config).unwrap();
+    session.install_current_thread().unwrap();
+    let mut values = vec![3];
+    values.extend(5i64.to_le_bytes());
+    let kept = spans::create(callsite("kept", &["n"]), spans::PARENT_NONE, &values).unwrap();
+    assert!(spans::is_detached(kept));
+    session.set_filter("other=info").unwrap();
+    spans::enter(kept).unwrap();
+    assert!(!spans::is_detached(kept), "handed over");
+    tracing::info_span!(target: "other", "inside").in_scope(|| {});
+    spans::exit(kept).unwrap();
+    spans::end(kept).unwrap();
+    session.uninstall().unwrap();
+
+    let exported = read_spans(&path);
+    assert_eq!(exported["inside"].parent_span_id, exported["kept"].span_id);
+    let n = exported["kept"]
+        .attributes
+        .iter()
+        .find(|attribute| attribute.key == "n")
+        .and_then(|attribute| attribute.value.as_ref()?.value.clone());
+    assert_eq!(
+        n,
+        Some(opentelemetry_proto::tonic::common::v1::any_value::Value::IntValue(5))
+    );
+}

@@ -129,13 +129,18 @@ pub(crate) fn take_adopted(owner: u64) -> Option<LightSpan> {
     if ADOPTING.load(Ordering::SeqCst) == 0 {
         return None;
     }
-    ADOPT.with(|slot| {
-        let mut slot = slot.borrow_mut();
-        match &*slot {
-            Some((offered_to, _)) if *offered_to == owner => slot.take().map(|(_, light)| light),
-            _ => None,
-        }
-    })
+    ADOPT
+        .try_with(|slot| {
+            let mut slot = slot.try_borrow_mut().ok()?;
+            match &*slot {
+                Some((offered_to, _)) if *offered_to == owner => {
+                    slot.take().map(|(_, light)| light)
+                }
+                _ => None,
+            }
+        })
+        .ok()
+        .flatten()
 }
 
 /// Serializes promotions: a span is handed to `tracing-opentelemetry` once, and a thread that
