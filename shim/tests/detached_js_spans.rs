@@ -18,14 +18,9 @@ use tracing_bridge::{
     Session,
 };
 
-/// Held by the tests that install a global config (one at a time in a process).
-static GLOBAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn global_lock() -> std::sync::MutexGuard<'static, ()> {
-    GLOBAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+#[path = "support/global_lock.rs"]
+mod global_lock;
+use global_lock::global_lock;
 
 fn otlp_layer(path: &std::path::Path, extra: &str) -> String {
     format!(

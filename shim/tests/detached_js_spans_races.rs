@@ -15,14 +15,9 @@
 #[allow(dead_code)]
 mod otlp_json;
 
-/// Held by each test: both install a global config (one at a time in a process).
-static GLOBAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn global_lock() -> std::sync::MutexGuard<'static, ()> {
-    GLOBAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+#[path = "support/global_lock.rs"]
+mod global_lock;
+use global_lock::global_lock;
 
 use std::{
     collections::HashMap,

@@ -23,18 +23,12 @@ use tracing_bridge::{
     Session,
 };
 
-/// Held by the tests that install a global config (one at a time in a process).
-static GLOBAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// Waits for the other tests that install a global config.
-fn global_lock() -> std::sync::MutexGuard<'static, ()> {
-    GLOBAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+#[path = "support/global_lock.rs"]
+mod global_lock;
+use global_lock::global_lock;
 
 /// A global config of one `otlpJson` layer (light spans on, exported at the end) writing to
-/// `path`, installed, for a test holding [`GLOBAL`].
+/// `path`, installed, for a test holding [`global_lock`].
 fn install_global_json(path: &std::path::Path) -> Session {
     let config = format!(
         r#"{{"layers":[{{"kind":"otlpJson","writer":{{"file":{}}},

@@ -658,6 +658,17 @@ impl Detach {
     }
 }
 
+/// Slot contents that have a [`Detach`], in every switch.
+#[cfg(feature = "otlp")]
+static DETACHABLE: AtomicUsize = AtomicUsize::new(0);
+
+#[cfg(feature = "otlp")]
+impl Drop for Detach {
+    fn drop(&mut self) {
+        DETACHABLE.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Detached spans being handed to the registry now, in every thread ([`Switch::hand_over`]).
 #[cfg(feature = "otlp")]
 static HANDING_OVER: AtomicUsize = AtomicUsize::new(0);
@@ -699,17 +710,6 @@ fn handed_over_to_slot(switch: &Switch, slot: &Arc<Slot>, content: &SlotContent)
                 .get(index)
                 .is_some_and(|target| Arc::ptr_eq(target, slot)),
     )
-}
-
-/// Slot contents that have a [`Detach`], in every switch.
-#[cfg(feature = "otlp")]
-static DETACHABLE: AtomicUsize = AtomicUsize::new(0);
-
-#[cfg(feature = "otlp")]
-impl Drop for Detach {
-    fn drop(&mut self) {
-        DETACHABLE.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 /// Counts a span open in the switch until dropped ([`Switch::hand_over`]).
@@ -876,19 +876,19 @@ pub(crate) fn with_layers_of_span_reachable<R>(
 
 /// The slot contents of the generation that recorded span `id` of `dispatch`.
 fn layers_of_span(id: &Id, dispatch: &Dispatch) -> Vec<(*const Slot, Arc<SlotContent>)> {
-    let (Some(base), Some(subscriber)) = (
-        dispatch.downcast_ref::<BaseLayer>(),
+    let (Some(switch), Some(subscriber)) = (
+        dispatch.downcast_ref::<Switch>(),
         dispatch.downcast_ref::<BaseSubscriber>(),
     ) else {
         return Vec::new();
     };
     let Some((generation, refused)) =
         tracing_subscriber::registry::LookupSpan::span(subscriber, id)
-            .map(|data| base.0.generation_of(data.extensions()))
+            .map(|data| switch.generation_of(data.extensions()))
     else {
         return Vec::new();
     };
-    base.0
+    switch
         .slots
         .iter()
         .enumerate()
@@ -926,13 +926,13 @@ pub(crate) fn span_recorded_by(
     generation: u64,
 ) -> bool {
     span.with_subscriber(|(id, dispatch)| {
-        let (Some(base), Some(subscriber)) = (
-            dispatch.downcast_ref::<BaseLayer>(),
+        let (Some(found), Some(subscriber)) = (
+            dispatch.downcast_ref::<Switch>(),
             dispatch.downcast_ref::<BaseSubscriber>(),
         ) else {
             return false;
         };
-        Arc::ptr_eq(&base.0, switch)
+        std::ptr::eq(found, Arc::as_ptr(switch))
             && tracing_subscriber::registry::LookupSpan::span(subscriber, id)
                 .map(|data| switch.generation_of(data.extensions()).0)
                 == Some(generation)
